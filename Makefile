@@ -1,0 +1,52 @@
+# The README's two commands: `make run` and `make test`. Everything else is a step they use.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+YUQING := $(VENV)/bin/yuqing
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test install assets translations db lint bench clean stack
+
+run: install assets translations db
+	$(YUQING) run --host $(HOST) --port $(PORT) --no-reload --with-threads
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+assets: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm (Node.js) is required for the front-end assets"; exit 1; }
+	test -d node_modules/.package-lock.json -o -f node_modules/.package-lock.json || npm ci --no-audit --no-fund --loglevel=error
+	$(PY) tools/copy_assets.py
+
+translations: install
+	$(VENV)/bin/pybabel compile -q -d app/translations
+
+db: install translations
+	mkdir -p instance
+	$(YUQING) init-db
+	$(YUQING) deploy --note "make run"
+	$(YUQING) seed-demo
+
+lint: install
+	$(VENV)/bin/ruff check app tests bench tools
+	$(VENV)/bin/lint-imports
+
+test: install assets translations lint
+	YQ_TEST_BACKEND=sqlite $(PY) -m pytest
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "--- again on PostgreSQL ($$TEST_DATABASE_URL)"; \
+		YQ_TEST_BACKEND=postgresql $(PY) -m pytest; \
+	fi
+
+bench: install translations
+	$(PY) bench/complete_task.py
+
+clean:
+	rm -rf $(VENV) node_modules app/static/vendor instance .pytest_cache .ruff_cache

@@ -1,0 +1,162 @@
+"""The `yuqing` command: database, deploy, users, timers, controlled clock, server.
+
+Each command calls operations; none contains business rules.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from app.operations import clock as clock_ops
+from app.operations import deploy as deploy_ops
+from app.operations import instances, users
+from app.operations.errors import DeployRefused, OperationError
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands and the controlled clock on the app."""
+    for command in (init_db, deploy, create_user, seed_demo, fire_timers, clock_group):
+        app.cli.add_command(command)
+    clock_ops.install(app)
+
+
+def _create_app() -> Flask:
+    from app import create_app  # noqa: PLC0415
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def main() -> None:
+    """Online public-opinion emergency response platform (网络舆情应急处置)."""
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db() -> None:
+    """Create or migrate the database to the newest schema, then add roles and units."""
+    from flask_migrate import upgrade  # noqa: PLC0415
+
+    upgrade()
+    added = users.ensure_roles_and_units()
+    click.echo(f"database ready ({added} roles/units added)")
+
+
+@click.command("deploy")
+@click.argument("path", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--forms", "forms_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--note", default="", help="change note recorded with the new versions")
+@with_appcontext
+def deploy(path: Path | None, forms_dir: Path | None, note: str) -> None:
+    """Validate every file of PATH (default processes/) and forms/, store changed processes."""
+    path = path or Path(current_app.config["PROCESSES_DIR"])
+    forms_dir = forms_dir or Path(current_app.config["FORMS_DIR"])
+    process_files, form_files = deploy_ops.read_directory(path, forms_dir)
+    try:
+        result = deploy_ops.deploy_processes(process_files, form_files, note=note, source="cli")
+    except DeployRefused as exc:
+        click.echo(exc.message, err=True)
+        for problem in exc.problems:
+            where = problem["file"] + (f" · {problem['element']}" if problem["element"] else "")
+            click.echo(f"  {where}: {problem['reason']}", err=True)
+        sys.exit(1)
+    for key, version in sorted(result.created.items()):
+        click.echo(f"deployed {key} v{version}")
+    for key in result.unchanged:
+        click.echo(f"unchanged {key}")
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--name", "display_name", required=True)
+@click.option("--roles", required=True, help="comma-separated role codes")
+@click.option("--unit", default=None, help="organisation unit code")
+@click.password_option()
+@with_appcontext
+def create_user(username: str, display_name: str, roles: str, unit: str | None, password: str) -> None:
+    """Create an account (the password must be changed at first login)."""
+    try:
+        users.create_user(username, display_name, password, [r.strip() for r in roles.split(",") if r.strip()],
+                          unit_code=unit)
+    except OperationError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"created {username}")
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo() -> None:
+    """Create demo users for every role and print their passwords (shown only this once)."""
+    if not current_app.config["DEMO_PASSWORDS_ALLOWED"]:
+        raise click.ClickException("demo users are not created in production")
+    accounts = users.seed_demo_users()
+    if not accounts:
+        click.echo("demo users already exist (passwords were printed when they were created)")
+        return
+    click.echo("demo users — write these passwords down, they are not shown again:")
+    for account in accounts:
+        click.echo(f"  {account.username:<14} {account.password:<20} {account.display_name} "
+                   f"[{', '.join(account.roles)}]")
+
+
+@click.command("fire-timers")
+@with_appcontext
+def fire_timers() -> None:
+    """Fire every timer that is due now."""
+    click.echo(f"fired timers of {instances.fire_due_timers()} instances")
+
+
+@click.group("clock")
+def clock_group() -> None:
+    """Controlled clock (not in production): set, advance, reset, show."""
+
+
+@clock_group.command("set")
+@click.argument("when")
+@with_appcontext
+def clock_set(when: str) -> None:
+    """Pin the clock, e.g. 2026-11-25T09:00:00+08:00."""
+    try:
+        moment = datetime.fromisoformat(when)
+        click.echo(clock_ops.set_clock(moment).isoformat())
+    except (ValueError, OperationError) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@clock_group.command("advance")
+@click.argument("duration")
+@with_appcontext
+def clock_advance(duration: str) -> None:
+    """Advance by an ISO duration such as PT30M, PT12H or P1D."""
+    from app.engine.helpers import parse_duration  # noqa: PLC0415
+
+    try:
+        delta: timedelta = parse_duration(duration)
+        click.echo(clock_ops.advance_clock(delta).isoformat())
+    except (ValueError, OperationError) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@clock_group.command("reset")
+@with_appcontext
+def clock_reset() -> None:
+    """Back to real time."""
+    try:
+        click.echo(clock_ops.reset_clock().isoformat())
+    except OperationError as exc:
+        raise click.ClickException(exc.message) from exc
+
+
+@clock_group.command("show")
+@with_appcontext
+def clock_show() -> None:
+    """Print the app's current time."""
+    from app import clock  # noqa: PLC0415
+
+    click.echo(clock.now().isoformat())

@@ -1,0 +1,72 @@
+"""Configuration: the only module that reads os.environ (prefix YQ_)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(f"YQ_{name}", default)
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = _env(name)
+    return default if value is None else value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key(instance: Path, env: str) -> str:
+    configured = _env("SECRET_KEY")
+    if configured:
+        return configured
+    if env == "production":
+        raise RuntimeError("YQ_SECRET_KEY must be set in production")
+    key_file = instance / "secret_key"
+    if not key_file.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_urlsafe(48))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Build the Flask config mapping from the environment, then apply `overrides` (tests)."""
+    overrides = overrides or {}
+    env = overrides.get("YQ_ENV") or _env("ENV", "development")
+    instance = Path(overrides.get("INSTANCE_PATH") or _env("INSTANCE_PATH") or ROOT / "instance")
+    production = env == "production"
+    config: dict[str, Any] = {
+        "YQ_ENV": env,
+        "INSTANCE_PATH": str(instance),
+        "SECRET_KEY": overrides.get("SECRET_KEY") or _secret_key(instance, env),
+        "SQLALCHEMY_DATABASE_URI": _env("DATABASE_URL") or f"sqlite:///{instance / 'yuqing.db'}",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "PROCESSES_DIR": _env("PROCESSES_DIR") or str(ROOT / "processes"),
+        "FORMS_DIR": _env("FORMS_DIR") or str(ROOT / "forms"),
+        "MAX_CONTENT_LENGTH": int(_env("MAX_CONTENT_LENGTH", str(4 * 1024 * 1024))),
+        "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", production),
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_NAME": "yq_session",
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
+        "REMEMBER_COOKIE_DURATION": timedelta(hours=8),
+        "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+        "BABEL_DEFAULT_LOCALE": "zh_CN",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "LANGUAGES": ["zh_CN", "en"],
+        "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "CONTROLLED_CLOCK": (not production) and _flag("CONTROLLED_CLOCK", True),
+        "DEMO_PASSWORDS_ALLOWED": not production,
+        "STEP_BUDGET": int(_env("STEP_BUDGET", "500")),
+        "LOG_LEVEL": _env("LOG_LEVEL", "INFO"),
+    }
+    config.update(overrides)
+    if config["YQ_ENV"] == "production" and config.get("CONTROLLED_CLOCK"):
+        raise RuntimeError("the controlled clock cannot be enabled in production")
+    return config

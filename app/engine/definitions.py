@@ -1,0 +1,481 @@
+"""Hardened parsing and the deploy checks of BPMN and DMN files; spec serialisation per process.
+
+`compile_bundle` takes the raw bytes of a set of files and either returns one `CompiledProcess`
+per executable process, or raises `DefinitionError` listing every problem with file, element id
+and reason. Nothing here touches a database: the caller stores what comes back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser.process import VALIDATOR
+
+from app.engine import evaluator, helpers, lint, services
+from app.engine.specs import CleanBusinessRuleTask, ProcessParser
+from app.engine.state import dump_spec
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_CYCLES = 1000
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+XINCLUDE_NS = "http://www.w3.org/2001/XInclude"
+DMN_NAMESPACES = (
+    "https://www.omg.org/spec/DMN/20191111/MODEL/",
+    "http://www.omg.org/spec/DMN/20180521/MODEL/",
+    "http://www.omg.org/spec/DMN/20151101/dmn.xsd",
+)
+FILE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}\.(bpmn|dmn)$")
+_OPERATOR_CELL = re.compile(r"^\s*(not\s+in\b|in\b|[<>]=?|==|!=)")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a file is refused."""
+
+    file: str
+    element: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}" + (f" · {self.element}" if self.element else "")
+        return f"{where}: {self.reason}"
+
+
+class DefinitionError(Exception):
+    """The files cannot be deployed; `problems` says where and why."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    """What the app needs to know about a user task without loading the engine."""
+
+    process_id: str
+    spec_id: str
+    name: str
+    lane: str | None
+    roles: tuple[str, ...]
+    form: str | None
+    ui_form: str | None
+
+
+@dataclass
+class CompiledProcess:
+    """One executable process, ready to store as a version."""
+
+    process_id: str
+    name: str
+    spec_json: str
+    files: list[str]
+    content_hash: str
+    tasks: dict[str, TaskInfo] = field(default_factory=dict)
+    forms: set[str] = field(default_factory=set)
+    message_starts: list[str] = field(default_factory=list)
+    timer_start: bool = False
+
+
+def parse_xml(content: bytes, filename: str) -> etree._Element:
+    """Parse untrusted XML with entities, DTDs, network and XInclude off (docs/security.md §2)."""
+    if len(content) > MAX_FILE_BYTES:
+        raise DefinitionError([Problem(filename, None, f"file larger than {MAX_FILE_BYTES // 1024} kB")])
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
+        huge_tree=False, remove_comments=True, remove_pis=True,
+    )
+    try:
+        root = etree.fromstring(content, parser)
+    except etree.XMLSyntaxError as exc:
+        raise DefinitionError([Problem(filename, None, f"malformed XML: {exc}")]) from exc
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+        raise DefinitionError([Problem(filename, None, "DOCTYPE declarations are not allowed")])
+    if next(root.iter(f"{{{XINCLUDE_NS}}}*"), None) is not None:
+        raise DefinitionError([Problem(filename, None, "XInclude is not allowed")])
+    return root
+
+
+def kind_of(root: etree._Element) -> str | None:
+    """'bpmn', 'dmn' or None for the root element of a parsed file."""
+    namespace = etree.QName(root).namespace
+    if namespace == BPMN_NS:
+        return "bpmn"
+    if namespace in DMN_NAMESPACES:
+        return "dmn"
+    return None
+
+
+def file_hash(content: bytes) -> str:
+    """Content hash of one file."""
+    return hashlib.sha256(content).hexdigest()
+
+
+def compile_bundle(files: Mapping[str, bytes], *, known_roles: Iterable[str] | None = None,
+                   known_forms: Iterable[str] | None = None, form_hashes: Mapping[str, str] | None = None,
+                   run_lint: bool = True) -> dict[str, CompiledProcess]:
+    """Parse, check and serialise every executable process in `files`; raise on any problem."""
+    problems: list[Problem] = []
+    roots = _parse_all(files, problems)
+    parser = ProcessParser(validator=VALIDATOR)
+    file_of_process, file_of_decision = _add_to_parser(parser, roots, problems)
+    if problems:
+        raise DefinitionError(problems)
+    lanes = {name: _lane_roles(root) for name, root in roots.items() if kind_of(root) == "bpmn"}
+    compiled: dict[str, CompiledProcess] = {}
+    for process_id, filename in sorted(file_of_process.items()):
+        if not _is_executable(roots[filename], process_id):
+            continue
+        result = _compile_process(parser, process_id, filename, file_of_process, file_of_decision, problems)
+        if result is None:
+            continue
+        process, specs = result
+        problems.extend(_check_specs(specs, file_of_process, lanes, known_roles, known_forms, run_lint))
+        process.tasks = _task_infos(specs, lanes)
+        process.forms = {f for t in process.tasks.values() for f in (t.form, t.ui_form) if f}
+        process.content_hash = _closure_hash(process, files, form_hashes or {})
+        compiled[process_id] = process
+    if problems:
+        raise DefinitionError(problems)
+    return compiled
+
+
+def _parse_all(files: Mapping[str, bytes], problems: list[Problem]) -> dict[str, etree._Element]:
+    roots: dict[str, etree._Element] = {}
+    for name, content in sorted(files.items()):
+        if not FILE_NAME.match(name):
+            problems.append(Problem(name, None, "file names must match [A-Za-z0-9_.-] and end in .bpmn or .dmn"))
+            continue
+        try:
+            root = parse_xml(content, name)
+        except DefinitionError as exc:
+            problems.extend(exc.problems)
+            continue
+        kind = kind_of(root)
+        expected = name.rsplit(".", 1)[1]
+        if kind != expected:
+            problems.append(Problem(name, None, f"root element is not a {expected.upper()} definitions element"))
+            continue
+        roots[name] = root
+    return roots
+
+
+def _add_to_parser(parser: ProcessParser, roots: dict[str, etree._Element],
+                   problems: list[Problem]) -> tuple[dict[str, str], dict[str, str]]:
+    file_of_process: dict[str, str] = {}
+    file_of_decision: dict[str, str] = {}
+    for name, root in roots.items():
+        try:
+            if kind_of(root) == "dmn":
+                _normalise_dmn_cells(root)
+                before = set(parser.dmn_parsers)
+                parser.add_dmn_xml(root, filename=name)
+                for decision_id in set(parser.dmn_parsers) - before:
+                    file_of_decision[decision_id] = name
+            else:
+                before = set(parser.process_parsers)
+                parser.add_bpmn_xml(root, filename=name)
+                for process_id in set(parser.process_parsers) - before:
+                    file_of_process[process_id] = name
+        except ValidationException as exc:
+            problems.append(Problem(name, exc.id or None, _validation_reason(exc)))
+        except (SpiffWorkflowException, etree.LxmlError, ValueError, KeyError) as exc:
+            problems.append(Problem(name, None, str(exc)))
+    duplicates = [pid for pid in file_of_process if pid in file_of_decision]
+    problems.extend(Problem(file_of_process[d], d, "id used by both a process and a decision") for d in duplicates)
+    return file_of_process, file_of_decision
+
+
+def _validation_reason(exc: ValidationException) -> str:
+    reason = str(exc)
+    line = getattr(exc, "line_number", "")
+    return f"{reason} (line {line})" if line else reason
+
+
+def _normalise_dmn_cells(root: etree._Element) -> None:
+    """Rewrite input cells that start with an operator to `? op …` so no text is glued together.
+
+    SpiffWorkflow joins such a cell straight onto the input expression (`x` + `in (…)` → `xin (…)`);
+    with a `?` it evaluates the input on its own and binds it (domain.md §11.1).
+    """
+    for entry in root.iter():
+        if etree.QName(entry).localname != "inputEntry":
+            continue
+        for text_node in entry:
+            if etree.QName(text_node).localname == "text" and text_node.text:
+                cell = text_node.text.strip()
+                if "?" not in cell and _OPERATOR_CELL.match(cell):
+                    text_node.text = f"? {cell}"
+
+
+def _is_executable(root: etree._Element, process_id: str) -> bool:
+    for process in root.iter(f"{{{BPMN_NS}}}process"):
+        if process.get("id") == process_id:
+            return process.get("isExecutable", "true").lower() != "false"
+    return False
+
+
+def _compile_process(parser: ProcessParser, process_id: str, filename: str, file_of_process: dict[str, str],
+                     file_of_decision: dict[str, str], problems: list[Problem]
+                     ) -> tuple[CompiledProcess, dict[str, Any]] | None:
+    try:
+        spec = parser.get_spec(process_id)
+        subprocess_specs = parser.get_subprocess_specs(process_id)
+    except ValidationException as exc:
+        problems.append(Problem(exc.file_name or filename, exc.id or None, _validation_reason(exc)))
+        return None
+    except SpiffWorkflowException as exc:
+        problems.append(Problem(filename, process_id, str(exc)))
+        return None
+    specs = {process_id: spec, **subprocess_specs}
+    files = sorted({file_of_process[p] for p in specs if p in file_of_process}
+                   | {file_of_decision[d] for d in _decisions(specs) if d in file_of_decision})
+    process = CompiledProcess(
+        process_id=process_id,
+        name=spec.description or process_id,
+        spec_json=dump_spec(spec, subprocess_specs),
+        files=files,
+        content_hash="",
+        message_starts=_message_starts(spec),
+        timer_start=_has_timer_start(spec),
+    )
+    return process, specs
+
+
+def _decisions(specs: dict[str, Any]) -> set[str]:
+    found = set()
+    for spec in specs.values():
+        for task_spec in spec.task_specs.values():
+            if isinstance(task_spec, CleanBusinessRuleTask):
+                found.add(task_spec.extensions.get("calledDecisionId"))
+    return {d for d in found if d}
+
+
+def _message_starts(spec: Any) -> list[str]:
+    names = []
+    for task_spec in spec.task_specs.values():
+        definition = getattr(task_spec, "event_definition", None)
+        if type(task_spec).__name__ == "StartEvent" and type(definition).__name__ == "MessageEventDefinition":
+            names.append(definition.name)
+    return names
+
+
+def _has_timer_start(spec: Any) -> bool:
+    return any(
+        type(t).__name__ == "StartEvent" and isinstance(getattr(t, "event_definition", None), TimerEventDefinition)
+        for t in spec.task_specs.values()
+    )
+
+
+def _lane_roles(root: etree._Element) -> dict[str, tuple[str, ...]]:
+    """Lane name → role codes, from `spiffworkflow:property name="roles"` on each lane."""
+    lanes: dict[str, tuple[str, ...]] = {}
+    for lane in root.iter(f"{{{BPMN_NS}}}lane"):
+        roles: tuple[str, ...] = ()
+        for prop in lane.iter(f"{{{SPIFF_NS}}}property"):
+            if prop.get("name") == "roles":
+                roles = tuple(r.strip() for r in (prop.get("value") or "").split(",") if r.strip())
+        lanes[lane.get("name") or lane.get("id")] = roles
+    return lanes
+
+
+def _task_infos(specs: dict[str, Any], lanes: dict[str, dict[str, tuple[str, ...]]]) -> dict[str, TaskInfo]:
+    all_lanes = {name: roles for file_lanes in lanes.values() for name, roles in file_lanes.items()}
+    infos = {}
+    for process_id, spec in specs.items():
+        for task_spec in spec.task_specs.values():
+            if not task_spec.manual:
+                continue
+            props = task_spec.extensions.get("properties", {})
+            info = TaskInfo(
+                process_id=process_id,
+                spec_id=task_spec.bpmn_id,
+                name=task_spec.bpmn_name or task_spec.bpmn_id,
+                lane=task_spec.lane,
+                roles=all_lanes.get(task_spec.lane, ()),
+                form=props.get("formJsonSchemaFilename"),
+                ui_form=props.get("formUiSchemaFilename"),
+            )
+            infos[f"{process_id}:{task_spec.bpmn_id}"] = info
+    return infos
+
+
+def _closure_hash(process: CompiledProcess, files: Mapping[str, bytes], form_hashes: Mapping[str, str]) -> str:
+    digest = hashlib.sha256()
+    for name in process.files:
+        digest.update(name.encode() + b"\0" + file_hash(files[name]).encode() + b"\n")
+    for form in sorted(process.forms):
+        digest.update(form.encode() + b"\0" + form_hashes.get(form, "missing").encode() + b"\n")
+    return digest.hexdigest()
+
+
+# -- checks of every expression, script, timer, service call and lane ---------------------------
+
+
+def _check_specs(specs: dict[str, Any], file_of_process: dict[str, str],
+                 lanes: dict[str, dict[str, tuple[str, ...]]], known_roles: Iterable[str] | None,
+                 known_forms: Iterable[str] | None, run_lint: bool) -> list[Problem]:
+    problems: list[Problem] = []
+    forms = set(known_forms) if known_forms is not None else None
+    roles = set(known_roles) if known_roles is not None else None
+    for process_id, spec in specs.items():
+        filename = file_of_process.get(process_id, process_id)
+        file_lanes = lanes.get(filename, {})
+        for task_spec in spec.task_specs.values():
+            element = task_spec.bpmn_id
+            if element is None:
+                continue
+            for reason in _spec_problems(task_spec, file_lanes, roles, forms):
+                problems.append(Problem(filename, element, reason))
+        if run_lint:
+            problems.extend(Problem(filename, element, reason)
+                            for element, reason in lint.check_process(spec, specs))
+    return _unique(problems)
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    seen: set[Problem] = set()
+    return [p for p in problems if not (p in seen or seen.add(p))]
+
+
+def _spec_problems(task_spec: Any, file_lanes: dict[str, tuple[str, ...]], roles: set[str] | None,
+                   forms: set[str] | None) -> list[str]:
+    problems = []
+    for label, text in _expressions(task_spec):
+        problems += [f"{label}: {p}" for p in evaluator.check_expression(text)]
+    for label, text in _scripts(task_spec):
+        problems += [f"{label}: {p}" for p in evaluator.check_script(text)]
+    definition = getattr(task_spec, "event_definition", None)
+    if isinstance(definition, TimerEventDefinition):
+        problems += check_timer(definition)
+    if type(task_spec).__name__ == "ServiceTask":
+        problems += services.check_call(task_spec.operation_name, set(task_spec.operation_params))
+    if task_spec.manual:
+        problems += _human_task_problems(task_spec, file_lanes, roles, forms)
+    return problems
+
+
+def _expressions(task_spec: Any) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    for condition, target in getattr(task_spec, "cond_task_specs", []) or []:
+        text = getattr(condition, "args", [condition])[0] if condition is not None else None
+        if isinstance(text, str) and text:
+            found.append((f"condition to '{target}'", text))
+    definition = getattr(task_spec, "event_definition", None)
+    for attr in ("expression",):
+        value = getattr(definition, attr, None)
+        if isinstance(value, str) and value and not isinstance(definition, TimerEventDefinition):
+            found.append(("event payload", value))
+    for attr in ("cardinality", "condition"):
+        value = getattr(task_spec, attr, None)
+        if isinstance(value, str) and value:
+            found.append((attr, value))
+    if type(task_spec).__name__ == "ServiceTask":
+        found += [(f"parameter '{n}'", p["value"]) for n, p in task_spec.operation_params.items()]
+    if isinstance(task_spec, CleanBusinessRuleTask):
+        found += _decision_expressions(task_spec.dmnEngine.decision_table)
+    props = (getattr(task_spec, "extensions", None) or {}).get("properties", {})
+    if props.get("dueAt"):
+        found.append(("dueAt", props["dueAt"]))
+    return found
+
+
+def _decision_expressions(table: Any) -> list[tuple[str, str]]:
+    found = [(f"decision input '{i.label or i.id}'", i.expression) for i in table.inputs if i.expression]
+    for rule in table.rules:
+        for entry in rule.inputEntries:
+            for cell in entry.lhs:
+                if cell:
+                    text = cell.replace("?", "dmninputexpr") if "?" in cell else cell
+                    found.append((f"decision rule {rule.row_number} input", text))
+        for entry in rule.outputEntries:
+            if entry.text:
+                found.append((f"decision rule {rule.row_number} output", entry.text))
+    return found
+
+
+def _scripts(task_spec: Any) -> list[tuple[str, str]]:
+    found = []
+    for attr, label in (("script", "script"), ("prescript", "pre-script"), ("postscript", "post-script")):
+        value = getattr(task_spec, attr, None)
+        if isinstance(value, str) and value.strip():
+            found.append((label, value))
+    return found
+
+
+def _human_task_problems(task_spec: Any, file_lanes: dict[str, tuple[str, ...]], roles: set[str] | None,
+                         forms: set[str] | None) -> list[str]:
+    problems = []
+    if not task_spec.lane:
+        problems.append("user task is not in a lane")
+    elif not file_lanes.get(task_spec.lane):
+        problems.append(f"lane '{task_spec.lane}' names no roles (spiffworkflow:property name=\"roles\")")
+    elif roles is not None:
+        unknown = [r for r in file_lanes[task_spec.lane] if r not in roles]
+        if unknown:
+            problems.append(f"lane '{task_spec.lane}' names unknown roles: {', '.join(unknown)}")
+    props = task_spec.extensions.get("properties", {})
+    for key in ("formJsonSchemaFilename", "formUiSchemaFilename"):
+        name = props.get(key)
+        if key == "formJsonSchemaFilename" and not name:
+            problems.append("user task has no form (formJsonSchemaFilename)")
+        elif name and forms is not None and name not in forms:
+            problems.append(f"form '{name}' does not exist in forms/")
+    return problems
+
+
+_TIMER_LITERAL = re.compile(r"""^\s*(['"])([^'"]{1,64})\1\s*$""")
+_TIMER_NAME = re.compile(r"^\s*[A-Za-z][A-Za-z0-9_]{0,63}\s*$")
+
+
+def check_timer(definition: TimerEventDefinition) -> list[str]:
+    """A timer is a quoted ISO-8601 literal or one variable name (docs/security.md §1 Timers)."""
+    text = definition.expression or ""
+    if _TIMER_NAME.match(text):
+        return []
+    match = _TIMER_LITERAL.match(text)
+    if not match:
+        return [f"timer '{text}': use a quoted ISO-8601 value or a single variable name"]
+    try:
+        check_timer_value(match.group(2), cycle=isinstance(definition, CycleTimerEventDefinition))
+    except ValueError as exc:
+        return [f"timer '{text}': {exc}"]
+    return []
+
+
+def check_timer_value(value: str, *, cycle: bool) -> None:
+    """Raise ValueError unless `value` is a safe duration, dated time (with offset) or cycle."""
+    if cycle:
+        match = re.fullmatch(r"R(\d*)/(.+)", value)
+        if not match:
+            raise ValueError("a cycle looks like R3/PT1H or R/2026-01-01T09:00:00+08:00/P1M")
+        if not match.group(1) or int(match.group(1)) > MAX_CYCLES:
+            if match.group(1) or "/" not in match.group(2):
+                raise ValueError(f"a cycle needs a repeat count up to {MAX_CYCLES}, or a start time")
+        for part in match.group(2).split("/"):
+            _check_time_or_duration(part, allow_months=True)
+        TimerEventDefinition.parse_iso_recurring_interval(value)
+        return
+    _check_time_or_duration(value, allow_months=False)
+
+
+def _check_time_or_duration(part: str, *, allow_months: bool) -> None:
+    if part.upper().startswith("P"):
+        if allow_months and re.fullmatch(r"P\d{1,3}[MY]", part):
+            return
+        helpers.parse_duration(part)
+        return
+    helpers.parse_datetime(part)

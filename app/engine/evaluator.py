@@ -1,0 +1,452 @@
+"""The allow-list evaluator every diagram expression and script runs through (docs/security.md §1).
+
+It is a small tree-walking interpreter over Python's AST, not `eval`: only the node types below
+exist, names may not start with `_`, attribute access does not exist, calls reach only the vetted
+functions of `helpers.FUNCTIONS`, and every evaluation has a step and size budget.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from app.engine.helpers import FUNCTIONS
+
+MAX_EXPRESSION_CHARS = 500
+MAX_SCRIPT_CHARS = 4000
+MAX_CONSTANT = 10**15
+MAX_STRING = 100_000
+MAX_SEQUENCE = 10_000
+DEFAULT_STEP_BUDGET = 20_000
+
+
+class EvaluationError(Exception):
+    """A diagram expression or script was refused or failed; the message says why."""
+
+
+class BudgetExceeded(EvaluationError):
+    """An evaluation took more steps than its budget."""
+
+
+_BINARY = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}
+_UNARY = {ast.Not: operator.not_, ast.USub: operator.neg, ast.UAdd: operator.pos}
+_COMPARE = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.In: lambda a, b: a in b,
+    ast.NotIn: lambda a, b: a not in b,
+    ast.Is: operator.is_,
+    ast.IsNot: operator.is_not,
+}
+_EXPRESSION_NODES = (
+    ast.Expression, ast.BoolOp, ast.BinOp, ast.UnaryOp, ast.Compare, ast.IfExp, ast.Call, ast.keyword,
+    ast.Name, ast.Constant, ast.List, ast.Tuple, ast.Dict, ast.Set, ast.Subscript, ast.Slice,
+    ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.comprehension,
+    ast.Load, ast.Store, ast.Del, ast.And, ast.Or, *_BINARY, *_UNARY, *_COMPARE,
+)
+_STATEMENT_NODES = (ast.Module, ast.Assign, ast.AugAssign, ast.Delete, ast.If, ast.Expr, ast.Pass)
+_PLAIN_TYPES = (str, int, float, bool, type(None), list, tuple, dict, set)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a piece of diagram text is refused."""
+
+    reason: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}" if self.line else self.reason
+
+
+def check_expression(text: str) -> list[Problem]:
+    """Return the reasons an expression is refused (empty when it is acceptable)."""
+    if len(text) > MAX_EXPRESSION_CHARS:
+        return [Problem(f"expression longer than {MAX_EXPRESSION_CHARS} characters")]
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        return [Problem(f"syntax error: {exc.msg}", exc.lineno)]
+    return _check_tree(tree, allow_statements=False)
+
+
+def check_script(text: str) -> list[Problem]:
+    """Return the reasons a script is refused: expressions plus assignment, `del` and `if`."""
+    if len(text) > MAX_SCRIPT_CHARS:
+        return [Problem(f"script longer than {MAX_SCRIPT_CHARS} characters")]
+    try:
+        tree = ast.parse(text, mode="exec")
+    except SyntaxError as exc:
+        return [Problem(f"syntax error: {exc.msg}", exc.lineno)]
+    return _check_tree(tree, allow_statements=True)
+
+
+def _check_tree(tree: ast.AST, *, allow_statements: bool) -> list[Problem]:
+    allowed = _EXPRESSION_NODES + (_STATEMENT_NODES if allow_statements else ())
+    problems: list[Problem] = []
+    for node in ast.walk(tree):
+        line = getattr(node, "lineno", None)
+        if not isinstance(node, allowed):
+            problems.append(Problem(_refusal(node), line))
+        elif isinstance(node, ast.Name) and node.id.startswith("_"):
+            problems.append(Problem(f"name '{node.id}' starts with '_'", line))
+        elif isinstance(node, ast.Name) and node.id in FUNCTIONS and not _is_called(tree, node):
+            problems.append(Problem(f"function '{node.id}' may only be called", line))
+        elif isinstance(node, ast.Call):
+            problems.extend(Problem(reason, line) for reason in _check_call(node))
+        elif isinstance(node, ast.Constant):
+            problems.extend(Problem(reason, line) for reason in _check_constant(node.value))
+        elif isinstance(node, ast.Assign | ast.AugAssign | ast.Delete):
+            problems.extend(Problem(reason, line) for reason in _check_targets(node))
+    return problems
+
+
+def _refusal(node: ast.AST) -> str:
+    kind = type(node).__name__
+    messages = {
+        "Attribute": "attribute access is not allowed",
+        "Import": "imports are not allowed",
+        "ImportFrom": "imports are not allowed",
+        "Lambda": "lambda is not allowed",
+        "JoinedStr": "f-strings are not allowed; use str() and +",
+        "While": "loops are not allowed in diagram scripts",
+        "For": "loops are not allowed in diagram scripts",
+        "FunctionDef": "defining functions is not allowed",
+        "Starred": "* unpacking is not allowed",
+        "NamedExpr": ":= is not allowed",
+        "Await": "await is not allowed",
+        "Yield": "yield is not allowed",
+    }
+    return messages.get(kind, f"{kind} is not allowed")
+
+
+def _is_called(tree: ast.AST, name: ast.Name) -> bool:
+    return any(isinstance(node, ast.Call) and node.func is name for node in ast.walk(tree))
+
+
+def _check_call(node: ast.Call) -> list[str]:
+    if not isinstance(node.func, ast.Name):
+        return ["only registered functions may be called"]
+    if node.func.id not in FUNCTIONS:
+        return [f"function '{node.func.id}' is not in the registry of allowed functions"]
+    if any(kw.arg is None for kw in node.keywords):
+        return ["** unpacking is not allowed"]
+    return []
+
+
+def _check_constant(value: Any) -> list[str]:
+    if isinstance(value, bool) or value is None:
+        return []
+    if isinstance(value, int | float) and abs(value) > MAX_CONSTANT:
+        return [f"number literal above {MAX_CONSTANT:.0e}"]
+    if isinstance(value, complex | bytes) or value is Ellipsis:
+        return [f"{type(value).__name__} literals are not allowed"]
+    if isinstance(value, str) and len(value) > MAX_STRING:
+        return ["string literal too long"]
+    return []
+
+
+def _check_targets(node: ast.Assign | ast.AugAssign | ast.Delete) -> list[str]:
+    targets = node.targets if isinstance(node, ast.Assign | ast.Delete) else [node.target]
+    problems = []
+    for target in targets:
+        for sub in ast.walk(target):
+            if isinstance(sub, ast.Name) and sub.id in FUNCTIONS:
+                problems.append(f"'{sub.id}' is the name of a function and cannot be assigned")
+    return problems
+
+
+class Interpreter:
+    """Evaluates one checked expression or script against a context of plain data."""
+
+    def __init__(self, context: dict[str, Any], extra: Mapping[str, Any] | None = None,
+                 budget: int = DEFAULT_STEP_BUDGET):
+        self.context = context
+        self.extra = extra or {}
+        self.steps_left = budget
+        self.locals: list[dict[str, Any]] = []
+
+    # -- statements -----------------------------------------------------------------------------
+    def run(self, body: list[ast.stmt]) -> None:
+        for stmt in body:
+            self._tick()
+            if isinstance(stmt, ast.Assign):
+                value = self.eval(stmt.value)
+                for target in stmt.targets:
+                    self._assign(target, value)
+            elif isinstance(stmt, ast.AugAssign):
+                current = self.eval(_as_load(stmt.target))
+                self._assign(stmt.target, self._binary(stmt.op, current, self.eval(stmt.value)))
+            elif isinstance(stmt, ast.Delete):
+                for target in stmt.targets:
+                    self._delete(target)
+            elif isinstance(stmt, ast.If):
+                self.run(stmt.body if self.eval(stmt.test) else stmt.orelse)
+            elif isinstance(stmt, ast.Expr):
+                self.eval(stmt.value)
+
+    def _assign(self, target: ast.expr, value: Any) -> None:
+        if isinstance(target, ast.Name):
+            self.context[target.id] = _plain(value)
+        elif isinstance(target, ast.Tuple | ast.List):
+            values = list(value)
+            if len(values) != len(target.elts):
+                raise EvaluationError("cannot unpack: wrong number of values")
+            for elt, item in zip(target.elts, values, strict=True):
+                self._assign(elt, item)
+        elif isinstance(target, ast.Subscript):
+            container = self.eval(target.value)
+            if not isinstance(container, dict | list):
+                raise EvaluationError("only dicts and lists can be assigned into")
+            container[self.eval(target.slice)] = _plain(value)
+        else:
+            raise EvaluationError("unsupported assignment target")
+
+    def _delete(self, target: ast.expr) -> None:
+        if isinstance(target, ast.Name):
+            if target.id not in self.context:
+                raise EvaluationError(f"name '{target.id}' is not defined")
+            del self.context[target.id]
+        elif isinstance(target, ast.Subscript):
+            del self.eval(target.value)[self.eval(target.slice)]
+        elif isinstance(target, ast.Tuple):
+            for elt in target.elts:
+                self._delete(elt)
+        else:
+            raise EvaluationError("unsupported del target")
+
+    # -- expressions ----------------------------------------------------------------------------
+    def eval(self, node: ast.AST) -> Any:  # noqa: C901, PLR0911, PLR0912 - one branch per node type
+        self._tick()
+        if isinstance(node, ast.Expression):
+            return self.eval(node.body)
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.Name):
+            return self._lookup(node.id)
+        if isinstance(node, ast.BoolOp):
+            return self._bool_op(node)
+        if isinstance(node, ast.BinOp):
+            return self._binary(node.op, self.eval(node.left), self.eval(node.right))
+        if isinstance(node, ast.UnaryOp):
+            return _UNARY[type(node.op)](self.eval(node.operand))
+        if isinstance(node, ast.Compare):
+            return self._compare(node)
+        if isinstance(node, ast.IfExp):
+            return self.eval(node.body) if self.eval(node.test) else self.eval(node.orelse)
+        if isinstance(node, ast.List | ast.Tuple | ast.Set):
+            items = [self.eval(elt) for elt in node.elts]
+            return {ast.List: list, ast.Tuple: tuple, ast.Set: set}[type(node)](items)
+        if isinstance(node, ast.Dict):
+            if any(key is None for key in node.keys):
+                raise EvaluationError("** unpacking is not allowed")
+            return {self.eval(k): self.eval(v) for k, v in zip(node.keys, node.values, strict=True)}
+        if isinstance(node, ast.Subscript):
+            return self._subscript(node)
+        if isinstance(node, ast.Slice):
+            parts = (node.lower, node.upper, node.step)
+            return slice(*(None if part is None else self.eval(part) for part in parts))
+        if isinstance(node, ast.Call):
+            return self._call(node)
+        if isinstance(node, ast.ListComp | ast.GeneratorExp | ast.SetComp | ast.DictComp):
+            return self._comprehension(node)
+        raise EvaluationError(_refusal(node))
+
+    def _tick(self) -> None:
+        self.steps_left -= 1
+        if self.steps_left < 0:
+            raise BudgetExceeded("expression exceeded its step budget")
+
+    def _lookup(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise EvaluationError(f"name '{name}' starts with '_'")
+        for scope in reversed(self.locals):
+            if name in scope:
+                return scope[name]
+        if name in self.extra:
+            return self.extra[name]
+        if name in self.context:
+            return self.context[name]
+        if name in FUNCTIONS:
+            raise EvaluationError(f"function '{name}' may only be called")
+        raise EvaluationError(f"name '{name}' is not defined")
+
+    def _bool_op(self, node: ast.BoolOp) -> Any:
+        value: Any = None
+        for operand in node.values:
+            value = self.eval(operand)
+            if isinstance(node.op, ast.And) and not value:
+                return value
+            if isinstance(node.op, ast.Or) and value:
+                return value
+        return value
+
+    def _binary(self, op: ast.operator, left: Any, right: Any) -> Any:
+        if type(op) not in _BINARY:
+            raise EvaluationError(f"operator {type(op).__name__} is not allowed")
+        numbers = isinstance(left, int | float) and isinstance(right, int | float)
+        if isinstance(op, ast.Add) and not numbers:
+            if type(left) is not type(right) or not isinstance(left, str | list | tuple):
+                raise EvaluationError("+ needs two numbers, two strings or two lists")
+            if len(left) + len(right) > MAX_STRING:
+                raise EvaluationError("result too long")
+            return left + right
+        if not numbers:
+            raise EvaluationError(f"{type(op).__name__} needs numbers")
+        if isinstance(op, ast.Pow) and (abs(right) > 64 or abs(left) > 10**6):
+            raise EvaluationError("** operands too large")
+        try:
+            result = _BINARY[type(op)](left, right)
+        except ZeroDivisionError as exc:
+            raise EvaluationError("division by zero") from exc
+        if isinstance(result, int) and not isinstance(result, bool) and abs(result) > MAX_CONSTANT * 1000:
+            raise EvaluationError("number too large")
+        return result
+
+    def _compare(self, node: ast.Compare) -> bool:
+        left = self.eval(node.left)
+        for op, comparator in zip(node.ops, node.comparators, strict=True):
+            right = self.eval(comparator)
+            try:
+                ok = _COMPARE[type(op)](left, right)
+            except TypeError as exc:
+                raise EvaluationError(f"cannot compare {_kind(left)} with {_kind(right)}") from exc
+            if not ok:
+                return False
+            left = right
+        return True
+
+    def _subscript(self, node: ast.Subscript) -> Any:
+        container = self.eval(node.value)
+        key = self.eval(node.slice)
+        if not isinstance(container, dict | list | tuple | str):
+            raise EvaluationError(f"{_kind(container)} cannot be indexed")
+        try:
+            return container[key]
+        except (KeyError, IndexError, TypeError) as exc:
+            raise EvaluationError(f"no item {key!r} in {_kind(container)}") from exc
+
+    def _call(self, node: ast.Call) -> Any:
+        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+            raise EvaluationError("only registered functions may be called")
+        function: Callable[..., Any] = FUNCTIONS[node.func.id]
+        args = [self.eval(arg) for arg in node.args]
+        kwargs = {kw.arg: self.eval(kw.value) for kw in node.keywords if kw.arg is not None}
+        try:
+            result = function(*args, **kwargs)
+        except EvaluationError:
+            raise
+        except (TypeError, ValueError, KeyError, IndexError, OverflowError) as exc:
+            raise EvaluationError(f"{node.func.id}(): {exc}") from exc
+        return _plain(result)
+
+    def _comprehension(self, node: ast.ListComp | ast.GeneratorExp | ast.SetComp | ast.DictComp) -> Any:
+        results: list[Any] = []
+        self._generate(node, node.generators, 0, results)
+        if isinstance(node, ast.SetComp):
+            return set(results)
+        if isinstance(node, ast.DictComp):
+            return dict(results)
+        return results
+
+    def _generate(self, node: ast.AST, generators: list[ast.comprehension], index: int,
+                  results: list[Any]) -> None:
+        if index == len(generators):
+            if isinstance(node, ast.DictComp):
+                results.append((self.eval(node.key), self.eval(node.value)))
+            else:
+                results.append(self.eval(node.elt))  # type: ignore[attr-defined]
+            if len(results) > MAX_SEQUENCE:
+                raise EvaluationError("comprehension result too long")
+            return
+        generator = generators[index]
+        iterable = self.eval(generator.iter)
+        if not isinstance(iterable, list | tuple | set | dict | str):
+            raise EvaluationError(f"cannot iterate over {_kind(iterable)}")
+        scope: dict[str, Any] = {}
+        self.locals.append(scope)
+        try:
+            for item in list(iterable):
+                self._tick()
+                _bind(generator.target, item, scope)
+                if all(self.eval(cond) for cond in generator.ifs):
+                    self._generate(node, generators, index + 1, results)
+        finally:
+            self.locals.pop()
+
+
+def _bind(target: ast.expr, value: Any, scope: dict[str, Any]) -> None:
+    if isinstance(target, ast.Name):
+        scope[target.id] = value
+    elif isinstance(target, ast.Tuple | ast.List):
+        values = list(value)
+        if len(values) != len(target.elts):
+            raise EvaluationError("cannot unpack: wrong number of values")
+        for elt, item in zip(target.elts, values, strict=True):
+            _bind(elt, item, scope)
+    else:
+        raise EvaluationError("unsupported loop target")
+
+
+def _as_load(target: ast.expr) -> ast.expr:
+    clone = ast.parse(ast.unparse(target), mode="eval").body
+    return clone
+
+
+def _plain(value: Any) -> Any:
+    """Refuse anything but plain data; stops objects and functions from leaking into task data."""
+    if isinstance(value, _PLAIN_TYPES):
+        return value
+    raise EvaluationError(f"value of type {type(value).__name__} is not plain data")
+
+
+def _kind(value: Any) -> str:
+    return type(value).__name__
+
+
+_PARSED: dict[tuple[str, str], ast.AST] = {}
+
+
+def _parse(text: str, mode: str) -> ast.AST:
+    """Parse and check once per distinct text; the cache keeps hot paths from re-checking."""
+    key = (mode, text)
+    tree = _PARSED.get(key)
+    if tree is None:
+        problems = check_expression(text) if mode == "eval" else check_script(text)
+        if problems:
+            raise EvaluationError("; ".join(str(p) for p in problems))
+        tree = ast.parse(text.strip() if mode == "eval" else text, mode=mode)
+        if len(_PARSED) > 5000:
+            _PARSED.clear()
+        _PARSED[key] = tree
+    return tree
+
+
+def evaluate(text: str, context: dict[str, Any], extra: Mapping[str, Any] | None = None,
+             budget: int = DEFAULT_STEP_BUDGET) -> Any:
+    """Evaluate an expression against `context` (task data) and `extra` (engine-supplied names)."""
+    tree = _parse(text, "eval")
+    return Interpreter(context, extra, budget).eval(tree)
+
+
+def execute(text: str, context: dict[str, Any], extra: Mapping[str, Any] | None = None,
+            budget: int = DEFAULT_STEP_BUDGET) -> None:
+    """Run a script, changing `context` in place."""
+    tree = _parse(text, "exec")
+    assert isinstance(tree, ast.Module)
+    Interpreter(context, extra, budget).run(tree.body)

@@ -1,0 +1,400 @@
+"""Advance instances: start, complete a user task, fire timers, deliver a message → `Step`.
+
+Every advance runs engine steps under a budget (count and wall time) and returns plain data: the
+new state, the user tasks now open, side-effect requests, the next timer due and whether the
+instance ended. Failures come back as `Step.failure` with the element id, never as a hung call.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.util import BpmnEvent
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition as MessageEventDefinitionBase
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.util.task import TaskState
+
+from app.engine import evaluator, services
+from app.engine.definitions import check_timer_value
+from app.engine.services import SideEffect
+from app.engine.state import LoadedSpec, dump_state, load_state, new_workflow
+
+DEFAULT_STEP_BUDGET = 500
+DEFAULT_TIME_BUDGET = 5.0
+MAX_DATA_BYTES = 256 * 1024
+
+
+class StepBudgetExceeded(Exception):
+    """An advance ran more engine steps (or longer) than its budget."""
+
+
+class RouteRefused(Exception):
+    """A gateway had no outgoing flow for the data; the submission that led there is refused."""
+
+    def __init__(self, element_id: str, element_name: str, message: str):
+        super().__init__(message)
+        self.element_id = element_id
+        self.element_name = element_name
+        self.message = message
+
+
+class TaskNotReady(Exception):
+    """The user task is not open in this instance (already completed, cancelled or unknown)."""
+
+
+@dataclass(frozen=True)
+class HumanTask:
+    """A user or manual task that is waiting for a person."""
+
+    guid: str
+    spec_id: str
+    process_id: str
+    name: str
+    lane: str | None
+    form: str | None
+    ui_form: str | None
+    documentation: str | None
+    due_at: datetime | None
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why an advance stopped in error, and where."""
+
+    element_id: str | None
+    reason: str
+
+
+@dataclass
+class Step:
+    """The outcome of one advance."""
+
+    state: str
+    ready: list[HumanTask]
+    side_effects: list[SideEffect]
+    next_timer_at: datetime | None
+    ended: bool
+    data: dict[str, Any]
+    failure: Failure | None = None
+    completed_elements: list[str] = field(default_factory=list)
+
+
+class _SafeEnvironment(BasePythonScriptEngineEnvironment):
+    """Routes every evaluation SpiffWorkflow makes through the allow-list evaluator."""
+
+    def evaluate(self, expression: str, context: dict[str, Any], external_context: Any = None) -> Any:
+        return evaluator.evaluate(expression, context, external_context)
+
+    def execute(self, script: str, context: dict[str, Any], external_context: Any = None) -> bool:
+        evaluator.execute(script, context, external_context)
+        return True
+
+    def call_service(self, context: dict[str, Any], **kwargs: Any) -> str:
+        raise evaluator.EvaluationError("service calls go through the script engine")
+
+
+class SafeScriptEngine(PythonScriptEngine):
+    """The only script engine our workflows get; collects service-task requests."""
+
+    def __init__(self) -> None:
+        super().__init__(environment=_SafeEnvironment())
+        self.requests: list[SideEffect] = []
+
+    def evaluate(self, task: Any, expression: str, external_context: Any = None) -> Any:
+        value = super().evaluate(task, expression, external_context)
+        definition = getattr(task.task_spec, "event_definition", None)
+        for timer in getattr(definition, "event_definitions", None) or [definition]:
+            if isinstance(timer, TimerEventDefinition) and timer.expression == expression:
+                _check_timer_value(timer, value, task)
+        return value
+
+    def validate(self, expression: str) -> None:
+        problems = evaluator.check_expression(expression)
+        if problems:
+            raise SyntaxError("; ".join(str(p) for p in problems))
+
+    def call_service(self, task: Any, operation_name: str = "", operation_params: Any = None,
+                     **kwargs: Any) -> str:
+        params = {name: spec["value"] for name, spec in (operation_params or {}).items()}
+        checked = services.request(operation_name, params)
+        self.requests.append(SideEffect(
+            operator=operation_name,
+            params=checked,
+            task_spec=task.task_spec.bpmn_id or task.task_spec.name,
+            process_id=task.workflow.spec.name,
+            task_guid=str(task.id),
+        ))
+        return json.dumps({"requested": True})
+
+
+def _check_timer_value(timer: TimerEventDefinition, value: Any, task: Any) -> None:
+    """A timer's run-time value must be as safe as a literal checked at deploy (security.md §1)."""
+    try:
+        if not isinstance(value, str):
+            raise ValueError("a timer value must be an ISO-8601 string")
+        check_timer_value(value, cycle=type(timer).__name__ == "CycleTimerEventDefinition")
+    except ValueError as exc:
+        raise WorkflowTaskException(f"timer value {value!r} refused: {exc}", task=task) from exc
+
+
+class _Guard:
+    def __init__(self, steps: int, seconds: float):
+        self.steps_left = steps
+        self.deadline = time.monotonic() + seconds
+        self.completed: list[str] = []
+
+    def __call__(self, task: Any) -> None:
+        self.steps_left -= 1
+        if self.steps_left < 0 or time.monotonic() > self.deadline:
+            raise StepBudgetExceeded(
+                f"more than the allowed engine steps without reaching a wait state "
+                f"(last element '{task.task_spec.bpmn_id or task.task_spec.name}')"
+            )
+        if task.task_spec.bpmn_id:
+            self.completed.append(task.task_spec.bpmn_id)
+
+
+@dataclass
+class Budget:
+    """Limits for one advance."""
+
+    steps: int = DEFAULT_STEP_BUDGET
+    seconds: float = DEFAULT_TIME_BUDGET
+
+
+def start(spec: LoadedSpec, data: dict[str, Any], budget: Budget | None = None) -> Step:
+    """Create an instance with `data` and run it to its first wait state."""
+    engine = SafeScriptEngine()
+    workflow = new_workflow(spec, engine)
+    workflow.task_tree.data.update(data)
+    start_task = workflow.get_next_task(state=TaskState.READY, spec_name="Start")
+    if start_task is not None:
+        start_task.data.update(data)
+    return _advance(workflow, engine, budget or Budget(), action=None)
+
+
+def complete(spec: LoadedSpec, state: str, task_guid: str, data: dict[str, Any],
+             budget: Budget | None = None) -> Step:
+    """Complete an open user task with `data` and run to the next wait state."""
+    engine = SafeScriptEngine()
+    workflow = load_state(state, spec, engine)
+    task = _open_task(workflow, task_guid)
+
+    def action() -> None:
+        task.data.update(data)
+        task.run()
+
+    return _advance(workflow, engine, budget or Budget(), action=action)
+
+
+def fire_timers(spec: LoadedSpec, state: str, budget: Budget | None = None) -> Step:
+    """Fire every timer of the instance that is due by the application clock."""
+    engine = SafeScriptEngine()
+    workflow = load_state(state, spec, engine)
+    return _advance(workflow, engine, budget or Budget(), action=workflow.refresh_timers)
+
+
+def send_message(spec: LoadedSpec, state: str, name: str, payload: dict[str, Any],
+                 budget: Budget | None = None) -> Step:
+    """Deliver a message to the instance; refused with TaskNotReady if nothing waits for it."""
+    engine = SafeScriptEngine()
+    workflow = load_state(state, spec, engine)
+    if name not in waiting_messages(workflow):
+        raise TaskNotReady(f"the instance is not waiting for message '{name}'")
+
+    def action() -> None:
+        workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload))
+
+    return _advance(workflow, engine, budget or Budget(), action=action)
+
+
+def read_data(spec: LoadedSpec, state: str) -> dict[str, Any]:
+    """The top-level data of a stored instance."""
+    return dict(load_state(state, spec, SafeScriptEngine()).data)
+
+
+def _open_task(workflow: Any, task_guid: str) -> Any:
+    try:
+        task = workflow.get_task_from_id(UUID(task_guid))
+    except (ValueError, WorkflowException, KeyError) as exc:
+        raise TaskNotReady(f"task {task_guid} is not part of this instance") from exc
+    if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+        raise TaskNotReady(f"task {task_guid} is not open")
+    return task
+
+
+def _advance(workflow: Any, engine: SafeScriptEngine, budget: Budget, action: Any) -> Step:
+    guard = _Guard(budget.steps, budget.seconds)
+    failure = None
+    try:
+        if action is not None:
+            action()
+        workflow.do_engine_steps(will_complete_task=guard)
+    except StepBudgetExceeded as exc:
+        failure = Failure(_element_of(workflow), str(exc))
+    except SpiffWorkflowException as exc:
+        refused = _route_refusal(exc)
+        if refused is not None:
+            raise refused from exc
+        failure = Failure(_failed_element(exc, workflow), _describe(exc))
+    except services.ServiceError as exc:
+        failure = Failure(_element_of(workflow), str(exc))
+    return _step(workflow, engine, guard, failure)
+
+
+def _step(workflow: Any, engine: SafeScriptEngine, guard: _Guard, failure: Failure | None) -> Step:
+    state = dump_state(workflow)
+    if failure is None and len(state.encode()) > MAX_DATA_BYTES * 8:
+        failure = Failure(None, "instance state is larger than the allowed size")
+    ready = _ready_human_tasks(workflow)
+    return Step(
+        state=state,
+        ready=ready,
+        side_effects=list(engine.requests),
+        next_timer_at=_next_timer(workflow),
+        ended=workflow.completed,
+        data=dict(workflow.data) if workflow.completed else _top_data(workflow),
+        failure=failure,
+        completed_elements=guard.completed,
+    )
+
+
+def _top_data(workflow: Any) -> dict[str, Any]:
+    """Data of the most recently changed task of the top workflow (what a process 'knows' now)."""
+    latest = None
+    for task in workflow.tasks.values():
+        if task.state in (TaskState.COMPLETED, TaskState.READY, TaskState.STARTED, TaskState.WAITING):
+            if latest is None or task.last_state_change > latest.last_state_change:
+                latest = task
+    return dict(latest.data) if latest is not None else dict(workflow.data)
+
+
+def _ready_human_tasks(workflow: Any) -> list[HumanTask]:
+    tasks = workflow.get_tasks(state=TaskState.READY, manual=True)
+    scanned = _scan_ready_manual(workflow)
+    if len(scanned) != len(tasks):
+        # The task iterator stops at a depth cap; a mismatch means the tree is too deep to trust.
+        raise StepBudgetExceeded("task tree deeper than the engine can list")
+    return [_human_task(task) for task in tasks]
+
+
+def _scan_ready_manual(workflow: Any) -> list[Any]:
+    found = [t for t in workflow.tasks.values() if t.state == TaskState.READY and t.task_spec.manual]
+    for sub in workflow.subprocesses.values():
+        found += [t for t in sub.tasks.values() if t.state == TaskState.READY and t.task_spec.manual]
+    return found
+
+
+def _human_task(task: Any) -> HumanTask:
+    spec = task.task_spec
+    props = (getattr(spec, "extensions", None) or {}).get("properties", {})
+    due_at = None
+    if props.get("dueAt"):
+        due_at = _parse_due(evaluator.evaluate(props["dueAt"], task.data))
+    return HumanTask(
+        guid=str(task.id),
+        spec_id=spec.bpmn_id or spec.name,
+        process_id=task.workflow.spec.name,
+        name=spec.bpmn_name or spec.bpmn_id or spec.name,
+        lane=spec.lane,
+        form=props.get("formJsonSchemaFilename"),
+        ui_form=props.get("formUiSchemaFilename"),
+        documentation=spec.documentation,
+        due_at=due_at,
+        data=dict(task.data),
+    )
+
+
+def _parse_due(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        return None
+    return parsed.astimezone(UTC)
+
+
+def _waiting(workflow: Any) -> list[tuple[Any, Any]]:
+    """(task, event definition) for everything the instance waits for, event-based gateways unpacked."""
+    found = []
+    for task in workflow.event_manager.tasks.values():
+        definition = task.task_spec.event_definition
+        for item in getattr(definition, "event_definitions", None) or [definition]:
+            found.append((task, item))
+    return found
+
+
+def _next_timer(workflow: Any) -> datetime | None:
+    times = []
+    for task, definition in _waiting(workflow):
+        if not isinstance(definition, TimerEventDefinition):
+            continue
+        value = task.internal_data.get("event_value")
+        if isinstance(value, dict):  # cycle timers keep {"cycles", "next", "duration"}
+            value = value.get("next") if value.get("cycles", 0) != 0 else None
+        if isinstance(value, str):
+            parsed = _timer_time(value)
+            if parsed is not None:
+                times.append(parsed)
+    return min(times) if times else None
+
+
+def waiting_messages(workflow: Any) -> set[str]:
+    """Names of the messages an instance waits for."""
+    return {d.name for _, d in _waiting(workflow) if isinstance(d, MessageEventDefinitionBase)}
+
+
+def _timer_time(value: str) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _element_of(workflow: Any) -> str | None:
+    for task in workflow.get_tasks(state=TaskState.READY | TaskState.ERROR):
+        if not task.task_spec.manual and task.task_spec.bpmn_id:
+            return task.task_spec.bpmn_id
+    return None
+
+
+def _failed_element(exc: SpiffWorkflowException, workflow: Any) -> str | None:
+    task = getattr(exc, "task", None)
+    if task is not None:
+        return task.task_spec.bpmn_id or task.task_spec.name
+    spec = getattr(exc, "task_spec", None)
+    if spec is not None:
+        return getattr(spec, "bpmn_id", None) or spec.name
+    return _element_of(workflow)
+
+
+def _describe(exc: SpiffWorkflowException) -> str:
+    notes = " ".join(getattr(exc, "__notes__", []) or [])
+    cause = getattr(exc, "exception", None) or exc.__cause__
+    text = str(exc)
+    if cause is not None and str(cause) not in text:
+        text = f"{text}: {cause}"
+    return f"{text} {notes}".strip()
+
+
+def _route_refusal(exc: SpiffWorkflowException) -> RouteRefused | None:
+    spec = getattr(exc, "task_spec", None) or getattr(getattr(exc, "task", None), "task_spec", None)
+    if spec is None or "No conditions satisfied" not in str(exc):
+        return None
+    return RouteRefused(
+        element_id=spec.bpmn_id or spec.name,
+        element_name=spec.bpmn_name or spec.bpmn_id or spec.name,
+        message=(spec.documentation or "").strip(),
+    )

@@ -1,0 +1,80 @@
+"""Our few changes to SpiffWorkflow's task specs and parser, each correcting a library behaviour.
+
+- Business rule tasks remove the decision's output variables before merging a new result, and
+  always leave every output defined (a list under COLLECT), so re-grading never sees stale rows
+  (domain.md §11.1: SpiffWorkflow deep-merges lists).
+- Timer events read the application clock (app.clock), so a controlled clock moves them too.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from SpiffWorkflow.bpmn.parser.util import full_tag
+from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
+from SpiffWorkflow.dmn.specs.business_rule_task_mixin import BusinessRuleTaskMixin
+from SpiffWorkflow.dmn.specs.model import HitPolicy
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.task_spec import BusinessRuleTaskParser
+from SpiffWorkflow.spiff.specs.defaults import BusinessRuleTask
+from SpiffWorkflow.util.deep_merge import DeepMerge
+
+from app import clock
+
+
+class CleanBusinessRuleTask(BusinessRuleTask):
+    """A business rule task whose outputs replace, never merge with, earlier values."""
+
+    def _run_hook(self, my_task: Any) -> bool:
+        table = self.dmnEngine.decision_table
+        names = [output.name or output.label for output in table.outputs]
+        for name in names:
+            my_task.data.pop(name, None)
+        result = self.dmnEngine.result(my_task)
+        if table.hit_policy == HitPolicy.COLLECT.value:
+            for name in names:
+                result.setdefault(name, [])
+        else:
+            for name in names:
+                result.setdefault(name, None)
+        my_task.data = DeepMerge.merge(my_task.data, result)
+        # Skip BusinessRuleTaskMixin._run_hook (it would merge again); run what comes after it.
+        return super(BusinessRuleTaskMixin, self)._run_hook(my_task)
+
+
+class CleanBusinessRuleTaskParser(BusinessRuleTaskParser):
+    """Creates CleanBusinessRuleTask instead of the stock class."""
+
+    def create_task(self) -> CleanBusinessRuleTask:
+        decision_ref = self.get_decision_ref(self.node)
+        extensions = self.parse_extensions()
+        return CleanBusinessRuleTask(
+            self.spec,
+            self.bpmn_id,
+            dmnEngine=self.process_parser.parser.get_engine(decision_ref, self.node),
+            prescript=extensions.get("preScript"),
+            postscript=extensions.get("postScript"),
+            **self.bpmn_attributes,
+        )
+
+
+class ProcessParser(SpiffBpmnParser):
+    """SpiffBpmnParser with our task spec overrides."""
+
+    OVERRIDE_PARSER_CLASSES = {
+        **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("businessRuleTask"): (CleanBusinessRuleTaskParser, CleanBusinessRuleTask),
+    }
+
+
+class _ClockDatetime(datetime):
+    """`datetime` whose now() is app.clock.now(); installed only in SpiffWorkflow's timer module."""
+
+    @classmethod
+    def now(cls, tz: Any = None) -> datetime:  # type: ignore[override]
+        current = clock.now()
+        return current.astimezone(tz) if tz is not None else current
+
+
+spiff_timer.datetime = _ClockDatetime

@@ -1,0 +1,151 @@
+"""Dump and load instance state; the spec is stored once per deployed version, never per instance.
+
+Instance state is SpiffWorkflow's own serialization minus `spec` and `subprocess_specs`; loading
+puts the cached spec objects of the definition back in. Only serializer versions in
+`LOADABLE_VERSIONS` are read (docs/security.md §11): older ones would run eval-based migrations.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from dataclasses import dataclass
+from threading import Lock
+from typing import Any
+
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.spiff.serializer.task_spec import BusinessRuleTaskConverter
+
+from app.engine.specs import CleanBusinessRuleTask
+
+SERIALIZER_VERSION = "1.5"
+LOADABLE_VERSIONS = frozenset({"1.5"})
+
+
+class StateError(Exception):
+    """Stored state cannot be loaded (unknown serializer version or corrupted data)."""
+
+
+class SpeclessWorkflowConverter(BpmnWorkflowConverter):
+    """Writes a workflow without its specs; reads one whose specs were put back as objects."""
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct: dict[str, Any]) -> BpmnWorkflow:
+        from uuid import UUID  # noqa: PLC0415
+
+        workflow = self.target_class(dct.pop("spec"), dct.pop("subprocess_specs"), deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _make_serializer() -> BpmnWorkflowSerializer:
+    config = dict(SPIFF_CONFIG)
+    config[CleanBusinessRuleTask] = BusinessRuleTaskConverter
+    config[BpmnWorkflow] = SpeclessWorkflowConverter
+    registry = BpmnWorkflowSerializer.configure(config)
+    return BpmnWorkflowSerializer(registry, version=SERIALIZER_VERSION)
+
+
+SERIALIZER = _make_serializer()
+
+
+@dataclass(frozen=True)
+class LoadedSpec:
+    """The deserialized spec of one deployed version: top process plus called processes."""
+
+    spec: Any
+    subprocess_specs: dict[str, Any]
+
+
+def dump_spec(spec: Any, subprocess_specs: dict[str, Any]) -> str:
+    """Serialize a process spec and the specs of everything it calls, for one deployed version."""
+    registry = SERIALIZER.registry
+    return json.dumps(
+        {
+            "serializer_version": SERIALIZER_VERSION,
+            "spec": registry.convert(spec),
+            "subprocess_specs": {name: registry.convert(sub) for name, sub in subprocess_specs.items()},
+        },
+        ensure_ascii=False,
+    )
+
+
+class _SpecCache:
+    """Deserialized specs by content hash; specs are immutable at run time, so threads share them."""
+
+    def __init__(self, size: int = 64):
+        self.size = size
+        self.items: OrderedDict[str, LoadedSpec] = OrderedDict()
+        self.lock = Lock()
+
+    def get(self, key: str, spec_json: str) -> LoadedSpec:
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        loaded = _restore_spec(spec_json)
+        with self.lock:
+            self.items[key] = loaded
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+        return loaded
+
+
+def _restore_spec(spec_json: str) -> LoadedSpec:
+    dct = json.loads(spec_json)
+    if dct.get("serializer_version") not in LOADABLE_VERSIONS:
+        raise StateError(f"spec serializer version {dct.get('serializer_version')!r} is not loadable")
+    registry = SERIALIZER.registry
+    return LoadedSpec(
+        spec=registry.restore(dct["spec"]),
+        subprocess_specs={name: registry.restore(sub) for name, sub in dct["subprocess_specs"].items()},
+    )
+
+
+SPECS = _SpecCache()
+
+
+def load_spec(key: str, spec_json: str) -> LoadedSpec:
+    """The spec objects of a deployed version, deserialized once per process."""
+    return SPECS.get(key, spec_json)
+
+
+def new_workflow(spec: LoadedSpec, script_engine: Any) -> BpmnWorkflow:
+    """A fresh workflow on the given spec."""
+    return BpmnWorkflow(spec.spec, spec.subprocess_specs, script_engine=script_engine)
+
+
+def dump_state(workflow: BpmnWorkflow) -> str:
+    """Serialize an instance without its specs."""
+    return SERIALIZER.serialize_json(workflow)
+
+
+def load_state(state_json: str, spec: LoadedSpec, script_engine: Any) -> BpmnWorkflow:
+    """Rebuild an instance from its state and the spec of its deployed version."""
+    try:
+        dct = json.loads(state_json)
+    except ValueError as exc:
+        raise StateError(f"state is not valid JSON: {exc}") from exc
+    version = dct.pop("serializer_version", None)
+    if version not in LOADABLE_VERSIONS:
+        raise StateError(f"state serializer version {version!r} is not loadable")
+    dct["spec"] = spec.spec
+    dct["subprocess_specs"] = spec.subprocess_specs
+    try:
+        workflow = SERIALIZER.from_dict(dct)
+    except Exception as exc:  # any failure here means the stored state is unusable
+        raise StateError(f"state cannot be restored: {exc}") from exc
+    workflow.script_engine = script_engine
+    return workflow

@@ -1,0 +1,39 @@
+"""JSON Schema forms for user tasks: load and check schemas, parse and validate posts, build render models.
+
+Belongs here: everything between a posted form and typed task data, plus the render model the
+`templates/forms/_fields.html` macros show. Forbidden: flask, sqlalchemy, SpiffWorkflow, app.models,
+app.operations, app.web; the only app import is the expression evaluator. See docs/forms.md.
+"""
+
+from app.forms.checks import check_schema
+from app.forms.data import FORM_FILE_NAME, declared_data, field_index, sources_of
+from app.forms.fields import FieldDef
+from app.forms.messages import message
+from app.forms.render import Field, build_fields, context_items, display_text, form_errors, summary
+from app.forms.schema import FormSchemaError, FormSpec, load_json
+from app.forms.submit import Submission, check_submission, parse_submission
+from app.forms.validate import validate
+
+__all__ = [
+    "FORM_FILE_NAME",
+    "Field",
+    "FieldDef",
+    "FormSchemaError",
+    "FormSpec",
+    "Submission",
+    "build_fields",
+    "check_schema",
+    "check_submission",
+    "context_items",
+    "declared_data",
+    "display_text",
+    "field_index",
+    "form_errors",
+    "form_errors",
+    "load_json",
+    "message",
+    "parse_submission",
+    "sources_of",
+    "summary",
+    "validate",
+]

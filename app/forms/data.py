@@ -1,0 +1,44 @@
+"""What a form lets into task data, and which option lists it needs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from app.forms.schema import FormSpec
+
+FORM_FILE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,80}\.(schema|uischema)\.json$")
+
+
+def declared_data(form: FormSpec, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Only the form's own, writable, top-level keys (docs/security.md §3: merge declared keys only)."""
+    return {name: data[name] for name, definition in form.by_name.items()
+            if name in data and not definition.read_only and not name.startswith("_")}
+
+
+def sources_of(form: FormSpec) -> set[str]:
+    """The `x-source` option lists the form's fields (and table columns) draw from."""
+    found: set[str] = set()
+
+    def visit(schema: Any) -> None:
+        if isinstance(schema, dict):
+            if isinstance(schema.get("x-source"), str):
+                found.add(schema["x-source"])
+            for value in schema.values():
+                visit(value)
+        elif isinstance(schema, list):
+            for value in schema:
+                visit(value)
+
+    visit(form.schema.get("properties", {}))
+    return found
+
+
+def field_index(forms: list[FormSpec]) -> dict[str, Any]:
+    """Field name → its definition across several forms (first form wins), for labelling task data."""
+    index: dict[str, Any] = {}
+    for form in forms:
+        for name, definition in form.by_name.items():
+            index.setdefault(name, definition)
+    return index

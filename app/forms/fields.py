@@ -1,0 +1,146 @@
+"""What each property of a form schema is: its kind, widget, choices and sub-fields."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+Options = Mapping[str, Iterable[tuple[str, str]]]
+
+MAX_STRING_LENGTH = 100_000
+# Property names double as evaluator names in x-rules, so they follow its identifier rules.
+NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,63}")
+FIELD_TYPES = ("string", "integer", "boolean", "array")
+BOUNDED_FORMATS = ("date", "date-time")
+SCALAR_KINDS = ("text", "textarea", "int", "bool", "enum", "datetime", "date", "url")
+DEFAULT_BLANK_ROWS = 2
+
+
+@dataclass(frozen=True, eq=False)
+class FieldDef:
+    """One property of a form schema, classified for parsing, validation and rendering."""
+
+    name: str
+    schema: dict[str, Any]
+    ui: dict[str, Any]
+    kind: str
+    required: bool
+    read_only: bool
+    columns: tuple[FieldDef, ...] = ()
+    item: FieldDef | None = None
+
+    @property
+    def title(self) -> str:
+        return str(self.schema.get("title") or self.name)
+
+    @property
+    def help(self) -> str:
+        return str(self.ui.get("ui:help") or self.schema.get("description") or "")
+
+    @property
+    def max_length(self) -> int:
+        limit = self.schema.get("maxLength")
+        return limit if isinstance(limit, int) and 0 <= limit <= MAX_STRING_LENGTH else MAX_STRING_LENGTH
+
+    @property
+    def max_items(self) -> int:
+        limit = self.schema.get("maxItems")
+        return limit if isinstance(limit, int) and limit >= 0 else 0
+
+    @property
+    def blank_rows(self) -> int:
+        options = self.ui.get("ui:options")
+        count = options.get("blankRows") if isinstance(options, dict) else None
+        return count if isinstance(count, int) and 0 <= count <= 20 else DEFAULT_BLANK_ROWS
+
+
+def is_choice(schema: Mapping[str, Any]) -> bool:
+    """True when a schema picks from a list: oneOf of consts, enum or x-source."""
+    return "x-source" in schema or "enum" in schema or "oneOf" in schema
+
+
+def field_kind(schema: Mapping[str, Any], ui: Mapping[str, Any]) -> str:
+    """Classify a property schema as one of the kinds in docs/forms.md."""
+    kind = schema.get("type")
+    if kind == "boolean":
+        return "bool"
+    if kind == "array":
+        return _array_kind(schema.get("items"))
+    if is_choice(schema):
+        return "enum"
+    if kind == "integer":
+        return "int"
+    formats = {"date-time": "datetime", "date": "date", "uri": "url"}
+    if schema.get("format") in formats:
+        return formats[schema["format"]]
+    return "textarea" if ui.get("ui:widget") == "textarea" else "text"
+
+
+def _array_kind(items: Any) -> str:
+    items = items if isinstance(items, dict) else {}
+    if items.get("type") == "object":
+        return "table"
+    return "multi" if is_choice(items) else "list"
+
+
+def widget_for(field: FieldDef) -> str:
+    """The render widget of a field (docs/forms.md lists them)."""
+    if field.read_only:
+        return "readonly"
+    chosen = field.ui.get("ui:widget")
+    if field.kind == "bool":
+        return "checkbox" if chosen == "checkbox" else "radio"
+    if field.kind == "enum":
+        return "radio" if chosen == "radio" else "select"
+    simple = {"multi": "checkboxes", "table": "rows", "list": "rows", "int": "integer"}
+    return simple.get(field.kind, field.kind)
+
+
+def choices(schema: Mapping[str, Any], options: Options | None) -> list[tuple[Any, str]]:
+    """The (value, label) pairs a choice schema allows; x-source lists come from `options`."""
+    source = schema.get("x-source")
+    if isinstance(source, str):
+        return [(str(value), str(label)) for value, label in (options or {}).get(source, ())]
+    one_of = schema.get("oneOf")
+    if isinstance(one_of, list):
+        return [(entry["const"], str(entry.get("title", entry["const"])))
+                for entry in one_of if isinstance(entry, dict) and "const" in entry]
+    enum = schema.get("enum")
+    return [(value, str(value)) for value in enum] if isinstance(enum, list) else []
+
+
+def describe_fields(schema: Mapping[str, Any], uischema: Mapping[str, Any]) -> tuple[FieldDef, ...]:
+    """The top-level fields of a form in display order (ui:order first, then schema order)."""
+    properties = schema.get("properties")
+    properties = properties if isinstance(properties, dict) else {}
+    required = _names(schema.get("required"))
+    order = [name for name in _names(uischema.get("ui:order")) if name in properties]
+    order += [name for name in properties if name not in order]
+    return tuple(_describe(name, properties[name], _ui(uischema, name), name in required) for name in order)
+
+
+def _describe(name: str, schema: Any, ui: dict[str, Any], required: bool) -> FieldDef:
+    schema = schema if isinstance(schema, dict) else {}
+    kind = field_kind(schema, ui)
+    items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+    columns: tuple[FieldDef, ...] = ()
+    item = None
+    if kind == "table":
+        sub_required = _names(items.get("required"))
+        sub_properties = items.get("properties") if isinstance(items.get("properties"), dict) else {}
+        columns = tuple(_describe(sub, sub_schema, _ui(ui, sub), sub in sub_required)
+                        for sub, sub_schema in sub_properties.items())
+    elif kind in ("multi", "list"):
+        item = _describe(name, items, {k: v for k, v in ui.items() if k != "ui:widget"}, False)
+    return FieldDef(name, schema, ui, kind, required, schema.get("readOnly") is True, columns, item)
+
+
+def _names(value: Any) -> list[str]:
+    return [name for name in value if isinstance(name, str)] if isinstance(value, list) else []
+
+
+def _ui(uischema: Mapping[str, Any], name: str) -> dict[str, Any]:
+    ui = uischema.get(name)
+    return ui if isinstance(ui, dict) else {}

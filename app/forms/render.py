@@ -1,0 +1,275 @@
+"""The render model of a form: plain Field objects a template shows with loops only."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from app import clock
+from app.forms.fields import FieldDef, Options, choices, widget_for
+from app.forms.messages import message
+from app.forms.schema import FormSpec
+from app.forms.values import to_local_display, to_local_input
+
+_INPUT_TYPES = {"text": "text", "integer": "text", "datetime": "datetime-local", "date": "date", "url": "url"}
+
+
+@dataclass
+class Field:
+    """One control (or one table of controls) with everything its HTML needs."""
+
+    name: str
+    path: str
+    id: str
+    label: str
+    widget: str
+    help: str = ""
+    required: bool = False
+    value: str | list[str] = ""
+    choices: list[tuple[str, str, bool]] = field(default_factory=list)
+    rows: list[list[Field]] = field(default_factory=list)
+    columns: list[tuple[str, bool]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    placeholder: str = ""
+    maxlength: int | None = None
+    input_type: str = "text"
+    inputmode: str = ""
+    text_rows: int = 4
+    help_id: str = ""
+    error_id: str = ""
+    describedby: str = ""
+
+
+@dataclass(frozen=True)
+class _Sources:
+    values: Mapping[str, Any]
+    raw: Mapping[str, Any]
+    errors: Mapping[str, list[str]]
+    context: Mapping[str, Any]
+    options: Options
+    locale: str
+
+
+def build_fields(form: FormSpec, values: Mapping[str, Any] | None = None,
+                 raw: Mapping[str, Any] | None = None, errors: Mapping[str, list[str]] | None = None,
+                 context: Mapping[str, Any] | None = None, options: Options | None = None,
+                 locale: str = "zh_CN") -> list[Field]:
+    """The fields of `form` in order; `raw` (a posted form) wins over `values`, then the task context."""
+    sources = _Sources(values or {}, raw or {}, errors or {}, context or {}, options or {}, locale)
+    return [_build(definition, form, sources) for definition in form.fields]
+
+
+def context_items(form: FormSpec, context: Mapping[str, Any], options: Options | None = None,
+                  locale: str = "zh_CN", fields: Mapping[str, FieldDef] | None = None) -> list[tuple[str, str]]:
+    """(label, text) pairs of the task data named by `ui:context`, shown above the form.
+
+    A key that is not a field of this form is labelled by `fields` (the fields of the other forms of
+    the process), or by the field named in the entry's `as`, so codes show as their labels.
+    """
+    known = {**(fields or {}), **form.by_name}
+    items = []
+    for entry in form.uischema.get("ui:context", []):
+        definition = known.get(entry.get("as", entry["key"]))
+        items.append((entry["label"], display_text(definition, context.get(entry["key"]), options, locale)))
+    return items
+
+
+def summary(form: FormSpec, data: Mapping[str, Any], options: Options | None = None,
+            locale: str = "zh_CN") -> list[tuple[str, str]]:
+    """(label, text) of every field of a submitted record, in form order, skipping absent ones."""
+    return [(definition.title, display_text(definition, data[definition.name], options, locale))
+            for definition in form.fields if definition.name in data]
+
+
+def form_errors(form: FormSpec, errors: Mapping[str, list[str]]) -> list[str]:
+    """Messages no field shows: form-level ones and those about undeclared keys."""
+    shown = set(form.by_name)
+    return [text for path, texts in errors.items() if path.split(".")[0] not in shown for text in texts]
+
+
+def display_text(definition: FieldDef | None, value: Any, options: Options | None = None,
+                 locale: str = "zh_CN") -> str:
+    """A stored value as text to read: option labels, 是/否, local times, lists joined with 、."""
+    if value is None or value in ("", []):
+        return message("empty", locale)
+    if isinstance(value, bool):
+        return message("yes" if value else "no", locale)
+    if isinstance(value, list):
+        item = definition.item if definition else None
+        return "、".join(display_text(item or definition, element, options, locale) for element in value)
+    if isinstance(value, dict):
+        return _display_row(definition, value, options, locale)
+    for option, label in choices(definition.schema, options) if definition else ():
+        if option == value:
+            return label
+    return to_local_display(value) if isinstance(value, str) else str(value)
+
+
+def _display_row(definition: FieldDef | None, row: dict[str, Any], options: Options | None,
+                 locale: str) -> str:
+    columns = {column.name: column for column in definition.columns} if definition else {}
+    parts = []
+    for key, cell in row.items():
+        column = columns.get(key)
+        parts.append(f"{column.title if column else key}：{display_text(column, cell, options, locale)}")
+    return "；".join(parts)
+
+
+def _build(definition: FieldDef, form: FormSpec, sources: _Sources) -> Field:
+    if definition.read_only:
+        stored = sources.context.get(definition.name)
+        value = display_text(definition, stored, sources.options, sources.locale)
+        return _finish(Field(definition.name, definition.name, _html_id(definition.name), definition.title,
+                             "readonly", help=definition.help, value=value))
+    if definition.kind in ("table", "list"):
+        return _rows_field(definition, _initial(definition, form, sources), sources)
+    if sources.raw:
+        value = sources.raw.get(definition.name, [] if definition.kind == "multi" else "")
+    else:
+        value = _input_value(definition, _initial(definition, form, sources))
+    return _control(definition, definition.name, definition.title, value, sources)
+
+
+def _initial(definition: FieldDef, form: FormSpec, sources: _Sources) -> Any:
+    """The value a field starts from: saved values, then ui:prefill, then ui:default "now", then default.
+
+    Task data of the same name is deliberately not used: in loops and across tasks it holds the
+    previous round's answer (an old approval, an old observation time), which must not be pre-chosen.
+    """
+    name = definition.name
+    if name in sources.values:
+        return sources.values[name]
+    prefill = form.uischema.get("ui:prefill", {}).get(name)
+    if prefill in sources.context:
+        return sources.context[prefill]
+    if definition.ui.get("ui:default") == "now" and definition.kind in ("datetime", "date"):
+        current = clock.local(clock.now())
+        return current.isoformat(timespec="minutes") if definition.kind == "datetime" else current.date().isoformat()
+    return definition.schema.get("default")
+
+
+def _input_value(definition: FieldDef, value: Any) -> str | list[str]:
+    if definition.kind == "multi":
+        return [_input_text(definition, item) for item in value] if isinstance(value, list) else []
+    return _input_text(definition, value)
+
+
+def _input_text(definition: FieldDef, value: Any) -> str:
+    if value is None or isinstance(value, dict | list):
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return to_local_input(value) if definition.kind == "datetime" else str(value)
+
+
+def _control(definition: FieldDef, name: str, label: str, value: str | list[str], sources: _Sources) -> Field:
+    widget = widget_for(definition)
+    ui = definition.ui
+    result = Field(
+        name, name, _html_id(name), label, widget, help=definition.help, required=definition.required,
+        value=value, errors=list(sources.errors.get(name, [])),
+        placeholder=str(ui.get("ui:placeholder", "")),
+        maxlength=definition.max_length if definition.kind in ("text", "textarea", "url") else None,
+        input_type=_INPUT_TYPES.get(widget, "text"), inputmode="numeric" if widget == "integer" else "",
+        text_rows=ui.get("ui:rows", 4),
+    )
+    result.choices = _choices(definition, widget, value, sources)
+    return _finish(result)
+
+
+def _choices(definition: FieldDef, widget: str, value: str | list[str],
+             sources: _Sources) -> list[tuple[str, str, bool]]:
+    if definition.kind == "bool":
+        pairs = [("true", definition.title)] if widget == "checkbox" else [
+            ("true", message("yes", sources.locale)), ("false", message("no", sources.locale))]
+    elif definition.kind in ("enum", "multi"):
+        schema = definition.item.schema if definition.item else definition.schema
+        pairs = [(str(option), label) for option, label in choices(schema, sources.options)]
+    else:
+        return []
+    if widget == "select":
+        pairs.insert(0, ("", message("select", sources.locale)))
+    chosen = set(value) if isinstance(value, list) else {value}
+    return [(option, label, option in chosen) for option, label in pairs]
+
+
+def _rows_field(definition: FieldDef, initial: Any, sources: _Sources) -> Field:
+    existing = _existing_rows(definition, initial, sources)
+    limit = definition.max_items
+    count = max(len(existing), min(len(existing) + definition.blank_rows, limit))
+    rows = [_row(definition, index, existing[index] if index < len(existing) else {}, sources)
+            for index in range(count)]
+    columns = [(column.title, column.required) for column in definition.columns]
+    result = Field(definition.name, definition.name, _html_id(definition.name), definition.title, "rows",
+                   help=definition.help, required=definition.required, rows=rows,
+                   columns=columns or [(_item_title(definition), False)])
+    shown = {cell.path for row in rows for cell in row}
+    prefix = f"{definition.name}."
+    result.errors = [text for path, texts in sources.errors.items()
+                     if path == definition.name or (path.startswith(prefix) and path not in shown)
+                     for text in texts]
+    return _finish(result)
+
+
+def _item_title(definition: FieldDef) -> str:
+    item_schema = definition.item.schema if definition.item else {}
+    return str(item_schema.get("title") or definition.title)
+
+
+def _existing_rows(definition: FieldDef, initial: Any, sources: _Sources) -> list[dict[str, str]]:
+    """Rows to show filled in, each as {column name ("" for a list): input text}."""
+    if sources.raw:
+        return _raw_rows(definition, sources.raw)
+    stored = initial if isinstance(initial, list) else []
+    if definition.kind == "list":
+        return [{"": _input_text(definition.item or definition, item)} for item in stored]
+    return [{column.name: _input_text(column, row.get(column.name)) for column in definition.columns}
+            for row in stored if isinstance(row, dict)]
+
+
+def _raw_rows(definition: FieldDef, raw: Mapping[str, Any]) -> list[dict[str, str]]:
+    prefix = f"{definition.name}."
+    indices = [int(key[len(prefix):].split(".")[0]) for key in raw
+               if key.startswith(prefix) and key[len(prefix):].split(".")[0].isdigit()]
+    count = min(max(indices, default=-1) + 1, definition.max_items)
+    columns = [column.name for column in definition.columns] or [""]
+    return [{column: str(raw.get(f"{prefix}{index}" + (f".{column}" if column else ""), ""))
+             for column in columns} for index in range(count)]
+
+
+def _row(definition: FieldDef, index: int, texts: dict[str, str], sources: _Sources) -> list[Field]:
+    locale = sources.locale
+    if definition.kind == "list":
+        item = definition.item or definition
+        label = message("item", locale, label=definition.title, n=index + 1)
+        return [_cell(_control(item, f"{definition.name}.{index}", label, texts.get("", ""), sources))]
+    cells = []
+    for column in definition.columns:
+        label = message("row", locale, label=definition.title, n=index + 1, column=column.title)
+        cell = _control(column, f"{definition.name}.{index}.{column.name}", label, texts.get(column.name, ""),
+                        sources)
+        # A radio group does not fit a table cell; the header already labels the column.
+        if cell.widget == "radio":
+            cell.widget = "select"
+            cell.choices.insert(0, ("", message("select", locale), cell.value == ""))
+        cells.append(_cell(cell))
+    return cells
+
+
+def _cell(cell: Field) -> Field:
+    # Blank rows may stay empty, so cells are not marked required; the column header says it.
+    cell.help = ""
+    cell.required = False
+    return _finish(cell)
+
+
+def _html_id(path: str) -> str:
+    return "field-" + path.replace(".", "-")
+
+
+def _finish(result: Field) -> Field:
+    result.help_id = f"{result.id}-help" if result.help else ""
+    result.error_id = f"{result.id}-error" if result.errors else ""
+    result.describedby = " ".join(part for part in (result.help_id, result.error_id) if part)
+    return result

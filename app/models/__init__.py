@@ -1,0 +1,38 @@
+"""Tables. No Flask request code, no commit, no SpiffWorkflow.
+
+Importing this package registers every model on the metadata (Alembic and tests need that).
+"""
+
+from app.models.audit import AuditEvent
+from app.models.base import utcnow
+from app.models.notifications import Notification
+from app.models.processes import (
+    Deployment,
+    HumanTask,
+    HumanTaskCandidate,
+    InstanceStatus,
+    ProcessDefinition,
+    ProcessInstance,
+    TaskStatus,
+)
+from app.models.settings import AppSetting, Counter
+from app.models.users import OrgUnit, Role, User, UserRole
+
+__all__ = [
+    "AppSetting",
+    "AuditEvent",
+    "Counter",
+    "Deployment",
+    "HumanTask",
+    "HumanTaskCandidate",
+    "InstanceStatus",
+    "Notification",
+    "OrgUnit",
+    "ProcessDefinition",
+    "ProcessInstance",
+    "Role",
+    "TaskStatus",
+    "User",
+    "UserRole",
+    "utcnow",
+]

@@ -1,0 +1,279 @@
+"""Start instances, apply engine steps to the database, fire due timers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.db import transaction
+from app.engine import helpers, runner, state
+from app.engine.runner import Budget, RouteRefused, Step
+from app.extensions import db
+from app.models import (
+    AuditEvent,
+    Counter,
+    HumanTask,
+    HumanTaskCandidate,
+    InstanceStatus,
+    ProcessDefinition,
+    ProcessInstance,
+    TaskStatus,
+    User,
+)
+from app.operations import notifications
+from app.operations.errors import Invalid, NotFound
+
+INCIDENT_PROCESS = "yq_incident"
+MAX_CONTEXT_BYTES = 256 * 1024
+
+
+def budget() -> Budget:
+    """The step budget of one advance, from configuration."""
+    return Budget(steps=current_app.config["STEP_BUDGET"])
+
+
+def loaded_spec(definition: ProcessDefinition) -> state.LoadedSpec:
+    """The engine spec of a deployed version (deserialized once per process)."""
+    return state.load_spec(f"{definition.id}:{definition.content_hash}", definition.spec_json)
+
+
+def start_incident(actor: User) -> ProcessInstance:
+    """Register a new incident: number it, seed `discovered_at` with now, run to the first task."""
+    with transaction() as session:
+        number = _next_incident_number(session)
+        data = {"incident_no": number, "discovered_at": helpers.now()}
+        return _start(session, INCIDENT_PROCESS, actor, data, business_key=number)
+
+
+def start_instance(process_key: str, actor: User | None, data: dict[str, Any] | None = None) -> ProcessInstance:
+    """Start the newest version of a process with `data`."""
+    with transaction() as session:
+        return _start(session, process_key, actor, dict(data or {}))
+
+
+def _start(session: Session, process_key: str, actor: User | None, data: dict[str, Any],
+           business_key: str | None = None) -> ProcessInstance:
+    definition = session.scalar(select(ProcessDefinition).where(
+        ProcessDefinition.process_key == process_key, ProcessDefinition.is_latest.is_(True)))
+    if definition is None:
+        raise NotFound(str(_l("流程 %(key)s 尚未部署。", key=process_key)))
+    data.setdefault("initiator", actor.username if actor else None)
+    try:
+        step = runner.start(loaded_spec(definition), data, budget())
+    except RouteRefused as exc:
+        raise Invalid(_route_message(exc)) from exc
+    instance = ProcessInstance(
+        definition=definition, process_key=process_key, business_key=business_key,
+        started_by_id=actor.id if actor else None, state_json="", serializer_version=state.SERIALIZER_VERSION,
+    )
+    session.add(instance)
+    session.flush()
+    session.add(AuditEvent(actor_id=actor.id if actor else None, instance_id=instance.id, action="instance_started",
+                           detail={"process": process_key, "version": definition.version}))
+    apply_step(session, instance, step)
+    return instance
+
+
+def _next_incident_number(session: Session) -> str:
+    year = clock.local(clock.now()).year
+    name = f"incident-{year}"
+    counter = session.scalar(select(Counter).where(Counter.name == name).with_for_update())
+    if counter is None:
+        counter = Counter(name=name, value=0)
+        session.add(counter)
+    counter.value += 1
+    session.flush()
+    return f"YQ-{year}-{counter.value:04d}"
+
+
+def _route_message(exc: RouteRefused) -> str:
+    if exc.message:
+        return exc.message
+    return str(_l("“%(name)s”没有可走的分支,提交未被接受。", name=exc.element_name))
+
+
+def apply_step(session: Session, instance: ProcessInstance, step: Step, actor: User | None = None) -> None:
+    """Store an engine step: state, status, business fields, human tasks, side effects, audit."""
+    now = clock.now()
+    instance.state_json = step.state
+    instance.serializer_version = state.SERIALIZER_VERSION
+    instance.next_timer_at = step.next_timer_at
+    instance.updated_at = now
+    instance.data = _capped(step.data)
+    _set_business_fields(instance, step.data)
+    _set_status(session, instance, step, now)
+    _sync_human_tasks(session, instance, step, now)
+    for effect in step.side_effects:
+        notifications.deliver(session, instance, effect)
+
+
+def _set_status(session: Session, instance: ProcessInstance, step: Step, now: datetime) -> None:
+    if step.failure is not None:
+        instance.status = InstanceStatus.ERROR
+        instance.error_element = step.failure.element_id
+        instance.error_text = step.failure.reason
+        session.add(AuditEvent(instance_id=instance.id, action="instance_error",
+                               detail={"element": step.failure.element_id, "reason": step.failure.reason}))
+    elif step.ended:
+        instance.status = InstanceStatus.COMPLETED
+        instance.ended_at = now
+        instance.next_timer_at = None
+        session.add(AuditEvent(instance_id=instance.id, action="instance_completed"))
+    else:
+        instance.status = InstanceStatus.WAITING
+
+
+def _set_business_fields(instance: ProcessInstance, data: dict[str, Any]) -> None:
+    title = data.get("title")
+    if isinstance(title, str) and title:
+        instance.title = title[:300]
+    for key in ("confirmed_level", "current_level", "proposed_level"):
+        level = data.get(key)
+        if isinstance(level, int) and not isinstance(level, bool) and 1 <= level <= 4:
+            instance.level = level
+            break
+    number = data.get("incident_no")
+    if isinstance(number, str) and not instance.business_key:
+        instance.business_key = number[:64]
+
+
+def _sync_human_tasks(session: Session, instance: ProcessInstance, step: Step, now: datetime) -> None:
+    open_rows = {row.task_guid: row for row in session.scalars(select(HumanTask).where(
+        HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN))}
+    ready = {task.guid: task for task in step.ready}
+    for guid, row in open_rows.items():
+        if guid not in ready:
+            row.status = TaskStatus.CANCELLED
+            row.completed_at = now
+            session.add(AuditEvent(instance_id=instance.id, task_id=row.id, action="task_cancelled",
+                                   detail={"task": row.spec_id}))
+    for guid, task in ready.items():
+        if guid in open_rows:
+            continue
+        info = instance.definition.task_info(task.process_id, task.spec_id)
+        row = HumanTask(
+            instance_id=instance.id, task_guid=guid, process_id=task.process_id, spec_id=task.spec_id,
+            name=task.name, lane=task.lane, form=task.form, ui_form=task.ui_form,
+            documentation=task.documentation, context=_capped(task.data), due_at=task.due_at, created_at=now,
+            candidates=[HumanTaskCandidate(role_code=role) for role in info.get("roles", [])],
+        )
+        session.add(row)
+        session.flush()
+        session.add(AuditEvent(instance_id=instance.id, task_id=row.id, action="task_created",
+                               detail={"task": task.spec_id, "name": task.name,
+                                       "due_at": task.due_at.isoformat() if task.due_at else None}))
+
+
+def _capped(data: dict[str, Any]) -> dict[str, Any]:
+    import json  # noqa: PLC0415
+
+    encoded = json.dumps(data, ensure_ascii=False, default=str)
+    if len(encoded.encode()) <= MAX_CONTEXT_BYTES:
+        return json.loads(encoded)
+    return {"_truncated": True}
+
+
+def fire_due_timers(limit: int = 100) -> int:
+    """Fire the timers of instances whose next timer is due; one transaction per instance."""
+    fired = 0
+    for instance_id in _due_instance_ids(limit):
+        if _fire_instance_timers(instance_id):
+            fired += 1
+    return fired
+
+
+def _due_instance_ids(limit: int) -> list[int]:
+    return list(db.session.scalars(
+        select(ProcessInstance.id)
+        .where(ProcessInstance.next_timer_at <= clock.now(),
+               ProcessInstance.status.in_([InstanceStatus.WAITING, InstanceStatus.RUNNING]))
+        .order_by(ProcessInstance.next_timer_at).limit(limit)))
+
+
+def _fire_instance_timers(instance_id: int) -> bool:
+    with transaction() as session:
+        instance = session.scalar(select(ProcessInstance).where(
+            ProcessInstance.id == instance_id,
+            ProcessInstance.next_timer_at <= clock.now(),
+            ProcessInstance.status.in_([InstanceStatus.WAITING, InstanceStatus.RUNNING]),
+        ).with_for_update(skip_locked=True))
+        if instance is None:
+            return False
+        try:
+            step = runner.fire_timers(loaded_spec(instance.definition), instance.state_json, budget())
+        except RouteRefused as exc:
+            # Nobody to refuse to: a gateway without a route after a timer is an error to repair.
+            mark_error(session, instance, exc.element_id, _route_message(exc))
+            return True
+        session.add(AuditEvent(instance_id=instance.id, action="timers_fired",
+                               detail={"elements": step.completed_elements}))
+        apply_step(session, instance, step)
+        return True
+
+
+def mark_error(session: Session, instance: ProcessInstance, element: str | None, reason: str) -> None:
+    """Put an instance in error without changing its state (an admin repairs and retries it)."""
+    instance.status = InstanceStatus.ERROR
+    instance.error_element = element
+    instance.error_text = reason
+    instance.next_timer_at = None
+    session.add(AuditEvent(instance_id=instance.id, action="instance_error",
+                           detail={"element": element, "reason": reason}))
+
+
+def get_instance(public_id: str) -> ProcessInstance:
+    """An instance by its public id, or NotFound."""
+    instance = db.session.scalar(select(ProcessInstance).where(ProcessInstance.public_id == public_id))
+    if instance is None:
+        raise NotFound(str(_l("流程实例不存在。")))
+    return instance
+
+
+# -- reads for pages ----------------------------------------------------------------------------
+
+OVERVIEW_ROLES = ("admin", "group_leader", "group_deputy", "office_director")
+
+
+def _visible_instances(user: User) -> Any:
+    query = select(ProcessInstance)
+    if user.has_role(*OVERVIEW_ROLES):
+        return query
+    roles = sorted(user.role_codes)
+    involved = select(HumanTask.instance_id).where(or_(
+        HumanTask.assignee_id == user.id,
+        HumanTask.completed_by_id == user.id,
+        HumanTask.id.in_(select(HumanTaskCandidate.task_id).where(HumanTaskCandidate.role_code.in_(roles))),
+    ))
+    return query.where(or_(ProcessInstance.started_by_id == user.id, ProcessInstance.id.in_(involved)))
+
+
+def list_instances(user: User, limit: int = 100) -> list[ProcessInstance]:
+    """Instances the user may see, newest first."""
+    query = _visible_instances(user).order_by(ProcessInstance.started_at.desc(), ProcessInstance.id.desc())
+    return list(db.session.scalars(query.limit(limit)))
+
+
+def get_visible_instance(public_id: str, user: User) -> ProcessInstance:
+    """An instance the user may see, else NotFound."""
+    instance = db.session.scalar(_visible_instances(user).where(ProcessInstance.public_id == public_id))
+    if instance is None:
+        raise NotFound(str(_l("流程实例不存在或您无权查看。")))
+    return instance
+
+
+def instance_tasks(instance: ProcessInstance) -> list[HumanTask]:
+    """Every human task of an instance, in the order they appeared."""
+    return list(db.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)
+                                   .order_by(HumanTask.created_at, HumanTask.id)))
+
+
+def instance_events(instance: ProcessInstance) -> list[AuditEvent]:
+    """The audit trail of an instance, oldest first."""
+    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance.id)
+                                   .order_by(AuditEvent.at, AuditEvent.id)))

@@ -1,0 +1,98 @@
+"""Turn `notify` side effects into inbox rows for every recipient; list and mark the inbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.db import transaction
+from app.engine.services import SideEffect
+from app.extensions import db
+from app.models import AuditEvent, Notification, ProcessInstance, User, UserRole
+from app.notify import templates
+from app.operations.vocabulary import level_name
+
+
+def deliver(session: Session, instance: ProcessInstance, effect: SideEffect) -> list[Notification]:
+    """Write the in-app notifications a service task asked for, in the caller's transaction."""
+    if effect.operator != "notify":
+        return []
+    kind = effect.params["template"]
+    recipients = _recipients(session, instance, effect.params["recipients"])
+    subject, body = templates.render(kind, message_context(instance, effect.data))
+    rows = []
+    for user_id in sorted(recipients):
+        row = Notification(user_id=user_id, kind=kind, title=subject, body=body,
+                           link=f"/instances/{instance.public_id}", instance_id=instance.id,
+                           urgent=bool(effect.params.get("urgent")),
+                           dedup_key=f"{instance.public_id}:{effect.task_guid}:{user_id}")
+        session.add(row)
+        rows.append(row)
+    session.add(AuditEvent(instance_id=instance.id, action="notification_sent",
+                           detail={"kind": kind, "element": effect.task_spec, "recipients": len(rows)}))
+    return rows
+
+
+def _recipients(session: Session, instance: ProcessInstance, keys: list[str]) -> set[int]:
+    ids: set[int] = set()
+    roles = [k for k in keys if k != "initiator"]
+    if "initiator" in keys and instance.started_by_id:
+        ids.add(instance.started_by_id)
+    if roles:
+        ids.update(session.scalars(select(UserRole.user_id).join(User).where(
+            UserRole.role_code.in_(roles), User.active.is_(True))))
+    return ids
+
+
+def _local(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if parsed.tzinfo is None:
+        return value
+    return clock.local(parsed).strftime("%Y-%m-%d %H:%M")
+
+
+def message_context(instance: ProcessInstance, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Values notification templates may use."""
+    data = instance.data or {}
+    return {
+        "incident_no": instance.business_key or "",
+        "title": instance.title or data.get("title") or "",
+        "process_name": instance.definition.name,
+        "level_name": level_name(data.get("confirmed_level") or data.get("proposed_level")),
+        "grade_basis": data.get("grade_basis") or "",
+        "summary": (data.get("summary") or "")[:500],
+        "discovered_at_local": _local(data.get("discovered_at")),
+        "report_due_at_local": _local(data.get("report_due_at")),
+        **(extra or {}),
+    }
+
+
+def unread_count(user: User) -> int:
+    """Unread inbox messages of a user."""
+    return db.session.scalar(select(func.count(Notification.id)).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+
+
+def list_inbox(user: User, limit: int = 100) -> list[Notification]:
+    """The newest inbox messages of a user."""
+    return list(db.session.scalars(select(Notification).where(Notification.user_id == user.id)
+                                   .order_by(Notification.created_at.desc(), Notification.id.desc())
+                                   .limit(limit)))
+
+
+def mark_read(user: User, notification_id: int | None = None) -> int:
+    """Mark one (or every) message of the user as read; returns how many changed."""
+    with transaction() as session:
+        query = update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        if notification_id is not None:
+            query = query.where(Notification.id == notification_id)
+        return session.execute(query.values(read_at=clock.now())).rowcount

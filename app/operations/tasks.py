@@ -1,0 +1,242 @@
+"""Claim, unclaim, save a draft of and complete user tasks; the worklist queries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from app import clock, forms
+from app.db import is_sqlite, transaction
+from app.engine import runner
+from app.engine.runner import RouteRefused, TaskNotReady
+from app.extensions import db
+from app.models import (
+    AuditEvent,
+    HumanTask,
+    HumanTaskCandidate,
+    OrgUnit,
+    ProcessInstance,
+    TaskStatus,
+    User,
+    UserRole,
+)
+from app.operations.errors import Conflict, Forbidden, Invalid, NotFound
+from app.operations.instances import _route_message, apply_step, budget, loaded_spec
+
+MAX_DRAFT_BYTES = 256 * 1024
+OVERSEER_ROLES = ("admin",)
+
+
+# -- reads --------------------------------------------------------------------------------------
+
+
+def list_my_tasks(user: User, limit: int = 200) -> list[HumanTask]:
+    """Open tasks assigned to the user, most urgent first."""
+    return list(db.session.scalars(
+        select(HumanTask).options(lazyload(HumanTask.candidates))
+        .where(HumanTask.assignee_id == user.id, HumanTask.status == TaskStatus.OPEN)
+        .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at).limit(limit)))
+
+
+def list_group_tasks(user: User, limit: int = 200) -> list[HumanTask]:
+    """Open tasks of the user's roles (lanes), claimed or not, most urgent first."""
+    roles = sorted(user.role_codes)
+    if not roles:
+        return []
+    candidate = select(HumanTaskCandidate.task_id).where(HumanTaskCandidate.role_code.in_(roles))
+    return list(db.session.scalars(
+        select(HumanTask).options(lazyload(HumanTask.candidates))
+        .where(HumanTask.status == TaskStatus.OPEN, HumanTask.id.in_(candidate))
+        .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at).limit(limit)))
+
+
+def can_work(task: HumanTask, user: User) -> bool:
+    """May the user claim or complete this task?"""
+    if task.status != TaskStatus.OPEN:
+        return False
+    if task.assignee_id is not None:
+        return task.assignee_id == user.id
+    return bool(user.role_codes.intersection(task.candidate_roles))
+
+
+def can_view(task: HumanTask, user: User) -> bool:
+    """May the user see this task?"""
+    return (task.assignee_id == user.id or task.completed_by_id == user.id
+            or bool(user.role_codes.intersection(task.candidate_roles)) or user.has_role(*OVERSEER_ROLES))
+
+
+def get_task(public_id: str, user: User) -> HumanTask:
+    """A task the user may see, else NotFound (invisible and missing look the same)."""
+    task = db.session.scalar(select(HumanTask).where(HumanTask.public_id == public_id))
+    if task is None or not can_view(task, user):
+        raise NotFound(str(_l("任务不存在或您无权查看。")))
+    return task
+
+
+def task_form(task: HumanTask) -> forms.FormSpec:
+    """The form of a task, from the process version the instance runs on."""
+    stored = task.instance.definition.forms
+    if not task.form or task.form not in stored:
+        raise NotFound(str(_l("任务的表单不存在。")))
+    return forms.FormSpec(name=task.form, schema=stored[task.form],
+                          uischema=(stored.get(task.ui_form) if task.ui_form else None) or {})
+
+
+def process_fields(task: HumanTask) -> dict[str, Any]:
+    """Every form field of the task's process version by name, to label task data shown as context."""
+    stored = task.instance.definition.forms
+    specs = [forms.FormSpec(name=name, schema=schema, uischema=stored.get(name.replace(".schema.", ".uischema."))
+                            or {}) for name, schema in sorted(stored.items()) if name.endswith(".schema.json")]
+    return forms.field_index(specs)
+
+
+def form_options(form: forms.FormSpec) -> dict[str, list[tuple[str, str]]]:
+    """Choices of every `x-source` the form uses, read from the directory."""
+    options: dict[str, list[tuple[str, str]]] = {}
+    for source in forms.sources_of(form):
+        if source == "org_units":
+            units = db.session.scalars(select(OrgUnit).where(OrgUnit.active.is_(True)).order_by(OrgUnit.code))
+            options[source] = [(u.code, u.name) for u in units]
+        elif source.startswith("users:"):
+            role = source.split(":", 1)[1]
+            users = db.session.scalars(select(User).join(UserRole).where(
+                UserRole.role_code == role, User.active.is_(True)).order_by(User.username))
+            options[source] = [(u.username, u.display_name) for u in users]
+        else:
+            options[source] = []
+    return options
+
+
+# -- writes -------------------------------------------------------------------------------------
+
+
+def claim_task(public_id: str, user: User) -> HumanTask:
+    """Take an open task of one of the user's roles."""
+    with transaction() as session:
+        task = _task_for_write(session, public_id, user)
+        if task.assignee_id == user.id:
+            return task
+        if not user.role_codes.intersection(task.candidate_roles):
+            raise Forbidden(str(_l("您不在该任务的办理角色中。")))
+        result = session.execute(update(HumanTask).where(
+            HumanTask.id == task.id, HumanTask.status == TaskStatus.OPEN, HumanTask.assignee_id.is_(None),
+        ).values(assignee_id=user.id, claimed_at=clock.now()))
+        if result.rowcount != 1:
+            raise Conflict(str(_l("该任务已被他人签收或已办理。")))
+        session.add(AuditEvent(actor_id=user.id, instance_id=task.instance_id, task_id=task.id,
+                               action="task_claimed", detail={"task": task.spec_id}))
+        session.refresh(task)
+        return task
+
+
+def unclaim_task(public_id: str, user: User) -> HumanTask:
+    """Give a claimed task back to its group."""
+    with transaction() as session:
+        task = _task_for_write(session, public_id, user)
+        result = session.execute(update(HumanTask).where(
+            HumanTask.id == task.id, HumanTask.status == TaskStatus.OPEN, HumanTask.assignee_id == user.id,
+        ).values(assignee_id=None, claimed_at=None))
+        if result.rowcount != 1:
+            raise Conflict(str(_l("只有签收人可以退回该任务。")))
+        session.add(AuditEvent(actor_id=user.id, instance_id=task.instance_id, task_id=task.id,
+                               action="task_unclaimed", detail={"task": task.spec_id}))
+        session.refresh(task)
+        return task
+
+
+def save_draft(public_id: str, raw: dict[str, Any], user: User) -> HumanTask:
+    """Keep what the user typed so far, without validating it."""
+    import json  # noqa: PLC0415
+
+    if len(json.dumps(raw, ensure_ascii=False).encode()) > MAX_DRAFT_BYTES:
+        raise Invalid(str(_l("草稿内容过大。")))
+    with transaction() as session:
+        task = _task_for_write(session, public_id, user)
+        if not can_work(task, user):
+            raise Forbidden(str(_l("该任务已由他人签收。")))
+        task.draft = raw
+        session.add(AuditEvent(actor_id=user.id, instance_id=task.instance_id, task_id=task.id,
+                               action="task_draft_saved", detail={"task": task.spec_id}))
+        return task
+
+
+def complete_task(public_id: str, data: dict[str, Any], user: User) -> HumanTask:
+    """Validate the form data, complete the task exactly once and advance the instance.
+
+    Of two people submitting the same task, exactly one gets through: the instance row is locked
+    (BEGIN IMMEDIATE on SQLite, FOR UPDATE on PostgreSQL) and the task row is switched from open to
+    completed by compare-and-set; the other gets Conflict (409).
+    """
+    with transaction() as session:
+        task = _task_for_write(session, public_id, user)
+        if not can_work(task, user):
+            raise _not_workable(task)
+        form = task_form(task)
+        data = forms.declared_data(form, data)
+        errors = forms.validate(form, data, task.context, form_options(form), locale=current_locale())
+        if errors:
+            raise Invalid(str(_l("表单有错误,请修改后再提交。")), errors)
+        _switch_to_completed(session, task, data, user)
+        instance = task.instance
+        try:
+            step = runner.complete(loaded_spec(instance.definition), instance.state_json, task.task_guid,
+                                   data, budget())
+        except RouteRefused as exc:
+            raise Invalid(_route_message(exc), {"": [_route_message(exc)]}) from exc
+        except TaskNotReady as exc:
+            raise Conflict(str(_l("该任务已被处理,无需重复提交。"))) from exc
+        session.add(AuditEvent(actor_id=user.id, instance_id=instance.id, task_id=task.id,
+                               action="task_completed", detail={"task": task.spec_id, "data": data}))
+        apply_step(session, instance, step, user)
+        return task
+
+
+def _task_for_write(session: Session, public_id: str, user: User) -> HumanTask:
+    """Load a task and lock its instance; the task row is re-read after the lock."""
+    instance_id = session.scalar(select(HumanTask.instance_id).where(HumanTask.public_id == public_id))
+    if instance_id is None:
+        raise NotFound(str(_l("任务不存在或您无权查看。")))
+    lock = select(ProcessInstance).where(ProcessInstance.id == instance_id)
+    if not is_sqlite(session.get_bind()):
+        lock = lock.with_for_update(of=ProcessInstance)
+    session.scalar(lock.execution_options(populate_existing=True))
+    task = session.scalar(select(HumanTask).where(HumanTask.public_id == public_id)
+                          .execution_options(populate_existing=True))
+    if task is None or not can_view(task, user):
+        raise NotFound(str(_l("任务不存在或您无权查看。")))
+    if task.status != TaskStatus.OPEN:
+        raise Conflict(str(_l("该任务已被处理,无需重复提交。")))
+    return task
+
+
+def _not_workable(task: HumanTask) -> Exception:
+    if task.assignee is not None:
+        return Conflict(str(_l("该任务已由%(name)s签收。", name=task.assignee.display_name)))
+    return Forbidden(str(_l("您不在该任务的办理角色中。")))
+
+
+def _switch_to_completed(session: Session, task: HumanTask, data: dict[str, Any], user: User) -> None:
+    now = clock.now()
+    result = session.execute(update(HumanTask).where(
+        HumanTask.id == task.id, HumanTask.status == TaskStatus.OPEN,
+        or_(HumanTask.assignee_id.is_(None), HumanTask.assignee_id == user.id),
+    ).values(status=TaskStatus.COMPLETED, completed_by_id=user.id, completed_at=now, submitted=data,
+             assignee_id=user.id, claimed_at=task.claimed_at or now, draft=None))
+    if result.rowcount != 1:
+        raise Conflict(str(_l("该任务已被处理,无需重复提交。")))
+    # Keep the in-memory row in step with the database without another SELECT or UPDATE.
+    values = {"status": TaskStatus.COMPLETED, "completed_by_id": user.id, "completed_at": now,
+              "submitted": data, "assignee_id": user.id, "draft": None}
+    for key, value in values.items():
+        set_committed_value(task, key, value)
+
+
+def current_locale() -> str:
+    """The locale form messages are produced in (the request's, else zh_CN)."""
+    locale = get_locale()
+    return str(locale) if locale else "zh_CN"

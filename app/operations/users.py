@@ -1,0 +1,188 @@
+"""Accounts: create, authenticate, change password, revoke sessions, seed roles and demo users."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app import clock
+from app.db import transaction
+from app.extensions import db
+from app.models import AuditEvent, OrgUnit, Role, User, UserRole
+from app.operations.errors import Invalid, NotFound
+from app.operations.vocabulary import ORG_UNITS, ROLES
+
+MIN_PASSWORD_LENGTH = 12
+_HASHER = PasswordHasher()
+# Verified against when the username is unknown, so both paths cost the same time.
+_DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
+# A few of the most common passwords that happen to be long enough; refused outright.
+_BREACHED = {"123456789012", "password1234", "qwertyuiop12", "1234567890ab", "aaaaaaaaaaaa", "111111111111"}
+
+DEMO_USERS = [
+    ("monitor", "舆情监控员(演示)", ["monitor", "commentator"], "employment"),
+    ("office", "办公室主任(演示)", ["office_director", "office_staff", "info_officer"], "office"),
+    ("leader", "领导小组组长(演示)", ["group_leader"], None),
+    ("deputy", "领导小组副组长(演示)", ["group_deputy", "consultation_member"], None),
+    ("section", "承办科室负责人(演示)", ["section_head", "section_staff", "consultation_member",
+                                    "team_investigation"], "employment"),
+    ("publicity", "宣传组成员(演示)", ["team_publicity", "office_staff"], "office"),
+    ("spokesperson", "新闻发言人(演示)", ["spokesperson"], "office"),
+    ("commentator", "网评员(演示)", ["commentator", "monitor"], "social_insurance"),
+    ("party", "局党组成员(演示)", ["party_group"], None),
+    ("coordinator", "协调组成员(演示)", ["team_coordination", "team_support"], "office"),
+    ("risk", "风险评估主体(演示)", ["risk_owner"], "policy"),
+    ("owner", "流程管理员(演示)", ["process_owner"], "office"),
+    ("admin", "系统管理员(演示)", ["admin"], "office"),
+]
+
+
+def check_password_strength(password: str) -> list[str]:
+    """Reasons a new password is refused."""
+    problems = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(str(_l("密码至少需要 %(n)d 个字符。", n=MIN_PASSWORD_LENGTH)))
+    if password.lower() in _BREACHED or len(set(password)) < 4:
+        problems.append(str(_l("该密码过于常见或简单。")))
+    return problems
+
+
+def hash_password(password: str) -> str:
+    """argon2id hash of a password."""
+    return _HASHER.hash(password)
+
+
+def ensure_roles_and_units() -> int:
+    """Create the known roles and the default organisation units if missing; returns rows added."""
+    with transaction() as session:
+        added = 0
+        existing_roles = set(session.scalars(select(Role.code)))
+        for code, name_zh, name_en in ROLES:
+            if code not in existing_roles:
+                session.add(Role(code=code, name_zh=name_zh, name_en=name_en))
+                added += 1
+        existing_units = set(session.scalars(select(OrgUnit.code)))
+        for code, name, kind in ORG_UNITS:
+            if code not in existing_units:
+                session.add(OrgUnit(code=code, name=name, kind=kind))
+                added += 1
+        return added
+
+
+def create_user(username: str, display_name: str, password: str, roles: list[str], *,
+                unit_code: str | None = None, must_change_password: bool = True,
+                check_strength: bool = True) -> User:
+    """Create an account with roles."""
+    if check_strength and (problems := check_password_strength(password)):
+        raise Invalid(problems[0], {"password": problems})
+    with transaction() as session:
+        if session.scalar(select(User.id).where(User.username == username)) is not None:
+            raise Invalid(str(_l("用户名已存在。")), {"username": [str(_l("用户名已存在。"))]})
+        known = set(session.scalars(select(Role.code)))
+        unknown = [r for r in roles if r not in known]
+        if unknown:
+            raise Invalid(str(_l("未知角色:%(roles)s", roles=", ".join(unknown))))
+        unit = session.scalar(select(OrgUnit).where(OrgUnit.code == unit_code)) if unit_code else None
+        user = User(username=username, display_name=display_name, password_hash=hash_password(password),
+                    must_change_password=must_change_password, unit=unit,
+                    roles=[UserRole(role_code=r) for r in roles])
+        session.add(user)
+        session.flush()
+        session.add(AuditEvent(action="user_created", detail={"username": username, "roles": roles}))
+        return user
+
+
+@dataclass
+class DemoAccount:
+    """A seeded demo account and its one-time password."""
+
+    username: str
+    display_name: str
+    roles: list[str]
+    password: str
+
+
+def seed_demo_users() -> list[DemoAccount]:
+    """Create the demo users that do not exist yet; returns them with their new passwords."""
+    ensure_roles_and_units()
+    created = []
+    existing = set(db.session.scalars(select(User.username)))
+    for username, name, roles, unit in DEMO_USERS:
+        if username in existing:
+            continue
+        password = secrets.token_urlsafe(12)
+        create_user(username, name, password, roles, unit_code=unit, must_change_password=False)
+        created.append(DemoAccount(username, name, roles, password))
+    return created
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The active user with this username and password, or None (timing is the same either way)."""
+    user = db.session.scalar(select(User).where(User.username == username))
+    try:
+        _HASHER.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.active:
+        return None
+    return user
+
+
+def record_login(user_id: int, password: str) -> User:
+    """Note a successful login and upgrade the password hash if its parameters are old."""
+    with transaction() as session:
+        user = session.get(User, user_id)
+        if user is None:
+            raise NotFound(str(_l("用户不存在。")))
+        user.last_login_at = clock.now()
+        if _HASHER.check_needs_rehash(user.password_hash):
+            user.password_hash = hash_password(password)
+        session.add(AuditEvent(actor_id=user.id, action="login"))
+        return user
+
+
+def change_password(user_id: int, current: str, new: str) -> User:
+    """Change a password after checking the current one; ends other sessions."""
+    problems = check_password_strength(new)
+    if problems:
+        raise Invalid(problems[0], {"new_password": problems})
+    with transaction() as session:
+        user = session.get(User, user_id)
+        if user is None:
+            raise NotFound(str(_l("用户不存在。")))
+        try:
+            _HASHER.verify(user.password_hash, current)
+        except (VerificationError, InvalidHashError) as exc:
+            message = str(_l("当前密码不正确。"))
+            raise Invalid(message, {"current_password": [message]}) from exc
+        user.password_hash = hash_password(new)
+        user.must_change_password = False
+        user.session_epoch += 1
+        session.add(AuditEvent(actor_id=user.id, action="password_changed"))
+        return user
+
+
+def end_sessions(user_id: int) -> None:
+    """Invalidate every session cookie of a user (logout everywhere)."""
+    with transaction() as session:
+        user = session.get(User, user_id)
+        if user is not None:
+            user.session_epoch += 1
+            session.add(AuditEvent(actor_id=user.id, action="logout"))
+
+
+def load_user(session_id: str) -> User | None:
+    """The user of a session id `<id>:<epoch>`, if the epoch is still current."""
+    try:
+        user_id, epoch = (int(part) for part in session_id.split(":", 1))
+    except ValueError:
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or user.session_epoch != epoch or not user.active:
+        return None
+    return user

@@ -1,0 +1,48 @@
+"""Domain vocabulary shared by pages, notifications and seeding (domain.md §5, §11.13)."""
+
+from __future__ import annotations
+
+LEVEL_NAMES = {
+    1: "Ⅰ级 特别重大网络舆情",
+    2: "Ⅱ级 重大或较大网络舆情",
+    3: "Ⅲ级 一般网络舆情",
+    4: "Ⅳ级 影响较小的网络舆情",
+}
+
+# (code, Chinese name, English name); lanes in processes/ name these codes.
+ROLES = [
+    ("monitor", "舆情监控员", "Monitor"),
+    ("office_director", "领导小组办公室主任", "Office director"),
+    ("office_staff", "办公室工作人员", "Office staff"),
+    ("info_officer", "局信息员", "Information officer"),
+    ("group_leader", "领导小组组长", "Leadership group leader"),
+    ("group_deputy", "领导小组副组长", "Leadership group deputy"),
+    ("consultation_member", "会商研判组成员", "Consultation group member"),
+    ("team_coordination", "应急处置协调组", "Coordination team"),
+    ("team_investigation", "应急处置调查组", "Investigation team"),
+    ("team_publicity", "应急处置宣传组", "Publicity team"),
+    ("team_support", "应急处置保障组", "Support team"),
+    ("section_head", "承办科室负责人", "Section head"),
+    ("section_staff", "承办科室工作人员", "Section staff"),
+    ("spokesperson", "新闻发言人", "Spokesperson"),
+    ("commentator", "网评员", "Commentator"),
+    ("party_group", "局党组", "Bureau Party group"),
+    ("risk_owner", "风险评估主体", "Risk-assessment owner"),
+    ("process_owner", "流程管理员", "Process owner"),
+    ("admin", "系统管理员", "Administrator"),
+]
+
+ORG_UNITS = [
+    ("office", "局办公室", "section"),
+    ("policy", "政策法规科", "section"),
+    ("employment", "就业促进科", "section"),
+    ("social_insurance", "社会保险科", "section"),
+    ("labour_relations", "劳动关系科", "section"),
+    ("supervision", "劳动保障监察支队", "subordinate"),
+    ("service_center", "政务服务中心", "subordinate"),
+]
+
+
+def level_name(level: object) -> str | None:
+    """Display name of a level 1–4, or None."""
+    return LEVEL_NAMES.get(level) if isinstance(level, int) else None

@@ -1,0 +1,91 @@
+"""Server-rendered pages. Handlers parse input, call one operation, render; no business rules here.
+
+Every page but login needs a session; every form carries a CSRF token; security headers and
+`Cache-Control: no-store` are set on every response (docs/security.md §4, §5).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, g, render_template, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.extensions import login_manager
+from app.operations import users
+from app.operations.errors import OperationError
+from app.web import auth, filters, inbox, instances, tasks
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
+def select_locale() -> str:
+    """zh_CN unless the user (or the session) asked for English."""
+    if "lang" in session:
+        return session["lang"]
+    if current_user and current_user.is_authenticated and current_user.locale:
+        return current_user.locale
+    return "zh_CN"
+
+
+def select_timezone() -> str:
+    """Times are shown in Asia/Shanghai."""
+    return "Asia/Shanghai"
+
+
+def init_app(app: Flask) -> None:
+    """Register blueprints, login handling, filters, headers and error pages."""
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "strong"
+    login_manager.user_loader(users.load_user)
+    for blueprint in (auth.bp, tasks.bp, instances.bp, inbox.bp):
+        app.register_blueprint(blueprint)
+    filters.init_app(app)
+    app.after_request(_security_headers)
+    app.register_error_handler(OperationError, _operation_error)
+    app.register_error_handler(StaleDataError, _stale)
+    app.register_error_handler(OperationalError, _database_unavailable)
+    app.context_processor(_template_globals)
+
+
+def _template_globals() -> dict[str, Any]:
+    from app.operations.notifications import unread_count  # noqa: PLC0415
+
+    unread = 0
+    if current_user and current_user.is_authenticated:
+        unread = g.get("unread") if "unread" in g else unread_count(current_user)
+    return {"unread_count": unread, "current_locale": str(get_locale() or "zh_CN")}
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if not request.path.startswith("/static/"):
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _operation_error(error: OperationError) -> tuple[str, int]:
+    return render_template("error.html", message=error.message, status=error.status), error.status
+
+
+def _stale(_error: StaleDataError) -> tuple[str, int]:
+    from flask_babel import gettext as _  # noqa: PLC0415
+
+    return render_template("error.html", message=_("数据已被他人修改,请刷新后重试。"), status=409), 409
+
+
+def _database_unavailable(_error: OperationalError) -> tuple[str, int, dict[str, str]]:
+    from flask_babel import gettext as _  # noqa: PLC0415
+
+    page = render_template("error.html", message=_("数据库暂时不可用,请稍后重试。"), status=503)
+    return page, 503, {"Retry-After": "5"}

@@ -1,0 +1,107 @@
+"""Template filters: times in Asia/Shanghai, level names, deadline colours."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from app import clock
+from app.operations.vocabulary import level_name
+
+STATUS_NAMES = {
+    "running": _l("运行中"),
+    "waiting": _l("办理中"),
+    "suspended": _l("已挂起"),
+    "completed": _l("已完成"),
+    "terminated": _l("已终止"),
+    "error": _l("出错"),
+    "open": _l("待办"),
+    "cancelled": _l("已取消"),
+}
+
+ACTION_NAMES = {
+    "instance_started": _l("启动流程"),
+    "instance_completed": _l("流程结束"),
+    "instance_error": _l("流程出错"),
+    "task_created": _l("生成任务"),
+    "task_claimed": _l("签收任务"),
+    "task_unclaimed": _l("退回任务"),
+    "task_completed": _l("办结任务"),
+    "task_cancelled": _l("任务取消"),
+    "task_draft_saved": _l("保存草稿"),
+    "timers_fired": _l("定时器触发"),
+    "notification_sent": _l("发送通知"),
+    "deploy": _l("部署流程"),
+}
+
+
+def localtime(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """An aware datetime (or ISO string with offset) shown in Asia/Shanghai."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if value.tzinfo is None:
+            return value.strftime(fmt)
+    return clock.local(value).strftime(fmt)
+
+
+def due_state(due_at: datetime | None, created_at: datetime | None = None) -> str:
+    """'overdue', 'soon' (within 1 h or the last 20 %), 'ok' or '' — the red/yellow light."""
+    if due_at is None:
+        return ""
+    now = clock.now()
+    if due_at <= now:
+        return "overdue"
+    remaining = due_at - now
+    total = (due_at - created_at) if created_at else None
+    if remaining <= timedelta(hours=1) or (total and remaining <= total * 0.2):
+        return "soon"
+    return "ok"
+
+
+def remaining(due_at: datetime | None) -> str:
+    """Time left (or overdue by) as a short text."""
+    if due_at is None:
+        return ""
+    delta = due_at - clock.now()
+    minutes = int(abs(delta.total_seconds()) // 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    text = (f"{days}天" if days else "") + (f"{hours}小时" if hours else "") + f"{minutes}分钟"
+    return str(_l("剩余 %(t)s", t=text)) if delta.total_seconds() > 0 else str(_l("已超时 %(t)s", t=text))
+
+
+def status_name(value: str) -> str:
+    """Display name of an instance or task status."""
+    return str(STATUS_NAMES.get(value, value))
+
+
+def action_name(value: str) -> str:
+    """Display name of an audit action."""
+    return str(ACTION_NAMES.get(value, value))
+
+
+def display_value(value: Any) -> str:
+    """A submitted value as text (lists joined, booleans as 是/否)."""
+    if isinstance(value, bool):
+        return str(_l("是")) if value else str(_l("否"))
+    if isinstance(value, list):
+        return "、".join(display_value(v) for v in value)
+    if isinstance(value, dict):
+        return ";".join(f"{k}: {display_value(v)}" for k, v in value.items())
+    return "" if value is None else str(value)
+
+
+def init_app(app: Flask) -> None:
+    """Register the filters."""
+    app.jinja_env.filters.update(
+        localtime=localtime, due_state=due_state, remaining=remaining, level_name=level_name,
+        status_name=status_name, action_name=action_name, display_value=display_value,
+    )
