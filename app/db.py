@@ -37,8 +37,9 @@ def transaction() -> Iterator[Session]:
     if session.new or session.dirty or session.deleted:
         raise UncommittedChangesError("changes were made outside transaction()")
     if session.in_transaction():
-        # End the implicit read transaction (e.g. loading the current user) before writing.
-        session.rollback()
+        # End the implicit read transaction (e.g. loading the current user) before writing; it
+        # holds no changes (checked above), so committing it is the same as rolling it back.
+        session.commit()
     session.info[_ACTIVE] = True
     try:
         session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})

@@ -11,6 +11,7 @@ import os
 import re
 import uuid
 from collections.abc import Iterator
+from contextvars import Token
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +19,9 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 from flask import Flask
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
+from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import create_engine, text
 
 from app import clock, create_app
@@ -88,6 +92,7 @@ def build_app(tmp: Path, **overrides: object) -> tuple[Flask, object]:
         **overrides,
     }
     app = create_app(config)
+    app.test_client_class = IsolatedClient
     with app.app_context():
         upgrade()
         users.ensure_roles_and_units()
@@ -125,13 +130,21 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     drop()
 
 
+class BoundSession(FlaskSession):
+    """Flask-SQLAlchemy's session ignores `bind`; tests bind it to one connection in a transaction."""
+
+    def get_bind(self, mapper: object = None, clause: object = None, bind: object = None, **kwargs: object) -> object:
+        return bind or self.bind or super().get_bind(mapper, clause, bind, **kwargs)
+
+
 @pytest.fixture
 def db(app: Flask, fake_clock: FakeClock) -> Iterator[object]:
     """An app context whose session runs inside a transaction rolled back after the test."""
     with app.app_context():
         connection = _db.engine.connect()
         outer = connection.begin()
-        session = _db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint"})
+        session = _db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint",
+                                            "class_": BoundSession})
         original = _db.session
         _db.session = session
         try:
@@ -143,9 +156,29 @@ def db(app: Flask, fake_clock: FakeClock) -> Iterator[object]:
             connection.close()
 
 
+class IsolatedClient(FlaskClient):
+    """Runs each request in an app context of its own, as in production.
+
+    The test keeps its own app context open (to query the database); without this, every request
+    would share the test's `g` and Flask-Login would keep the first request's user. After each
+    request the test's session is expired so it sees what the request committed.
+    """
+
+    def open(self, *args: object, **kwargs: object) -> object:
+        # Hide the test's app context without popping it (popping would run its teardown and
+        # close the test's session); the request then pushes an app context of its own.
+        token = _cv_app.set(None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _cv_app.reset(token)
+            if token.old_value is not Token.MISSING and token.old_value is not None:
+                _db.session.expire_all()
+
+
 @pytest.fixture
 def client(app: Flask, db: object) -> object:
-    """A test client sharing the rolled-back session."""
+    """A test client sharing the rolled-back database."""
     return app.test_client()
 
 

@@ -144,7 +144,7 @@ def compile_bundle(files: Mapping[str, bytes], *, known_roles: Iterable[str] | N
             continue
         process, specs = result
         problems.extend(_check_specs(specs, file_of_process, lanes, known_roles, known_forms, run_lint))
-        process.tasks = _task_infos(specs, lanes)
+        process.tasks = _task_infos(specs, lanes, file_of_process)
         process.forms = {f for t in process.tasks.values() for f in (t.form, t.ui_form) if f}
         process.content_hash = _closure_hash(process, files, form_hashes or {})
         compiled[process_id] = process
@@ -292,10 +292,11 @@ def _lane_roles(root: etree._Element) -> dict[str, tuple[str, ...]]:
     return lanes
 
 
-def _task_infos(specs: dict[str, Any], lanes: dict[str, dict[str, tuple[str, ...]]]) -> dict[str, TaskInfo]:
-    all_lanes = {name: roles for file_lanes in lanes.values() for name, roles in file_lanes.items()}
+def _task_infos(specs: dict[str, Any], lanes: dict[str, dict[str, tuple[str, ...]]],
+                file_of_process: dict[str, str]) -> dict[str, TaskInfo]:
     infos = {}
     for process_id, spec in specs.items():
+        file_lanes = lanes.get(file_of_process.get(process_id, ""), {})
         for task_spec in spec.task_specs.values():
             if not task_spec.manual:
                 continue
@@ -305,7 +306,7 @@ def _task_infos(specs: dict[str, Any], lanes: dict[str, dict[str, tuple[str, ...
                 spec_id=task_spec.bpmn_id,
                 name=task_spec.bpmn_name or task_spec.bpmn_id,
                 lane=task_spec.lane,
-                roles=all_lanes.get(task_spec.lane, ()),
+                roles=file_lanes.get(task_spec.lane, ()),
                 form=props.get("formJsonSchemaFilename"),
                 ui_form=props.get("formUiSchemaFilename"),
             )

@@ -257,43 +257,45 @@ def _step(workflow: Any, engine: SafeScriptEngine, guard: _Guard, failure: Failu
     state = dump_state(workflow)
     if failure is None and len(state.encode()) > MAX_DATA_BYTES * 8:
         failure = Failure(None, "instance state is larger than the allowed size")
-    ready = _ready_human_tasks(workflow)
+    ready_tasks = _ready_manual_tasks(workflow)
     return Step(
         state=state,
-        ready=ready,
+        ready=[_human_task(task) for task in ready_tasks],
         side_effects=list(engine.requests),
         next_timer_at=_next_timer(workflow),
         ended=workflow.completed,
-        data=dict(workflow.data) if workflow.completed else _top_data(workflow),
+        data=_current_data(workflow, ready_tasks),
         failure=failure,
         completed_elements=guard.completed,
     )
 
 
-def _top_data(workflow: Any) -> dict[str, Any]:
-    """Data of the most recently changed task of the top workflow (what a process 'knows' now)."""
-    latest = None
-    for task in workflow.tasks.values():
-        if task.state in (TaskState.COMPLETED, TaskState.READY, TaskState.STARTED, TaskState.WAITING):
-            if latest is None or task.last_state_change > latest.last_state_change:
-                latest = task
-    return dict(latest.data) if latest is not None else dict(workflow.data)
+def _current_data(workflow: Any, ready: list[Any]) -> dict[str, Any]:
+    """What the instance knows now: the data of its newest open user task, else of its last step."""
+    if workflow.completed:
+        return dict(workflow.data)
+    if ready:
+        return dict(max(ready, key=lambda t: t.last_state_change).data)
+    completed = [t for t in _all_tasks(workflow) if t.state == TaskState.COMPLETED]
+    if completed:
+        return dict(max(completed, key=lambda t: t.last_state_change).data)
+    return dict(workflow.data)
 
 
-def _ready_human_tasks(workflow: Any) -> list[HumanTask]:
+def _all_tasks(workflow: Any) -> list[Any]:
+    found = list(workflow.tasks.values())
+    for sub in workflow.subprocesses.values():
+        found.extend(sub.tasks.values())
+    return found
+
+
+def _ready_manual_tasks(workflow: Any) -> list[Any]:
     tasks = workflow.get_tasks(state=TaskState.READY, manual=True)
-    scanned = _scan_ready_manual(workflow)
+    scanned = [t for t in _all_tasks(workflow) if t.state == TaskState.READY and t.task_spec.manual]
     if len(scanned) != len(tasks):
         # The task iterator stops at a depth cap; a mismatch means the tree is too deep to trust.
         raise StepBudgetExceeded("task tree deeper than the engine can list")
-    return [_human_task(task) for task in tasks]
-
-
-def _scan_ready_manual(workflow: Any) -> list[Any]:
-    found = [t for t in workflow.tasks.values() if t.state == TaskState.READY and t.task_spec.manual]
-    for sub in workflow.subprocesses.values():
-        found += [t for t in sub.tasks.values() if t.state == TaskState.READY and t.task_spec.manual]
-    return found
+    return tasks
 
 
 def _human_task(task: Any) -> HumanTask:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from threading import Lock
 from typing import Any
@@ -90,12 +91,12 @@ class _SpecCache:
         self.items: OrderedDict[str, LoadedSpec] = OrderedDict()
         self.lock = Lock()
 
-    def get(self, key: str, spec_json: str) -> LoadedSpec:
+    def get(self, key: str, spec_json: str | Callable[[], str]) -> LoadedSpec:
         with self.lock:
             if key in self.items:
                 self.items.move_to_end(key)
                 return self.items[key]
-        loaded = _restore_spec(spec_json)
+        loaded = _restore_spec(spec_json() if callable(spec_json) else spec_json)
         with self.lock:
             self.items[key] = loaded
             while len(self.items) > self.size:
@@ -117,8 +118,11 @@ def _restore_spec(spec_json: str) -> LoadedSpec:
 SPECS = _SpecCache()
 
 
-def load_spec(key: str, spec_json: str) -> LoadedSpec:
-    """The spec objects of a deployed version, deserialized once per process."""
+def load_spec(key: str, spec_json: str | Callable[[], str]) -> LoadedSpec:
+    """The spec objects of a deployed version, deserialized once per process.
+
+    `spec_json` may be a callable so that a cached spec costs no read of the stored text.
+    """
     return SPECS.get(key, spec_json)
 
 

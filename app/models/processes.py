@@ -59,9 +59,10 @@ class ProcessDefinition(db.Model):
     version: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(200))
     content_hash: Mapped[str] = mapped_column(String(64))
-    spec_json: Mapped[str] = mapped_column(Text)
-    sources: Mapped[dict[str, str]] = mapped_column(JSONText)
-    forms: Mapped[dict[str, Any]] = mapped_column(JSONText)
+    # Large columns are loaded only when used: the engine caches specs by (id, hash).
+    spec_json: Mapped[str] = mapped_column(Text, deferred=True)
+    sources: Mapped[dict[str, str]] = mapped_column(JSONText, deferred=True)
+    forms: Mapped[dict[str, Any]] = mapped_column(JSONText, deferred=True)
     tasks: Mapped[dict[str, Any]] = mapped_column(JSONText)
     message_starts: Mapped[list[str]] = mapped_column(JSONText, default=list)
     timer_start: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -69,7 +70,7 @@ class ProcessDefinition(db.Model):
     deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"))
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    deployment: Mapped[Deployment] = relationship(lazy="joined")
+    deployment: Mapped[Deployment] = relationship()
 
     def task_info(self, process_id: str, spec_id: str) -> dict[str, Any]:
         return self.tasks.get(f"{process_id}:{spec_id}", {})
@@ -100,8 +101,8 @@ class ProcessInstance(db.Model):
     error_text: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSONText)
 
-    definition: Mapped[ProcessDefinition] = relationship(lazy="joined")
-    started_by: Mapped[User | None] = relationship(lazy="joined")
+    definition: Mapped[ProcessDefinition] = relationship()
+    started_by: Mapped[User | None] = relationship()
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -53,7 +53,7 @@ class User(UserMixin, db.Model):
 
     roles: Mapped[list[UserRole]] = relationship(back_populates="user", cascade="all, delete-orphan",
                                                  lazy="selectin")
-    unit: Mapped[OrgUnit | None] = relationship(lazy="joined")
+    unit: Mapped[OrgUnit | None] = relationship()
 
     @property
     def is_active(self) -> bool:  # type: ignore[override]

@@ -39,8 +39,8 @@ def budget() -> Budget:
 
 
 def loaded_spec(definition: ProcessDefinition) -> state.LoadedSpec:
-    """The engine spec of a deployed version (deserialized once per process)."""
-    return state.load_spec(f"{definition.id}:{definition.content_hash}", definition.spec_json)
+    """The engine spec of a deployed version (read and deserialized once per process)."""
+    return state.load_spec(f"{definition.id}:{definition.content_hash}", lambda: definition.spec_json)
 
 
 def start_incident(actor: User) -> ProcessInstance:
@@ -191,7 +191,7 @@ def fire_due_timers(limit: int = 100) -> int:
 def _due_instance_ids(limit: int) -> list[int]:
     return list(db.session.scalars(
         select(ProcessInstance.id)
-        .where(ProcessInstance.next_timer_at <= clock.now(),
+        .where(ProcessInstance.next_timer_at < clock.now(),
                ProcessInstance.status.in_([InstanceStatus.WAITING, InstanceStatus.RUNNING]))
         .order_by(ProcessInstance.next_timer_at).limit(limit)))
 
@@ -200,9 +200,9 @@ def _fire_instance_timers(instance_id: int) -> bool:
     with transaction() as session:
         instance = session.scalar(select(ProcessInstance).where(
             ProcessInstance.id == instance_id,
-            ProcessInstance.next_timer_at <= clock.now(),
+            ProcessInstance.next_timer_at < clock.now(),
             ProcessInstance.status.in_([InstanceStatus.WAITING, InstanceStatus.RUNNING]),
-        ).with_for_update(skip_locked=True))
+        ).with_for_update(of=ProcessInstance, skip_locked=True))
         if instance is None:
             return False
         try:

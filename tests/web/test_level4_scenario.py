@@ -1,0 +1,88 @@
+"""The level-4 (影响较小) path end to end over HTTP, each step by the person whose lane it is."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.operations import instances as instance_ops
+from app.models import AuditEvent, HumanTask, InstanceStatus, Notification, TaskStatus
+from tests.web.scenario import act_as, open_task, open_tasks, start_incident, submit
+
+
+def _people(app, user_factory):
+    return {
+        "monitor": act_as(app, user_factory(["monitor"], "monitor")),
+        "office": act_as(app, user_factory(["office_director", "office_staff"], "office")),
+        "leader": act_as(app, user_factory(["group_leader"], "leader")),
+        "section": act_as(app, user_factory(["section_head", "consultation_member"], "section")),
+        "publicity": act_as(app, user_factory(["team_publicity"], "publicity")),
+        "spokesperson": act_as(app, user_factory(["spokesperson"], "spokesperson")),
+        "commentator": act_as(app, user_factory(["commentator"], "commentator")),
+    }
+
+
+def _ok(response):
+    assert response.status_code == 302, _errors(response.get_data(as_text=True))
+    return response
+
+
+def _errors(page):
+    import re
+
+    return re.findall(r'class="field__error[^"]*"[^>]*>([^<]*)<', page) or page[-3000:]
+
+
+def test_level4_incident_is_worked_to_the_end_in_the_browser(app, db, user_factory, fake_clock):
+    people = _people(app, user_factory)
+    instance = start_incident(people["monitor"])
+    assert instance.business_key == "YQ-2026-0001"
+    register = open_task(instance, "ut_register")
+    page = people["monitor"].get(f"/tasks/{register.public_id}").get_data(as_text=True)
+    assert "登记舆情(快报)" in page and "2026-11-25 09:30" in page  # the 30-minute report deadline
+
+    _ok(submit(people["monitor"], instance, "ut_register"))
+    confirm = open_task(instance, "ut_confirm_level")
+    page = people["office"].get(f"/tasks/{confirm.public_id}").get_data(as_text=True)
+    assert "Ⅳ级 影响较小的网络舆情" in page and "网民关注度低" in page  # proposal and its basis
+    assert instance.title.startswith("某街道社保窗口")
+
+    _ok(submit(people["office"], instance, "ut_confirm_level"))
+    _ok(submit(people["office"], instance, "ut_request_instruction"))
+    _ok(submit(people["leader"], instance, "ut_instruction_decision"))
+    fake_clock.advance(hours=3)  # 12:00 Shanghai: the meeting, release and follow-up times are past
+    _ok(submit(people["section"], instance, "ut_consult"))
+    _ok(submit(people["publicity"], instance, "ut_draft_release"))
+    _ok(submit(people["leader"], instance, "ut_approve_release", release_decision="return",
+               release_comment="请补充整改时限。"))
+    redraft = open_task(instance, "ut_draft_release")
+    page = people["publicity"].get(f"/tasks/{redraft.public_id}").get_data(as_text=True)
+    assert "请补充整改时限。" in page and "关于社保窗口服务问题的情况说明" in page  # comment and old draft
+    _ok(submit(people["publicity"], instance, "ut_draft_release", release_body="经核实,已于当日整改。"))
+    _ok(submit(people["leader"], instance, "ut_approve_release"))
+    _ok(submit(people["spokesperson"], instance, "ut_publish_response"))
+    _ok(submit(people["commentator"], instance, "ut_follow_up_log", outcome="no_change"))
+    assert open_tasks(instance) == []
+    assert instance.next_timer_at is not None  # waiting for the next follow-up round (P1D)
+    assert instance.status == InstanceStatus.WAITING
+
+    fake_clock.set(instance.next_timer_at + timedelta(seconds=1))
+    assert instance_ops.fire_due_timers() == 1
+    _ok(submit(people["commentator"], instance, "ut_follow_up_log"))
+    _ok(submit(people["office"], instance, "ut_confirm_subsided"))
+    _ok(submit(people["office"], instance, "ut_summary"))
+    _ok(submit(people["leader"], instance, "ut_approve_summary"))
+
+    assert instance.status == InstanceStatus.COMPLETED
+    done = db.session.scalars(select(HumanTask.spec_id).where(
+        HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.COMPLETED)).all()
+    assert done.count("ut_draft_release") == 2 and done.count("ut_follow_up_log") == 2
+    detail = people["office"].get(f"/instances/{instance.public_id}").get_data(as_text=True)
+    assert "已完成" in detail and "办理人" in detail and "请补充整改时限。" in detail
+    kinds = set(db.session.scalars(select(Notification.kind).where(Notification.instance_id == instance.id)))
+    assert {"quick_report", "archive"} <= kinds
+    completions = db.session.scalar(select(func.count(AuditEvent.id)).where(
+        AuditEvent.instance_id == instance.id, AuditEvent.action == "task_completed"))
+    assert completions == len(done)
