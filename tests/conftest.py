@@ -21,11 +21,13 @@ from argon2 import PasswordHasher
 from flask import Flask
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
+from flask_migrate import upgrade
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import create_engine, text
 
 from app import clock, create_app
 from app.extensions import db as _db
+from app.operations import deploy, users
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKEND = os.environ.get("YQ_TEST_BACKEND", "sqlite")
@@ -75,10 +77,6 @@ def _database_url(tmp: Path) -> tuple[str, object]:
 
 def build_app(tmp: Path, **overrides: object) -> tuple[Flask, object]:
     """A migrated app on a fresh database, with roles, units and processes/ deployed."""
-    from flask_migrate import upgrade
-
-    from app.operations import deploy, users
-
     url, drop = _database_url(tmp)
     config = {
         "YQ_ENV": "test",
@@ -103,8 +101,6 @@ def build_app(tmp: Path, **overrides: object) -> tuple[Flask, object]:
 @pytest.fixture(scope="session", autouse=True)
 def fast_password_hashing() -> Iterator[None]:
     """argon2 at production cost takes ~100 ms per user; tests create hundreds of users."""
-    from app.operations import users
-
     original = users._HASHER
     users._HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     yield
@@ -201,8 +197,6 @@ _counter = iter(range(1, 10**9))
 def make_user(roles: list[str], username: str | None = None, display_name: str | None = None,
               unit: str | None = None) -> object:
     """Create a user with roles (committed to the current test's savepoint)."""
-    from app.operations import users
-
     name = username or f"u{next(_counter)}_{'_'.join(roles)[:20]}"
     name = re.sub(r"[^a-z0-9_]", "_", name.lower())[:60]
     return users.create_user(name, display_name or f"测试用户 {name}", PASSWORD, roles, unit_code=unit,

@@ -134,6 +134,11 @@ def compile_bundle(files: Mapping[str, bytes], *, known_roles: Iterable[str] | N
     file_of_process, file_of_decision = _add_to_parser(parser, roots, problems)
     if problems:
         raise DefinitionError(problems)
+    if run_lint:
+        problems.extend(Problem(name, element, reason) for name, root in roots.items() if kind_of(root) == "bpmn"
+                        for element, reason in lint.check_xml(root))
+    if problems:
+        raise DefinitionError(problems)
     lanes = {name: _lane_roles(root) for name, root in roots.items() if kind_of(root) == "bpmn"}
     compiled: dict[str, CompiledProcess] = {}
     for process_id, filename in sorted(file_of_process.items()):
@@ -180,7 +185,7 @@ def _add_to_parser(parser: ProcessParser, roots: dict[str, etree._Element],
     for name, root in roots.items():
         try:
             if kind_of(root) == "dmn":
-                _normalise_dmn_cells(root)
+                normalise_dmn_cells(root)
                 before = set(parser.dmn_parsers)
                 parser.add_dmn_xml(root, filename=name)
                 for decision_id in set(parser.dmn_parsers) - before:
@@ -205,7 +210,7 @@ def _validation_reason(exc: ValidationException) -> str:
     return f"{reason} (line {line})" if line else reason
 
 
-def _normalise_dmn_cells(root: etree._Element) -> None:
+def normalise_dmn_cells(root: etree._Element) -> None:
     """Rewrite input cells that start with an operator to `? op …` so no text is glued together.
 
     SpiffWorkflow joins such a cell straight onto the input expression (`x` + `in (…)` → `xin (…)`);
@@ -460,12 +465,9 @@ def check_timer(definition: TimerEventDefinition) -> list[str]:
 def check_timer_value(value: str, *, cycle: bool) -> None:
     """Raise ValueError unless `value` is a safe duration, dated time (with offset) or cycle."""
     if cycle:
-        match = re.fullmatch(r"R(\d*)/(.+)", value)
-        if not match:
-            raise ValueError("a cycle looks like R3/PT1H or R/2026-01-01T09:00:00+08:00/P1M")
-        if not match.group(1) or int(match.group(1)) > MAX_CYCLES:
-            if match.group(1) or "/" not in match.group(2):
-                raise ValueError(f"a cycle needs a repeat count up to {MAX_CYCLES}, or a start time")
+        match = re.fullmatch(r"R(\d{1,6})/(.+)", value)
+        if not match or int(match.group(1)) > MAX_CYCLES:
+            raise ValueError(f"a cycle needs a repeat count up to {MAX_CYCLES}, e.g. R3/PT1H")
         for part in match.group(2).split("/"):
             _check_time_or_duration(part, allow_months=True)
         TimerEventDefinition.parse_iso_recurring_interval(value)

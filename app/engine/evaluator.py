@@ -8,6 +8,7 @@ functions of `helpers.FUNCTIONS`, and every evaluation has a step and size budge
 from __future__ import annotations
 
 import ast
+import math
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ MAX_CONSTANT = 10**15
 MAX_STRING = 100_000
 MAX_SEQUENCE = 10_000
 DEFAULT_STEP_BUDGET = 20_000
+MAX_EXPONENT = 64
 
 
 class EvaluationError(Exception):
@@ -80,9 +82,11 @@ def check_expression(text: str) -> list[Problem]:
         return [Problem(f"expression longer than {MAX_EXPRESSION_CHARS} characters")]
     try:
         tree = ast.parse(text.strip(), mode="eval")
+        return _check_tree(tree, allow_statements=False)
     except SyntaxError as exc:
         return [Problem(f"syntax error: {exc.msg}", exc.lineno)]
-    return _check_tree(tree, allow_statements=False)
+    except (RecursionError, MemoryError):
+        return [Problem("expression nested too deeply")]
 
 
 def check_script(text: str) -> list[Problem]:
@@ -91,21 +95,24 @@ def check_script(text: str) -> list[Problem]:
         return [Problem(f"script longer than {MAX_SCRIPT_CHARS} characters")]
     try:
         tree = ast.parse(text, mode="exec")
+        return _check_tree(tree, allow_statements=True)
     except SyntaxError as exc:
         return [Problem(f"syntax error: {exc.msg}", exc.lineno)]
-    return _check_tree(tree, allow_statements=True)
+    except (RecursionError, MemoryError):
+        return [Problem("script nested too deeply")]
 
 
 def _check_tree(tree: ast.AST, *, allow_statements: bool) -> list[Problem]:
     allowed = _EXPRESSION_NODES + (_STATEMENT_NODES if allow_statements else ())
     problems: list[Problem] = []
+    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
     for node in ast.walk(tree):
         line = getattr(node, "lineno", None)
         if not isinstance(node, allowed):
             problems.append(Problem(_refusal(node), line))
         elif isinstance(node, ast.Name) and node.id.startswith("_"):
             problems.append(Problem(f"name '{node.id}' starts with '_'", line))
-        elif isinstance(node, ast.Name) and node.id in FUNCTIONS and not _is_called(tree, node):
+        elif isinstance(node, ast.Name) and node.id in FUNCTIONS and id(node) not in called:
             problems.append(Problem(f"function '{node.id}' may only be called", line))
         elif isinstance(node, ast.Call):
             problems.extend(Problem(reason, line) for reason in _check_call(node))
@@ -113,7 +120,40 @@ def _check_tree(tree: ast.AST, *, allow_statements: bool) -> list[Problem]:
             problems.extend(Problem(reason, line) for reason in _check_constant(node.value))
         elif isinstance(node, ast.Assign | ast.AugAssign | ast.Delete):
             problems.extend(Problem(reason, line) for reason in _check_targets(node))
+        elif isinstance(node, ast.BinOp | ast.AugAssign):
+            problems.extend(Problem(reason, line) for reason in _check_operator(node))
+        elif isinstance(node, ast.Dict) and any(key is None for key in node.keys):
+            problems.append(Problem("** unpacking is not allowed", line))
     return problems
+
+
+_SEQUENCE_LITERALS = (ast.List, ast.Tuple, ast.ListComp, ast.JoinedStr)
+
+
+def _check_operator(node: ast.BinOp | ast.AugAssign) -> list[str]:
+    """What can be refused before running: formatting with %, repetition, big powers."""
+    left = node.left if isinstance(node, ast.BinOp) else node.target
+    right = node.right if isinstance(node, ast.BinOp) else node.value
+    operands = (left, right)
+    if isinstance(node.op, ast.Mod) and _is_str(left):
+        return ["% formatting of strings is not allowed; use str() and +"]
+    if isinstance(node.op, ast.Mult) and any(_is_str(o) or isinstance(o, _SEQUENCE_LITERALS) for o in operands):
+        return ["sequence repetition (* on strings or lists) is not allowed"]
+    if isinstance(node.op, ast.Pow):
+        exponent = right
+        if not (isinstance(exponent, ast.Constant) and isinstance(exponent.value, int | float)
+                and abs(exponent.value) <= MAX_EXPONENT):
+            return [f"** needs a number literal exponent of at most {MAX_EXPONENT}"]
+        if isinstance(left, ast.Constant) and isinstance(left.value, int | float):
+            try:
+                _number(_BINARY[ast.Pow](left.value, exponent.value))
+            except (EvaluationError, OverflowError, ZeroDivisionError):
+                return ["** result too large or not a real number"]
+    return []
+
+
+def _is_str(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)
 
 
 def _refusal(node: ast.AST) -> str:
@@ -133,10 +173,6 @@ def _refusal(node: ast.AST) -> str:
         "Yield": "yield is not allowed",
     }
     return messages.get(kind, f"{kind} is not allowed")
-
-
-def _is_called(tree: ast.AST, name: ast.Name) -> bool:
-    return any(isinstance(node, ast.Call) and node.func is name for node in ast.walk(tree))
 
 
 def _check_call(node: ast.Call) -> list[str]:
@@ -308,15 +344,13 @@ class Interpreter:
             return left + right
         if not numbers:
             raise EvaluationError(f"{type(op).__name__} needs numbers")
-        if isinstance(op, ast.Pow) and (abs(right) > 64 or abs(left) > 10**6):
+        if isinstance(op, ast.Pow) and (abs(right) > MAX_EXPONENT or abs(left) > 10**6):
             raise EvaluationError("** operands too large")
         try:
             result = _BINARY[type(op)](left, right)
         except ZeroDivisionError as exc:
             raise EvaluationError("division by zero") from exc
-        if isinstance(result, int) and not isinstance(result, bool) and abs(result) > MAX_CONSTANT * 1000:
-            raise EvaluationError("number too large")
-        return result
+        return _number(result)
 
     def _compare(self, node: ast.Compare) -> bool:
         left = self.eval(node.left)
@@ -408,9 +442,38 @@ def _as_load(target: ast.expr) -> ast.expr:
     return clone
 
 
-def _plain(value: Any) -> Any:
-    """Refuse anything but plain data; stops objects and functions from leaking into task data."""
-    if isinstance(value, _PLAIN_TYPES):
+def _number(value: Any) -> Any:
+    """Numbers stay finite, real and within range."""
+    if isinstance(value, complex):
+        raise EvaluationError("complex numbers are not allowed")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise EvaluationError("number is not finite")
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_CONSTANT * 1000:
+        raise EvaluationError("number too large")
+    return value
+
+
+def _plain(value: Any, depth: int = 0) -> Any:
+    """Refuse anything but plain, bounded data; stops objects and functions leaking into task data."""
+    if depth > 32:
+        raise EvaluationError("value nested too deeply")
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int | float | complex):
+        return _number(value)
+    if isinstance(value, str):
+        if len(value) > MAX_STRING:
+            raise EvaluationError("text too long")
+        return value
+    if isinstance(value, list | tuple | set | dict):
+        if len(value) > MAX_SEQUENCE:
+            raise EvaluationError("too many items")
+        for item in (value.items() if isinstance(value, dict) else value):
+            if isinstance(value, dict):
+                _plain(item[0], depth + 1)
+                _plain(item[1], depth + 1)
+            else:
+                _plain(item, depth + 1)
         return value
     raise EvaluationError(f"value of type {type(value).__name__} is not plain data")
 
@@ -437,11 +500,18 @@ def _parse(text: str, mode: str) -> ast.AST:
     return tree
 
 
+_RUNTIME_ERRORS = (TypeError, KeyError, IndexError, AttributeError, ValueError, OverflowError, RecursionError,
+                   ZeroDivisionError, MemoryError)
+
+
 def evaluate(text: str, context: dict[str, Any], extra: Mapping[str, Any] | None = None,
              budget: int = DEFAULT_STEP_BUDGET) -> Any:
     """Evaluate an expression against `context` (task data) and `extra` (engine-supplied names)."""
     tree = _parse(text, "eval")
-    return Interpreter(context, extra, budget).eval(tree)
+    try:
+        return _plain(Interpreter(context, extra, budget).eval(tree))
+    except _RUNTIME_ERRORS as exc:
+        raise EvaluationError(_describe(exc)) from exc
 
 
 def execute(text: str, context: dict[str, Any], extra: Mapping[str, Any] | None = None,
@@ -449,4 +519,18 @@ def execute(text: str, context: dict[str, Any], extra: Mapping[str, Any] | None 
     """Run a script, changing `context` in place."""
     tree = _parse(text, "exec")
     assert isinstance(tree, ast.Module)
-    Interpreter(context, extra, budget).run(tree.body)
+    try:
+        Interpreter(context, extra, budget).run(tree.body)
+    except _RUNTIME_ERRORS as exc:
+        raise EvaluationError(_describe(exc)) from exc
+
+
+def _describe(exc: BaseException) -> str:
+    messages = {
+        KeyError: "no such key", IndexError: "index out of range", ZeroDivisionError: "division by zero",
+        RecursionError: "nested too deeply", OverflowError: "number too large", MemoryError: "result too large",
+    }
+    for kind, text in messages.items():
+        if isinstance(exc, kind):
+            return f"{text}: {exc!r}"[:300]
+    return f"{type(exc).__name__}: {exc}"[:300]

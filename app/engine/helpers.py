@@ -15,6 +15,7 @@ from typing import Any
 from app import clock
 
 MAX_ITEMS = 10_000
+MAX_TEXT = 100_000
 MAX_DURATION = timedelta(days=3660)
 
 
@@ -37,7 +38,18 @@ def _range(*args: int) -> list[int]:
 
 
 def _join(separator: str, items: Iterable[Any]) -> str:
-    return str(separator).join(str(item) for item in _bounded(items))
+    parts = [str(item) for item in _bounded(items)]
+    size = len(str(separator)) * max(len(parts) - 1, 0) + sum(len(part) for part in parts)
+    if size > MAX_TEXT:
+        raise ValueError(f"joined text longer than {MAX_TEXT} characters")
+    return str(separator).join(parts)
+
+
+def _sum(items: Iterable[Any], start: float = 0) -> float:
+    values = _bounded(items)
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in [*values, start]):
+        raise ValueError("sum() adds numbers only")
+    return sum(values, start)
 
 
 def _get(container: dict | list, key: Any, default: Any = None) -> Any:
@@ -132,7 +144,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "len": len,
     "min": min,
     "max": max,
-    "sum": sum,
+    "sum": _sum,
     "abs": abs,
     "round": _round,
     "floor": math.floor,

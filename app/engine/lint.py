@@ -1,7 +1,7 @@
 """Structural checks a diagram must pass beyond what the parser enforces.
 
-- every flow node is reachable and leads somewhere (unconnected elements are refused);
-- every cycle contains a wait state (a user task, a catching event or a call activity that
+- every flow node has an incoming and an outgoing sequence flow (unconnected elements are refused);
+- no loop can run without a wait state (a user task, a catching event, or a call activity that
   waits), so no diagram can spin without a person or a timer in between (docs/security.md §9).
 """
 
@@ -12,36 +12,48 @@ from typing import Any
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 
-_NO_INPUT_OK = {"StartEvent", "BoundaryEvent", "EventBasedGateway"}
-_NO_OUTPUT_OK = {"EndEvent"}
+BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+_FLOW_NODES = {
+    "task", "userTask", "manualTask", "serviceTask", "scriptTask", "businessRuleTask", "sendTask", "receiveTask",
+    "callActivity", "subProcess", "transaction", "startEvent", "endEvent", "intermediateCatchEvent",
+    "intermediateThrowEvent", "boundaryEvent", "exclusiveGateway", "parallelGateway", "inclusiveGateway",
+    "eventBasedGateway", "complexGateway",
+}
+
+
+def check_xml(root: Any) -> list[tuple[str, str]]:
+    """(element id, reason) for flow nodes that are not connected (checked on the XML itself,
+    because SpiffWorkflow silently leaves out what no start event reaches)."""
+    problems = []
+    for container in root.iter(f"{BPMN}process", f"{BPMN}subProcess", f"{BPMN}transaction"):
+        flows = [f for f in container if f.tag == f"{BPMN}sequenceFlow"]
+        sources = {f.get("sourceRef") for f in flows}
+        targets = {f.get("targetRef") for f in flows}
+        event_sub = container.get("triggeredByEvent") == "true"
+        for node in container:
+            kind = node.tag.removeprefix(BPMN)
+            if kind not in _FLOW_NODES:
+                continue
+            element = node.get("id")
+            if element not in targets and kind not in ("startEvent", "boundaryEvent") and not event_sub:
+                problems.append((element, "element has no incoming sequence flow"))
+            if element not in sources and kind != "endEvent" and not (event_sub and kind == "startEvent"):
+                problems.append((element, "element has no outgoing sequence flow"))
+    return problems
 
 
 def check_process(spec: Any, specs: dict[str, Any]) -> list[tuple[str, str]]:
-    """(element id, reason) for every structural problem of one process spec."""
-    problems = _connection_problems(spec)
-    for component in _cycles(spec):
-        if not any(_waits(task_spec, specs) for task_spec in component):
-            ids = sorted(t.bpmn_id for t in component if t.bpmn_id)
-            element = ids[0] if ids else spec.name
-            problems.append((element, "loop without a wait state (user task, timer or message) through "
-                                      + ", ".join(ids)))
-    return problems
-
-
-def _connection_problems(spec: Any) -> list[tuple[str, str]]:
+    """(element id, reason) for every loop that can run without waiting for a person or an event."""
     problems = []
-    for task_spec in spec.task_specs.values():
-        kind = type(task_spec).__name__
-        if task_spec.bpmn_id is None or kind == "BoundaryEvent":
-            continue
-        if not task_spec.inputs and kind not in _NO_INPUT_OK:
-            problems.append((task_spec.bpmn_id, "element has no incoming sequence flow"))
-        if not task_spec.outputs and kind not in _NO_OUTPUT_OK:
-            problems.append((task_spec.bpmn_id, "element has no outgoing sequence flow"))
+    for component in _cycles(spec, lambda task_spec: _waits(task_spec, spec, specs)):
+        ids = sorted({t.bpmn_id for t in component if t.bpmn_id})
+        element = ids[0] if ids else spec.name
+        problems.append((element, "loop without a wait state (user task, timer or message) through "
+                                  + ", ".join(ids)))
     return problems
 
 
-def _waits(task_spec: Any, specs: dict[str, Any], seen: set[str] | None = None) -> bool:
+def _waits(task_spec: Any, spec: Any, specs: dict[str, Any], seen: set[str] | None = None) -> bool:
     if task_spec.manual or isinstance(task_spec, CatchingEvent):
         return True
     if isinstance(task_spec, SubWorkflowTask):
@@ -50,53 +62,68 @@ def _waits(task_spec: Any, specs: dict[str, Any], seen: set[str] | None = None) 
         if called is None or task_spec.spec in seen:
             return False
         seen.add(task_spec.spec)
-        return any(_waits(t, specs, seen) for t in called.task_specs.values())
-    inner = getattr(task_spec, "task_spec", None)
-    return inner is not None and _waits(inner, specs, seen)
+        return any(_waits(t, called, specs, seen) for t in called.task_specs.values())
+    inner = getattr(task_spec, "task_spec", None)  # loops and multi-instance wrap a child spec
+    if isinstance(inner, str):
+        inner = spec.task_specs.get(inner)
+    return inner is not None and inner is not task_spec and _waits(inner, spec, specs, seen)
 
 
-def _cycles(spec: Any) -> list[list[Any]]:
-    """Strongly connected components that form cycles (Tarjan, iterative)."""
-    nodes = list(spec.task_specs.values())
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    on_stack: set[str] = set()
-    stack: list[Any] = []
-    result: list[list[Any]] = []
-    counter = 0
-    for root in nodes:
-        if root.name in index:
-            continue
-        work = [(root, iter(root.outputs))]
-        index[root.name] = low[root.name] = counter
-        counter += 1
-        stack.append(root)
-        on_stack.add(root.name)
+def _cycles(spec: Any, skip: Any) -> list[list[Any]]:
+    """Cycles of the flow graph that remain once the nodes `skip` accepts are taken out."""
+    finder = _Tarjan(skip)
+    for node in spec.task_specs.values():
+        if node.name not in finder.index and not skip(node):
+            finder.visit(node)
+    return finder.cycles
+
+
+class _Tarjan:
+    """Tarjan's algorithm, iterative so deep diagrams cannot exhaust the Python stack."""
+
+    def __init__(self, skip: Any) -> None:
+        self.skip = skip
+        self.index: dict[str, int] = {}
+        self.low: dict[str, int] = {}
+        self.on_stack: set[str] = set()
+        self.stack: list[Any] = []
+        self.cycles: list[list[Any]] = []
+
+    def _enter(self, node: Any) -> None:
+        self.index[node.name] = self.low[node.name] = len(self.index)
+        self.stack.append(node)
+        self.on_stack.add(node.name)
+
+    def visit(self, root: Any) -> None:
+        self._enter(root)
+        work = [(root, self._next(root))]
         while work:
             node, children = work[-1]
             child = next(children, None)
-            if child is not None:
-                if child.name not in index:
-                    index[child.name] = low[child.name] = counter
-                    counter += 1
-                    stack.append(child)
-                    on_stack.add(child.name)
-                    work.append((child, iter(child.outputs)))
-                elif child.name in on_stack:
-                    low[node.name] = min(low[node.name], index[child.name])
-                continue
-            work.pop()
-            if work:
-                parent = work[-1][0]
-                low[parent.name] = min(low[parent.name], low[node.name])
-            if low[node.name] == index[node.name]:
-                component = []
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member.name)
-                    component.append(member)
-                    if member is node:
-                        break
-                if len(component) > 1 or node in node.outputs:
-                    result.append(component)
-    return result
+            if child is None:
+                work.pop()
+                if work:
+                    parent = work[-1][0]
+                    self.low[parent.name] = min(self.low[parent.name], self.low[node.name])
+                self._close(node)
+            elif child.name not in self.index:
+                self._enter(child)
+                work.append((child, self._next(child)))
+            elif child.name in self.on_stack:
+                self.low[node.name] = min(self.low[node.name], self.index[child.name])
+
+    def _next(self, node: Any) -> Any:
+        return iter([child for child in node.outputs if not self.skip(child)])
+
+    def _close(self, node: Any) -> None:
+        if self.low[node.name] != self.index[node.name]:
+            return
+        component = []
+        while True:
+            member = self.stack.pop()
+            self.on_stack.discard(member.name)
+            component.append(member)
+            if member is node:
+                break
+        if len(component) > 1 or node in node.outputs:
+            self.cycles.append(component)

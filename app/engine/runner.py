@@ -14,12 +14,14 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from SpiffWorkflow.bpmn.util import BpmnEvent
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
-from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition as MessageEventDefinitionBase
+from SpiffWorkflow.bpmn.specs.event_definitions.message import (
+    MessageEventDefinition as MessageEventDefinitionBase,
+)
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
@@ -32,6 +34,8 @@ from app.engine.state import LoadedSpec, dump_state, load_state, new_workflow
 DEFAULT_STEP_BUDGET = 500
 DEFAULT_TIME_BUDGET = 5.0
 MAX_DATA_BYTES = 256 * 1024
+MAX_STATE_BYTES = 2 * 1024 * 1024
+MAX_INSTANCES = 200
 
 
 class StepBudgetExceeded(Exception):
@@ -88,6 +92,8 @@ class Step:
     data: dict[str, Any]
     failure: Failure | None = None
     completed_elements: list[str] = field(default_factory=list)
+    warnings: list[Failure] = field(default_factory=list)
+    state_kept: bool = False  # the advance was discarded: `state` is the one before it
 
 
 class _SafeEnvironment(BasePythonScriptEngineEnvironment):
@@ -113,6 +119,8 @@ class SafeScriptEngine(PythonScriptEngine):
 
     def evaluate(self, task: Any, expression: str, external_context: Any = None) -> Any:
         value = super().evaluate(task, expression, external_context)
+        if expression == getattr(task.task_spec, "cardinality", None):
+            _check_cardinality(value, task)
         definition = getattr(task.task_spec, "event_definition", None)
         for timer in getattr(definition, "event_definitions", None) or [definition]:
             if isinstance(timer, TimerEventDefinition) and timer.expression == expression:
@@ -148,6 +156,13 @@ def _check_timer_value(timer: TimerEventDefinition, value: Any, task: Any) -> No
         raise WorkflowTaskException(f"timer value {value!r} refused: {exc}", task=task) from exc
 
 
+def _check_cardinality(value: Any, task: Any) -> None:
+    """A multi-instance task creates all its instances at once; keep that number humane."""
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_INSTANCES:
+        raise WorkflowTaskException(
+            f"multi-instance cardinality {value!r} refused: must be a whole number up to {MAX_INSTANCES}", task=task)
+
+
 class _Guard:
     def __init__(self, steps: int, seconds: float):
         self.steps_left = steps
@@ -181,7 +196,7 @@ def start(spec: LoadedSpec, data: dict[str, Any], budget: Budget | None = None) 
     start_task = workflow.get_next_task(state=TaskState.READY, spec_name="Start")
     if start_task is not None:
         start_task.data.update(data)
-    return _advance(workflow, engine, budget or Budget(), action=None)
+    return _advance(workflow, engine, budget or Budget(), action=None, previous=None)
 
 
 def complete(spec: LoadedSpec, state: str, task_guid: str, data: dict[str, Any],
@@ -195,28 +210,35 @@ def complete(spec: LoadedSpec, state: str, task_guid: str, data: dict[str, Any],
         task.data.update(data)
         task.run()
 
-    return _advance(workflow, engine, budget or Budget(), action=action)
+    return _advance(workflow, engine, budget or Budget(), action=action, previous=state)
 
 
 def fire_timers(spec: LoadedSpec, state: str, budget: Budget | None = None) -> Step:
     """Fire every timer of the instance that is due by the application clock."""
     engine = SafeScriptEngine()
     workflow = load_state(state, spec, engine)
-    return _advance(workflow, engine, budget or Budget(), action=workflow.refresh_timers)
+    return _advance(workflow, engine, budget or Budget(), action=workflow.refresh_timers, previous=state)
 
 
 def send_message(spec: LoadedSpec, state: str, name: str, payload: dict[str, Any],
                  budget: Budget | None = None) -> Step:
-    """Deliver a message to the instance; refused with TaskNotReady if nothing waits for it."""
+    """Deliver a message to the instance; refused with TaskNotReady if nothing waits for it.
+
+    Timers already due fire first: an event-based gateway whose timer has passed took that branch,
+    even if nobody had fired it yet, and must not take the message branch as well.
+    """
     engine = SafeScriptEngine()
     workflow = load_state(state, spec, engine)
-    if name not in waiting_messages(workflow):
-        raise TaskNotReady(f"the instance is not waiting for message '{name}'")
 
     def action() -> None:
+        workflow.refresh_timers()
+        workflow.do_engine_steps(will_complete_task=guard)
+        if name not in waiting_messages(workflow):
+            raise TaskNotReady(f"the instance is not waiting for message '{name}'")
         workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload))
 
-    return _advance(workflow, engine, budget or Budget(), action=action)
+    guard = _Guard(*_limits(budget or Budget()))
+    return _advance(workflow, engine, budget or Budget(), action=action, previous=state, guard=guard)
 
 
 def read_data(spec: LoadedSpec, state: str) -> dict[str, Any]:
@@ -234,8 +256,13 @@ def _open_task(workflow: Any, task_guid: str) -> Any:
     return task
 
 
-def _advance(workflow: Any, engine: SafeScriptEngine, budget: Budget, action: Any) -> Step:
-    guard = _Guard(budget.steps, budget.seconds)
+def _limits(budget: Budget) -> tuple[int, float]:
+    return budget.steps, budget.seconds
+
+
+def _advance(workflow: Any, engine: SafeScriptEngine, budget: Budget, action: Any, previous: str | None,
+             guard: _Guard | None = None) -> Step:
+    guard = guard or _Guard(*_limits(budget))
     failure = None
     try:
         if action is not None:
@@ -250,23 +277,31 @@ def _advance(workflow: Any, engine: SafeScriptEngine, budget: Budget, action: An
         failure = Failure(_failed_element(exc, workflow), _describe(exc))
     except services.ServiceError as exc:
         failure = Failure(_element_of(workflow), str(exc))
-    return _step(workflow, engine, guard, failure)
+    return _step(workflow, engine, guard, failure, previous)
 
 
-def _step(workflow: Any, engine: SafeScriptEngine, guard: _Guard, failure: Failure | None) -> Step:
+def _step(workflow: Any, engine: SafeScriptEngine, guard: _Guard, failure: Failure | None,
+          previous: str | None) -> Step:
     state = dump_state(workflow)
-    if failure is None and len(state.encode()) > MAX_DATA_BYTES * 8:
-        failure = Failure(None, "instance state is larger than the allowed size")
+    if len(state) > MAX_STATE_BYTES:
+        reason = f"instance state larger than {MAX_STATE_BYTES // 1024} kB"
+        reason += f" ({failure.reason})" if failure else ""
+        if previous is None:
+            raise RouteRefused(_element_of(workflow) or "", "", reason)
+        return Step(state=previous, ready=[], side_effects=[], next_timer_at=None, ended=False, data={},
+                    failure=Failure(failure.element_id if failure else None, reason), state_kept=True)
     ready_tasks = _ready_manual_tasks(workflow)
+    warnings: list[Failure] = []
     return Step(
         state=state,
-        ready=[_human_task(task) for task in ready_tasks],
+        ready=[_human_task(task, warnings) for task in ready_tasks],
         side_effects=list(engine.requests),
         next_timer_at=_next_timer(workflow),
         ended=workflow.completed,
         data=_current_data(workflow, ready_tasks),
         failure=failure,
         completed_elements=guard.completed,
+        warnings=warnings,
     )
 
 
@@ -298,12 +333,16 @@ def _ready_manual_tasks(workflow: Any) -> list[Any]:
     return tasks
 
 
-def _human_task(task: Any) -> HumanTask:
+def _human_task(task: Any, warnings: list[Failure]) -> HumanTask:
     spec = task.task_spec
     props = (getattr(spec, "extensions", None) or {}).get("properties", {})
     due_at = None
     if props.get("dueAt"):
-        due_at = _parse_due(evaluator.evaluate(props["dueAt"], task.data))
+        try:
+            due_at = _parse_due(evaluator.evaluate(props["dueAt"], task.data))
+        except (evaluator.EvaluationError, ValueError) as exc:
+            # The task is open either way; a deadline that cannot be computed is reported, not fatal.
+            warnings.append(Failure(spec.bpmn_id, f"dueAt '{props['dueAt']}' could not be evaluated: {exc}"))
     return HumanTask(
         guid=str(task.id),
         spec_id=spec.bpmn_id or spec.name,
@@ -319,11 +358,13 @@ def _human_task(task: Any) -> HumanTask:
 
 
 def _parse_due(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
+    if value is None or value == "":
         return None
+    if not isinstance(value, str):
+        raise ValueError("a due time must be an ISO-8601 string")
     parsed = datetime.fromisoformat(value)
     if parsed.tzinfo is None:
-        return None
+        raise ValueError(f"due time '{value}' has no UTC offset")
     return parsed.astimezone(UTC)
 
 

@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
@@ -62,7 +62,7 @@ class CleanBusinessRuleTaskParser(BusinessRuleTaskParser):
 class ProcessParser(SpiffBpmnParser):
     """SpiffBpmnParser with our task spec overrides."""
 
-    OVERRIDE_PARSER_CLASSES = {
+    OVERRIDE_PARSER_CLASSES: ClassVar[dict[str, tuple[type, type]]] = {
         **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
         full_tag("businessRuleTask"): (CleanBusinessRuleTaskParser, CleanBusinessRuleTask),
     }

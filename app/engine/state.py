@@ -140,11 +140,15 @@ def load_state(state_json: str, spec: LoadedSpec, script_engine: Any) -> BpmnWor
     """Rebuild an instance from its state and the spec of its deployed version."""
     try:
         dct = json.loads(state_json)
-    except ValueError as exc:
+    except (ValueError, TypeError, RecursionError) as exc:
         raise StateError(f"state is not valid JSON: {exc}") from exc
+    if not isinstance(dct, dict):
+        raise StateError("state is not a JSON object")
     version = dct.pop("serializer_version", None)
     if version not in LOADABLE_VERSIONS:
         raise StateError(f"state serializer version {version!r} is not loadable")
+    if dct.get("typename") != "BpmnWorkflow":
+        raise StateError("state is not a serialized workflow")
     dct["spec"] = spec.spec
     dct["subprocess_specs"] = spec.subprocess_specs
     try:

@@ -29,7 +29,6 @@ __all__ = [
     "display_text",
     "field_index",
     "form_errors",
-    "form_errors",
     "load_json",
     "message",
     "parse_submission",

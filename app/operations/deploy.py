@@ -85,7 +85,7 @@ def _problem_dict(problem: definitions.Problem) -> dict[str, str | None]:
     return {"file": problem.file, "element": problem.element, "reason": problem.reason}
 
 
-def _store(session, compiled, process_files, loaded_forms, actor, note, source) -> DeployResult:  # noqa: ANN001, PLR0913
+def _store(session, compiled, process_files, loaded_forms, actor, note, source) -> DeployResult:
     result = DeployResult()
     latest = {d.process_key: d for d in session.scalars(
         select(ProcessDefinition).where(ProcessDefinition.is_latest.is_(True)))}
@@ -119,7 +119,7 @@ def _store(session, compiled, process_files, loaded_forms, actor, note, source) 
     return result
 
 
-def _next_version(session, process_key: str) -> int:  # noqa: ANN001
+def _next_version(session, process_key: str) -> int:
     from sqlalchemy import func  # noqa: PLC0415
 
     current = session.scalar(select(func.max(ProcessDefinition.version))

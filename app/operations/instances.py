@@ -27,7 +27,7 @@ from app.models import (
     User,
 )
 from app.operations import notifications
-from app.operations.errors import Invalid, NotFound
+from app.operations.errors import Conflict, Invalid, NotFound
 
 INCIDENT_PROCESS = "yq_incident"
 MAX_CONTEXT_BYTES = 256 * 1024
@@ -101,6 +101,10 @@ def _route_message(exc: RouteRefused) -> str:
 def apply_step(session: Session, instance: ProcessInstance, step: Step, actor: User | None = None) -> None:
     """Store an engine step: state, status, business fields, human tasks, side effects, audit."""
     now = clock.now()
+    if step.state_kept:
+        # The advance was discarded (its state was too large): nothing of it is stored but the error.
+        mark_error(session, instance, step.failure.element_id, step.failure.reason)
+        return
     instance.state_json = step.state
     instance.serializer_version = state.SERIALIZER_VERSION
     instance.next_timer_at = step.next_timer_at
@@ -111,6 +115,9 @@ def apply_step(session: Session, instance: ProcessInstance, step: Step, actor: U
     _sync_human_tasks(session, instance, step, now)
     for effect in step.side_effects:
         notifications.deliver(session, instance, effect)
+    for warning in step.warnings:
+        session.add(AuditEvent(instance_id=instance.id, action="warning",
+                               detail={"element": warning.element_id, "reason": warning.reason}))
 
 
 def _set_status(session: Session, instance: ProcessInstance, step: Step, now: datetime) -> None:
@@ -277,3 +284,24 @@ def instance_events(instance: ProcessInstance) -> list[AuditEvent]:
     """The audit trail of an instance, oldest first."""
     return list(db.session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance.id)
                                    .order_by(AuditEvent.at, AuditEvent.id)))
+
+
+def send_message(public_id: str, name: str, payload: dict[str, Any], actor: User | None = None) -> ProcessInstance:
+    """Deliver a message (e.g. msg_yq_update with new evidence) to a waiting instance."""
+    with transaction() as session:
+        # Row lock on PostgreSQL (SQLite renders no FOR UPDATE; BEGIN IMMEDIATE serialises there).
+        instance = session.scalar(select(ProcessInstance).where(ProcessInstance.public_id == public_id)
+                                  .with_for_update(of=ProcessInstance))
+        if instance is None:
+            raise NotFound(str(_l("流程实例不存在。")))
+        try:
+            step = runner.send_message(loaded_spec(instance.definition), instance.state_json, name, payload,
+                                       budget())
+        except runner.TaskNotReady as exc:
+            raise Conflict(str(_l("该流程当前不接收消息“%(name)s”。", name=name))) from exc
+        except RouteRefused as exc:
+            raise Invalid(_route_message(exc)) from exc
+        session.add(AuditEvent(actor_id=actor.id if actor else None, instance_id=instance.id,
+                               action="message_received", detail={"name": name, "payload": payload}))
+        apply_step(session, instance, step, actor)
+        return instance

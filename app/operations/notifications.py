@@ -72,6 +72,7 @@ def message_context(instance: ProcessInstance, extra: dict[str, Any] | None = No
         "summary": (data.get("summary") or "")[:500],
         "discovered_at_local": _local(data.get("discovered_at")),
         "report_due_at_local": _local(data.get("report_due_at")),
+        "release_due_at_local": _local(data.get("release_due_at")),
         **(extra or {}),
     }
 

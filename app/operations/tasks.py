@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import clock, forms
-from app.db import is_sqlite, transaction
+from app.db import transaction
 from app.engine import runner
 from app.engine.runner import RouteRefused, TaskNotReady
 from app.extensions import db
@@ -66,7 +66,7 @@ def can_work(task: HumanTask, user: User) -> bool:
 
 def can_view(task: HumanTask, user: User) -> bool:
     """May the user see this task?"""
-    return (task.assignee_id == user.id or task.completed_by_id == user.id
+    return (user.id in (task.assignee_id, task.completed_by_id)
             or bool(user.role_codes.intersection(task.candidate_roles)) or user.has_role(*OVERSEER_ROLES))
 
 
@@ -201,10 +201,9 @@ def _task_for_write(session: Session, public_id: str, user: User) -> HumanTask:
     instance_id = session.scalar(select(HumanTask.instance_id).where(HumanTask.public_id == public_id))
     if instance_id is None:
         raise NotFound(str(_l("任务不存在或您无权查看。")))
-    lock = select(ProcessInstance).where(ProcessInstance.id == instance_id)
-    if not is_sqlite(session.get_bind()):
-        lock = lock.with_for_update(of=ProcessInstance)
-    session.scalar(lock.execution_options(populate_existing=True))
+    # Row lock on PostgreSQL (SQLite renders no FOR UPDATE; BEGIN IMMEDIATE serialises there).
+    session.scalar(select(ProcessInstance).where(ProcessInstance.id == instance_id)
+                   .with_for_update(of=ProcessInstance).execution_options(populate_existing=True))
     task = session.scalar(select(HumanTask).where(HumanTask.public_id == public_id)
                           .execution_options(populate_existing=True))
     if task is None or not can_view(task, user):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, g, render_template, request, session
+from flask import Flask, Response, g, has_request_context, render_template, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy.exc import OperationalError
@@ -24,7 +24,9 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 
 def select_locale() -> str:
-    """zh_CN unless the user (or the session) asked for English."""
+    """zh_CN unless the user (or the session) asked for English; zh_CN outside requests (CLI, worker)."""
+    if not has_request_context():
+        return "zh_CN"
     if "lang" in session:
         return session["lang"]
     if current_user and current_user.is_authenticated and current_user.locale:

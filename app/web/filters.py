@@ -34,6 +34,8 @@ ACTION_NAMES = {
     "task_draft_saved": _l("保存草稿"),
     "timers_fired": _l("定时器触发"),
     "notification_sent": _l("发送通知"),
+    "message_received": _l("收到消息"),
+    "warning": _l("流程警告"),
     "deploy": _l("部署流程"),
 }
 

@@ -81,11 +81,13 @@ def act(public_id: str) -> str | Response | tuple[str, int]:
     item = tasks.get_task(public_id, current_user)
     form = tasks.task_form(item)
     options = tasks.form_options(form)
-    submission = forms.parse_submission(form, request.form.to_dict(flat=False), options)
+    formdata = request.form.to_dict(flat=False)
     if action == "draft":
+        submission = forms.parse_submission(form, formdata, options)
         tasks.save_draft(public_id, submission.raw, current_user)
         flash(_("草稿已保存。"), "success")
         return redirect(url_for("tasks.task", public_id=public_id))
+    submission = forms.check_submission(form, formdata, item.context, options, tasks.current_locale())
     return _complete(item, submission)
 
 

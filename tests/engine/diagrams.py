@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from html import escape
+from itertools import pairwise
 from pathlib import Path
 
 from app.engine.definitions import compile_bundle
@@ -44,7 +45,8 @@ def process(*nodes: str, pid: str = "p", roles: str | None = "office_staff", lan
                        for _, node_id in _FLOW_NODE.findall(body))
         props = (f'<bpmn:extensionElements><spiffworkflow:properties><spiffworkflow:property name="roles" '
                  f'value="{roles}"/></spiffworkflow:properties></bpmn:extensionElements>') if roles else ""
-        lane_xml = f'<bpmn:laneSet id="LaneSet_{pid}"><bpmn:lane id="Lane_{pid}" name="办公室">{props}{refs}</bpmn:lane></bpmn:laneSet>'
+        lane_xml = (f'<bpmn:laneSet id="LaneSet_{pid}"><bpmn:lane id="Lane_{pid}" name="办公室">'
+                    f"{props}{refs}</bpmn:lane></bpmn:laneSet>")
     flag = "true" if executable else "false"
     return f'<bpmn:process id="{pid}" name="{pid}" isExecutable="{flag}">{lane_xml}{body}</bpmn:process>'
 
@@ -79,7 +81,7 @@ def flow(source: str, target: str, condition: str | None = None, flow_id: str | 
 
 def chain(*node_ids: str) -> str:
     """Unconditional flows from each node to the next."""
-    return "".join(flow(a, b) for a, b in zip(node_ids, node_ids[1:], strict=False))
+    return "".join(flow(a, b) for a, b in pairwise(node_ids))
 
 
 def user_task(node_id: str, form: str | None = FORM, extra_props: str = "") -> str:
@@ -118,7 +120,8 @@ def gateway(node_id: str, kind: str = "exclusive", documentation: str | None = N
 
 def timer_definition(kind: str, value: str) -> str:
     """kind: timeDate, timeDuration or timeCycle."""
-    return f"<bpmn:timerEventDefinition><bpmn:{kind}>{escape(value, quote=False)}</bpmn:{kind}></bpmn:timerEventDefinition>"
+    text = escape(value, quote=False)
+    return f"<bpmn:timerEventDefinition><bpmn:{kind}>{text}</bpmn:{kind}></bpmn:timerEventDefinition>"
 
 
 def timer_catch(node_id: str, kind: str, value: str) -> str:

@@ -127,7 +127,7 @@ def test_uischema_key_for_unknown_field_is_refused(make_schema, uischema):
 
 @pytest.mark.parametrize(("change", "reason"), [
     ({"ui:order": ["title", "ghost"]}, "ui:order: no such field 'ghost'"),
-    ({"ui:context": [{"key": "x"}]}, "must be an object with exactly key and label"),
+    ({"ui:context": [{"key": "x"}]}, "must be an object with key, label and optionally as"),
     ({"ui:context": [{"key": "_secret", "label": "秘密"}]}, "must be a task data name"),
     ({"ui:prefill": {"proposed_level": "x"}}, "read-only fields"),
     ({"views": {"ui:widget": "textarea"}}, "does not fit a int field"),

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from app.extensions import db
-from app.operations import instances as instance_ops
 from app.models import AuditEvent, HumanTask, InstanceStatus, Notification, TaskStatus
+from app.operations import instances as instance_ops
 from tests.web.scenario import act_as, open_task, open_tasks, start_incident, submit
 
 
@@ -30,8 +30,6 @@ def _ok(response):
 
 
 def _errors(page):
-    import re
-
     return re.findall(r'class="field__error[^"]*"[^>]*>([^<]*)<', page) or page[-3000:]
 
 
