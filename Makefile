@@ -20,9 +20,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-assets: package.json package-lock.json
+node_modules/.package-lock.json: package.json package-lock.json
 	@command -v npm >/dev/null || { echo "npm (Node.js) is required for the front-end assets"; exit 1; }
-	test -d node_modules/.package-lock.json -o -f node_modules/.package-lock.json || npm ci --no-audit --no-fund --loglevel=error
+	npm ci --no-audit --no-fund --loglevel=error
+
+assets: install node_modules/.package-lock.json
 	$(PY) tools/copy_assets.py
 
 translations: install

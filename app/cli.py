@@ -95,7 +95,7 @@ def seed_demo() -> None:
     """Create demo users for every role and print their passwords (shown only this once)."""
     if not current_app.config["DEMO_PASSWORDS_ALLOWED"]:
         raise click.ClickException("demo users are not created in production")
-    accounts = users.seed_demo_users()
+    accounts = users.seed_demo_users(must_change_password=current_app.config["YQ_ENV"] != "development")
     if not accounts:
         click.echo("demo users already exist (passwords were printed when they were created)")
         return

@@ -27,3 +27,5 @@ class AuditEvent(db.Model):
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSONText)
 
     actor: Mapped[User | None] = relationship(lazy="joined")
+    # Set instead of task_id when the task is new in the same flush (one batched INSERT for both).
+    task: Mapped[Any] = relationship("HumanTask")

@@ -72,9 +72,6 @@ class ProcessDefinition(db.Model):
 
     deployment: Mapped[Deployment] = relationship()
 
-    def task_info(self, process_id: str, spec_id: str) -> dict[str, Any]:
-        return self.tasks.get(f"{process_id}:{spec_id}", {})
-
 
 class ProcessInstance(db.Model):
     """A running (or finished) instance; state JSON without the spec, versioned for optimistic locks."""
@@ -142,12 +139,14 @@ class HumanTask(db.Model):
     instance: Mapped[ProcessInstance] = relationship(lazy="joined")
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="joined")
     completed_by: Mapped[User | None] = relationship(foreign_keys=[completed_by_id])
-    candidates: Mapped[list[HumanTaskCandidate]] = relationship(
-        back_populates="task", cascade="all, delete-orphan", lazy="selectin")
+    # The roles that may claim the task: a child table for the indexed worklist query, and the same
+    # list as text on the row so that permission checks need no second query.
+    candidate_roles_text: Mapped[str] = mapped_column(String(500), default="")
+    candidates: Mapped[list[HumanTaskCandidate]] = relationship(back_populates="task", cascade="all, delete-orphan")
 
     @property
     def candidate_roles(self) -> list[str]:
-        return [c.role_code for c in self.candidates]
+        return [role for role in self.candidate_roles_text.split(",") if role]
 
 
 class HumanTaskCandidate(db.Model):

@@ -26,7 +26,7 @@ from app.models import (
     TaskStatus,
     User,
 )
-from app.operations import notifications
+from app.operations import catalog, notifications
 from app.operations.errors import Conflict, Invalid, NotFound
 
 INCIDENT_PROCESS = "yq_incident"
@@ -36,11 +36,6 @@ MAX_CONTEXT_BYTES = 256 * 1024
 def budget() -> Budget:
     """The step budget of one advance, from configuration."""
     return Budget(steps=current_app.config["STEP_BUDGET"])
-
-
-def loaded_spec(definition: ProcessDefinition) -> state.LoadedSpec:
-    """The engine spec of a deployed version (read and deserialized once per process)."""
-    return state.load_spec(f"{definition.id}:{definition.content_hash}", lambda: definition.spec_json)
 
 
 def start_incident(actor: User) -> ProcessInstance:
@@ -65,7 +60,7 @@ def _start(session: Session, process_key: str, actor: User | None, data: dict[st
         raise NotFound(str(_l("流程 %(key)s 尚未部署。", key=process_key)))
     data.setdefault("initiator", actor.username if actor else None)
     try:
-        step = runner.start(loaded_spec(definition), data, budget())
+        step = runner.start(catalog.spec(definition.id), data, budget())
     except RouteRefused as exc:
         raise Invalid(_route_message(exc)) from exc
     instance = ProcessInstance(
@@ -98,13 +93,17 @@ def _route_message(exc: RouteRefused) -> str:
     return str(_l("“%(name)s”没有可走的分支,提交未被接受。", name=exc.element_name))
 
 
-def apply_step(session: Session, instance: ProcessInstance, step: Step, actor: User | None = None) -> None:
-    """Store an engine step: state, status, business fields, human tasks, side effects, audit."""
+def apply_step(session: Session, instance: ProcessInstance, step: Step, actor: User | None = None
+               ) -> list[HumanTask]:
+    """Store an engine step: state, status, business fields, human tasks, side effects, audit.
+
+    Returns the human tasks the step opened.
+    """
     now = clock.now()
     if step.state_kept:
         # The advance was discarded (its state was too large): nothing of it is stored but the error.
         mark_error(session, instance, step.failure.element_id, step.failure.reason)
-        return
+        return []
     instance.state_json = step.state
     instance.serializer_version = state.SERIALIZER_VERSION
     instance.next_timer_at = step.next_timer_at
@@ -112,12 +111,13 @@ def apply_step(session: Session, instance: ProcessInstance, step: Step, actor: U
     instance.data = _capped(step.data)
     _set_business_fields(instance, step.data)
     _set_status(session, instance, step, now)
-    _sync_human_tasks(session, instance, step, now)
+    opened = _sync_human_tasks(session, instance, step, now)
     for effect in step.side_effects:
         notifications.deliver(session, instance, effect)
     for warning in step.warnings:
         session.add(AuditEvent(instance_id=instance.id, action="warning",
                                detail={"element": warning.element_id, "reason": warning.reason}))
+    return opened
 
 
 def _set_status(session: Session, instance: ProcessInstance, step: Step, now: datetime) -> None:
@@ -150,7 +150,7 @@ def _set_business_fields(instance: ProcessInstance, data: dict[str, Any]) -> Non
         instance.business_key = number[:64]
 
 
-def _sync_human_tasks(session: Session, instance: ProcessInstance, step: Step, now: datetime) -> None:
+def _sync_human_tasks(session: Session, instance: ProcessInstance, step: Step, now: datetime) -> list[HumanTask]:
     open_rows = {row.task_guid: row for row in session.scalars(select(HumanTask).where(
         HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN))}
     ready = {task.guid: task for task in step.ready}
@@ -160,21 +160,24 @@ def _sync_human_tasks(session: Session, instance: ProcessInstance, step: Step, n
             row.completed_at = now
             session.add(AuditEvent(instance_id=instance.id, task_id=row.id, action="task_cancelled",
                                    detail={"task": row.spec_id}))
+    opened = []
+    version = catalog.version(instance.definition_id)
     for guid, task in ready.items():
         if guid in open_rows:
             continue
-        info = instance.definition.task_info(task.process_id, task.spec_id)
+        roles = version.task_info(task.process_id, task.spec_id).get("roles", [])
         row = HumanTask(
             instance_id=instance.id, task_guid=guid, process_id=task.process_id, spec_id=task.spec_id,
             name=task.name, lane=task.lane, form=task.form, ui_form=task.ui_form,
             documentation=task.documentation, context=_capped(task.data), due_at=task.due_at, created_at=now,
-            candidates=[HumanTaskCandidate(role_code=role) for role in info.get("roles", [])],
+            candidate_roles_text=",".join(roles), candidates=[HumanTaskCandidate(role_code=role) for role in roles],
         )
         session.add(row)
-        session.flush()
-        session.add(AuditEvent(instance_id=instance.id, task_id=row.id, action="task_created",
+        session.add(AuditEvent(instance_id=instance.id, task=row, action="task_created",
                                detail={"task": task.spec_id, "name": task.name,
                                        "due_at": task.due_at.isoformat() if task.due_at else None}))
+        opened.append(row)
+    return opened
 
 
 def _capped(data: dict[str, Any]) -> dict[str, Any]:
@@ -213,7 +216,7 @@ def _fire_instance_timers(instance_id: int) -> bool:
         if instance is None:
             return False
         try:
-            step = runner.fire_timers(loaded_spec(instance.definition), instance.state_json, budget())
+            step = runner.fire_timers(catalog.spec(instance.definition_id), instance.state_json, budget())
         except RouteRefused as exc:
             # Nobody to refuse to: a gateway without a route after a timer is an error to repair.
             mark_error(session, instance, exc.element_id, _route_message(exc))
@@ -295,7 +298,7 @@ def send_message(public_id: str, name: str, payload: dict[str, Any], actor: User
         if instance is None:
             raise NotFound(str(_l("流程实例不存在。")))
         try:
-            step = runner.send_message(loaded_spec(instance.definition), instance.state_json, name, payload,
+            step = runner.send_message(catalog.spec(instance.definition_id), instance.state_json, name, payload,
                                        budget())
         except runner.TaskNotReady as exc:
             raise Conflict(str(_l("该流程当前不接收消息“%(name)s”。", name=name))) from exc

@@ -6,8 +6,8 @@ from typing import Any
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import clock, forms
@@ -25,8 +25,9 @@ from app.models import (
     User,
     UserRole,
 )
+from app.operations import catalog
 from app.operations.errors import Conflict, Forbidden, Invalid, NotFound
-from app.operations.instances import _route_message, apply_step, budget, loaded_spec
+from app.operations.instances import _route_message, apply_step, budget
 
 MAX_DRAFT_BYTES = 256 * 1024
 OVERSEER_ROLES = ("admin",)
@@ -38,7 +39,7 @@ OVERSEER_ROLES = ("admin",)
 def list_my_tasks(user: User, limit: int = 200) -> list[HumanTask]:
     """Open tasks assigned to the user, most urgent first."""
     return list(db.session.scalars(
-        select(HumanTask).options(lazyload(HumanTask.candidates))
+        select(HumanTask)
         .where(HumanTask.assignee_id == user.id, HumanTask.status == TaskStatus.OPEN)
         .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at).limit(limit)))
 
@@ -50,7 +51,7 @@ def list_group_tasks(user: User, limit: int = 200) -> list[HumanTask]:
         return []
     candidate = select(HumanTaskCandidate.task_id).where(HumanTaskCandidate.role_code.in_(roles))
     return list(db.session.scalars(
-        select(HumanTask).options(lazyload(HumanTask.candidates))
+        select(HumanTask)
         .where(HumanTask.status == TaskStatus.OPEN, HumanTask.id.in_(candidate))
         .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at).limit(limit)))
 
@@ -80,19 +81,26 @@ def get_task(public_id: str, user: User) -> HumanTask:
 
 def task_form(task: HumanTask) -> forms.FormSpec:
     """The form of a task, from the process version the instance runs on."""
-    stored = task.instance.definition.forms
-    if not task.form or task.form not in stored:
+    form = catalog.version(task.instance.definition_id).form(task.form or "", task.ui_form)
+    if form is None:
         raise NotFound(str(_l("任务的表单不存在。")))
-    return forms.FormSpec(name=task.form, schema=stored[task.form],
-                          uischema=(stored.get(task.ui_form) if task.ui_form else None) or {})
+    return form
 
 
 def process_fields(task: HumanTask) -> dict[str, Any]:
     """Every form field of the task's process version by name, to label task data shown as context."""
-    stored = task.instance.definition.forms
-    specs = [forms.FormSpec(name=name, schema=schema, uischema=stored.get(name.replace(".schema.", ".uischema."))
-                            or {}) for name, schema in sorted(stored.items()) if name.endswith(".schema.json")]
-    return forms.field_index(specs)
+    return catalog.version(task.instance.definition_id).fields()
+
+
+def next_task_for(user: User, instance_id: int) -> HumanTask | None:
+    """The user's most urgent open task in an instance (to continue right after a submission)."""
+    roles = sorted(user.role_codes) or [""]
+    candidate = select(HumanTaskCandidate.task_id).where(HumanTaskCandidate.role_code.in_(roles))
+    return db.session.scalar(
+        select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.status == TaskStatus.OPEN,
+                                or_(HumanTask.assignee_id == user.id,
+                                    and_(HumanTask.assignee_id.is_(None), HumanTask.id.in_(candidate))))
+        .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id).limit(1))
 
 
 def form_options(form: forms.FormSpec) -> dict[str, list[tuple[str, str]]]:
@@ -165,8 +173,10 @@ def save_draft(public_id: str, raw: dict[str, Any], user: User) -> HumanTask:
         return task
 
 
-def complete_task(public_id: str, data: dict[str, Any], user: User) -> HumanTask:
+def complete_task(public_id: str, data: dict[str, Any], user: User) -> HumanTask | None:
     """Validate the form data, complete the task exactly once and advance the instance.
+
+    Returns the task the step opened that the user may work on next, if any.
 
     Of two people submitting the same task, exactly one gets through: the instance row is locked
     (BEGIN IMMEDIATE on SQLite, FOR UPDATE on PostgreSQL) and the task row is switched from open to
@@ -184,7 +194,7 @@ def complete_task(public_id: str, data: dict[str, Any], user: User) -> HumanTask
         _switch_to_completed(session, task, data, user)
         instance = task.instance
         try:
-            step = runner.complete(loaded_spec(instance.definition), instance.state_json, task.task_guid,
+            step = runner.complete(catalog.spec(instance.definition_id), instance.state_json, task.task_guid,
                                    data, budget())
         except RouteRefused as exc:
             raise Invalid(_route_message(exc), {"": [_route_message(exc)]}) from exc
@@ -192,17 +202,15 @@ def complete_task(public_id: str, data: dict[str, Any], user: User) -> HumanTask
             raise Conflict(str(_l("该任务已被处理,无需重复提交。"))) from exc
         session.add(AuditEvent(actor_id=user.id, instance_id=instance.id, task_id=task.id,
                                action="task_completed", detail={"task": task.spec_id, "data": data}))
-        apply_step(session, instance, step, user)
-        return task
+        opened = apply_step(session, instance, step, user)
+        return next((row for row in opened if can_work(row, user)), None)
 
 
 def _task_for_write(session: Session, public_id: str, user: User) -> HumanTask:
     """Load a task and lock its instance; the task row is re-read after the lock."""
-    instance_id = session.scalar(select(HumanTask.instance_id).where(HumanTask.public_id == public_id))
-    if instance_id is None:
-        raise NotFound(str(_l("任务不存在或您无权查看。")))
     # Row lock on PostgreSQL (SQLite renders no FOR UPDATE; BEGIN IMMEDIATE serialises there).
-    session.scalar(select(ProcessInstance).where(ProcessInstance.id == instance_id)
+    owner = select(HumanTask.instance_id).where(HumanTask.public_id == public_id).scalar_subquery()
+    session.scalar(select(ProcessInstance).where(ProcessInstance.id == owner)
                    .with_for_update(of=ProcessInstance).execution_options(populate_existing=True))
     task = session.scalar(select(HumanTask).where(HumanTask.public_id == public_id)
                           .execution_options(populate_existing=True))

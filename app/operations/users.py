@@ -107,8 +107,11 @@ class DemoAccount:
     password: str
 
 
-def seed_demo_users() -> list[DemoAccount]:
-    """Create the demo users that do not exist yet; returns them with their new passwords."""
+def seed_demo_users(*, must_change_password: bool = True) -> list[DemoAccount]:
+    """Create the demo users that do not exist yet; returns them with their new passwords.
+
+    Outside development mode the printed passwords must be changed at first login (decision 12).
+    """
     ensure_roles_and_units()
     created = []
     existing = set(db.session.scalars(select(User.username)))
@@ -116,7 +119,7 @@ def seed_demo_users() -> list[DemoAccount]:
         if username in existing:
             continue
         password = secrets.token_urlsafe(12)
-        create_user(username, name, password, roles, unit_code=unit, must_change_password=False)
+        create_user(username, name, password, roles, unit_code=unit, must_change_password=must_change_password)
         created.append(DemoAccount(username, name, roles, password))
     return created
 

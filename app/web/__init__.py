@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, g, has_request_context, render_template, request, session
-from flask_babel import get_locale
+from flask import Flask, Response, g, has_request_context, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
@@ -48,11 +47,21 @@ def init_app(app: Flask) -> None:
     for blueprint in (auth.bp, tasks.bp, instances.bp, inbox.bp):
         app.register_blueprint(blueprint)
     filters.init_app(app)
+    app.before_request(_require_new_password)
     app.after_request(_security_headers)
     app.register_error_handler(OperationError, _operation_error)
     app.register_error_handler(StaleDataError, _stale)
     app.register_error_handler(OperationalError, _database_unavailable)
     app.context_processor(_template_globals)
+
+
+def _require_new_password() -> Response | None:
+    """A user with an initial (printed) password must change it before doing anything else."""
+    open_endpoints = {"auth.password", "auth.logout", "auth.language", "static"}
+    if (current_user and current_user.is_authenticated and current_user.must_change_password
+            and request.endpoint not in open_endpoints):
+        return redirect(url_for("auth.password"))
+    return None
 
 
 def _template_globals() -> dict[str, Any]:
@@ -61,7 +70,7 @@ def _template_globals() -> dict[str, Any]:
     unread = 0
     if current_user and current_user.is_authenticated:
         unread = g.get("unread") if "unread" in g else unread_count(current_user)
-    return {"unread_count": unread, "current_locale": str(get_locale() or "zh_CN")}
+    return {"unread_count": unread, "current_locale": select_locale()}
 
 
 def _security_headers(response: Response) -> Response:

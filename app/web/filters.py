@@ -76,7 +76,9 @@ def remaining(due_at: datetime | None) -> str:
     minutes = int(abs(delta.total_seconds()) // 60)
     hours, minutes = divmod(minutes, 60)
     days, hours = divmod(hours, 24)
-    text = (f"{days}天" if days else "") + (f"{hours}小时" if hours else "") + f"{minutes}分钟"
+    parts = [str(_l("%(n)d天", n=days)) if days else "", str(_l("%(n)d小时", n=hours)) if hours else "",
+             str(_l("%(n)d分钟", n=minutes))]
+    text = " ".join(part for part in parts if part) if str(_l("分钟")) != "分钟" else "".join(parts)
     return str(_l("剩余 %(t)s", t=text)) if delta.total_seconds() > 0 else str(_l("已超时 %(t)s", t=text))
 
 
@@ -95,9 +97,9 @@ def display_value(value: Any) -> str:
     if isinstance(value, bool):
         return str(_l("是")) if value else str(_l("否"))
     if isinstance(value, list):
-        return "、".join(display_value(v) for v in value)
+        return str(_l("、")).join(display_value(v) for v in value)
     if isinstance(value, dict):
-        return ";".join(f"{k}: {display_value(v)}" for k, v in value.items())
+        return str(_l(";")).join(f"{k}: {display_value(v)}" for k, v in value.items())
     return "" if value is None else str(value)
 
 

@@ -43,18 +43,11 @@ def new_incident() -> str | Response:
     """Register a new incident: starts the main process and opens its first task."""
     if request.method == "POST":
         instance = instances.start_incident(current_user)
-        first = _first_open_task_for(instance.id)
+        first = tasks.next_task_for(current_user, instance.id)
         if first is not None:
             return redirect(url_for("tasks.task", public_id=first.public_id))
         return redirect(url_for("instances.detail", public_id=instance.public_id))
     return render_template("tasks/new_incident.html")
-
-
-def _first_open_task_for(instance_id: int) -> HumanTask | None:
-    for task in tasks.list_group_tasks(current_user) + tasks.list_my_tasks(current_user):
-        if task.instance_id == instance_id and task.status == TaskStatus.OPEN:
-            return task
-    return None
 
 
 @bp.route("/tasks/<public_id>", methods=["GET"])
@@ -87,7 +80,9 @@ def act(public_id: str) -> str | Response | tuple[str, int]:
         tasks.save_draft(public_id, submission.raw, current_user)
         flash(_("草稿已保存。"), "success")
         return redirect(url_for("tasks.task", public_id=public_id))
-    submission = forms.check_submission(form, formdata, item.context, options, tasks.current_locale())
+    submission = forms.parse_submission(form, formdata, options, tasks.current_locale())
+    if submission.errors:  # show every problem at once, not only what could not be read
+        submission = forms.check_submission(form, formdata, item.context, options, tasks.current_locale())
     return _complete(item, submission)
 
 
@@ -96,7 +91,7 @@ def _complete(item: HumanTask, submission: Any) -> str | Response | tuple[str, i
     if submission.errors:
         return _render(item, values, submission.raw, submission.errors, status=422)
     try:
-        tasks.complete_task(item.public_id, submission.data, current_user)
+        follow_up = tasks.complete_task(item.public_id, submission.data, current_user)
     except Invalid as exc:
         errors = exc.errors or {"": [exc.message]}
         return _render(item, values, submission.raw, errors, status=422)
@@ -105,7 +100,6 @@ def _complete(item: HumanTask, submission: Any) -> str | Response | tuple[str, i
                                back=url_for("tasks.worklist"))
         return page, 409
     flash(_("“%(name)s”已提交。", name=item.name), "success")
-    follow_up = _first_open_task_for(item.instance_id)
     if follow_up is not None:
         return redirect(url_for("tasks.task", public_id=follow_up.public_id))
     return redirect(url_for("tasks.worklist"))
