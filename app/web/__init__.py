@@ -52,6 +52,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(OperationError, _operation_error)
     app.register_error_handler(StaleDataError, _stale)
     app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(429, _too_many_requests)
     app.context_processor(_template_globals)
 
 
@@ -93,6 +94,12 @@ def _stale(_error: StaleDataError) -> tuple[str, int]:
     from flask_babel import gettext as _  # noqa: PLC0415
 
     return render_template("error.html", message=_("数据已被他人修改,请刷新后重试。"), status=409), 409
+
+
+def _too_many_requests(_error: Exception) -> tuple[str, int]:
+    from flask_babel import gettext as _  # noqa: PLC0415
+
+    return render_template("error.html", message=_("登录尝试过于频繁,请一分钟后再试。"), status=429), 429
 
 
 def _database_unavailable(_error: OperationalError) -> tuple[str, int, dict[str, str]]:

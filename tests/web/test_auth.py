@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.extensions import db as _db
+from app.extensions import limiter
 from app.operations import users
 from tests.conftest import PASSWORD, build_app, login
 
@@ -89,8 +90,11 @@ def test_english_on_request(client, user_factory):
 
 @pytest.fixture
 def limited_app(tmp_path):
+    # The limiter object is shared by every app of the test session; give its switch back afterwards.
+    was_enabled = limiter.enabled
     application, drop = build_app(tmp_path, RATELIMIT_ENABLED=True)
     yield application
+    limiter.enabled = was_enabled
     with application.app_context():
         _db.session.remove()
         _db.engine.dispose()
@@ -99,6 +103,8 @@ def limited_app(tmp_path):
 
 def test_login_is_rate_limited_per_username(limited_app):
     client = limited_app.test_client()
-    codes = [client.post("/login", data={"username": "someone", "password": "guess number %d" % i}).status_code
+    codes = [client.post("/login", data={"username": "someone", "password": f"guess number {i}"}).status_code
              for i in range(7)]
     assert codes[:5] == [401] * 5 and codes[5:] == [429, 429]
+    page = client.post("/login", data={"username": "someone", "password": "x"}).get_data(as_text=True)
+    assert "登录尝试过于频繁" in page
