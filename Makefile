@@ -28,7 +28,7 @@ assets: install node_modules/.package-lock.json
 	$(PY) tools/copy_assets.py
 
 translations: install
-	$(VENV)/bin/pybabel compile -q -d app/translations
+	$(VENV)/bin/pybabel compile -d app/translations > /dev/null
 
 db: install translations
 	mkdir -p instance
