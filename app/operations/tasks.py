@@ -92,6 +92,16 @@ def process_fields(task: HumanTask) -> dict[str, Any]:
     return catalog.version(task.instance.definition_id).fields()
 
 
+def submitted_items(task: HumanTask) -> list[tuple[str, str]]:
+    """(label, text) of what was submitted for a completed task, labelled by its form."""
+    if not task.submitted:
+        return []
+    form = catalog.version(task.instance.definition_id).form(task.form or "", task.ui_form)
+    if form is None:
+        return [(key, str(value)) for key, value in task.submitted.items()]
+    return forms.summary(form, task.submitted, form_options(form), current_locale())
+
+
 def next_task_for(user: User, instance_id: int) -> HumanTask | None:
     """The user's most urgent open task in an instance (to continue right after a submission)."""
     roles = sorted(user.role_codes) or [""]

@@ -79,6 +79,7 @@ def test_level4_incident_is_worked_to_the_end_in_the_browser(app, db, user_facto
     assert done.count("ut_draft_release") == 2 and done.count("ut_follow_up_log") == 2
     detail = people["office"].get(f"/instances/{instance.public_id}").get_data(as_text=True)
     assert "已完成" in detail and "办理人" in detail and "请补充整改时限。" in detail
+    assert "审批结论" in detail and "退回修改" in detail  # submitted data shown with labels, not codes
     kinds = set(db.session.scalars(select(Notification.kind).where(Notification.instance_id == instance.id)))
     assert {"quick_report", "archive"} <= kinds
     completions = db.session.scalar(select(func.count(AuditEvent.id)).where(
