@@ -441,3 +441,36 @@ def _route_refusal(exc: SpiffWorkflowException) -> RouteRefused | None:
         element_name=spec.bpmn_name or spec.bpmn_id or spec.name,
         message=(spec.documentation or "").strip(),
     )
+
+
+_STATUS_ORDER = {"error": 4, "active": 3, "waiting": 2, "completed": 1, "cancelled": 0}
+
+
+def element_status(spec: LoadedSpec, state: str) -> dict[str, dict[str, dict[str, Any]]]:
+    """Per process id, per element id: its most telling status and how often it completed."""
+    workflow = load_state(state, spec, SafeScriptEngine())
+    result: dict[str, dict[str, dict[str, Any]]] = {}
+    for task in _all_tasks(workflow):
+        element = task.task_spec.bpmn_id
+        status = _status_name(task.state)
+        if element is None or status is None:
+            continue
+        entry = result.setdefault(task.workflow.spec.name, {}).setdefault(element, {"status": status, "count": 0})
+        if status == "completed":
+            entry["count"] += 1
+        if _STATUS_ORDER[status] > _STATUS_ORDER[entry["status"]]:
+            entry["status"] = status
+    return result
+
+
+def _status_name(state: int) -> str | None:
+    names = {TaskState.COMPLETED: "completed", TaskState.READY: "active", TaskState.STARTED: "active",
+             TaskState.WAITING: "waiting", TaskState.ERROR: "error", TaskState.CANCELLED: "cancelled"}
+    return names.get(state)
+
+
+def process_names(spec: LoadedSpec) -> dict[str, str]:
+    """Display name of the process and of every process it calls."""
+    names = {spec.spec.name: spec.spec.description or spec.spec.name}
+    names.update({pid: sub.description or pid for pid, sub in spec.subprocess_specs.items()})
+    return names

@@ -308,3 +308,22 @@ def send_message(public_id: str, name: str, payload: dict[str, Any], actor: User
                                action="message_received", detail={"name": name, "payload": payload}))
         apply_step(session, instance, step, actor)
         return instance
+
+
+def instance_diagram(instance: ProcessInstance) -> dict[str, Any]:
+    """What the diagram viewer shows: the processes the instance has run and each element's status."""
+    spec = catalog.spec(instance.definition_id)
+    status = runner.element_status(spec, instance.state_json)
+    names = runner.process_names(spec)
+    order = [instance.process_key, *sorted(p for p in status if p != instance.process_key)]
+    return {"processes": [{"id": pid, "name": names.get(pid, pid), "status": status.get(pid, {})} for pid in order]}
+
+
+def diagram_source(instance: ProcessInstance, process_id: str) -> str:
+    """The BPMN file (as deployed with the instance's version) that defines `process_id`."""
+    sources = db.session.scalar(select(ProcessDefinition.sources).where(
+        ProcessDefinition.id == instance.definition_id)) or {}
+    for name, xml in sorted(sources.items()):
+        if name.endswith(".bpmn") and f'id="{process_id}"' in xml:
+            return xml
+    raise NotFound(str(_l("流程图不存在。")))

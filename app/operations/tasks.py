@@ -211,7 +211,7 @@ def complete_task(public_id: str, data: dict[str, Any], user: User) -> HumanTask
         except TaskNotReady as exc:
             raise Conflict(str(_l("该任务已被处理,无需重复提交。"))) from exc
         session.add(AuditEvent(actor_id=user.id, instance_id=instance.id, task_id=task.id,
-                               action="task_completed", detail={"task": task.spec_id, "data": data}))
+                               action="task_completed", detail={"task": task.spec_id, "name": task.name, "data": data}))
         opened = apply_step(session, instance, step, user)
         return next((row for row in opened if can_work(row, user)), None)
 

@@ -17,9 +17,7 @@ from app.extensions import login_manager
 from app.operations import users
 from app.operations.errors import OperationError
 from app.web import auth, filters, inbox, instances, tasks
-
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+from app.web.security import security_headers
 
 
 def select_locale() -> str:
@@ -48,7 +46,7 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(blueprint)
     filters.init_app(app)
     app.before_request(_require_new_password)
-    app.after_request(_security_headers)
+    app.after_request(security_headers)
     app.register_error_handler(OperationError, _operation_error)
     app.register_error_handler(StaleDataError, _stale)
     app.register_error_handler(OperationalError, _database_unavailable)
@@ -72,18 +70,6 @@ def _template_globals() -> dict[str, Any]:
     if current_user and current_user.is_authenticated:
         unread = g.get("unread") if "unread" in g else unread_count(current_user)
     return {"unread_count": unread, "current_locale": select_locale()}
-
-
-def _security_headers(response: Response) -> Response:
-    response.headers.setdefault("Content-Security-Policy", CSP)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    if request.is_secure:
-        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-    if not request.path.startswith("/static/"):
-        response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def _operation_error(error: OperationError) -> tuple[str, int]:

@@ -1,0 +1,52 @@
+// Read-only process diagram of an instance: draws each process it ran with bpmn-js and marks every
+// element as completed, active, waiting, failed or cancelled. Data comes from the page (JSON in a
+// data attribute); the BPMN is fetched from the app. No inline script, no third-party host.
+(function () {
+  "use strict";
+  var host = document.getElementById("instance-diagram");
+  if (!host || typeof window.BpmnJS !== "function") {
+    return;
+  }
+  var data = JSON.parse(host.getAttribute("data-diagram"));
+  var baseUrl = host.getAttribute("data-source-url");
+  var canvasEl = host.querySelector(".diagram__canvas");
+  var tabs = host.querySelector(".diagram__tabs");
+  var viewer = new window.BpmnJS({ container: canvasEl });
+
+  function show(process) {
+    var buttons = tabs.querySelectorAll("button");
+    for (var i = 0; i < buttons.length; i += 1) {
+      buttons[i].setAttribute("aria-pressed", String(buttons[i].getAttribute("data-process") === process.id));
+    }
+    fetch(baseUrl.replace("__process__", encodeURIComponent(process.id)), { credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) { throw new Error("HTTP " + response.status); }
+        return response.text();
+      })
+      .then(function (xml) { return viewer.importXML(xml); })
+      .then(function () {
+        var canvas = viewer.get("canvas");
+        var registry = viewer.get("elementRegistry");
+        canvas.zoom("fit-viewport");
+        Object.keys(process.status).forEach(function (id) {
+          if (registry.get(id)) {
+            canvas.addMarker(id, "el--" + process.status[id].status);
+          }
+        });
+        host.setAttribute("data-ready", "true");
+      })
+      .catch(function (error) {
+        canvasEl.textContent = host.getAttribute("data-error") + " (" + error.message + ")";
+      });
+  }
+
+  data.processes.forEach(function (process, index) {
+    var button = document.createElement("button");
+    button.type = "button";
+    button.textContent = process.name || process.id;
+    button.setAttribute("data-process", process.id);
+    button.addEventListener("click", function () { show(process); });
+    tabs.appendChild(button);
+    if (index === 0) { show(process); }
+  });
+}());
