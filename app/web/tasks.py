@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from app import forms
-from app.models import HumanTask, TaskStatus
+from app.models import HumanTask, InstanceStatus, TaskStatus
 from app.operations import instances, tasks
 from app.operations.errors import Conflict, Invalid
 
@@ -100,6 +100,8 @@ def _complete(item: HumanTask, submission: Any) -> str | Response | tuple[str, i
                                back=url_for("tasks.worklist"))
         return page, 409
     flash(_("“%(name)s”已提交。", name=item.name), "success")
+    if item.instance.status == InstanceStatus.ERROR:
+        flash(_("您提交的内容已保存,但流程在后续环节出错,需管理员处理。"), "error")
     if follow_up is not None:
         return redirect(url_for("tasks.task", public_id=follow_up.public_id))
     return redirect(url_for("tasks.worklist"))
