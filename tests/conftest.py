@@ -44,8 +44,8 @@ class FakeClock:
     def __call__(self) -> datetime:
         return self.current
 
-    def advance(self, **kwargs: float) -> datetime:
-        self.current += timedelta(**kwargs)
+    def advance(self, delta: timedelta | None = None, **kwargs: float) -> datetime:
+        self.current += delta if delta is not None else timedelta(**kwargs)
         return self.current
 
     def set(self, value: datetime) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,32 +28,9 @@ from diagrams import (
 )
 from SpiffWorkflow.util.task import TaskState
 
-from app import clock
 from app.engine import runner, state
 from app.engine.state import LoadedSpec, StateError, dump_state, load_state
-
-START = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
-
-
-class Clock:
-    """A controlled clock that stands still until advanced."""
-
-    def __init__(self) -> None:
-        self.current = START
-
-    def __call__(self) -> datetime:
-        return self.current
-
-    def advance(self, delta: timedelta) -> None:
-        self.current += delta
-
-
-@pytest.fixture
-def fake_clock() -> Iterator[Clock]:
-    source = Clock()
-    clock.set_source(source)
-    yield source
-    clock.set_source(None)
+from tests.conftest import START, FakeClock
 
 
 def _linear(*nodes: str, ids: tuple[str, ...], **kwargs: Any) -> LoadedSpec:
@@ -220,14 +196,14 @@ def _boundary_timer_spec() -> LoadedSpec:
                        chain("start", "ut", "end"), flow("tb", "end_t")))
 
 
-def test_boundary_timer_reports_next_timer_at(fake_clock: Clock) -> None:
+def test_boundary_timer_reports_next_timer_at(fake_clock: FakeClock) -> None:
     step = runner.start(_boundary_timer_spec(), {"due_at": "2026-11-25T10:00:00+08:00"})
     assert step.failure is None
     assert step.next_timer_at == datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
     assert [t.spec_id for t in step.ready] == ["ut"]
 
 
-def test_boundary_timer_does_not_fire_before_its_time(fake_clock: Clock) -> None:
+def test_boundary_timer_does_not_fire_before_its_time(fake_clock: FakeClock) -> None:
     spec = _boundary_timer_spec()
     first = runner.start(spec, {"due_at": "2026-11-25T10:00:00+08:00"})
     fake_clock.advance(timedelta(minutes=59))
@@ -237,7 +213,7 @@ def test_boundary_timer_does_not_fire_before_its_time(fake_clock: Clock) -> None
     assert not step.ended
 
 
-def test_boundary_timer_fires_after_the_clock_passes_it(fake_clock: Clock) -> None:
+def test_boundary_timer_fires_after_the_clock_passes_it(fake_clock: FakeClock) -> None:
     spec = _boundary_timer_spec()
     first = runner.start(spec, {"due_at": "2026-11-25T10:00:00+08:00"})
     fake_clock.advance(timedelta(hours=1, seconds=1))
@@ -259,7 +235,7 @@ def _event_gateway_spec(*branch_scripts: str) -> LoadedSpec:
                        messages=("report_ready",)))
 
 
-def test_duration_timer_behind_event_gateway_reports_and_fires(fake_clock: Clock) -> None:
+def test_duration_timer_behind_event_gateway_reports_and_fires(fake_clock: FakeClock) -> None:
     spec = _event_gateway_spec()
     first = runner.start(spec, {})
     assert first.next_timer_at == START + timedelta(minutes=30)
@@ -278,7 +254,8 @@ def test_duration_timer_behind_event_gateway_reports_and_fires(fake_clock: Clock
     ("timeDate", 5, "a timer value must be an ISO-8601 string"),
     ("timeCycle", "R99999/PT1S", "a cycle needs a repeat count"),
 ])
-def test_unsafe_timer_variable_is_a_failure_not_a_hang(fake_clock: Clock, kind: str, value: Any, reason: str) -> None:
+def test_unsafe_timer_variable_is_a_failure_not_a_hang(fake_clock: FakeClock, kind: str, value: Any,
+                                                       reason: str) -> None:
     spec = _linear(timer_catch("tc", kind, "when"), ids=("tc",))
     step = runner.start(spec, {"when": value})
     assert step.failure is not None
@@ -290,7 +267,7 @@ def test_unsafe_timer_variable_is_a_failure_not_a_hang(fake_clock: Clock, kind: 
 # -- messages -------------------------------------------------------------------------------------
 
 
-def test_message_behind_event_gateway_lands_in_message_variable(fake_clock: Clock) -> None:
+def test_message_behind_event_gateway_lands_in_message_variable(fake_clock: FakeClock) -> None:
     spec = _event_gateway_spec()
     first = runner.start(spec, {})
     step = runner.send_message(spec, first.state, "report_ready", {"level": 2, "channels": ["weibo"]})
@@ -300,21 +277,21 @@ def test_message_behind_event_gateway_lands_in_message_variable(fake_clock: Cloc
     assert "tc" not in step.completed_elements
 
 
-def test_message_nobody_waits_for_raises_task_not_ready(fake_clock: Clock) -> None:
+def test_message_nobody_waits_for_raises_task_not_ready(fake_clock: FakeClock) -> None:
     spec = _event_gateway_spec()
     first = runner.start(spec, {})
     with pytest.raises(runner.TaskNotReady, match="not waiting for message 'nobody'"):
         runner.send_message(spec, first.state, "nobody", {})
 
 
-def test_message_after_the_instance_ended_raises_task_not_ready(fake_clock: Clock) -> None:
+def test_message_after_the_instance_ended_raises_task_not_ready(fake_clock: FakeClock) -> None:
     spec = _event_gateway_spec()
     done = runner.send_message(spec, runner.start(spec, {}).state, "report_ready", {})
     with pytest.raises(runner.TaskNotReady):
         runner.send_message(spec, done.state, "report_ready", {})
 
 
-def test_event_gateway_takes_one_branch_when_message_meets_an_overdue_timer(fake_clock: Clock) -> None:
+def test_event_gateway_takes_one_branch_when_message_meets_an_overdue_timer(fake_clock: FakeClock) -> None:
     spec = _event_gateway_spec("path_t = True", "path_m = True")
     first = runner.start(spec, {})
     fake_clock.advance(timedelta(minutes=31))

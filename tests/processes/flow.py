@@ -11,6 +11,7 @@ from app.models import AuditEvent, HumanTask, Notification, ProcessInstance, Tas
 from app.operations import instances, tasks
 from app.operations.vocabulary import ROLES
 from tests.conftest import make_user
+from tests.processes.answers import CONSULT, DRAFT, PUBLISH, REQUEST
 
 
 class Flow:
@@ -37,6 +38,15 @@ class Flow:
         tasks.complete_task(self.task(spec_id).public_id, data, self.user)
         db.session.refresh(self.instance)
         return self.instance
+
+    def respond_and_publish(self) -> None:
+        """From the level-4 request for instruction to a published response (every step approved)."""
+        self.do("ut_request_instruction", **REQUEST)
+        self.do("ut_instruction_decision", decision="approve")
+        self.do("ut_consult", **CONSULT)
+        self.do("ut_draft_release", **{**DRAFT, "spokesperson": self.user.username})
+        self.do("ut_approve_release", release_decision="approve")
+        self.do("ut_publish_response", **PUBLISH)
 
     def fire_timers(self) -> int:
         fired = instances.fire_due_timers()

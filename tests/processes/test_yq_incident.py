@@ -7,7 +7,7 @@ import pytest
 
 from app.models import InstanceStatus
 from app.operations.errors import Invalid
-from tests.processes.answers import CONFIRM, CONSULT, DRAFT, LOG, PUBLISH, REGISTER, REQUEST, SUBSIDED, SUMMARY
+from tests.processes.answers import CONFIRM, CONSULT, LOG, REGISTER, REQUEST, SUBSIDED, SUMMARY
 from tests.processes.flow import Flow
 
 
@@ -84,12 +84,7 @@ def test_release_deadline_warns_an_hour_before_and_alerts_when_missed(flow, fake
 def test_full_level_four_path_ends_with_an_approved_summary(flow):
     flow.do("ut_register", **REGISTER)
     flow.do("ut_confirm_level", **CONFIRM)
-    flow.do("ut_request_instruction", **REQUEST)
-    flow.do("ut_instruction_decision", decision="approve")
-    flow.do("ut_consult", **CONSULT)
-    flow.do("ut_draft_release", **{**DRAFT, "spokesperson": flow.user.username})
-    flow.do("ut_approve_release", release_decision="approve")
-    flow.do("ut_publish_response", **PUBLISH)
+    flow.respond_and_publish()
     flow.do("ut_follow_up_log", **LOG, outcome="subsiding")
     flow.do("ut_confirm_subsided", **SUBSIDED)
     flow.do("ut_summary", **SUMMARY)

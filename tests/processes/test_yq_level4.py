@@ -7,7 +7,7 @@ import pytest
 
 from app.models import InstanceStatus
 from app.operations.errors import Invalid
-from tests.processes.answers import CONFIRM, CONSULT, DRAFT, LOG, PUBLISH, REGISTER, REQUEST
+from tests.processes.answers import CONFIRM, LOG, REGISTER, REQUEST
 from tests.processes.flow import Flow
 
 
@@ -17,15 +17,6 @@ def flow(db):
     flow.do("ut_register", **REGISTER)
     flow.do("ut_confirm_level", **CONFIRM)
     return flow
-
-
-def _to_follow_up(flow):
-    flow.do("ut_request_instruction", **REQUEST)
-    flow.do("ut_instruction_decision", decision="approve")
-    flow.do("ut_consult", **CONSULT)
-    flow.do("ut_draft_release", **{**DRAFT, "spokesperson": flow.user.username})
-    flow.do("ut_approve_release", release_decision="approve")
-    flow.do("ut_publish_response", **PUBLISH)
 
 
 def test_the_request_for_instruction_opens_the_level_four_response(flow):
@@ -41,7 +32,7 @@ def test_changing_the_level_is_refused_while_higher_levels_are_not_deployed(flow
 
 
 def test_worsening_during_follow_up_asks_the_leadership_to_regrade(flow):
-    _to_follow_up(flow)
+    flow.respond_and_publish()
     flow.do("ut_follow_up_log", **LOG, outcome="worsening", worsening_desc="转发量激增")
     assert flow.open() == ["ut_regrade"] and "worsening" in flow.notifications()
     assert flow.task("ut_regrade").context["worsening_info"]["worsening_desc"] == "转发量激增"
