@@ -12,7 +12,10 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
+from flask_migrate import upgrade
 
+from app import clock
+from app.engine.helpers import parse_duration
 from app.operations import clock as clock_ops
 from app.operations import deploy as deploy_ops
 from app.operations import instances, users
@@ -41,8 +44,6 @@ def main() -> None:
 @with_appcontext
 def init_db() -> None:
     """Create or migrate the database to the newest schema, then add roles and units."""
-    from flask_migrate import upgrade  # noqa: PLC0415
-
     upgrade()
     added = users.ensure_roles_and_units()
     click.echo(f"database ready ({added} roles/units added)")
@@ -134,8 +135,6 @@ def clock_set(when: str) -> None:
 @with_appcontext
 def clock_advance(duration: str) -> None:
     """Advance by an ISO duration such as PT30M, PT12H or P1D."""
-    from app.engine.helpers import parse_duration  # noqa: PLC0415
-
     try:
         delta: timedelta = parse_duration(duration)
         click.echo(clock_ops.advance_clock(delta).isoformat())
@@ -157,6 +156,4 @@ def clock_reset() -> None:
 @with_appcontext
 def clock_show() -> None:
     """Print the app's current time."""
-    from app import clock  # noqa: PLC0415
-
     click.echo(clock.now().isoformat())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -76,8 +77,6 @@ def parse_datetime(value: str) -> datetime:
 
 def parse_duration(value: str) -> timedelta:
     """Parse an ISO-8601 duration of days, hours, minutes and seconds (PnDTnHnMnS, PnW)."""
-    import re  # noqa: PLC0415 - only this helper needs it
-
     match = re.fullmatch(
         r"P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?"
         r"(?:(?P<seconds>\d+)S)?)?",

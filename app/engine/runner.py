@@ -241,11 +241,6 @@ def send_message(spec: LoadedSpec, state: str, name: str, payload: dict[str, Any
     return _advance(workflow, engine, budget or Budget(), action=action, previous=state, guard=guard)
 
 
-def read_data(spec: LoadedSpec, state: str) -> dict[str, Any]:
-    """The top-level data of a stored instance."""
-    return dict(load_state(state, spec, SafeScriptEngine()).data)
-
-
 def _open_task(workflow: Any, task_guid: str) -> Any:
     try:
         task = workflow.get_task_from_id(UUID(task_guid))

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from threading import Lock
 from typing import Any
+from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
@@ -40,8 +41,6 @@ class SpeclessWorkflowConverter(BpmnWorkflowConverter):
         return dct
 
     def from_dict(self, dct: dict[str, Any]) -> BpmnWorkflow:
-        from uuid import UUID  # noqa: PLC0415
-
         workflow = self.target_class(dct.pop("spec"), dct.pop("subprocess_specs"), deserializing=True)
         workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
         workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))

@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from app import forms
 from app.db import transaction
 from app.engine import definitions
+from app.extensions import db
 from app.models import Deployment, ProcessDefinition, Role, User
 from app.models.audit import AuditEvent
 from app.operations.errors import DeployRefused
@@ -85,7 +87,9 @@ def _problem_dict(problem: definitions.Problem) -> dict[str, str | None]:
     return {"file": problem.file, "element": problem.element, "reason": problem.reason}
 
 
-def _store(session, compiled, process_files, loaded_forms, actor, note, source) -> DeployResult:
+def _store(session: Session, compiled: dict[str, definitions.CompiledProcess],
+           process_files: Mapping[str, bytes], loaded_forms: dict[str, dict], actor: User | None, note: str,
+           source: str) -> DeployResult:
     result = DeployResult()
     latest = {d.process_key: d for d in session.scalars(
         select(ProcessDefinition).where(ProcessDefinition.is_latest.is_(True)))}
@@ -119,9 +123,7 @@ def _store(session, compiled, process_files, loaded_forms, actor, note, source) 
     return result
 
 
-def _next_version(session, process_key: str) -> int:
-    from sqlalchemy import func  # noqa: PLC0415
-
+def _next_version(session: Session, process_key: str) -> int:
     current = session.scalar(select(func.max(ProcessDefinition.version))
                              .where(ProcessDefinition.process_key == process_key))
     return (current or 0) + 1
@@ -134,7 +136,5 @@ def _task_dict(info: definitions.TaskInfo) -> dict:
 
 def latest_definition(process_key: str) -> ProcessDefinition | None:
     """The newest version of a process, or None."""
-    from app.extensions import db  # noqa: PLC0415
-
     return db.session.scalar(select(ProcessDefinition).where(
         ProcessDefinition.process_key == process_key, ProcessDefinition.is_latest.is_(True)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -181,8 +182,6 @@ def _sync_human_tasks(session: Session, instance: ProcessInstance, step: Step, n
 
 
 def _capped(data: dict[str, Any]) -> dict[str, Any]:
-    import json  # noqa: PLC0415
-
     encoded = json.dumps(data, ensure_ascii=False, default=str)
     if len(encoded.encode()) <= MAX_CONTEXT_BYTES:
         return json.loads(encoded)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask_babel import get_locale
@@ -169,8 +170,6 @@ def unclaim_task(public_id: str, user: User) -> HumanTask:
 
 def save_draft(public_id: str, raw: dict[str, Any], user: User) -> HumanTask:
     """Keep what the user typed so far, without validating it."""
-    import json  # noqa: PLC0415
-
     if len(json.dumps(raw, ensure_ascii=False).encode()) > MAX_DRAFT_BYTES:
         raise Invalid(str(_l("草稿内容过大。")))
     with transaction() as session:

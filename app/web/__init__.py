@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, g, has_request_context, redirect, render_template, request, session, url_for
+from flask import Flask, Response, has_request_context, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
@@ -16,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.extensions import login_manager
 from app.operations import users
 from app.operations.errors import OperationError
+from app.operations.notifications import unread_count
 from app.web import auth, filters, inbox, instances, tasks
 from app.web.security import security_headers
 
@@ -64,11 +66,7 @@ def _require_new_password() -> Response | None:
 
 
 def _template_globals() -> dict[str, Any]:
-    from app.operations.notifications import unread_count  # noqa: PLC0415
-
-    unread = 0
-    if current_user and current_user.is_authenticated:
-        unread = g.get("unread") if "unread" in g else unread_count(current_user)
+    unread = unread_count(current_user) if current_user and current_user.is_authenticated else 0
     return {"unread_count": unread, "current_locale": select_locale()}
 
 
@@ -77,19 +75,13 @@ def _operation_error(error: OperationError) -> tuple[str, int]:
 
 
 def _stale(_error: StaleDataError) -> tuple[str, int]:
-    from flask_babel import gettext as _  # noqa: PLC0415
-
     return render_template("error.html", message=_("数据已被他人修改,请刷新后重试。"), status=409), 409
 
 
 def _too_many_requests(_error: Exception) -> tuple[str, int]:
-    from flask_babel import gettext as _  # noqa: PLC0415
-
     return render_template("error.html", message=_("登录尝试过于频繁,请一分钟后再试。"), status=429), 429
 
 
 def _database_unavailable(_error: OperationalError) -> tuple[str, int, dict[str, str]]:
-    from flask_babel import gettext as _  # noqa: PLC0415
-
     page = render_template("error.html", message=_("数据库暂时不可用,请稍后重试。"), status=503)
     return page, 503, {"Retry-After": "5"}
