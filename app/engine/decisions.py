@@ -8,7 +8,7 @@ from typing import Any
 from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
 
 from app.engine.definitions import DefinitionError, Problem, kind_of, normalise_dmn_cells, parse_xml
-from app.engine.runner import SafeScriptEngine
+from app.engine.scripting import SafeScriptEngine
 from app.engine.specs import ProcessParser
 
 

@@ -7,16 +7,12 @@ instance ended. Failures come back as `Step.failure` with the element id, never 
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
-from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.bpmn.specs.event_definitions.message import (
     MessageEventDefinition as MessageEventDefinitionBase,
 )
@@ -27,7 +23,7 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
 from app.engine import evaluator, services
-from app.engine.definitions import check_timer_value
+from app.engine.scripting import SafeScriptEngine
 from app.engine.services import SideEffect
 from app.engine.state import LoadedSpec, dump_state, load_state, new_workflow
 
@@ -35,7 +31,6 @@ DEFAULT_STEP_BUDGET = 500
 DEFAULT_TIME_BUDGET = 5.0
 MAX_DATA_BYTES = 256 * 1024
 MAX_STATE_BYTES = 2 * 1024 * 1024
-MAX_INSTANCES = 200
 
 
 class StepBudgetExceeded(Exception):
@@ -94,73 +89,6 @@ class Step:
     completed_elements: list[str] = field(default_factory=list)
     warnings: list[Failure] = field(default_factory=list)
     state_kept: bool = False  # the advance was discarded: `state` is the one before it
-
-
-class _SafeEnvironment(BasePythonScriptEngineEnvironment):
-    """Routes every evaluation SpiffWorkflow makes through the allow-list evaluator."""
-
-    def evaluate(self, expression: str, context: dict[str, Any], external_context: Any = None) -> Any:
-        return evaluator.evaluate(expression, context, external_context)
-
-    def execute(self, script: str, context: dict[str, Any], external_context: Any = None) -> bool:
-        evaluator.execute(script, context, external_context)
-        return True
-
-    def call_service(self, context: dict[str, Any], **kwargs: Any) -> str:
-        raise evaluator.EvaluationError("service calls go through the script engine")
-
-
-class SafeScriptEngine(PythonScriptEngine):
-    """The only script engine our workflows get; collects service-task requests."""
-
-    def __init__(self) -> None:
-        super().__init__(environment=_SafeEnvironment())
-        self.requests: list[SideEffect] = []
-
-    def evaluate(self, task: Any, expression: str, external_context: Any = None) -> Any:
-        value = super().evaluate(task, expression, external_context)
-        if expression == getattr(task.task_spec, "cardinality", None):
-            _check_cardinality(value, task)
-        definition = getattr(task.task_spec, "event_definition", None)
-        for timer in getattr(definition, "event_definitions", None) or [definition]:
-            if isinstance(timer, TimerEventDefinition) and timer.expression == expression:
-                _check_timer_value(timer, value, task)
-        return value
-
-    def validate(self, expression: str) -> None:
-        problems = evaluator.check_expression(expression)
-        if problems:
-            raise SyntaxError("; ".join(str(p) for p in problems))
-
-    def call_service(self, task: Any, operation_name: str = "", operation_params: Any = None,
-                     **kwargs: Any) -> str:
-        params = {name: spec["value"] for name, spec in (operation_params or {}).items()}
-        checked = services.request(operation_name, params)
-        self.requests.append(SideEffect(
-            operator=operation_name,
-            params=checked,
-            task_spec=task.task_spec.bpmn_id or task.task_spec.name,
-            process_id=task.workflow.spec.name,
-            task_guid=str(task.id),
-        ))
-        return json.dumps({"requested": True})
-
-
-def _check_timer_value(timer: TimerEventDefinition, value: Any, task: Any) -> None:
-    """A timer's run-time value must be as safe as a literal checked at deploy (security.md §1)."""
-    try:
-        if not isinstance(value, str):
-            raise ValueError("a timer value must be an ISO-8601 string")
-        check_timer_value(value, cycle=type(timer).__name__ == "CycleTimerEventDefinition")
-    except ValueError as exc:
-        raise WorkflowTaskException(f"timer value {value!r} refused: {exc}", task=task) from exc
-
-
-def _check_cardinality(value: Any, task: Any) -> None:
-    """A multi-instance task creates all its instances at once; keep that number humane."""
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_INSTANCES:
-        raise WorkflowTaskException(
-            f"multi-instance cardinality {value!r} refused: must be a whole number up to {MAX_INSTANCES}", task=task)
 
 
 class _Guard:

@@ -1,0 +1,165 @@
+"""Deploy-time checks of parsed specs: every expression, script, timer, service call and lane.
+
+Each text SpiffWorkflow will evaluate goes through the same checker the evaluator uses at run time;
+timers must be quoted ISO-8601 literals or a single variable name (docs/security.md §1).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
+
+from app.engine import checker, helpers, lint, services
+from app.engine.specs import CleanBusinessRuleTask
+
+MAX_CYCLES = 1000
+
+def check_specs(specs: dict[str, Any], file_of_process: dict[str, str],
+                lanes: dict[str, dict[str, tuple[str, ...]]], known_roles: Iterable[str] | None,
+                known_forms: Iterable[str] | None, run_lint: bool) -> list[tuple[str, str | None, str]]:
+    """(file, element id, reason) for every refused expression, script, timer, service call, lane and loop."""
+    problems: list[tuple[str, str | None, str]] = []
+    forms = set(known_forms) if known_forms is not None else None
+    roles = set(known_roles) if known_roles is not None else None
+    for process_id, spec in specs.items():
+        filename = file_of_process.get(process_id, process_id)
+        file_lanes = lanes.get(filename, {})
+        for task_spec in spec.task_specs.values():
+            element = task_spec.bpmn_id
+            if element is None:
+                continue
+            for reason in _spec_problems(task_spec, file_lanes, roles, forms):
+                problems.append((filename, element, reason))
+        if run_lint:
+            problems.extend((filename, element, reason) for element, reason in lint.check_process(spec, specs))
+    return list(dict.fromkeys(problems))
+
+
+def _spec_problems(task_spec: Any, file_lanes: dict[str, tuple[str, ...]], roles: set[str] | None,
+                   forms: set[str] | None) -> list[str]:
+    problems = []
+    for label, text in _expressions(task_spec):
+        problems += [f"{label}: {p}" for p in checker.check_expression(text)]
+    for label, text in _scripts(task_spec):
+        problems += [f"{label}: {p}" for p in checker.check_script(text)]
+    definition = getattr(task_spec, "event_definition", None)
+    if isinstance(definition, TimerEventDefinition):
+        problems += check_timer(definition)
+    if type(task_spec).__name__ == "ServiceTask":
+        problems += services.check_call(task_spec.operation_name, set(task_spec.operation_params))
+    if task_spec.manual:
+        problems += _human_task_problems(task_spec, file_lanes, roles, forms)
+    return problems
+
+
+def _expressions(task_spec: Any) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    for condition, target in getattr(task_spec, "cond_task_specs", []) or []:
+        text = getattr(condition, "args", [condition])[0] if condition is not None else None
+        if isinstance(text, str) and text:
+            found.append((f"condition to '{target}'", text))
+    definition = getattr(task_spec, "event_definition", None)
+    for attr in ("expression",):
+        value = getattr(definition, attr, None)
+        if isinstance(value, str) and value and not isinstance(definition, TimerEventDefinition):
+            found.append(("event payload", value))
+    for attr in ("cardinality", "condition"):
+        value = getattr(task_spec, attr, None)
+        if isinstance(value, str) and value:
+            found.append((attr, value))
+    if type(task_spec).__name__ == "ServiceTask":
+        found += [(f"parameter '{n}'", p["value"]) for n, p in task_spec.operation_params.items()]
+    if isinstance(task_spec, CleanBusinessRuleTask):
+        found += _decision_expressions(task_spec.dmnEngine.decision_table)
+    props = (getattr(task_spec, "extensions", None) or {}).get("properties", {})
+    if props.get("dueAt"):
+        found.append(("dueAt", props["dueAt"]))
+    return found
+
+
+def _decision_expressions(table: Any) -> list[tuple[str, str]]:
+    found = [(f"decision input '{i.label or i.id}'", i.expression) for i in table.inputs if i.expression]
+    for rule in table.rules:
+        for entry in rule.inputEntries:
+            for cell in entry.lhs:
+                if cell:
+                    text = cell.replace("?", "dmninputexpr") if "?" in cell else cell
+                    found.append((f"decision rule {rule.row_number} input", text))
+        for entry in rule.outputEntries:
+            if entry.text:
+                found.append((f"decision rule {rule.row_number} output", entry.text))
+    return found
+
+
+def _scripts(task_spec: Any) -> list[tuple[str, str]]:
+    found = []
+    for attr, label in (("script", "script"), ("prescript", "pre-script"), ("postscript", "post-script")):
+        value = getattr(task_spec, attr, None)
+        if isinstance(value, str) and value.strip():
+            found.append((label, value))
+    return found
+
+
+def _human_task_problems(task_spec: Any, file_lanes: dict[str, tuple[str, ...]], roles: set[str] | None,
+                         forms: set[str] | None) -> list[str]:
+    problems = []
+    if not task_spec.lane:
+        problems.append("user task is not in a lane")
+    elif not file_lanes.get(task_spec.lane):
+        problems.append(f"lane '{task_spec.lane}' names no roles (spiffworkflow:property name=\"roles\")")
+    elif roles is not None:
+        unknown = [r for r in file_lanes[task_spec.lane] if r not in roles]
+        if unknown:
+            problems.append(f"lane '{task_spec.lane}' names unknown roles: {', '.join(unknown)}")
+    props = task_spec.extensions.get("properties", {})
+    for key in ("formJsonSchemaFilename", "formUiSchemaFilename"):
+        name = props.get(key)
+        if key == "formJsonSchemaFilename" and not name:
+            problems.append("user task has no form (formJsonSchemaFilename)")
+        elif name and forms is not None and name not in forms:
+            problems.append(f"form '{name}' does not exist in forms/")
+    return problems
+
+
+_TIMER_LITERAL = re.compile(r"""^\s*(['"])([^'"]{1,64})\1\s*$""")
+_TIMER_NAME = re.compile(r"^\s*[A-Za-z][A-Za-z0-9_]{0,63}\s*$")
+
+
+def check_timer(definition: TimerEventDefinition) -> list[str]:
+    """A timer is a quoted ISO-8601 literal or one variable name (docs/security.md §1 Timers)."""
+    text = definition.expression or ""
+    if _TIMER_NAME.match(text):
+        return []
+    match = _TIMER_LITERAL.match(text)
+    if not match:
+        return [f"timer '{text}': use a quoted ISO-8601 value or a single variable name"]
+    try:
+        check_timer_value(match.group(2), cycle=isinstance(definition, CycleTimerEventDefinition))
+    except ValueError as exc:
+        return [f"timer '{text}': {exc}"]
+    return []
+
+
+def check_timer_value(value: str, *, cycle: bool) -> None:
+    """Raise ValueError unless `value` is a safe duration, dated time (with offset) or cycle."""
+    if cycle:
+        match = re.fullmatch(r"R(\d{1,6})/(.+)", value)
+        if not match or int(match.group(1)) > MAX_CYCLES:
+            raise ValueError(f"a cycle needs a repeat count up to {MAX_CYCLES}, e.g. R3/PT1H")
+        for part in match.group(2).split("/"):
+            _check_time_or_duration(part, allow_months=True)
+        TimerEventDefinition.parse_iso_recurring_interval(value)
+        return
+    _check_time_or_duration(value, allow_months=False)
+
+
+def _check_time_or_duration(part: str, *, allow_months: bool) -> None:
+    if part.upper().startswith("P"):
+        if allow_months and re.fullmatch(r"P\d{1,3}[MY]", part):
+            return
+        helpers.parse_duration(part)
+        return
+    helpers.parse_datetime(part)
