@@ -9,6 +9,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from zxcvbn import zxcvbn
 
 from app import clock
 from app.db import transaction
@@ -21,8 +22,7 @@ MIN_PASSWORD_LENGTH = 12
 _HASHER = PasswordHasher()
 # Verified against when the username is unknown, so both paths cost the same time.
 _DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
-# A few of the most common passwords that happen to be long enough; refused outright.
-_BREACHED = {"123456789012", "password1234", "qwertyuiop12", "1234567890ab", "aaaaaaaaaaaa", "111111111111"}
+MIN_PASSWORD_SCORE = 3  # zxcvbn 0–4: 3 means "safely unguessable" against online and slow offline attacks
 
 DEMO_USERS = [
     ("monitor", "舆情监控员(演示)", ["monitor", "commentator"], "employment"),
@@ -42,13 +42,14 @@ DEMO_USERS = [
 ]
 
 
-def check_password_strength(password: str) -> list[str]:
-    """Reasons a new password is refused."""
+def check_password_strength(password: str, personal: tuple[str, ...] = ()) -> list[str]:
+    """Reasons a new password is refused: too short, or common/guessable (zxcvbn's offline lists of
+    leaked passwords, words and names, plus the user's own name)."""
     problems = []
     if len(password) < MIN_PASSWORD_LENGTH:
         problems.append(str(_l("密码至少需要 %(n)d 个字符。", n=MIN_PASSWORD_LENGTH)))
-    if password.lower() in _BREACHED or len(set(password)) < 4:
-        problems.append(str(_l("该密码过于常见或简单。")))
+    if zxcvbn(password[:128], user_inputs=list(personal))["score"] < MIN_PASSWORD_SCORE:
+        problems.append(str(_l("该密码过于常见或容易被猜出,请换一个。")))
     return problems
 
 
@@ -78,7 +79,7 @@ def create_user(username: str, display_name: str, password: str, roles: list[str
                 unit_code: str | None = None, must_change_password: bool = True,
                 check_strength: bool = True) -> User:
     """Create an account with roles."""
-    if check_strength and (problems := check_password_strength(password)):
+    if check_strength and (problems := check_password_strength(password, (username, display_name))):
         raise Invalid(problems[0], {"password": problems})
     with transaction() as session:
         if session.scalar(select(User.id).where(User.username == username)) is not None:
@@ -151,13 +152,13 @@ def record_login(user_id: int, password: str) -> User:
 
 def change_password(user_id: int, current: str, new: str) -> User:
     """Change a password after checking the current one; ends other sessions."""
-    problems = check_password_strength(new)
-    if problems:
-        raise Invalid(problems[0], {"new_password": problems})
     with transaction() as session:
         user = session.get(User, user_id)
         if user is None:
             raise NotFound(str(_l("用户不存在。")))
+        problems = check_password_strength(new, (user.username, user.display_name))
+        if problems:
+            raise Invalid(problems[0], {"new_password": problems})
         try:
             _HASHER.verify(user.password_hash, current)
         except (VerificationError, InvalidHashError) as exc:

@@ -71,6 +71,8 @@ def test_an_initial_password_must_be_changed_first(client, db):
     assert client.get("/tasks").headers["Location"].endswith("/account/password")
     weak = client.post("/account/password", data={"current_password": PASSWORD, "new_password": "short"})
     assert weak.status_code == 422 and "至少需要 12 个字符" in weak.get_data(as_text=True)
+    common = client.post("/account/password", data={"current_password": PASSWORD, "new_password": "password1234"})
+    assert common.status_code == 422 and "过于常见" in common.get_data(as_text=True)
     changed = client.post("/account/password", data={"current_password": PASSWORD,
                                                        "new_password": "a much better passphrase"})
     assert changed.status_code == 302
