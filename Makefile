@@ -10,7 +10,7 @@ PORT ?= 5000
 .PHONY: run test install assets translations db lint bench clean stack
 
 run: install assets translations db
-	$(YUQING) run --host $(HOST) --port $(PORT) --no-reload --with-threads
+	$(YUQING) serve --host $(HOST) --port $(PORT)
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -28,4 +28,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=web.select_locale, timezone_selector=web.select_timezone)
     web.init_app(app)
     cli.init_app(app)
+    if app.config["WORKER"] == "celery":
+        from app.jobs.celery_app import install_dispatch  # noqa: PLC0415
+
+        install_dispatch(app)
     return app

@@ -19,12 +19,13 @@ from app.engine.helpers import parse_duration
 from app.operations import clock as clock_ops
 from app.operations import deploy as deploy_ops
 from app.operations import instances, users
+from app.operations import jobs as job_ops
 from app.operations.errors import DeployRefused, OperationError
 
 
 def init_app(app: Flask) -> None:
     """Register the commands and the controlled clock on the app."""
-    for command in (init_db, deploy, create_user, seed_demo, fire_timers, clock_group):
+    for command in (init_db, deploy, create_user, seed_demo, fire_timers, clock_group, serve, worker, beat, jobs_group):
         app.cli.add_command(command)
     clock_ops.install(app)
 
@@ -157,3 +158,95 @@ def clock_reset() -> None:
 def clock_show() -> None:
     """Print the app's current time."""
     click.echo(clock.now().isoformat())
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+@click.option("--worker/--no-worker", default=True, help="run the embedded worker thread (timers, jobs)")
+@with_appcontext
+def serve(host: str, port: int, worker: bool) -> None:
+    """Serve the app (threaded) with the embedded worker: the one-command shape of `make run`."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if worker:
+        from app.jobs import embedded  # noqa: PLC0415
+
+        embedded.start(app)
+        click.echo(f"embedded worker started (polls every {app.config['WORKER_POLL_SECONDS']} s)")
+    app.run(host=host, port=port, threaded=True, use_reloader=False, debug=False)
+
+
+@click.command("worker", context_settings={"ignore_unknown_options": True})
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+@with_appcontext
+def worker(celery_args: tuple[str, ...]) -> None:
+    """Run a Celery worker on the configured broker (extra arguments go to Celery, e.g. -c 2)."""
+    from app.jobs.celery_app import create_celery  # noqa: PLC0415
+
+    celery = create_celery(current_app._get_current_object())  # type: ignore[attr-defined]
+    celery.worker_main(["worker", "--loglevel=INFO", *celery_args])
+
+
+@click.command("beat", context_settings={"ignore_unknown_options": True})
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+@with_appcontext
+def beat(celery_args: tuple[str, ...]) -> None:
+    """Run Celery beat: the periodic sweep that fires timers and re-sends lost jobs."""
+    from app.jobs.celery_app import create_celery  # noqa: PLC0415
+
+    celery = create_celery(current_app._get_current_object())  # type: ignore[attr-defined]
+    celery.start(["beat", "--loglevel=INFO", "--schedule", str(Path(current_app.config["INSTANCE_PATH"])
+                                                                   / "celerybeat-schedule"), *celery_args])
+
+
+@click.group("jobs")
+def jobs_group() -> None:
+    """Background jobs: list failures, retry, dismiss, run due jobs once."""
+
+
+@jobs_group.command("failures")
+@with_appcontext
+def jobs_failures() -> None:
+    """List jobs that gave up (retry or dismiss them)."""
+    for job in job_ops.list_jobs("failed"):
+        click.echo(f"#{job.id} {job.kind} attempts={job.attempts} last={job.last_failed_at} {job.last_error}")
+
+
+@jobs_group.command("retry")
+@click.argument("job_id", type=int)
+@with_appcontext
+def jobs_retry(job_id: int) -> None:
+    """Queue a failed job again."""
+    try:
+        job_ops.retry_job(job_id, None)
+    except OperationError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"job #{job_id} queued again")
+
+
+@jobs_group.command("dismiss")
+@click.argument("job_id", type=int)
+@click.option("--reason", required=True)
+@with_appcontext
+def jobs_dismiss(job_id: int, reason: str) -> None:
+    """Give up on a failed job, with a reason."""
+    try:
+        job_ops.dismiss_job(job_id, None, reason)
+    except OperationError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"job #{job_id} dismissed")
+
+
+@jobs_group.command("run")
+@with_appcontext
+def jobs_run() -> None:
+    """Fire due timers and run every due job once, in this process."""
+    from app.jobs.registry import run_due, worker_id  # noqa: PLC0415
+
+    fired = instances.fire_due_timers()
+    ran = run_due(worker_id("cli"), limit=1000)
+    click.echo(f"fired timers of {fired} instances, ran {ran} jobs")
+
+
+if __name__ == "__main__":
+    main()

@@ -64,6 +64,12 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "CONTROLLED_CLOCK": (not production) and _flag("CONTROLLED_CLOCK", True),
         "DEMO_PASSWORDS_ALLOWED": not production,
         "STEP_BUDGET": int(_env("STEP_BUDGET", "500")),
+        # Background work: "embedded" (a thread in the serving process), "celery" (web nodes send job
+        # ids to Redis for `yuqing worker`), or "off" (CLI, tests).
+        "WORKER": _env("WORKER", "off"),
+        "WORKER_POLL_SECONDS": float(_env("WORKER_POLL_SECONDS", "2")),
+        "CELERY_BROKER_URL": _env("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0"),
+        "SWEEP_SECONDS": float(_env("SWEEP_SECONDS", "5")),
         "LOG_LEVEL": _env("LOG_LEVEL", "INFO"),
     }
     config.update(overrides)

@@ -5,6 +5,7 @@ Importing this package registers every model on the metadata (Alembic and tests 
 
 from app.models.audit import AuditEvent
 from app.models.base import utcnow
+from app.models.jobs import Job, JobStatus, WorkerLease
 from app.models.notifications import Notification
 from app.models.processes import (
     Deployment,
@@ -26,6 +27,8 @@ __all__ = [
     "HumanTask",
     "HumanTaskCandidate",
     "InstanceStatus",
+    "Job",
+    "JobStatus",
     "Notification",
     "OrgUnit",
     "ProcessDefinition",
@@ -34,5 +37,6 @@ __all__ = [
     "TaskStatus",
     "User",
     "UserRole",
+    "WorkerLease",
     "utcnow",
 ]

@@ -1,0 +1,83 @@
+"""The Celery runner (scale-out): workers and beat on Redis, carrying only job ids.
+
+`yuqing worker` runs Celery workers and `yuqing beat` the scheduler. A task `yuqing.run_job`
+claims and runs one job by id; `yuqing.sweep` (every few seconds, from beat) fires due timers and
+sends again every due job the broker may have lost, so losing Redis loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from celery import Celery, Task
+from flask import Flask
+
+from app.jobs.registry import run_due, worker_id
+from app.operations import instances
+from app.operations import jobs as job_ops
+
+log = logging.getLogger(__name__)
+RESEND_AFTER = timedelta(seconds=30)
+
+
+def create_celery(app: Flask) -> Celery:
+    """A Celery app whose tasks run inside this Flask app's context."""
+
+    class AppTask(Task):
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery = Celery(app.import_name, task_cls=AppTask)
+    celery.conf.update(
+        broker_url=app.config["CELERY_BROKER_URL"],
+        result_backend=None,
+        task_ignore_result=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        broker_connection_retry_on_startup=True,
+        beat_schedule={"sweep": {"task": "yuqing.sweep", "schedule": app.config["SWEEP_SECONDS"]}},
+        timezone="UTC",
+    )
+    _register_tasks(celery)
+    app.extensions["celery"] = celery
+    return celery
+
+
+def _register_tasks(celery: Celery) -> None:
+    @celery.task(name="yuqing.run_job")
+    def run_job(job_id: int) -> int:
+        return run_due(worker_id("celery"), limit=1, ids=[job_id])
+
+    @celery.task(name="yuqing.sweep")
+    def sweep() -> dict[str, int]:
+        fired = instances.fire_due_timers()
+        ids = job_ops.undispatched(RESEND_AFTER)
+        for job_id in ids:
+            run_job.apply_async(args=[job_id])
+        job_ops.mark_dispatched(ids)
+        job_ops.heartbeat("celery-beat", worker_id("beat"), {"resent": len(ids), "timers": fired})
+        return {"timers": fired, "resent": len(ids)}
+
+    def dispatch(ids: list[int]) -> None:
+        for job_id in ids:
+            run_job.apply_async(args=[job_id], retry=False)
+
+    celery.dispatch = dispatch  # type: ignore[attr-defined]
+
+
+def install_dispatch(app: Flask) -> None:
+    """Send new jobs to the broker right after the commit that wrote them (best effort: the sweep
+    sends whatever this misses)."""
+    celery = app.extensions.get("celery") or create_celery(app)
+
+    def send(ids: list[int]) -> None:
+        try:
+            celery.dispatch(ids)
+        except Exception:  # broker down: the jobs wait in the table for the sweep
+            log.warning("could not send jobs %s to the broker; the sweep will", ids, exc_info=True)
+
+    job_ops.on_jobs_committed(send)
