@@ -22,8 +22,10 @@ from flask import Flask
 
 from app import clock
 from app.extensions import db as _db
+from app.jobs.celery_app import install_dispatch
 from app.jobs.embedded import EmbeddedWorker
 from app.operations import clock as clock_ops
+from app.operations import jobs
 from tests.conftest import ROOT, build_app
 
 REDIS_URL = os.environ.get("YQ_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
@@ -129,8 +131,6 @@ def runner_app(tmp_path: Path) -> Iterator[Flask]:
 def runner(request: pytest.FixtureRequest, runner_app: Flask, tmp_path: Path) -> Iterator[Runner]:
     """The same suite under both runners."""
     if request.param == "celery":
-        from app.jobs.celery_app import install_dispatch
-
         install_dispatch(runner_app)
         instance = CeleryRunner(runner_app, tmp_path)
     else:
@@ -138,6 +138,4 @@ def runner(request: pytest.FixtureRequest, runner_app: Flask, tmp_path: Path) ->
     instance.start()
     yield instance
     instance.stop()
-    from app.operations import jobs
-
     jobs._listeners.clear()
