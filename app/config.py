@@ -70,6 +70,18 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "WORKER_POLL_SECONDS": float(_env("WORKER_POLL_SECONDS", "2")),
         "CELERY_BROKER_URL": _env("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0"),
         "SWEEP_SECONDS": float(_env("SWEEP_SECONDS", "5")),
+        # Outgoing e-mail (no host: e-mail is off and no e-mail deliveries are created).
+        "SMTP": {
+            "host": _env("SMTP_HOST"),
+            "port": int(_env("SMTP_PORT", "25")),
+            "security": _env("SMTP_SECURITY", "none"),  # none | starttls | ssl
+            "username": _env("SMTP_USERNAME"),
+            "password": _env("SMTP_PASSWORD"),
+            "sender": _env("SMTP_SENDER", "yuqing@localhost"),
+            "timeout": float(_env("SMTP_TIMEOUT", "10")),
+            "hostname_for_message_id": _env("SMTP_MESSAGE_ID_HOST", "yuqing.local"),
+        },
+        "PUBLIC_URL": (_env("PUBLIC_URL", "http://127.0.0.1:5000") or "").rstrip("/"),
         "LOG_LEVEL": _env("LOG_LEVEL", "INFO"),
     }
     config.update(overrides)

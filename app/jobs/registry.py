@@ -9,8 +9,9 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from app import notify
 from app.extensions import db
-from app.operations import instances
+from app.operations import deliveries, instances
 from app.operations import jobs as job_ops
 
 log = logging.getLogger(__name__)
@@ -24,8 +25,9 @@ Handler = Callable[[dict[str, Any]], Any]
 HANDLERS: dict[str, Handler] = {
     "fire_due_timers": lambda payload: instances.fire_due_timers(limit=int(payload.get("limit", 100))),
     "probe": lambda payload: job_ops.record_probe(str(payload.get("key", ""))),
+    deliveries.JOB_KIND: deliveries.send_delivery,
 }
-PERMANENT_ERRORS: tuple[type[BaseException], ...] = (PermanentJobError,)
+PERMANENT_ERRORS: tuple[type[BaseException], ...] = (PermanentJobError, notify.PermanentFailure)
 
 
 def register(kind: str, handler: Handler) -> None:

@@ -6,7 +6,12 @@ Importing this package registers every model on the metadata (Alembic and tests 
 from app.models.audit import AuditEvent
 from app.models.base import utcnow
 from app.models.jobs import Job, JobStatus, WorkerLease
-from app.models.notifications import Notification
+from app.models.notifications import (
+    Notification,
+    NotificationChannel,
+    NotificationDelivery,
+    NotificationPreference,
+)
 from app.models.processes import (
     Deployment,
     HumanTask,
@@ -30,6 +35,9 @@ __all__ = [
     "Job",
     "JobStatus",
     "Notification",
+    "NotificationChannel",
+    "NotificationDelivery",
+    "NotificationPreference",
     "OrgUnit",
     "ProcessDefinition",
     "ProcessInstance",

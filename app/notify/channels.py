@@ -59,7 +59,10 @@ def channel_for(kind: str, smtp_settings: Mapping[str, Any] | None = None,
     if kind == "email":
         if not smtp_settings or not smtp_settings.get("host"):
             raise PermanentFailure("e-mail is not configured (no SMTP host)")
-        return SmtpChannel(**smtp_settings)
+        try:
+            return SmtpChannel(**smtp_settings)
+        except TypeError as exc:
+            raise PermanentFailure(f"SMTP settings: {exc}") from None
     factory = HTTP_CHANNELS.get(kind)
     if factory is None:
         raise PermanentFailure(f"unknown destination kind {kind!r}")

@@ -15,6 +15,7 @@ from app import clock
 from app.db import transaction
 from app.engine import helpers, runner, state
 from app.engine.runner import Budget, RouteRefused, Step
+from app.engine.services import SideEffect
 from app.extensions import db
 from app.models import (
     AuditEvent,
@@ -113,12 +114,25 @@ def apply_step(session: Session, instance: ProcessInstance, step: Step, actor: U
     _set_business_fields(instance, step.data)
     _set_status(session, instance, step, now)
     opened = _sync_human_tasks(session, instance, step, now)
-    for effect in step.side_effects:
+    for effect in _coalesced(step.side_effects):
         notifications.deliver(session, instance, effect)
     for warning in step.warnings:
         session.add(AuditEvent(instance_id=instance.id, action="warning",
                                detail={"element": warning.element_id, "reason": warning.reason}))
     return opened
+
+
+def _coalesced(effects: list[SideEffect]) -> list[SideEffect]:
+    """One request per element and kind within a step: timers that were missed while nothing ran
+    (a cycle timer catching up several rounds at once) remind once, not once per missed round."""
+    seen: set[tuple[str, str, str, str]] = set()
+    kept = []
+    for effect in effects:
+        key = (effect.process_id, effect.task_spec, effect.operator, str(effect.params.get("template")))
+        if key not in seen:
+            seen.add(key)
+            kept.append(effect)
+    return kept
 
 
 def _set_status(session: Session, instance: ProcessInstance, step: Step, now: datetime) -> None:

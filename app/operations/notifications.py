@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -14,6 +15,7 @@ from app.engine.services import SideEffect
 from app.extensions import db
 from app.models import AuditEvent, Notification, ProcessInstance, User, UserRole
 from app.notify import templates
+from app.operations import deliveries as deliveries_ops
 from app.operations.vocabulary import level_name
 
 
@@ -22,18 +24,24 @@ def deliver(session: Session, instance: ProcessInstance, effect: SideEffect) -> 
     if effect.operator != "notify":
         return []
     kind = effect.params["template"]
+    urgent = bool(effect.params.get("urgent"))
     recipients = _recipients(session, instance, effect.params["recipients"])
     subject, body = templates.render(kind, message_context(instance, effect.data))
+    link = f"/instances/{instance.public_id}"
+    event_key = f"{instance.public_id}:{effect.task_guid}"
     rows = []
     for user_id in sorted(recipients):
-        row = Notification(user_id=user_id, kind=kind, title=subject, body=body,
-                           link=f"/instances/{instance.public_id}", instance_id=instance.id,
-                           urgent=bool(effect.params.get("urgent")),
-                           dedup_key=f"{instance.public_id}:{effect.task_guid}:{user_id}")
+        row = Notification(user_id=user_id, kind=kind, title=subject, body=body, link=link,
+                           instance_id=instance.id, urgent=urgent, dedup_key=f"{event_key}:{user_id}")
         session.add(row)
         rows.append(row)
+    users = list(session.scalars(select(User).where(User.id.in_(recipients)))) if recipients else []
+    notice = deliveries_ops.Notice(kind=kind, subject=subject, body=body, urgent=urgent,
+                                   link=current_app.config["PUBLIC_URL"] + link, instance_id=instance.id)
+    deliveries = deliveries_ops.plan_deliveries(session, notice, users, event_key)
     session.add(AuditEvent(instance_id=instance.id, action="notification_sent",
-                           detail={"kind": kind, "element": effect.task_spec, "recipients": len(rows)}))
+                           detail={"kind": kind, "element": effect.task_spec, "recipients": len(rows),
+                                   "deliveries": [d.channel_kind for d in deliveries]}))
     return rows
 
 

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from tests.notify.loopback import RecordingServer, SmtpSink, free_port
-
-LOOPBACK = ("127.0.0.0/8", "::1/128")
 
 
 @dataclass(frozen=True)
@@ -83,6 +82,34 @@ def starttls_sink(tls_files: TlsFiles) -> Iterator[tuple[SmtpSink, int]]:
     port = free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=port, tls_context=tls_files.server_context(),
                             require_starttls=True)
+    controller.start()
+    yield sink, port
+    controller.stop()
+
+
+@pytest.fixture
+def smtps_sink(tls_files: TlsFiles) -> Iterator[tuple[SmtpSink, int]]:
+    """An aiosmtpd server speaking implicit TLS (SMTPS)."""
+    sink = SmtpSink()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port, ssl_context=tls_files.server_context())
+    controller.start()
+    yield sink, port
+    controller.stop()
+
+
+def _authenticate(server: object, session: object, envelope: object, mechanism: str, auth_data: object) -> AuthResult:
+    ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (b"yq", b"pw")
+    return AuthResult(success=ok, handled=False)
+
+
+@pytest.fixture
+def auth_sink(tls_files: TlsFiles) -> Iterator[tuple[SmtpSink, int]]:
+    """An aiosmtpd server that requires STARTTLS and then AUTH as yq/pw."""
+    sink = SmtpSink()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port, tls_context=tls_files.server_context(),
+                            require_starttls=True, authenticator=_authenticate, auth_required=True)
     controller.start()
     yield sink, port
     controller.stop()

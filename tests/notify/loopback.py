@@ -11,6 +11,8 @@ import threading
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
+LOOPBACK = ("127.0.0.0/8", "::1/128")  # what the tests allow-list: localhost may resolve to either
+
 
 def free_port() -> int:
     """A loopback port nothing listens on (right now)."""
@@ -114,13 +116,13 @@ class SmtpSink:
         self.rcpt_reply: str | None = None
         self.data_reply: str | None = None
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ANN001, ANN201
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if self.rcpt_reply:
             return self.rcpt_reply
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201
+    async def handle_DATA(self, server, session, envelope):
         if self.data_reply:
             return self.data_reply
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))

@@ -87,6 +87,23 @@ def test_starttls_with_a_trusted_certificate(starttls_sink, tls_files):
     assert len(sink.messages) == 1
 
 
+def test_implicit_tls_with_a_trusted_certificate(smtps_sink, tls_files):
+    sink, port = smtps_sink
+    channel = make_channel(port, security="ssl", ssl_context=tls_files.client_context())
+    assert channel.send(TO, make_message()) == "<delivery-42@yuqing.local>"
+    assert len(sink.messages) == 1
+
+
+def test_login_after_starttls(auth_sink, tls_files):
+    sink, port = auth_sink
+    context = tls_files.client_context()
+    make_channel(port, security="starttls", ssl_context=context, username="yq", password="pw").send(TO, make_message())
+    assert len(sink.messages) == 1
+    with pytest.raises(PermanentFailure, match="535"):
+        make_channel(port, security="starttls", ssl_context=context, username="yq", password="no").send(
+            TO, make_message())
+
+
 def test_starttls_with_an_untrusted_certificate_is_permanent(starttls_sink):
     sink, port = starttls_sink
     with pytest.raises(PermanentFailure, match="certificate"):

@@ -40,3 +40,11 @@ def test_pending_approval_reminds_every_hour_three_times(flow, fake_clock):
 
 def test_tasks_show_the_release_deadline(flow):
     assert flow.task("ut_draft_release").due_at.isoformat() == "2026-11-25T13:00:00+00:00"
+
+
+def test_reminders_missed_while_nothing_ran_are_sent_once(flow, fake_clock):
+    flow.do("ut_draft_release", **{**DRAFT, "spokesperson": flow.user.username})
+    fake_clock.advance(hours=5)  # the worker was down: three hourly rounds are due at once
+    flow.fire_timers()
+    assert flow.notifications().count("approval_reminder") == 1
+    assert flow.open() == ["ut_approve_release"]
