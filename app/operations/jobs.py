@@ -178,11 +178,14 @@ def list_jobs(status: str, limit: int = 200) -> list[Job]:
 
 
 def undispatched(older_than: timedelta, limit: int = 500) -> list[int]:
-    """Due pending jobs not handed to the broker recently (the Celery sweep sends them again)."""
+    """Jobs the broker may have lost: due pending jobs not handed to it recently, and running jobs
+    whose worker died (lease expired). The Celery sweep sends them again."""
     now = clock.now()
-    return list(db.session.scalars(select(Job.id).where(
-        Job.status == JobStatus.PENDING, Job.run_at <= now,
-        or_(Job.dispatched_at.is_(None), Job.dispatched_at < now - older_than)).order_by(Job.run_at).limit(limit)))
+    pending = (Job.status == JobStatus.PENDING) & or_(Job.dispatched_at.is_(None),
+                                                      Job.dispatched_at < now - older_than)
+    orphaned = (Job.status == JobStatus.RUNNING) & (Job.lease_until < now)
+    return list(db.session.scalars(select(Job.id).where(or_(pending, orphaned), Job.run_at <= now)
+                                   .order_by(Job.run_at).limit(limit)))
 
 
 def mark_dispatched(ids: list[int]) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import redis
-from flask import Flask
+from flask import Flask, has_app_context
 
 from app import clock
 from app.extensions import db as _db
@@ -36,7 +36,8 @@ def wait_for(condition: Callable[[], bool], timeout: float = 20.0, every: float 
     """Poll `condition` (in a fresh session each time) until it holds or the timeout passes."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        _db.session.remove()
+        if has_app_context():
+            _db.session.remove()
         if condition():
             return True
         time.sleep(every)
