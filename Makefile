@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install assets translations db lint bench clean stack
+.PHONY: run test install assets translations db lint bench clean stack stack-stop
 
 run: install assets translations db
 	$(YUQING) serve --host $(HOST) --port $(PORT)
@@ -49,6 +49,13 @@ test: install assets translations lint
 
 bench: install translations
 	$(PY) bench/complete_task.py
+	$(PY) bench/timers.py
+
+stack: install assets translations
+	scripts/stack.sh start
+
+stack-stop:
+	scripts/stack.sh stop
 
 clean:
 	rm -rf $(VENV) node_modules app/static/vendor instance .pytest_cache .ruff_cache

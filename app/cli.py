@@ -17,15 +17,16 @@ from flask_migrate import upgrade
 from app import clock
 from app.engine.helpers import parse_duration
 from app.operations import clock as clock_ops
+from app.operations import deliveries, instances, users
 from app.operations import deploy as deploy_ops
-from app.operations import instances, users
 from app.operations import jobs as job_ops
 from app.operations.errors import DeployRefused, OperationError
 
 
 def init_app(app: Flask) -> None:
     """Register the commands and the controlled clock on the app."""
-    for command in (init_db, deploy, create_user, seed_demo, fire_timers, clock_group, serve, worker, beat, jobs_group):
+    for command in (init_db, deploy, create_user, seed_demo, fire_timers, clock_group, serve, worker, beat, jobs_group,
+                    contact, channels_group):
         app.cli.add_command(command)
     clock_ops.install(app)
 
@@ -246,6 +247,72 @@ def jobs_run() -> None:
     fired = instances.fire_due_timers()
     ran = run_due(worker_id("cli"), limit=1000)
     click.echo(f"fired timers of {fired} instances, ran {ran} jobs")
+
+
+@click.command("contact")
+@click.argument("username")
+@click.option("--email", default="", help="where e-mail notifications go (empty clears)")
+@click.option("--phone", default="", help="where SMS notifications go (empty clears)")
+@with_appcontext
+def contact(username: str, email: str, phone: str) -> None:
+    """Set a person's e-mail address and mobile number for notifications."""
+    try:
+        users.set_contact(username, email=email or None, phone=phone or None)
+    except OperationError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"contact of {username} updated")
+
+
+@click.group("channels")
+def channels_group() -> None:
+    """Notification destinations: group robots, webhooks, the SMS gateway."""
+
+
+@channels_group.command("list")
+@with_appcontext
+def channels_list() -> None:
+    """List registered channels."""
+    for channel in deliveries.list_channels():
+        state = "active" if channel.active else "inactive"
+        click.echo(f"#{channel.id} {channel.name} [{channel.kind}] {channel.address} kinds={','.join(channel.kinds)}"
+                   f"{' urgent-only' if channel.urgent_only else ''} {state}")
+
+
+@channels_group.command("add")
+@click.argument("name")
+@click.argument("kind", type=click.Choice(["webhook", "dingtalk", "wecom", "sms"]))
+@click.argument("url")
+@click.option("--secret", default=None, help="DingTalk signing secret or bearer token")
+@click.option("--kinds", default="*", help="comma-separated notification types, * for all")
+@click.option("--urgent-only", is_flag=True)
+@click.option("--allow-network", "allow_networks", multiple=True, help="intranet CIDR deliberately allowed")
+@click.option("--allow-http", is_flag=True, help="the endpoint is a plain-http intranet address")
+@with_appcontext
+def channels_add(name: str, kind: str, url: str, **options: object) -> None:
+    """Register a destination (checked against the SSRF rules now and at every send)."""
+    kinds = str(options["kinds"])
+    spec = deliveries.ChannelSpec(name=name, kind=kind, address=url, secret=options["secret"],  # type: ignore[arg-type]
+                                  kinds=tuple(k.strip() for k in kinds.split(",") if k.strip()),
+                                  urgent_only=bool(options["urgent_only"]),
+                                  allow_networks=tuple(options["allow_networks"]),  # type: ignore[arg-type]
+                                  allow_http=bool(options["allow_http"]))
+    try:
+        channel = deliveries.register_channel(spec, None)
+    except OperationError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"registered channel #{channel.id} {channel.name}")
+
+
+@channels_group.command("remove")
+@click.argument("channel_id", type=int)
+@with_appcontext
+def channels_remove(channel_id: int) -> None:
+    """Deactivate a channel."""
+    try:
+        deliveries.deactivate_channel(channel_id, None)
+    except OperationError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"channel #{channel_id} deactivated")
 
 
 if __name__ == "__main__":

@@ -70,6 +70,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "WORKER_POLL_SECONDS": float(_env("WORKER_POLL_SECONDS", "2")),
         "CELERY_BROKER_URL": _env("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0"),
         "SWEEP_SECONDS": float(_env("SWEEP_SECONDS", "5")),
+        "TIMER_SHARDS": int(_env("TIMER_SHARDS", "4")),
         # Outgoing e-mail (no host: e-mail is off and no e-mail deliveries are created).
         "SMTP": {
             "host": _env("SMTP_HOST"),

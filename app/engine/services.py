@@ -68,7 +68,8 @@ OPERATORS: dict[str, Operator] = {
             description="Send a notification of a registered type to recipients named by role",
             parameters=(
                 Parameter("template", str, description="notification type, e.g. quick_report"),
-                Parameter("recipients", list, description="role codes, or 'initiator' / 'assignees'"),
+                Parameter("recipients", list, description="role codes, 'initiator', 'lane:<lane name>', "
+                                                          "'assignee:<task id>'"),
                 Parameter("urgent", bool, required=False, description="also use urgent channels"),
             ),
             check=_check_notify,

@@ -41,6 +41,8 @@ def create_celery(app: Flask) -> Celery:
         broker_connection_retry_on_startup=True,
         beat_schedule={"sweep": {"task": "yuqing.sweep", "schedule": app.config["SWEEP_SECONDS"]}},
         timezone="UTC",
+        yuqing_sweep_seconds=app.config["SWEEP_SECONDS"],
+        yuqing_timer_shards=app.config["TIMER_SHARDS"],
     )
     _register_tasks(celery)
     app.extensions["celery"] = celery
@@ -52,15 +54,23 @@ def _register_tasks(celery: Celery) -> None:
     def run_job(job_id: int) -> int:
         return run_due(worker_id("celery"), limit=1, ids=[job_id])
 
+    @celery.task(name="yuqing.fire_timers")
+    def fire_timers(shards: int, shard: int) -> int:
+        return instances.fire_due_timers(shard=(shards, shard), seconds=celery.conf.yuqing_sweep_seconds)
+
     @celery.task(name="yuqing.sweep")
     def sweep() -> dict[str, int]:
-        fired = instances.fire_due_timers()
+        shards = celery.conf.yuqing_timer_shards
+        due = instances.has_due_timers()
+        if due:  # spread the backlog over the workers: each task takes every shards-th instance
+            for shard in range(shards):
+                fire_timers.apply_async(args=[shards, shard])
         ids = job_ops.undispatched(RESEND_AFTER)
         for job_id in ids:
             run_job.apply_async(args=[job_id])
         job_ops.mark_dispatched(ids)
-        job_ops.heartbeat("celery-beat", worker_id("beat"), {"resent": len(ids), "timers": fired})
-        return {"timers": fired, "resent": len(ids)}
+        job_ops.heartbeat("celery-beat", worker_id("beat"), {"resent": len(ids), "timers_due": due})
+        return {"timers_due": int(due), "resent": len(ids)}
 
     def dispatch(ids: list[int]) -> None:
         for job_id in ids:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import logging
 import threading
+import uuid
 
 from flask import Flask
 
@@ -28,7 +29,7 @@ class EmbeddedWorker:
         self.app = app
         self.poll = poll
         self.lease_seconds = lease_seconds
-        self.name = worker_id("embedded")
+        self.name = f"{worker_id('embedded')}:{uuid.uuid4().hex[:8]}"
         self.wakeup = threading.Event()
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._loop, name="yuqing-embedded-worker", daemon=True)

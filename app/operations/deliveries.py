@@ -198,6 +198,13 @@ def list_channels() -> list[NotificationChannel]:
     return list(db.session.scalars(select(NotificationChannel).order_by(NotificationChannel.name)))
 
 
+def preference_for(user_id: int, kind: str) -> NotificationPreference:
+    """A user's stored preference for a type, or the default (e-mail on, SMS when urgent)."""
+    stored = db.session.scalar(select(NotificationPreference).where(
+        NotificationPreference.user_id == user_id, NotificationPreference.kind == kind))
+    return stored or NotificationPreference(user_id=user_id, kind=kind, email=True, sms="urgent")
+
+
 def set_preference(user_id: int, kind: str, *, email: bool, sms: str) -> NotificationPreference:
     """A user's personal channels for one notification type (`*` for all)."""
     if sms not in ("never", "urgent", "always"):

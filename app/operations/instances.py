@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime
 from typing import Any
 
@@ -202,21 +203,38 @@ def _capped(data: dict[str, Any]) -> dict[str, Any]:
     return {"_truncated": True}
 
 
-def fire_due_timers(limit: int = 100) -> int:
-    """Fire the timers of instances whose next timer is due; one transaction per instance."""
+def fire_due_timers(limit: int = 200, shard: tuple[int, int] | None = None, seconds: float = 10.0) -> int:
+    """Fire the timers of instances whose next timer is due, batch after batch, one transaction per
+    instance, for at most `seconds`. `shard=(n, r)` takes only instances with id % n == r, so several
+    workers can share a backlog without contending for the same rows."""
     fired = 0
-    for instance_id in _due_instance_ids(limit):
-        if _fire_instance_timers(instance_id):
-            fired += 1
+    seen: set[int] = set()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        batch = [i for i in _due_instance_ids(limit, shard) if i not in seen]
+        if not batch:
+            break
+        for instance_id in batch:
+            seen.add(instance_id)
+            fired += _fire_instance_timers(instance_id)
+            if time.monotonic() >= deadline:
+                break
     return fired
 
 
-def _due_instance_ids(limit: int) -> list[int]:
-    return list(db.session.scalars(
-        select(ProcessInstance.id)
-        .where(ProcessInstance.next_timer_at < clock.now(),
-               ProcessInstance.status.in_([InstanceStatus.WAITING, InstanceStatus.RUNNING]))
-        .order_by(ProcessInstance.next_timer_at).limit(limit)))
+def _due_instance_ids(limit: int, shard: tuple[int, int] | None = None) -> list[int]:
+    query = (select(ProcessInstance.id)
+             .where(ProcessInstance.next_timer_at < clock.now(),
+                    ProcessInstance.status.in_([InstanceStatus.WAITING, InstanceStatus.RUNNING]))
+             .order_by(ProcessInstance.next_timer_at).limit(limit))
+    if shard is not None:
+        query = query.where(ProcessInstance.id % shard[0] == shard[1])
+    return list(db.session.scalars(query))
+
+
+def has_due_timers() -> bool:
+    """Is any instance's timer due now?"""
+    return bool(_due_instance_ids(1))
 
 
 def _fire_instance_timers(instance_id: int) -> bool:

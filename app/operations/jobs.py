@@ -138,7 +138,7 @@ def _alert_admins(session: Session, job: Job) -> None:
         session.add(Notification(
             user_id=admin_id, kind="job_failed", urgent=True, link="/admin/failures",
             title=str(_l("后台任务失败:%(kind)s #%(id)d", kind=job.kind, id=job.id)),
-            body=(job.last_error or "")[:1000], dedup_key=f"job-failed:{job.id}:{job.attempts}:{admin_id}"))
+            body=(job.last_error or "")[:1000]))
     session.add(AuditEvent(action="job_failed", detail={"job": job.id, "kind": job.kind, "error": job.last_error}))
 
 

@@ -13,8 +13,9 @@ from app import clock
 from app.db import transaction
 from app.engine.services import SideEffect
 from app.extensions import db
-from app.models import AuditEvent, Notification, ProcessInstance, User, UserRole
+from app.models import AuditEvent, HumanTask, Notification, ProcessInstance, User, UserRole
 from app.notify import templates
+from app.operations import catalog
 from app.operations import deliveries as deliveries_ops
 from app.operations.vocabulary import level_name
 
@@ -46,13 +47,25 @@ def deliver(session: Session, instance: ProcessInstance, effect: SideEffect) -> 
 
 
 def _recipients(session: Session, instance: ProcessInstance, keys: list[str]) -> set[int]:
+    """People named by a service task: role codes, `initiator`, `lane:<lane name>` (the roles of that
+    lane in this process version) and `assignee:<task id>` (whoever claimed or completed that task
+    in this instance)."""
     ids: set[int] = set()
-    roles = [k for k in keys if k != "initiator"]
+    roles = {k for k in keys if ":" not in k and k != "initiator"}
     if "initiator" in keys and instance.started_by_id:
         ids.add(instance.started_by_id)
+    lanes = {k.split(":", 1)[1] for k in keys if k.startswith("lane:")}
+    if lanes:
+        tasks = catalog.version(instance.definition_id).tasks.values()
+        roles.update(role for info in tasks if info.get("lane") in lanes for role in info.get("roles", []))
+    assigned = [k.split(":", 1)[1] for k in keys if k.startswith("assignee:")]
+    if assigned:
+        rows = session.execute(select(HumanTask.assignee_id, HumanTask.completed_by_id).where(
+            HumanTask.instance_id == instance.id, HumanTask.spec_id.in_(assigned)))
+        ids.update(person for row in rows for person in row if person)
     if roles:
         ids.update(session.scalars(select(UserRole.user_id).join(User).where(
-            UserRole.role_code.in_(roles), User.active.is_(True))))
+            UserRole.role_code.in_(sorted(roles)), User.active.is_(True))))
     return ids
 
 

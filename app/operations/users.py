@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -178,6 +179,30 @@ def end_sessions(user_id: int) -> None:
         if user is not None:
             user.session_epoch += 1
             session.add(AuditEvent(actor_id=user.id, action="logout"))
+
+
+def set_contact(username: str, *, email: str | None, phone: str | None, actor: User | None = None) -> User:
+    """Set where a person's e-mail and SMS notifications go (empty text clears)."""
+    from app.notify import check_email_address  # noqa: PLC0415 - the one validation shared with the channel
+
+    errors: dict[str, list[str]] = {}
+    if email:
+        try:
+            email = check_email_address(email)
+        except Exception as exc:
+            errors["email"] = [str(exc)]
+    if phone and not re.fullmatch(r"\+?[0-9]{5,20}", phone):
+        errors["phone"] = [str(_l("请输入有效的手机号码。"))]
+    if errors:
+        raise Invalid(next(iter(errors.values()))[0], errors)
+    with transaction() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise NotFound(str(_l("用户不存在。")))
+        user.email, user.phone = email or None, phone or None
+        session.add(AuditEvent(actor_id=actor.id if actor else None, action="contact_changed",
+                               detail={"user": user.username}))
+        return user
 
 
 def load_user(session_id: str) -> User | None:

@@ -139,3 +139,15 @@ def test_commit_listeners_hear_the_ids_of_new_jobs(db):
     finally:
         jobs.remove_listener(heard.extend)
     assert heard == [job_id]
+
+
+def test_a_retried_job_that_fails_again_is_failed_again_and_alerts_again(db, handlers, user_factory):
+    admin = user_factory(["admin"])
+    job_id = _enqueue("test_broken")
+    registry.run_due("w1")
+    jobs.retry_job(job_id, admin)
+    registry.run_due("w1")
+    assert db.session.get(Job, job_id).status == JobStatus.FAILED
+    alerts = db.session.scalars(select(Notification).where(Notification.user_id == admin.id,
+                                                           Notification.kind == "job_failed")).all()
+    assert len(alerts) == 2
