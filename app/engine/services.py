@@ -71,6 +71,9 @@ OPERATORS: dict[str, Operator] = {
                 Parameter("recipients", list, description="role codes, 'initiator', 'lane:<lane name>', "
                                                           "'assignee:<task id>'"),
                 Parameter("urgent", bool, required=False, description="also use urgent channels"),
+                Parameter("once", str, required=False,
+                          description="send only the first time for this value in the instance (e.g. the "
+                                      "deadline), however many paths ask"),
             ),
             check=_check_notify,
         ),

@@ -26,6 +26,7 @@ class Version:
     """What the app needs of one deployed version, without its row."""
 
     definition_id: int
+    name: str
     tasks: dict[str, Any]
     form_files: dict[str, Any]
     _forms: dict[str, forms.FormSpec] = field(default_factory=dict)
@@ -60,9 +61,9 @@ class _Cache:
             if definition_id in self.items:
                 self.items.move_to_end(definition_id)
                 return self.items[definition_id]
-        row = db.session.execute(select(ProcessDefinition.tasks, ProcessDefinition.forms)
+        row = db.session.execute(select(ProcessDefinition.name, ProcessDefinition.tasks, ProcessDefinition.forms)
                                  .where(ProcessDefinition.id == definition_id)).one()
-        version = Version(definition_id, row.tasks, row.forms)
+        version = Version(definition_id, row.name, row.tasks, row.forms)
         with self.lock:
             self.items[definition_id] = version
             while len(self.items) > CACHE_SIZE:

@@ -45,7 +45,8 @@ class Notice:
     instance_id: int | None = None
 
 
-def plan_deliveries(session: Session, notice: Notice, users: list[User], event_key: str) -> list[NotificationDelivery]:
+def plan_deliveries(session: Session, notice: Notice, user_ids: list[int], event_key: str
+                    ) -> list[NotificationDelivery]:
     """Write the deliveries (and their jobs) one notification needs, by preferences and channels."""
     kind, urgent = notice.kind, notice.urgent
     common = {"kind": kind, "subject": notice.subject, "body": notice.body, "urgent": urgent, "link": notice.link,
@@ -53,9 +54,12 @@ def plan_deliveries(session: Session, notice: Notice, users: list[User], event_k
     rows: list[NotificationDelivery] = []
     channels = list(session.scalars(select(NotificationChannel).where(NotificationChannel.active.is_(True))))
     sms_gateway = next((c for c in channels if c.kind == "sms"), None)
-    for user in users:
-        email, sms = _personal_choice(session, user, kind, urgent)
-        if email and user.email and current_app.config["SMTP"].get("host"):
+    email_on = bool(current_app.config["SMTP"].get("host"))
+    reachable = _reachable(session, user_ids, email_on, sms_gateway is not None)
+    choices = _personal_choices(session, reachable, kind, urgent)
+    for user in reachable:
+        email, sms = choices[user.id]
+        if email and user.email and email_on:
             rows.append(NotificationDelivery(channel_kind="email", user_id=user.id, address=user.email,
                                              dedup_key=f"{event_key}:email:{user.id}", **common))
         if sms and user.phone and sms_gateway is not None:
@@ -66,24 +70,40 @@ def plan_deliveries(session: Session, notice: Notice, users: list[User], event_k
             rows.append(NotificationDelivery(channel_kind=channel.kind, channel_id=channel.id,
                                              address=channel.address, dedup_key=f"{event_key}:channel:{channel.id}",
                                              **common))
+    if not rows:
+        return rows
     for row in rows:
         session.add(row)
     session.flush()
-    for row in rows:
-        jobs.enqueue(session, JOB_KIND, {"delivery_id": row.id}, key=f"delivery-{row.id}",
+    jobs.enqueue_new(session, JOB_KIND, [(f"delivery-{row.id}", {"delivery_id": row.id}) for row in rows],
                      max_attempts=MAX_ATTEMPTS)
     return rows
 
 
-def _personal_choice(session: Session, user: User, kind: str, urgent: bool) -> tuple[bool, bool]:
-    """(e-mail?, SMS?) for one person: their preference for this type, else for all types, else the
+def _reachable(session: Session, user_ids: list[int], email_on: bool, sms_on: bool) -> list[Any]:
+    """Id, e-mail and phone of the recipients a personal channel can reach (no query when none can)."""
+    if not user_ids or not (email_on or sms_on):
+        return []
+    rows = session.execute(select(User.id, User.email, User.phone).where(User.id.in_(user_ids))).all()
+    return [row for row in rows if (email_on and row.email) or (sms_on and row.phone)]
+
+
+def _personal_choices(session: Session, users: list[Any], kind: str, urgent: bool) -> dict[int, tuple[bool, bool]]:
+    """(e-mail?, SMS?) per person: their preference for this type, else for all types, else the
     default — e-mail always, SMS only for urgent notifications."""
-    preferences = {p.kind: p for p in session.scalars(select(NotificationPreference).where(
-        NotificationPreference.user_id == user.id, NotificationPreference.kind.in_([kind, "*"])))}
-    chosen = preferences.get(kind) or preferences.get("*")
-    if chosen is None:
-        return True, urgent
-    return chosen.email, chosen.sms == "always" or (chosen.sms == "urgent" and urgent)
+    if not users:
+        return {}
+    stored: dict[tuple[int, str], NotificationPreference] = {
+        (p.user_id, p.kind): p for p in session.scalars(select(NotificationPreference).where(
+            NotificationPreference.user_id.in_([u.id for u in users]), NotificationPreference.kind.in_([kind, "*"])))}
+    choices = {}
+    for user in users:
+        chosen = stored.get((user.id, kind)) or stored.get((user.id, "*"))
+        if chosen is None:
+            choices[user.id] = (True, urgent)
+        else:
+            choices[user.id] = (chosen.email, chosen.sms == "always" or (chosen.sms == "urgent" and urgent))
+    return choices
 
 
 def send_delivery(payload: dict[str, Any]) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -167,15 +167,17 @@ def _set_business_fields(instance: ProcessInstance, data: dict[str, Any]) -> Non
 
 
 def _sync_human_tasks(session: Session, instance: ProcessInstance, step: Step, now: datetime) -> list[HumanTask]:
-    open_rows = {row.task_guid: row for row in session.scalars(select(HumanTask).where(
-        HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN))}
+    # Only the columns needed: rows carry large context snapshots that need not be read here.
+    open_rows = {row.task_guid: row for row in session.execute(
+        select(HumanTask.id, HumanTask.task_guid, HumanTask.spec_id).where(
+            HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN))}
     ready = {task.guid: task for task in step.ready}
-    for guid, row in open_rows.items():
-        if guid not in ready:
-            row.status = TaskStatus.CANCELLED
-            row.completed_at = now
-            session.add(AuditEvent(instance_id=instance.id, task_id=row.id, action="task_cancelled",
-                                   detail={"task": row.spec_id}))
+    gone = [row for guid, row in open_rows.items() if guid not in ready]
+    if gone:
+        session.execute(update(HumanTask).where(HumanTask.id.in_([row.id for row in gone]))
+                        .values(status=TaskStatus.CANCELLED, completed_at=now))
+        session.add_all(AuditEvent(instance_id=instance.id, task_id=row.id, action="task_cancelled",
+                                   detail={"task": row.spec_id}) for row in gone)
     opened = []
     version = catalog.version(instance.definition_id)
     for guid, task in ready.items():

@@ -47,6 +47,18 @@ def enqueue(session: Session, kind: str, payload: dict[str, Any], *, run_at: dat
     return job
 
 
+def enqueue_new(session: Session, kind: str, payloads: list[tuple[str, dict[str, Any]]], *,
+                max_attempts: int = 8) -> list[Job]:
+    """Write jobs whose keys cannot exist yet (they name rows created in this transaction), at once."""
+    now = clock.now()
+    created = [Job(kind=kind, payload=payload, run_at=now, idempotency_key=key, max_attempts=max_attempts,
+                   status=JobStatus.PENDING) for key, payload in payloads]
+    session.add_all(created)
+    session.flush()
+    session.info.setdefault(_WRITTEN, []).extend(created)
+    return created
+
+
 def on_jobs_committed(listener: Callable[[list[int]], None]) -> None:
     """Call `listener(job_ids)` after every commit that wrote jobs (runners use it to wake up)."""
     if listener not in _listeners:

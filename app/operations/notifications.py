@@ -26,20 +26,23 @@ def deliver(session: Session, instance: ProcessInstance, effect: SideEffect) -> 
         return []
     kind = effect.params["template"]
     urgent = bool(effect.params.get("urgent"))
+    event_key = f"{instance.public_id}:{effect.task_guid}"
+    if "once" in effect.params:
+        event_key = f"{instance.public_id}:{kind}:once:{effect.params['once']}"[:150]
+        if session.scalar(select(Notification.id).where(Notification.dedup_key.startswith(event_key + ":"))):
+            return []  # this alert (for this deadline) was already sent by another path
     recipients = _recipients(session, instance, effect.params["recipients"])
     subject, body = templates.render(kind, message_context(instance, effect.data))
     link = f"/instances/{instance.public_id}"
-    event_key = f"{instance.public_id}:{effect.task_guid}"
     rows = []
     for user_id in sorted(recipients):
         row = Notification(user_id=user_id, kind=kind, title=subject, body=body, link=link,
                            instance_id=instance.id, urgent=urgent, dedup_key=f"{event_key}:{user_id}")
         session.add(row)
         rows.append(row)
-    users = list(session.scalars(select(User).where(User.id.in_(recipients)))) if recipients else []
     notice = deliveries_ops.Notice(kind=kind, subject=subject, body=body, urgent=urgent,
                                    link=current_app.config["PUBLIC_URL"] + link, instance_id=instance.id)
-    deliveries = deliveries_ops.plan_deliveries(session, notice, users, event_key)
+    deliveries = deliveries_ops.plan_deliveries(session, notice, sorted(recipients), event_key)
     session.add(AuditEvent(instance_id=instance.id, action="notification_sent",
                            detail={"kind": kind, "element": effect.task_spec, "recipients": len(rows),
                                    "deliveries": [d.channel_kind for d in deliveries]}))
@@ -87,7 +90,7 @@ def message_context(instance: ProcessInstance, extra: dict[str, Any] | None = No
     return {
         "incident_no": instance.business_key or "",
         "title": instance.title or data.get("title") or "",
-        "process_name": instance.definition.name,
+        "process_name": catalog.version(instance.definition_id).name,
         "level_name": level_name(data.get("confirmed_level") or data.get("proposed_level")),
         "grade_basis": data.get("grade_basis") or "",
         "summary": (data.get("summary") or "")[:500],

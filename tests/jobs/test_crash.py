@@ -48,7 +48,7 @@ def _queue_mails(app, count):
             person = session.get(User, person.id)
             for number in range(count):
                 notice = deliveries.Notice(kind="test", subject=f"消息 {number}", body="正文", urgent=False, link="")
-                deliveries.plan_deliveries(session, notice, [person], f"crash-test:{number}")
+                deliveries.plan_deliveries(session, notice, [person.id], f"crash-test:{number}")
 
 
 def test_killed_worker_loses_nothing(runner_app, smtp_server, tmp_path, monkeypatch):

@@ -91,3 +91,18 @@ def test_full_level_four_path_ends_with_an_approved_summary(flow):
     flow.do("ut_approve_summary", summary_decision="approve")
     assert flow.instance.status == InstanceStatus.COMPLETED
     assert flow.instance.ended_at is not None and flow.open() == []
+
+
+def test_the_release_deadline_is_watched_during_consultation_and_alerts_once(flow, fake_clock):
+    flow.do("ut_register", **REGISTER)
+    flow.do("ut_confirm_level", **CONFIRM)
+    flow.do("ut_request_instruction", **REQUEST)
+    flow.do("ut_instruction_decision", decision="approve")
+    fake_clock.advance(hours=12, minutes=1)  # consultation is still open at the deadline
+    flow.fire_timers()
+    assert "release_overdue" in flow.notifications() and "release_warning" in flow.notifications()
+    alerts = flow.notifications().count("release_overdue")
+    flow.do("ut_consult", **CONSULT)  # release starts after the deadline: its own timers are past due
+    fake_clock.advance(minutes=1)
+    flow.fire_timers()
+    assert flow.notifications().count("release_overdue") == alerts  # the same deadline alerts once
