@@ -27,7 +27,7 @@ from sqlalchemy import create_engine, text
 
 from app import clock, create_app
 from app.extensions import db as _db
-from app.operations import deploy, users
+from app.operations import catalog, deploy, users
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKEND = os.environ.get("YQ_TEST_BACKEND", "sqlite")
@@ -136,6 +136,7 @@ class BoundSession(FlaskSession):
 @pytest.fixture
 def db(app: Flask, fake_clock: FakeClock) -> Iterator[object]:
     """An app context whose session runs inside a transaction rolled back after the test."""
+    catalog.forget_all()  # ids of versions deployed by an earlier, rolled-back test may come again
     with app.app_context():
         connection = _db.engine.connect()
         outer = connection.begin()

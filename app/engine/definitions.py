@@ -85,6 +85,7 @@ class CompiledProcess:
     forms: set[str] = field(default_factory=set)
     message_starts: list[str] = field(default_factory=list)
     timer_start: bool = False
+    schedule: str | None = None  # monthly | quarterly | yearly | daily, for processes started by a timer
 
 
 def parse_xml(content: bytes, filename: str) -> etree._Element:
@@ -151,6 +152,9 @@ def compile_bundle(files: Mapping[str, bytes], *, known_roles: Iterable[str] | N
         process.tasks = _task_infos(specs, lanes, file_of_process)
         process.forms = {f for t in process.tasks.values() for f in (t.form, t.ui_form) if f}
         process.content_hash = _closure_hash(process, files, form_hashes or {})
+        if process.timer_start and process.schedule not in SCHEDULES:
+            problems.append(Problem(filename, process_id, "a process started by a timer needs spiffworkflow:property "
+                                    f"name=\"schedule\" on its start event ({', '.join(SCHEDULES)})"))
         compiled[process_id] = process
     if problems:
         raise DefinitionError(problems)
@@ -255,6 +259,7 @@ def _compile_process(parser: ProcessParser, process_id: str, filename: str, file
         content_hash="",
         message_starts=_message_starts(spec),
         timer_start=_has_timer_start(spec),
+        schedule=_start_schedule(spec),
     )
     return process, specs
 
@@ -282,6 +287,17 @@ def _has_timer_start(spec: Any) -> bool:
         type(t).__name__ == "StartEvent" and isinstance(getattr(t, "event_definition", None), TimerEventDefinition)
         for t in spec.task_specs.values()
     )
+
+
+SCHEDULES = ("daily", "monthly", "quarterly", "yearly")
+
+
+def _start_schedule(spec: Any) -> str | None:
+    for task_spec in spec.task_specs.values():
+        if type(task_spec).__name__ == "StartEvent" and isinstance(getattr(task_spec, "event_definition", None),
+                                                                    TimerEventDefinition):
+            return (task_spec.extensions.get("properties") or {}).get("schedule")
+    return None
 
 
 def _lane_roles(root: etree._Element) -> dict[str, tuple[str, ...]]:

@@ -103,6 +103,11 @@ class _SpecCache:
         return loaded
 
 
+    def clear(self) -> None:
+        with self.lock:
+            self.items.clear()
+
+
 def _restore_spec(spec_json: str) -> LoadedSpec:
     dct = json.loads(spec_json)
     if dct.get("serializer_version") not in LOADABLE_VERSIONS:

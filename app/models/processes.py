@@ -66,6 +66,7 @@ class ProcessDefinition(db.Model):
     tasks: Mapped[dict[str, Any]] = mapped_column(JSONText)
     message_starts: Mapped[list[str]] = mapped_column(JSONText, default=list)
     timer_start: Mapped[bool] = mapped_column(Boolean, default=False)
+    schedule: Mapped[str | None] = mapped_column(String(16))
     is_latest: Mapped[bool] = mapped_column(Boolean, default=True)
     deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"))
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -77,6 +78,7 @@ class ProcessInstance(db.Model):
     """A running (or finished) instance; state JSON without the spec, versioned for optimistic locks."""
 
     __tablename__ = "process_instance"
+    __table_args__ = (UniqueConstraint("process_key", "scheduled_for"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
@@ -97,6 +99,8 @@ class ProcessInstance(db.Model):
     error_element: Mapped[str | None] = mapped_column(String(100))
     error_text: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSONText)
+    # Set for instances the scheduler created to wait for their timer start (one per period).
+    scheduled_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     definition: Mapped[ProcessDefinition] = relationship()
     started_by: Mapped[User | None] = relationship()

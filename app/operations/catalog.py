@@ -71,7 +71,18 @@ class _Cache:
         return version
 
 
+    def clear(self) -> None:
+        with self.lock:
+            self.items.clear()
+
+
 _VERSIONS = _Cache()
+
+
+def forget_all() -> None:
+    """Drop every cached version (tests that roll deployed rows back, whose ids may then be reused)."""
+    _VERSIONS.clear()
+    state.SPECS.clear()
 
 
 def version(definition_id: int) -> Version:

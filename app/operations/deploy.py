@@ -114,7 +114,7 @@ def _store(session: Session, compiled: dict[str, definitions.CompiledProcess],
             sources={name: process_files[name].decode("utf-8") for name in proc.files},
             forms={name: loaded_forms[name] for name in sorted(proc.forms)},
             tasks={key: _task_dict(info) for key, info in proc.tasks.items()},
-            message_starts=proc.message_starts, timer_start=proc.timer_start,
+            message_starts=proc.message_starts, timer_start=proc.timer_start, schedule=proc.schedule,
             is_latest=True, deployment_id=deployment.id,
         ))
         result.created[pid] = version

@@ -49,10 +49,13 @@ def start_incident(actor: User) -> ProcessInstance:
         return _start(session, INCIDENT_PROCESS, actor, data, business_key=number)
 
 
-def start_instance(process_key: str, actor: User | None, data: dict[str, Any] | None = None) -> ProcessInstance:
-    """Start the newest version of a process with `data`."""
+def start_instance(process_key: str, actor: User | None, data: dict[str, Any] | None = None,
+                   scheduled_for: datetime | None = None) -> ProcessInstance:
+    """Start the newest version of a process with `data` (`scheduled_for`: the scheduler's period)."""
     with transaction() as session:
-        return _start(session, process_key, actor, dict(data or {}))
+        instance = _start(session, process_key, actor, dict(data or {}))
+        instance.scheduled_for = scheduled_for
+        return instance
 
 
 def _start(session: Session, process_key: str, actor: User | None, data: dict[str, Any],

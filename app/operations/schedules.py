@@ -1,0 +1,80 @@
+"""Processes started by a timer (the monthly analysis): one instance waits for each next period.
+
+A process whose start event is a timer declares `schedule` (daily, monthly, quarterly, yearly).
+The scheduler keeps exactly one instance waiting for the next period start — 09:00 Asia/Shanghai
+on the first day of the period — seeded with `period_start` (what its timer waits for) and the
+bounds of the period it reports on (`period_from`, `period_to`, the period just ended). The unique
+(process, period) row makes a second scheduler (another worker) harmless. After downtime, the
+waiting instance fires once, late; periods missed entirely are not made up (one analysis, not many).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app import clock
+from app.extensions import db
+from app.models import ProcessDefinition, ProcessInstance
+from app.operations import instances
+
+START_TIME = time(9, 0)
+
+
+def _months_after(moment: datetime, months: int) -> datetime:
+    index = moment.year * 12 + moment.month - 1 + months
+    return moment.replace(year=index // 12, month=index % 12 + 1, day=1)
+
+
+def period(schedule: str, now: datetime) -> tuple[datetime, datetime, datetime]:
+    """(next start, start of the period it reports on, end of it) for a schedule, in Shanghai time."""
+    local = clock.local(now)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    if schedule == "daily":
+        start = midnight.replace(hour=START_TIME.hour)
+        start = start if start > local else start + timedelta(days=1)
+        first = start.replace(hour=0)
+        return start, first - timedelta(days=1), first
+    step = {"monthly": 1, "quarterly": 3, "yearly": 12}[schedule]
+    first = midnight.replace(day=1)
+    if schedule == "quarterly":
+        first = first.replace(month=(first.month - 1) // 3 * 3 + 1)
+    elif schedule == "yearly":
+        first = first.replace(month=1)
+    start = first.replace(hour=START_TIME.hour)
+    if start <= local:
+        first = _months_after(first, step)
+        start = first.replace(hour=START_TIME.hour)
+    return start, _months_after(first, -step), first
+
+
+def ensure_scheduled() -> int:
+    """Create the waiting instance of the next period for every scheduled process that lacks one."""
+    created = 0
+    definitions = db.session.execute(select(ProcessDefinition.process_key, ProcessDefinition.schedule).where(
+        ProcessDefinition.is_latest.is_(True), ProcessDefinition.schedule.is_not(None))).all()
+    for process_key, schedule in definitions:
+        start, period_from, period_to = period(schedule, clock.now())
+        exists = db.session.scalar(select(ProcessInstance.id).where(
+            ProcessInstance.process_key == process_key, ProcessInstance.scheduled_for == start))
+        if exists is None and _schedule(process_key, start, period_from, period_to):
+            created += 1
+    return created
+
+
+def _schedule(process_key: str, start: datetime, period_from: datetime, period_to: datetime) -> bool:
+    data = {"period_start": start.isoformat(), "period_from": period_from.isoformat(),
+            "period_to": period_to.isoformat()}
+    try:
+        instances.start_instance(process_key, None, data, scheduled_for=start)
+    except IntegrityError:
+        return False  # another worker scheduled the same period a moment earlier
+    return True
+
+
+def scheduled_instances() -> list[ProcessInstance]:
+    """Instances the scheduler created, by period."""
+    return list(db.session.scalars(select(ProcessInstance).where(ProcessInstance.scheduled_for.is_not(None))
+                                   .order_by(ProcessInstance.scheduled_for)))
