@@ -210,10 +210,16 @@ def run_celery(app, count: int, lead: float) -> list[subprocess.Popen]:
 
 
 def stop(processes: list[subprocess.Popen]) -> None:
+    """Warm shutdown of each worker (SIGTERM to the main process only: signalling the pool children
+    too can leave Celery's main process waiting for them forever); whatever is left is killed."""
     for process in processes:
-        os.killpg(process.pid, signal.SIGTERM)
+        process.send_signal(signal.SIGTERM)
     for process in processes:
-        process.wait(30)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def main() -> None:
