@@ -17,7 +17,7 @@ from flask_migrate import upgrade
 from app import clock
 from app.engine.helpers import parse_duration
 from app.operations import clock as clock_ops
-from app.operations import deliveries, instances, users
+from app.operations import deliveries, instances, profiles, users
 from app.operations import deploy as deploy_ops
 from app.operations import jobs as job_ops
 from app.operations.errors import DeployRefused, OperationError
@@ -45,10 +45,11 @@ def main() -> None:
 @click.command("init-db")
 @with_appcontext
 def init_db() -> None:
-    """Create or migrate the database to the newest schema, then add roles and units."""
+    """Create or migrate the database to the newest schema, then add roles, units and profiles."""
     upgrade()
     added = users.ensure_roles_and_units()
-    click.echo(f"database ready ({added} roles/units added)")
+    profiles_added = profiles.ensure_profiles()
+    click.echo(f"database ready ({added} roles/units, {profiles_added} organisation profiles added)")
 
 
 @click.command("deploy")

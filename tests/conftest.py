@@ -27,7 +27,7 @@ from sqlalchemy import create_engine, text
 
 from app import clock, create_app
 from app.extensions import db as _db
-from app.operations import catalog, deploy, users
+from app.operations import catalog, deploy, profiles, users
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKEND = os.environ.get("YQ_TEST_BACKEND", "sqlite")
@@ -94,6 +94,7 @@ def build_app(tmp: Path, **overrides: object) -> tuple[Flask, object]:
     with app.app_context():
         upgrade()
         users.ensure_roles_and_units()
+        profiles.ensure_profiles()
         deploy.deploy_processes(*deploy.read_directory(ROOT / "processes", ROOT / "forms"), note="tests")
     return app, drop
 

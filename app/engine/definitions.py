@@ -70,6 +70,7 @@ class TaskInfo:
     roles: tuple[str, ...]
     form: str | None
     ui_form: str | None
+    ledger: str | None = None  # ledger entry kind written when the task is completed
 
 
 @dataclass
@@ -329,6 +330,7 @@ def _task_infos(specs: dict[str, Any], lanes: dict[str, dict[str, tuple[str, ...
                 roles=file_lanes.get(task_spec.lane, ()),
                 form=props.get("formJsonSchemaFilename"),
                 ui_form=props.get("formUiSchemaFilename"),
+                ledger=props.get("ledger"),
             )
             infos[f"{process_id}:{task_spec.bpmn_id}"] = info
     return infos

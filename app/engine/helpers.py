@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app import clock
+from app.engine import environment
 
 MAX_ITEMS = 10_000
 MAX_TEXT = 100_000
@@ -85,7 +86,10 @@ def parse_duration(value: str) -> timedelta:
     if not match or value in ("P", "PT") or value.endswith("T"):
         raise ValueError(f"'{value}' is not an ISO-8601 duration such as PT30M or P1D")
     parts = {k: int(v) for k, v in match.groupdict().items() if v}
-    result = timedelta(**parts)
+    try:
+        result = timedelta(**parts)
+    except OverflowError as exc:
+        raise ValueError(f"duration '{value}' is longer than ten years") from exc
     if result > MAX_DURATION:
         raise ValueError(f"duration '{value}' is longer than ten years")
     return result
@@ -175,4 +179,5 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "hours_between": hours_between,
     "is_before": is_before,
     "to_utc": to_utc,
+    "profile": environment.profile_value,
 }

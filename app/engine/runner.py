@@ -22,7 +22,8 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from app.engine import evaluator, services
+from app.engine import environment, evaluator, services
+from app.engine.environment import Environment
 from app.engine.scripting import SafeScriptEngine
 from app.engine.services import SideEffect
 from app.engine.state import LoadedSpec, dump_state, load_state, new_workflow
@@ -116,7 +117,8 @@ class Budget:
     seconds: float = DEFAULT_TIME_BUDGET
 
 
-def start(spec: LoadedSpec, data: dict[str, Any], budget: Budget | None = None) -> Step:
+def start(spec: LoadedSpec, data: dict[str, Any], budget: Budget | None = None,
+          env: Environment | None = None) -> Step:
     """Create an instance with `data` and run it to its first wait state."""
     engine = SafeScriptEngine()
     workflow = new_workflow(spec, engine)
@@ -124,11 +126,31 @@ def start(spec: LoadedSpec, data: dict[str, Any], budget: Budget | None = None) 
     start_task = workflow.get_next_task(state=TaskState.READY, spec_name="Start")
     if start_task is not None:
         start_task.data.update(data)
-    return _advance(workflow, engine, budget or Budget(), action=None, previous=None)
+    return _advance(workflow, engine, budget or Budget(), action=None, previous=None, env=env)
+
+
+def start_by_message(spec: LoadedSpec, name: str, payload: dict[str, Any], data: dict[str, Any],
+                     budget: Budget | None = None, env: Environment | None = None) -> Step:
+    """Create an instance of a process that begins with a message start event and deliver `name`.
+
+    Refused with TaskNotReady when the process does not start on that message.
+    """
+    engine = SafeScriptEngine()
+    workflow = new_workflow(spec, engine)
+    workflow.task_tree.data.update(data)
+    guard = _Guard(*_limits(budget or Budget()))
+
+    def action() -> None:
+        workflow.do_engine_steps(will_complete_task=guard)
+        if name not in waiting_messages(workflow):
+            raise TaskNotReady(f"the process does not start on message '{name}'")
+        workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload))
+
+    return _advance(workflow, engine, budget or Budget(), action=action, previous=None, guard=guard, env=env)
 
 
 def complete(spec: LoadedSpec, state: str, task_guid: str, data: dict[str, Any],
-             budget: Budget | None = None) -> Step:
+             budget: Budget | None = None, env: Environment | None = None) -> Step:
     """Complete an open user task with `data` and run to the next wait state."""
     engine = SafeScriptEngine()
     workflow = load_state(state, spec, engine)
@@ -138,18 +160,18 @@ def complete(spec: LoadedSpec, state: str, task_guid: str, data: dict[str, Any],
         task.data.update(data)
         task.run()
 
-    return _advance(workflow, engine, budget or Budget(), action=action, previous=state)
+    return _advance(workflow, engine, budget or Budget(), action=action, previous=state, env=env)
 
 
-def fire_timers(spec: LoadedSpec, state: str, budget: Budget | None = None) -> Step:
+def fire_timers(spec: LoadedSpec, state: str, budget: Budget | None = None, env: Environment | None = None) -> Step:
     """Fire every timer of the instance that is due by the application clock."""
     engine = SafeScriptEngine()
     workflow = load_state(state, spec, engine)
-    return _advance(workflow, engine, budget or Budget(), action=workflow.refresh_timers, previous=state)
+    return _advance(workflow, engine, budget or Budget(), action=workflow.refresh_timers, previous=state, env=env)
 
 
 def send_message(spec: LoadedSpec, state: str, name: str, payload: dict[str, Any],
-                 budget: Budget | None = None) -> Step:
+                 budget: Budget | None = None, env: Environment | None = None) -> Step:
     """Deliver a message to the instance; refused with TaskNotReady if nothing waits for it.
 
     Timers already due fire first: an event-based gateway whose timer has passed took that branch,
@@ -166,7 +188,7 @@ def send_message(spec: LoadedSpec, state: str, name: str, payload: dict[str, Any
         workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload))
 
     guard = _Guard(*_limits(budget or Budget()))
-    return _advance(workflow, engine, budget or Budget(), action=action, previous=state, guard=guard)
+    return _advance(workflow, engine, budget or Budget(), action=action, previous=state, guard=guard, env=env)
 
 
 def _open_task(workflow: Any, task_guid: str) -> Any:
@@ -184,13 +206,14 @@ def _limits(budget: Budget) -> tuple[int, float]:
 
 
 def _advance(workflow: Any, engine: SafeScriptEngine, budget: Budget, action: Any, previous: str | None,
-             guard: _Guard | None = None) -> Step:
+             guard: _Guard | None = None, env: Environment | None = None) -> Step:
     guard = guard or _Guard(*_limits(budget))
     failure = None
     try:
-        if action is not None:
-            action()
-        workflow.do_engine_steps(will_complete_task=guard)
+        with environment.active(env):
+            if action is not None:
+                action()
+            workflow.do_engine_steps(will_complete_task=guard)
     except StepBudgetExceeded as exc:
         failure = Failure(_element_of(workflow), str(exc))
     except SpiffWorkflowException as exc:
@@ -200,7 +223,8 @@ def _advance(workflow: Any, engine: SafeScriptEngine, budget: Budget, action: An
         failure = Failure(_failed_element(exc, workflow), _describe(exc))
     except services.ServiceError as exc:
         failure = Failure(_element_of(workflow), str(exc))
-    return _step(workflow, engine, guard, failure, previous)
+    with environment.active(env):  # due times of new tasks may read the profile too
+        return _step(workflow, engine, guard, failure, previous)
 
 
 def _step(workflow: Any, engine: SafeScriptEngine, guard: _Guard, failure: Failure | None,

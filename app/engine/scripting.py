@@ -12,7 +12,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
-from app.engine import evaluator, services
+from app.engine import environment, evaluator, services
 from app.engine.services import SideEffect
 from app.engine.spec_checks import check_timer_value
 
@@ -59,12 +59,20 @@ class SafeScriptEngine(PythonScriptEngine):
                      **kwargs: Any) -> str:
         params = {name: spec["value"] for name, spec in (operation_params or {}).items()}
         checked = services.request(operation_name, params)
+        operator = services.OPERATORS[operation_name]
+        if operator.kind == "query":
+            try:
+                answer = environment.current().query(operation_name, checked)
+                return json.dumps(answer, ensure_ascii=False)
+            except (environment.EnvironmentError_, TypeError, ValueError) as exc:
+                raise services.ServiceError(f"{operation_name}: {exc}") from exc
         self.requests.append(SideEffect(
             operator=operation_name,
             params=checked,
             task_spec=task.task_spec.bpmn_id or task.task_spec.name,
             process_id=task.workflow.spec.name,
             task_guid=str(task.id),
+            data=json.loads(json.dumps(task.data, default=str)) if operator.with_data else {},
         ))
         return json.dumps({"requested": True})
 

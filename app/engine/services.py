@@ -1,9 +1,11 @@
 """Service-task operators: each turns its parameters into a request for a side effect.
 
-An operator never performs anything. It checks its parameters and returns a `SideEffect` that the
-operations layer stores in the same transaction as the state change (an outbox row, an in-app
-notification, a ledger line). Diagrams name an operator and give it parameter expressions; the
-deploy checks refuse unknown operators and unknown or missing parameters.
+Two kinds of operator. An *effect* never performs anything: it checks its parameters and returns a
+`SideEffect` that the operations layer stores in the same transaction as the state change (an outbox
+row, an in-app notification, a ledger line, a new incident). A *query* asks the environment for
+read-only data (statistics from the ledger) and its answer lands in the task's result variable.
+Diagrams name an operator and give it parameter expressions; the deploy checks refuse unknown
+operators, unknown or missing parameters, and literal values outside a parameter's choices.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class Parameter:
     kind: type | tuple[type, ...]
     required: bool = True
     description: str = ""
+    choices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,8 @@ class Operator:
     description: str
     parameters: tuple[Parameter, ...]
     check: Callable[[dict[str, Any]], None] = lambda params: None
+    kind: str = "effect"  # effect | query
+    with_data: bool = False  # the effect carries a copy of the task data (the ledger picks fields)
 
     def parameter(self, name: str) -> Parameter | None:
         return next((p for p in self.parameters if p.name == name), None)
@@ -60,6 +65,33 @@ def _check_notify(params: dict[str, Any]) -> None:
         raise ServiceError("notify: 'recipients' is empty")
 
 
+# Ledger entry kinds a diagram may write with the `ledger` operator (user tasks write theirs through
+# the task property `ledger`); app/operations/ledger.py says what each one records.
+LEDGER_KINDS = (
+    "registered", "level_proposed", "level_confirmed", "leader_confirmed", "deadlines_set", "level_changed",
+    "instruction_requested", "instruction_decided", "response_rejected", "external_report", "file_record",
+    "task_force", "investigation", "consultation", "superior_measures", "dispatch", "unit_feedback",
+    "release_drafted", "release_review", "external_approval", "release_published",
+    "press_conference_requested", "spokesperson_designated", "press_conference_prepared", "press_conference",
+    "false_info", "false_info_result", "commentary", "monitor_report", "regrade", "update_received",
+    "follow_up", "reply_plan", "reply", "subsided", "aftermath_watch", "summary", "summary_review",
+    "accountability", "plan_revision", "deadline_missed", "notice", "closed",
+)
+DEADLINES = ("report", "first_release", "press_conference", "national", "summary", "dispatch")
+
+
+def _check_ledger(params: dict[str, Any]) -> None:
+    if params.get("kind") == "deadline_missed" and params.get("deadline") not in DEADLINES:
+        raise ServiceError(f"ledger: kind 'deadline_missed' needs 'deadline', one of {', '.join(DEADLINES)}")
+
+
+def _check_fields(params: dict[str, Any]) -> None:
+    for name in ("data", "update"):
+        value = params.get(name)
+        if value is not None and not all(isinstance(k, str) for k in value):
+            raise ServiceError(f"'{name}' must be a dict with text keys")
+
+
 OPERATORS: dict[str, Operator] = {
     op.name: op
     for op in (
@@ -77,12 +109,61 @@ OPERATORS: dict[str, Operator] = {
             ),
             check=_check_notify,
         ),
+        Operator(
+            name="ledger",
+            description="Write a line in the incident ledger (台账); the kind decides what it records",
+            parameters=(
+                Parameter("kind", str, description="entry kind", choices=LEDGER_KINDS),
+                Parameter("deadline", str, required=False, description="for deadline_missed: which deadline",
+                          choices=DEADLINES),
+                Parameter("note", str, required=False, description="a line of text for the ledger"),
+            ),
+            check=_check_ledger,
+            with_data=True,
+        ),
+        Operator(
+            name="start_incident",
+            description="Open a new incident (its own yq_incident instance) from a lead, with data prefilled",
+            parameters=(Parameter("data", dict, description="fields the new incident starts with"),),
+            check=_check_fields,
+            with_data=True,
+        ),
+        Operator(
+            name="forward_update",
+            description="Deliver msg_yq_update to the running incident with this number, and note it in "
+                        "its ledger",
+            parameters=(
+                Parameter("incident_no", str, description="the incident number, e.g. YQ-2026-0001"),
+                Parameter("update", dict, description="what is new (links, metrics, note)"),
+            ),
+            check=_check_fields,
+            with_data=True,
+        ),
+        Operator(
+            name="monthly_stats",
+            description="Statistics of the incident ledger for a period (query)",
+            parameters=(
+                Parameter("period_start", str, description="ISO datetime, inclusive"),
+                Parameter("period_end", str, description="ISO datetime, exclusive"),
+            ),
+            kind="query",
+        ),
+        Operator(
+            name="incident_record",
+            description="This incident's ledger: timeline and deadlines met or missed (query)",
+            parameters=(),
+            kind="query",
+        ),
     )
 }
 
 
-def check_call(name: str, param_names: set[str]) -> list[str]:
-    """Problems with a service task's operator name and parameter names (deploy-time check)."""
+def check_call(name: str, param_names: set[str], literals: dict[str, Any] | None = None) -> list[str]:
+    """Problems with a service task's operator name and parameters (deploy-time check).
+
+    `literals` maps parameter names whose expression is a constant to that constant; constants
+    outside a parameter's choices are refused here rather than when an instance reaches the task.
+    """
     operator = OPERATORS.get(name)
     if operator is None:
         return [f"unknown service operator '{name}' (known: {', '.join(sorted(OPERATORS))})"]
@@ -90,6 +171,17 @@ def check_call(name: str, param_names: set[str]) -> list[str]:
                 if operator.parameter(p) is None]
     problems += [f"operator '{name}' needs parameter '{p.name}'" for p in operator.parameters
                  if p.required and p.name not in param_names]
+    for param, value in (literals or {}).items():
+        spec = operator.parameter(param)
+        if spec is not None and not isinstance(value, spec.kind):
+            problems.append(f"operator '{name}': parameter '{param}' has the wrong type")
+        elif spec is not None and spec.choices and value not in spec.choices:
+            problems.append(f"operator '{name}': {param} {value!r} is not one of {', '.join(spec.choices)}")
+    if not problems and literals is not None and set(literals) == param_names:
+        try:
+            operator.check(literals)
+        except ServiceError as exc:
+            problems.append(str(exc))
     return problems
 
 
@@ -107,6 +199,8 @@ def request(name: str, params: dict[str, Any]) -> dict[str, Any]:
         value = params[parameter.name]
         if not isinstance(value, parameter.kind):
             raise ServiceError(f"{name}: parameter '{parameter.name}' has the wrong type")
+        if parameter.choices and value not in parameter.choices:
+            raise ServiceError(f"{name}: {parameter.name} {value!r} is not one of {', '.join(parameter.choices)}")
         checked[parameter.name] = value
     operator.check(checked)
     return checked

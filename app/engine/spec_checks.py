@@ -6,6 +6,7 @@ timers must be quoted ISO-8601 literals or a single variable name (docs/security
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -49,7 +50,9 @@ def _spec_problems(task_spec: Any, file_lanes: dict[str, tuple[str, ...]], roles
     if isinstance(definition, TimerEventDefinition):
         problems += check_timer(definition)
     if type(task_spec).__name__ == "ServiceTask":
-        problems += services.check_call(task_spec.operation_name, set(task_spec.operation_params))
+        params = task_spec.operation_params
+        literals = {name: value for name, p in params.items() if (value := _literal(p["value"])) is not _NOT_LITERAL}
+        problems += services.check_call(task_spec.operation_name, set(params), literals)
     if task_spec.manual:
         problems += _human_task_problems(task_spec, file_lanes, roles, forms)
     return problems
@@ -121,7 +124,21 @@ def _human_task_problems(task_spec: Any, file_lanes: dict[str, tuple[str, ...]],
             problems.append("user task has no form (formJsonSchemaFilename)")
         elif name and forms is not None and name not in forms:
             problems.append(f"form '{name}' does not exist in forms/")
+    kind = props.get("ledger")
+    if kind is not None and kind not in services.LEDGER_KINDS:
+        problems.append(f"ledger kind '{kind}' is not one of {', '.join(services.LEDGER_KINDS)}")
     return problems
+
+
+_NOT_LITERAL = object()
+
+
+def _literal(text: Any) -> Any:
+    """The constant an expression spells (`"quick_report"`, `["monitor"]`), else `_NOT_LITERAL`."""
+    try:
+        return ast.literal_eval(text) if isinstance(text, str) else _NOT_LITERAL
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return _NOT_LITERAL
 
 
 _TIMER_LITERAL = re.compile(r"""^\s*(['"])([^'"]{1,64})\1\s*$""")

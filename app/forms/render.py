@@ -65,14 +65,30 @@ def context_items(form: FormSpec, context: Mapping[str, Any], options: Options |
     """(label, text) pairs of the task data named by `ui:context`, shown above the form.
 
     A key that is not a field of this form is labelled by `fields` (the fields of the other forms of
-    the process), or by the field named in the entry's `as`, so codes show as their labels.
+    the process), or by the field named in the entry's `as`, so codes show as their labels. A dotted
+    key reads inside a dict (`monthly_stats.total`); `lines` shows a list one item per line.
     """
     known = {**(fields or {}), **form.by_name}
     items = []
     for entry in form.uischema.get("ui:context", []):
-        definition = known.get(entry.get("as", entry["key"]))
-        items.append((entry["label"], display_text(definition, context.get(entry["key"]), options, locale)))
+        key = entry["key"]
+        definition = known.get(entry.get("as", key.split(".")[-1]))
+        value = _at_path(context, key)
+        if entry.get("lines") and isinstance(value, list) and value:
+            text = "\n".join(display_text(definition, element, options, locale) for element in value)
+        else:
+            text = display_text(definition, value, options, locale)
+        items.append((entry["label"], text))
     return items
+
+
+def _at_path(context: Mapping[str, Any], key: str) -> Any:
+    value: Any = context
+    for part in key.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
 
 
 def summary(form: FormSpec, data: Mapping[str, Any], options: Options | None = None,

@@ -99,12 +99,15 @@ def _context_problems(entries: Any) -> list[str]:
     problems = []
     for index, entry in enumerate(entries):
         where = f"uischema.ui:context[{index}]"
-        if not isinstance(entry, dict) or not {"key", "label"} <= set(entry) <= {"key", "label", "as"}:
-            problems.append(f"{where}: must be an object with key, label and optionally as")
+        if not isinstance(entry, dict) or not {"key", "label"} <= set(entry) <= {"key", "label", "as", "lines"}:
+            problems.append(f"{where}: must be an object with key, label and optionally as and lines")
         elif "as" in entry and (not isinstance(entry["as"], str) or not NAME_RE.fullmatch(entry["as"])):
             problems.append(f"{where}.as: must name a form field such as confirmed_level")
-        elif not isinstance(entry["key"], str) or not NAME_RE.fullmatch(entry["key"]):
-            problems.append(f"{where}.key: must be a task data name such as proposed_level")
+        elif "lines" in entry and not isinstance(entry["lines"], bool):
+            problems.append(f"{where}.lines: must be true or false")
+        elif not isinstance(entry["key"], str) or not all(NAME_RE.fullmatch(part) for part in entry["key"].split(".")):
+            problems.append(f"{where}.key: must be a task data name such as proposed_level (or a path: "
+                            "monthly_stats.total)")
         elif not isinstance(entry["label"], str) or not entry["label"].strip():
             problems.append(f"{where}.label: must be text")
     return problems

@@ -6,6 +6,7 @@ Importing this package registers every model on the metadata (Alembic and tests 
 from app.models.audit import AuditEvent
 from app.models.base import utcnow
 from app.models.jobs import Job, JobStatus, WorkerLease
+from app.models.ledger import Alert, ApiToken, Attachment, Incident, LedgerEntry, OrgProfile
 from app.models.notifications import (
     Notification,
     NotificationChannel,
@@ -25,19 +26,25 @@ from app.models.settings import AppSetting, Counter
 from app.models.users import OrgUnit, Role, User, UserRole
 
 __all__ = [
+    "Alert",
+    "ApiToken",
     "AppSetting",
+    "Attachment",
     "AuditEvent",
     "Counter",
     "Deployment",
     "HumanTask",
     "HumanTaskCandidate",
+    "Incident",
     "InstanceStatus",
     "Job",
     "JobStatus",
+    "LedgerEntry",
     "Notification",
     "NotificationChannel",
     "NotificationDelivery",
     "NotificationPreference",
+    "OrgProfile",
     "OrgUnit",
     "ProcessDefinition",
     "ProcessInstance",

@@ -16,6 +16,7 @@ from app.engine import definitions
 from app.extensions import db
 from app.models import Deployment, ProcessDefinition, Role, User
 from app.models.audit import AuditEvent
+from app.operations import options
 from app.operations.errors import DeployRefused
 
 FORM_NAME_SUFFIXES = (".schema.json", ".uischema.json")
@@ -39,8 +40,12 @@ def read_directory(processes_dir: str | Path, forms_dir: str | Path) -> tuple[di
     return process_files, form_files
 
 
-def check_forms(form_files: Mapping[str, bytes]) -> tuple[dict[str, dict], list[definitions.Problem]]:
-    """Parse and check every form file; returns name → JSON and the problems found."""
+def check_forms(form_files: Mapping[str, bytes], known_roles: set[str] | None = None
+                ) -> tuple[dict[str, dict], list[definitions.Problem]]:
+    """Parse and check every form file; returns name → JSON and the problems found.
+
+    With `known_roles`, option lists (`x-source`) must be ones the app can fill.
+    """
     loaded: dict[str, dict] = {}
     problems: list[definitions.Problem] = []
     for name, content in sorted(form_files.items()):
@@ -56,6 +61,11 @@ def check_forms(form_files: Mapping[str, bytes]) -> tuple[dict[str, dict], list[
             ui_name = name.replace(".schema.json", ".uischema.json")
             for problem in forms.check_schema(name, schema, loaded.get(ui_name)):
                 problems.append(definitions.Problem(name, None, problem))
+            if known_roles is not None:
+                for source in sorted(forms.sources_of(forms.FormSpec(name=name, schema=schema, uischema={}))):
+                    problem = options.source_problem(source, known_roles)
+                    if problem:
+                        problems.append(definitions.Problem(name, None, problem))
     return loaded, problems
 
 
@@ -65,9 +75,9 @@ def deploy_processes(process_files: Mapping[str, bytes], form_files: Mapping[str
 
     A single problem anywhere refuses the whole deploy and stores nothing.
     """
-    loaded_forms, problems = check_forms(form_files)
     with transaction() as session:
         known_roles = set(session.scalars(select(Role.code)))
+        loaded_forms, problems = check_forms(form_files, known_roles)
         try:
             compiled = definitions.compile_bundle(
                 process_files,
@@ -131,7 +141,7 @@ def _next_version(session: Session, process_key: str) -> int:
 
 def _task_dict(info: definitions.TaskInfo) -> dict:
     return {"process_id": info.process_id, "spec_id": info.spec_id, "name": info.name, "lane": info.lane,
-            "roles": list(info.roles), "form": info.form, "ui_form": info.ui_form}
+            "roles": list(info.roles), "form": info.form, "ui_form": info.ui_form, "ledger": info.ledger}
 
 
 def latest_definition(process_key: str) -> ProcessDefinition | None:

@@ -19,17 +19,19 @@ from app.engine.runner import Budget, RouteRefused, Step
 from app.engine.services import SideEffect
 from app.extensions import db
 from app.models import (
+    Alert,
     AuditEvent,
     Counter,
     HumanTask,
     HumanTaskCandidate,
+    Incident,
     InstanceStatus,
     ProcessDefinition,
     ProcessInstance,
     TaskStatus,
     User,
 )
-from app.operations import catalog, notifications
+from app.operations import catalog, ledger, notifications, profiles
 from app.operations.errors import Conflict, Invalid, NotFound
 
 INCIDENT_PROCESS = "yq_incident"
@@ -41,12 +43,29 @@ def budget() -> Budget:
     return Budget(steps=current_app.config["STEP_BUDGET"])
 
 
-def start_incident(actor: User) -> ProcessInstance:
+def start_incident(actor: User, data: dict[str, Any] | None = None) -> ProcessInstance:
     """Register a new incident: number it, seed `discovered_at` with now, run to the first task."""
     with transaction() as session:
-        number = _next_incident_number(session)
-        data = {"incident_no": number, "discovered_at": helpers.now()}
-        return _start(session, INCIDENT_PROCESS, actor, data, business_key=number)
+        return _start_incident(session, actor, data or {})
+
+
+def _start_incident(session: Session, actor: User | None, data: dict[str, Any]) -> ProcessInstance:
+    number = _next_incident_number(session)
+    data = {**data, "incident_no": number}
+    data.setdefault("discovered_at", helpers.now())
+    instance = _start(session, INCIDENT_PROCESS, actor, data, business_key=number)
+    session.add(Incident(number=number, instance_id=instance.id, title=instance.title or "",
+                         discovered_at=_parse_time(data["discovered_at"]), deadlines={}))
+    session.flush()
+    return instance
+
+
+def _parse_time(value: Any) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    return parsed if parsed is not None and parsed.tzinfo else None
 
 
 def start_instance(process_key: str, actor: User | None, data: dict[str, Any] | None = None,
@@ -58,27 +77,45 @@ def start_instance(process_key: str, actor: User | None, data: dict[str, Any] | 
         return instance
 
 
-def _start(session: Session, process_key: str, actor: User | None, data: dict[str, Any],
-           business_key: str | None = None) -> ProcessInstance:
+def latest_definition(session: Session, process_key: str) -> ProcessDefinition:
     definition = session.scalar(select(ProcessDefinition).where(
         ProcessDefinition.process_key == process_key, ProcessDefinition.is_latest.is_(True)))
     if definition is None:
         raise NotFound(str(_l("流程 %(key)s 尚未部署。", key=process_key)))
-    data.setdefault("initiator", actor.username if actor else None)
-    try:
-        step = runner.start(catalog.spec(definition.id), data, budget())
-    except RouteRefused as exc:
-        raise Invalid(_route_message(exc)) from exc
+    return definition
+
+
+def new_instance(session: Session, definition: ProcessDefinition, actor: User | None,
+                 business_key: str | None = None) -> ProcessInstance:
+    """The row of an instance about to start (flushed, so queries during its first step can find it)."""
     instance = ProcessInstance(
-        definition=definition, process_key=process_key, business_key=business_key,
+        definition=definition, process_key=definition.process_key, business_key=business_key,
         started_by_id=actor.id if actor else None, state_json="", serializer_version=state.SERIALIZER_VERSION,
     )
     session.add(instance)
     session.flush()
     session.add(AuditEvent(actor_id=actor.id if actor else None, instance_id=instance.id, action="instance_started",
-                           detail={"process": process_key, "version": definition.version}))
-    apply_step(session, instance, step)
+                           detail={"process": definition.process_key, "version": definition.version}))
     return instance
+
+
+def _start(session: Session, process_key: str, actor: User | None, data: dict[str, Any],
+           business_key: str | None = None) -> ProcessInstance:
+    definition = latest_definition(session, process_key)
+    data.setdefault("initiator", actor.username if actor else None)
+    instance = new_instance(session, definition, actor, business_key)
+    try:
+        step = runner.start(catalog.spec(definition.id), data, budget(), environment(session, instance))
+    except RouteRefused as exc:
+        raise Invalid(_route_message(exc)) from exc
+    apply_step(session, instance, step, actor)
+    return instance
+
+
+def environment(session: Session, instance: ProcessInstance) -> runner.Environment:
+    """What an advance of `instance` may read: the active profile and the ledger queries."""
+    return runner.Environment(profile=profiles.active_values(session),
+                              query=lambda name, params: ledger.query(session, instance, name, params))
 
 
 def _next_incident_number(session: Session) -> str:
@@ -117,13 +154,91 @@ def apply_step(session: Session, instance: ProcessInstance, step: Step, actor: U
     instance.data = _capped(step.data)
     _set_business_fields(instance, step.data)
     _set_status(session, instance, step, now)
+    _settle_ended_alert(session, instance, step)
     opened = _sync_human_tasks(session, instance, step, now)
     for effect in _coalesced(step.side_effects):
-        notifications.deliver(session, instance, effect)
+        EFFECTS[effect.operator](session, instance, effect, actor)
     for warning in step.warnings:
         session.add(AuditEvent(instance_id=instance.id, action="warning",
                                detail={"element": warning.element_id, "reason": warning.reason}))
     return opened
+
+
+def _notify(session: Session, instance: ProcessInstance, effect: SideEffect, actor: User | None) -> None:
+    notifications.deliver(session, instance, effect)
+
+
+def _ledger(session: Session, instance: ProcessInstance, effect: SideEffect, actor: User | None) -> None:
+    ledger.record_effect(session, instance, effect, actor)
+
+
+def _open_incident(session: Session, instance: ProcessInstance, effect: SideEffect, actor: User | None) -> None:
+    """`start_incident`: a lead became an incident of its own (its own instance, numbered), in this
+    same transaction: either both the triage and the new incident are stored, or neither."""
+    incident_instance = _start_incident(session, actor, dict(effect.params["data"]))
+    session.add(AuditEvent(actor_id=actor.id if actor else None, instance_id=instance.id, action="incident_opened",
+                           detail={"incident": incident_instance.business_key, "element": effect.task_spec}))
+    _settle_alert(session, effect.data.get("alert_id"), "new", incident_instance.id)
+
+
+def _forward_update(session: Session, instance: ProcessInstance, effect: SideEffect, actor: User | None) -> None:
+    """`forward_update`: new information about a running incident. The incident's instance gets
+    msg_yq_update if a step waits for it; the ledger records the update either way."""
+    number = effect.params["incident_no"]
+    incident = session.scalar(select(Incident).where(Incident.number == number))
+    target = session.get(ProcessInstance, incident.instance_id) if incident and incident.instance_id else None
+    if incident is None or target is None:
+        session.add(AuditEvent(instance_id=instance.id, action="warning",
+                               detail={"element": effect.task_spec, "reason": f"incident {number} not found; "
+                                                                              "the update was not forwarded"}))
+        return
+    update_data = {**effect.params["update"], "incident_no": number}
+    delivered = deliver_message(session, target, "msg_yq_update", update_data, actor)
+    ledger.record_update(session, target, update_data, actor, delivered)
+    _settle_alert(session, effect.data.get("alert_id"), "duplicate", target.id)
+
+
+def _settle_alert(session: Session, alert_id: Any, outcome: str, instance_id: int | None) -> None:
+    alert = session.scalar(select(Alert).where(Alert.public_id == alert_id)) if isinstance(alert_id, str) else None
+    if alert is None:
+        return
+    alert.outcome = outcome
+    if instance_id is not None:
+        alert.incident_id = session.scalar(select(Incident.id).where(Incident.instance_id == instance_id))
+
+
+def _settle_ended_alert(session: Session, instance: ProcessInstance, step: Step) -> None:
+    """A lead closed without an incident (judged irrelevant): the alert says so."""
+    alert_id = step.data.get("alert_id")
+    if step.ended and isinstance(alert_id, str):
+        alert = session.scalar(select(Alert).where(Alert.public_id == alert_id))
+        if alert is not None and alert.outcome == "pending":
+            alert.outcome = "irrelevant" if step.data.get("relevance") == "irrelevant" else "closed"
+
+
+EFFECTS = {"notify": _notify, "ledger": _ledger, "start_incident": _open_incident, "forward_update": _forward_update}
+
+
+def deliver_message(session: Session, instance: ProcessInstance, name: str, payload: dict[str, Any],
+                    actor: User | None) -> bool:
+    """Deliver a message inside the caller's transaction; False when the instance does not wait for it.
+
+    Locks the instance row first (the caller holds no lock on it; lock order is caller → target).
+    """
+    session.scalar(select(ProcessInstance.id).where(ProcessInstance.id == instance.id)
+                   .with_for_update(of=ProcessInstance))
+    session.refresh(instance)
+    if instance.status not in (InstanceStatus.WAITING, InstanceStatus.RUNNING):
+        return False
+    try:
+        step = runner.send_message(catalog.spec(instance.definition_id), instance.state_json, name, payload,
+                                   budget(), environment(session, instance))
+    except (runner.TaskNotReady, RouteRefused):
+        return False
+    session.add(AuditEvent(actor_id=actor.id if actor else None, instance_id=instance.id,
+                           action="message_received", detail={"name": name, "payload": payload}))
+    apply_step(session, instance, step, actor)
+    return True
 
 
 def _coalesced(effects: list[SideEffect]) -> list[SideEffect]:
@@ -132,7 +247,8 @@ def _coalesced(effects: list[SideEffect]) -> list[SideEffect]:
     seen: set[tuple[str, str, str, str]] = set()
     kept = []
     for effect in effects:
-        key = (effect.process_id, effect.task_spec, effect.operator, str(effect.params.get("template")))
+        key = (effect.process_id, effect.task_spec, effect.operator,
+               str(effect.params.get("template") or effect.params.get("kind")))
         if key not in seen:
             seen.add(key)
             kept.append(effect)
@@ -252,7 +368,8 @@ def _fire_instance_timers(instance_id: int) -> bool:
         if instance is None:
             return False
         try:
-            step = runner.fire_timers(catalog.spec(instance.definition_id), instance.state_json, budget())
+            step = runner.fire_timers(catalog.spec(instance.definition_id), instance.state_json, budget(),
+                                      environment(session, instance))
         except RouteRefused as exc:
             # Nobody to refuse to: a gateway without a route after a timer is an error to repair.
             mark_error(session, instance, exc.element_id, _route_message(exc))
@@ -335,7 +452,7 @@ def send_message(public_id: str, name: str, payload: dict[str, Any], actor: User
             raise NotFound(str(_l("流程实例不存在。")))
         try:
             step = runner.send_message(catalog.spec(instance.definition_id), instance.state_json, name, payload,
-                                       budget())
+                                       budget(), environment(session, instance))
         except runner.TaskNotReady as exc:
             raise Conflict(str(_l("该流程当前不接收消息“%(name)s”。", name=name))) from exc
         except RouteRefused as exc:

@@ -20,15 +20,13 @@ from app.models import (
     AuditEvent,
     HumanTask,
     HumanTaskCandidate,
-    OrgUnit,
     ProcessInstance,
     TaskStatus,
     User,
-    UserRole,
 )
-from app.operations import catalog
+from app.operations import catalog, ledger, options
 from app.operations.errors import Conflict, Forbidden, Invalid, NotFound
-from app.operations.instances import _route_message, apply_step, budget
+from app.operations.instances import _route_message, apply_step, budget, environment
 
 MAX_DRAFT_BYTES = 256 * 1024
 OVERSEER_ROLES = ("admin",)
@@ -115,20 +113,8 @@ def next_task_for(user: User, instance_id: int) -> HumanTask | None:
 
 
 def form_options(form: forms.FormSpec) -> dict[str, list[tuple[str, str]]]:
-    """Choices of every `x-source` the form uses, read from the directory."""
-    options: dict[str, list[tuple[str, str]]] = {}
-    for source in forms.sources_of(form):
-        if source == "org_units":
-            units = db.session.scalars(select(OrgUnit).where(OrgUnit.active.is_(True)).order_by(OrgUnit.code))
-            options[source] = [(u.code, u.name) for u in units]
-        elif source.startswith("users:"):
-            role = source.split(":", 1)[1]
-            users = db.session.scalars(select(User).join(UserRole).where(
-                UserRole.role_code == role, User.active.is_(True)).order_by(User.username))
-            options[source] = [(u.username, u.display_name) for u in users]
-        else:
-            options[source] = []
-    return options
+    """Choices of every `x-source` the form uses, read from the directory and the profile."""
+    return options.options_for(forms.sources_of(form))
 
 
 # -- writes -------------------------------------------------------------------------------------
@@ -204,13 +190,16 @@ def complete_task(public_id: str, data: dict[str, Any], user: User) -> HumanTask
         instance = task.instance
         try:
             step = runner.complete(catalog.spec(instance.definition_id), instance.state_json, task.task_guid,
-                                   data, budget())
+                                   data, budget(), environment(session, instance))
         except RouteRefused as exc:
             raise Invalid(_route_message(exc), {"": [_route_message(exc)]}) from exc
         except TaskNotReady as exc:
             raise Conflict(str(_l("该任务已被处理,无需重复提交。"))) from exc
         session.add(AuditEvent(actor_id=user.id, instance_id=instance.id, task_id=task.id,
                                action="task_completed", detail={"task": task.spec_id, "name": task.name, "data": data}))
+        kind = catalog.version(instance.definition_id).task_info(task.process_id, task.spec_id).get("ledger")
+        if kind:
+            ledger.record_task(session, instance, task, kind, data, user)
         opened = apply_step(session, instance, step, user)
         return next((row for row in opened if can_work(row, user)), None)
 

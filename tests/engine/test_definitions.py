@@ -379,3 +379,26 @@ def test_spec_json_is_json_without_instance_state() -> None:
     assert loaded["serializer_version"] == "1.5"
     assert set(loaded["subprocess_specs"]) == {"sub"}
     assert not _keys(loaded) & {"tasks", "root", "last_task", "task_tree", "bpmn_events", "correlations"}
+
+
+def test_service_task_literal_outside_the_parameters_choices_is_refused() -> None:
+    files = bundle(start(), service_task("st", "ledger", {"kind": '"lunch"'}), end(), chain("start", "st", "end"))
+    assert_refused(files, "p.bpmn", "st", "kind 'lunch' is not one of")
+
+
+def test_service_task_literal_of_the_wrong_type_is_refused() -> None:
+    files = bundle(start(), service_task("st", params={"template": '"quick_report"', "recipients": '"office"'}),
+                   end(), chain("start", "st", "end"))
+    assert_refused(files, "p.bpmn", "st", "parameter 'recipients' has the wrong type")
+
+
+def test_deadline_missed_ledger_line_must_name_a_known_deadline() -> None:
+    files = bundle(start(), service_task("st", "ledger", {"kind": '"deadline_missed"'}), end(),
+                   chain("start", "st", "end"))
+    assert_refused(files, "p.bpmn", "st", "kind 'deadline_missed' needs 'deadline'")
+
+
+def test_user_task_ledger_kind_must_be_known() -> None:
+    files = bundle(start(), user_task("ut", extra_props='<spiffworkflow:property name="ledger" value="diary"/>'),
+                   end(), chain("start", "ut", "end"))
+    assert_refused(files, "p.bpmn", "ut", "ledger kind 'diary' is not one of")

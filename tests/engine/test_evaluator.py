@@ -276,6 +276,7 @@ def test_helper_results_respect_size_limits(expression: str, limit: int) -> None
     ("max([])", "max(): "),
     ("add_duration('2026-11-25T09:00:00', 'PT1H')", "has no UTC offset"),
     ("add_duration('2026-11-25T09:00:00+08:00', 'P9999999Y')", "is not an ISO-8601 duration"),
+    ("add_duration('2026-11-25T09:00:00+08:00', 'PT99999999999999H')", "longer than ten years"),
     ("range(100000)", "range longer than 10000"),
 ])
 def test_runtime_type_errors_are_readable_evaluation_errors(expression: str, message: str) -> None:

@@ -432,10 +432,96 @@ def test_service_task_request_is_not_repeated_on_later_advances() -> None:
 
 
 def test_service_task_with_wrong_parameter_type_is_a_failure_without_side_effect() -> None:
-    params = {"template": '"quick_report"', "recipients": '"office_director"'}
+    params = {"template": '"quick_report"', "recipients": "who"}
     spec = _linear(service_task("st", params=params), user_task("ut"), ids=("st", "ut"))
-    step = runner.start(spec, {})
+    step = runner.start(spec, {"who": "office_director"})
     assert step.failure is not None
     assert step.failure.element_id == "st"
     assert "parameter 'recipients' has the wrong type" in step.failure.reason
     assert step.side_effects == []
+
+
+# -- environment: profile values and queries ---------------------------------------------------------
+
+
+def test_profile_values_are_read_from_the_environment_of_the_advance() -> None:
+    spec = _linear(script_task("s", 'approval = profile("release_approval")[str(level)]'), user_task("ut"),
+                   ids=("s", "ut"))
+    env = runner.Environment(profile={"release_approval": {"1": "external", "4": "group"}})
+    assert runner.start(spec, {"level": 1}, env=env).ready[0].data["approval"] == "external"
+    assert runner.start(spec, {"level": 4}, env=env).ready[0].data["approval"] == "group"
+
+
+def test_a_missing_profile_value_fails_at_the_element_that_asked() -> None:
+    spec = _linear(script_task("s", 'x = profile("no_such_key")'), user_task("ut"), ids=("s", "ut"))
+    step = runner.start(spec, {}, env=runner.Environment(profile={}))
+    assert step.failure is not None
+    assert step.failure.element_id == "s"
+    assert "no_such_key" in step.failure.reason
+
+
+def test_a_script_cannot_change_the_profile_through_the_value_it_read() -> None:
+    spec = _linear(script_task("s", 'v = profile("bodies")\nv["cac"] = "x"'), user_task("ut"), ids=("s", "ut"))
+    values = {"bodies": {"cac": "市委网信办"}}
+    step = runner.start(spec, {}, env=runner.Environment(profile=values))
+    assert step.failure is None
+    assert step.ready[0].data["v"] == {"cac": "x"}
+    assert values == {"bodies": {"cac": "市委网信办"}}
+
+
+def test_a_query_operator_stores_the_environments_answer_in_the_result_variable() -> None:
+    asked: list[tuple[str, dict[str, Any]]] = []
+
+    def query(name: str, params: dict[str, Any]) -> Any:
+        asked.append((name, params))
+        return {"incidents": 3}
+
+    params = {"period_start": '"2026-10-01T00:00:00+08:00"', "period_end": '"2026-11-01T00:00:00+08:00"'}
+    spec = _linear(service_task("st", "monthly_stats", params), user_task("ut"), ids=("st", "ut"))
+    step = runner.start(spec, {}, env=runner.Environment(query=query))
+    assert step.failure is None
+    assert step.side_effects == []
+    assert step.ready[0].data["spiff__st_result"] == {"incidents": 3}
+    assert asked == [("monthly_stats", {"period_start": "2026-10-01T00:00:00+08:00",
+                                        "period_end": "2026-11-01T00:00:00+08:00"})]
+
+
+def test_a_query_without_an_environment_is_a_failure_of_its_element() -> None:
+    spec = _linear(service_task("st", "incident_record", {}), user_task("ut"), ids=("st", "ut"))
+    step = runner.start(spec, {})
+    assert step.failure is not None
+    assert step.failure.element_id == "st"
+    assert "incident_record" in step.failure.reason
+
+
+def test_a_ledger_effect_carries_the_task_data_and_a_notify_effect_does_not() -> None:
+    spec = _linear(service_task("st_l", "ledger", {"kind": '"closed"'}), service_task("st_n"), user_task("ut"),
+                   ids=("st_l", "st_n", "ut"))
+    step = runner.start(spec, {"title": "某帖"})
+    ledger, notify = step.side_effects
+    assert ledger.operator == "ledger"
+    assert ledger.params == {"kind": "closed"}
+    assert ledger.data["title"] == "某帖"
+    assert notify.data == {}
+
+
+def _message_start_process() -> LoadedSpec:
+    body = ('<bpmn:startEvent id="ms"><bpmn:messageEventDefinition messageRef="Message_msg_yq_alert">'
+            "<bpmn:extensionElements><spiffworkflow:messageVariable>alert</spiffworkflow:messageVariable>"
+            "</bpmn:extensionElements></bpmn:messageEventDefinition></bpmn:startEvent>")
+    return load(bundle(body, script_task("s", 'title = alert["title"]'), user_task("ut"), end(),
+                       chain("ms", "s", "ut", "end"), messages=("msg_yq_alert",)))
+
+
+def test_a_message_start_process_begins_with_the_payload_in_its_message_variable() -> None:
+    step = runner.start_by_message(_message_start_process(), "msg_yq_alert", {"title": "网传某事"}, {"source": "api"})
+    assert step.failure is None
+    [task] = step.ready
+    assert task.spec_id == "ut"
+    assert task.data["title"] == "网传某事"
+    assert task.data["source"] == "api"
+
+
+def test_a_process_is_not_started_by_a_message_it_does_not_start_on() -> None:
+    with pytest.raises(runner.TaskNotReady, match="does not start on message 'other'"):
+        runner.start_by_message(_message_start_process(), "other", {}, {})

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 from jinja2 import Environment, FileSystemLoader
 
-from app.forms import build_fields, context_items, form_errors, parse_submission
+from app.forms import FormSchemaError, build_fields, context_items, form_errors, parse_submission
+from tests.forms.conftest import SCHEMA, _make_form
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "app" / "templates"
 
@@ -129,6 +130,22 @@ def test_row_level_errors_go_to_the_table(form, options):
 def test_context_items_show_labels_and_join_lists(form, options):
     items = context_items(form, {"proposed_level": 3, "platforms": ["weibo", "wechat"]})
     assert items == [("系统建议等级", "Ⅲ级 较大"), ("发布平台", "微博、微信")]
+
+
+def test_context_items_read_inside_dicts_and_show_lists_as_lines():
+    ui = {"ui:context": [{"key": "monthly_stats.total", "label": "事件数"},
+                         {"key": "record.timeline", "label": "处置时间线", "lines": True},
+                         {"key": "record.missing.deeper", "label": "缺"}]}
+    form = _make_form(SCHEMA, ui)
+    items = context_items(form, {"monthly_stats": {"total": 7}, "record": {"timeline": ["09:30 登记", "10:00 定级"]}})
+    assert items == [("事件数", "7"), ("处置时间线", "09:30 登记\n10:00 定级"), ("缺", "—")]
+
+
+def test_context_key_paths_are_checked_at_deploy():
+    with pytest.raises(FormSchemaError, match=r"ui:context\[0\].key"):
+        _make_form(SCHEMA, {"ui:context": [{"key": "stats.__class__", "label": "x"}]})
+    with pytest.raises(FormSchemaError, match="lines: must be true or false"):
+        _make_form(SCHEMA, {"ui:context": [{"key": "stats", "label": "x", "lines": "yes"}]})
 
 
 def test_context_items_for_missing_values(form):

@@ -1,0 +1,148 @@
+"""The incident ledger (舆情台账): one row per incident and its entries, kept outside workflow data.
+
+Workflow data holds routing variables; the ledger is the system of record. It survives a level
+upgrade (the level diagram that held the data is cancelled, the ledger is not), feeds statistics
+and the monthly report, and stays after the instance is gone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import JSONText, UTCDateTime, new_public_id, utcnow
+
+
+class Incident(db.Model):
+    """The ledger head of one incident: what it is, its level, its key times and deadlines."""
+
+    __tablename__ = "incident"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    instance_id: Mapped[int | None] = mapped_column(
+        ForeignKey("process_instance.id", ondelete="SET NULL"), unique=True)
+    title: Mapped[str] = mapped_column(String(300), default="")
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open|closed|rejected
+    level: Mapped[int | None] = mapped_column(Integer, index=True)
+    proposed_level: Mapped[int | None] = mapped_column(Integer)
+    source_type: Mapped[str | None] = mapped_column(String(32))
+    platform: Mapped[str | None] = mapped_column(String(64))
+    url: Mapped[str | None] = mapped_column(String(2000))
+    lead_unit: Mapped[str | None] = mapped_column(String(64), index=True)
+    related_units: Mapped[list[str]] = mapped_column(JSONText, default=list)
+    is_false_info: Mapped[bool] = mapped_column(Boolean, default=False)
+    upgrades: Mapped[int] = mapped_column(Integer, default=0)
+    occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    discovered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_release_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    press_conf_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    subsided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # {name: {"due_at": iso, "done_at": iso|None, "missed": bool}} for report, first_release, ...
+    deadlines: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
+    overdue: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    entries: Mapped[list[LedgerEntry]] = relationship(
+        back_populates="incident", order_by="LedgerEntry.id", cascade="all, delete-orphan")
+
+
+class LedgerEntry(db.Model):
+    """One line of an incident's ledger: a report, a level change, a release, a deadline, ..."""
+
+    __tablename__ = "ledger_entry"
+    __table_args__ = (Index("ix_ledger_entry_incident_kind", "incident_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    element: Mapped[str | None] = mapped_column(String(100))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id", ondelete="SET NULL"))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
+
+    incident: Mapped[Incident] = relationship(back_populates="entries")
+
+
+class Alert(db.Model):
+    """A lead (线索): a monitoring-platform alert, a superior's notice or a manual flag."""
+
+    __tablename__ = "alert"
+    __table_args__ = (UniqueConstraint("source", "external_ref"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
+    source: Mapped[str] = mapped_column(String(100))  # API token name, or "manual"
+    external_ref: Mapped[str | None] = mapped_column(String(200))
+    source_type: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(300))
+    url: Mapped[str | None] = mapped_column(String(2000))
+    platform: Mapped[str | None] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    received_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id", ondelete="SET NULL"))
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id", ondelete="SET NULL"))
+    outcome: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending|new|duplicate|irrelevant
+
+
+class OrgProfile(db.Model):
+    """An organisation profile (city, county): names of superiors, approval modes, who does what."""
+
+    __tablename__ = "org_profile"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+    values: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class ApiToken(db.Model):
+    """A bearer token an admin issued to a monitoring platform; only its hash is kept."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[list[str]] = mapped_column(JSONText, default=lambda: ["alerts"])
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Attachment(db.Model):
+    """An uploaded file (screenshot, report, approval scan), stored in the database.
+
+    Kept in the database so every web node of the scale-out shape sees it without a shared disk.
+    Served only as a download, never inline.
+    """
+
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id", ondelete="SET NULL"),
+                                                    index=True)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id", ondelete="SET NULL"), index=True)
+    field: Mapped[str | None] = mapped_column(String(64))

@@ -1,0 +1,527 @@
+"""The incident ledger (台账, domain.md §11.16): written by the processes, read by people and reports.
+
+Two ways in, both inside the transaction of the step that caused them:
+- a user task with the property `ledger` (e.g. `release_published`) records what the person
+  submitted, with who and when, when the task is completed;
+- the service operator `ledger(kind=...)` records what the process itself knows (deadlines set or
+  missed, a level change, the archive), picking the fields its kind names from the task data.
+
+Each kind may also update the incident's head row: level, key times, and every deadline with its
+due time, the time it was met and whether it was missed. The ledger outlives workflow data: an
+upgrade cancels the level diagram that held the data, never the ledger.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import statistics
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.engine.services import SideEffect
+from app.extensions import db
+from app.models import AuditEvent, HumanTask, Incident, LedgerEntry, ProcessInstance, User
+from app.operations.errors import NotFound
+from app.operations.vocabulary import LEVEL_NAMES, level_name
+
+View = dict[str, Any]
+Head = Callable[[Incident, View, datetime], None]
+
+DEADLINE_LABELS = {
+    "report": "快报(发现后30分钟内)",
+    "first_release": "首次权威发布",
+    "national": "国家规定48小时回应",
+    "press_conference": "新闻发布会(24小时内)",
+    "summary": "总结评估",
+    "dispatch": "承办反馈",
+}
+DEADLINE_SOURCES = {  # deadline → task data holding its due time
+    "report": "report_due_at",
+    "first_release": "release_due_at",
+    "national": "national_due_at",
+    "press_conference": "press_conf_due_at",
+    "summary": "summary_due_at",
+}
+SOURCE_TYPES = {"self_monitoring": "自行监测", "superior_notice": "上级通报", "platform_alert": "监测平台推送",
+                "media_inquiry": "媒体采访", "public_report": "群众反映", "other": "其他"}
+
+
+# -- time helpers ----------------------------------------------------------------------------------
+
+
+def _parse(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return clock.local(value).isoformat(timespec="seconds") if value else None
+
+
+def _short(value: datetime | None) -> str:
+    return clock.local(value).strftime("%m-%d %H:%M") if value else "—"
+
+
+# -- head updates ------------------------------------------------------------------------------------
+
+
+def _deadline(incident: Incident, name: str, *, due: Any = None, done: datetime | None = None,
+              missed: bool = False) -> None:
+    deadlines = dict(incident.deadlines or {})
+    entry = dict(deadlines.get(name) or {"due_at": None, "done_at": None, "missed": False})
+    due_at = _parse(due)
+    if due_at is not None:
+        entry["due_at"] = _iso(due_at)
+    if done is not None and not entry.get("done_at"):
+        entry["done_at"] = _iso(done)
+    if missed:
+        entry["missed"] = True
+    due_value, done_value = _parse(entry.get("due_at")), _parse(entry.get("done_at"))
+    if due_value and done_value and done_value > due_value:
+        entry["missed"] = True
+    deadlines[name] = entry
+    incident.deadlines = deadlines
+    incident.overdue = any(d.get("missed") for d in deadlines.values())
+
+
+def _level(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 4 else None
+
+
+def _registered(incident: Incident, view: View, at: datetime) -> None:
+    for key in ("title", "source_type", "platform", "url"):
+        if isinstance(view.get(key), str):
+            setattr(incident, key, view[key][:2000] if key == "url" else view[key][:300])
+    if isinstance(view.get("related_units"), list):
+        incident.related_units = [str(u) for u in view["related_units"]][:50]
+    incident.occurred_at = _parse(view.get("occurred_at")) or incident.occurred_at
+    incident.discovered_at = _parse(view.get("discovered_at")) or incident.discovered_at
+    incident.is_false_info = bool(view.get("is_false_info")) or incident.is_false_info
+    incident.reported_at = incident.reported_at or at
+    _deadline(incident, "report", due=view.get("report_due_at"), done=at)
+
+
+def _proposed(incident: Incident, view: View, at: datetime) -> None:
+    incident.proposed_level = _level(view.get("proposed_level")) or incident.proposed_level
+
+
+def _confirmed(incident: Incident, view: View, at: datetime) -> None:
+    incident.level = _level(view.get("confirmed_level")) or incident.level
+    if isinstance(view.get("lead_unit"), str):
+        incident.lead_unit = view["lead_unit"][:64]
+    incident.confirmed_at = incident.confirmed_at or at
+
+
+def _deadlines_set(incident: Incident, view: View, at: datetime) -> None:
+    for name, key in DEADLINE_SOURCES.items():
+        if view.get(key):
+            _deadline(incident, name, due=view[key])
+
+
+def _level_changed(incident: Incident, view: View, at: datetime) -> None:
+    new = _level(view.get("confirmed_level"))
+    if new is None:
+        return
+    if incident.level is not None and new < incident.level:
+        incident.upgrades += 1
+    incident.level = new
+
+
+def _published(incident: Incident, view: View, at: datetime) -> None:
+    when = _parse(view.get("published_at")) or at
+    incident.first_release_at = incident.first_release_at or when
+    _deadline(incident, "first_release", done=when)
+    _deadline(incident, "national", done=when)
+
+
+def _press_conference(incident: Incident, view: View, at: datetime) -> None:
+    when = _parse(view.get("conference_at")) or at
+    incident.press_conf_at = incident.press_conf_at or when
+    _deadline(incident, "press_conference", done=when)
+
+
+def _false_info(incident: Incident, view: View, at: datetime) -> None:
+    incident.is_false_info = True
+
+
+def _subsided(incident: Incident, view: View, at: datetime) -> None:
+    if view.get("subsided_decision", "confirm") == "confirm":
+        incident.subsided_at = _parse(view.get("subsided_at")) or at
+
+
+def _summary_review(incident: Incident, view: View, at: datetime) -> None:
+    if view.get("summary_decision") == "approve":
+        _deadline(incident, "summary", done=at)
+
+
+def _rejected(incident: Incident, view: View, at: datetime) -> None:
+    incident.status = "rejected"
+
+
+def _closed(incident: Incident, view: View, at: datetime) -> None:
+    incident.status = "rejected" if incident.status == "rejected" else "closed"
+    incident.closed_at = at
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What one entry kind is called, which task data a service task's entry keeps, what it updates."""
+
+    label: str
+    fields: tuple[str, ...] = ()
+    head: Head | None = None
+    summary: tuple[str, ...] = ()  # data keys whose first present value follows the label
+
+
+KINDS: dict[str, Kind] = {
+    "registered": Kind("登记舆情(快报)", ("title", "discovered_at", "url"), _registered, ("title",)),
+    "level_proposed": Kind("系统建议定级", ("proposed_level", "grade_basis"), _proposed, ("grade_basis",)),
+    "level_confirmed": Kind("确认定级", ("confirmed_level", "level_change_reason", "lead_unit"), _confirmed),
+    "leader_confirmed": Kind("领导小组确认定级", ("confirmed_level", "level_change_reason"), _confirmed),
+    "deadlines_set": Kind("处置时限", tuple(DEADLINE_SOURCES.values()), _deadlines_set),
+    "level_changed": Kind("等级调整", ("confirmed_level", "upgraded_from", "upgrade_reason"), _level_changed,
+                          ("upgrade_reason",)),
+    "instruction_requested": Kind("请示", summary=("request_text",)),
+    "instruction_decided": Kind("领导批示", summary=("leader_comment",)),
+    "response_rejected": Kind("不予启动响应", ("leader_comment",), _rejected, ("leader_comment",)),
+    "external_report": Kind("外部报告/请示上级", summary=("receipt",)),
+    "file_record": Kind("备案登记"),
+    "task_force": Kind("成立工作专班", summary=("leader_person",)),
+    "investigation": Kind("调查核实", summary=("findings",)),
+    "consultation": Kind("会商研判", summary=("talking_points",)),
+    "superior_measures": Kind("上级会商意见", summary=("measures",)),
+    "dispatch": Kind("下达处置任务"),
+    "unit_feedback": Kind("承办反馈", summary=("feedback",)),
+    "release_drafted": Kind("起草通稿", summary=("release_title",)),
+    "release_review": Kind("审批通稿", summary=("release_comment",)),
+    "external_approval": Kind("上级审核意见", summary=("approver_body",)),
+    "release_published": Kind("正面回应发布", ("published_at",), _published, ("published_text",)),
+    "press_conference_requested": Kind("申请指定发布人"),
+    "spokesperson_designated": Kind("上级指定发布人", summary=("designated_person",)),
+    "press_conference_prepared": Kind("发布会筹备"),
+    "press_conference": Kind("召开新闻发布会", ("conference_at",), _press_conference, ("conference_summary",)),
+    "false_info": Kind("虚假不实信息处置", ("false_content",), _false_info, ("false_content",)),
+    "false_info_result": Kind("虚假信息处置结果", summary=("false_info_outcome",)),
+    "commentary": Kind("网评文章", summary=("article_title",)),
+    "monitor_report": Kind("舆情动态报告", summary=("worsening_desc",)),
+    "regrade": Kind("复核定级", summary=("regrade_reason",)),
+    "update_received": Kind("收到新情况", ("update",), summary=("note",)),
+    "follow_up": Kind("跟踪引导", summary=("guidance_given",)),
+    "reply_plan": Kind("会商回复方案", summary=("reply_plan",)),
+    "reply": Kind("按方案回复"),
+    "subsided": Kind("确认平息", ("subsided_at",), _subsided, ("basis",)),
+    "aftermath_watch": Kind("善后跟踪", summary=("note",)),
+    "summary": Kind("总结评估"),
+    "summary_review": Kind("审定总结", ("summary_decision",), _summary_review, ("summary_comment",)),
+    "accountability": Kind("责任考评"),
+    "plan_revision": Kind("预案修订任务", summary=("revision_items",)),
+    "deadline_missed": Kind("时限超时"),
+    "notice": Kind("记录"),
+    "closed": Kind("结案归档", head=_closed),
+}
+
+
+# -- writing ---------------------------------------------------------------------------------------
+
+
+def incident_for(session: Session, instance: ProcessInstance) -> Incident | None:
+    """The ledger head of an incident instance (created on its first entry); None for other processes."""
+    incident = session.scalar(select(Incident).where(Incident.instance_id == instance.id))
+    if incident is not None:
+        return incident
+    number = instance.business_key or (instance.data or {}).get("incident_no")
+    if not isinstance(number, str) or not number.startswith("YQ-"):
+        return None
+    incident = Incident(number=number, instance_id=instance.id, title=instance.title or "",
+                        discovered_at=_parse((instance.data or {}).get("discovered_at")), deadlines={})
+    session.add(incident)
+    session.flush()
+    return incident
+
+
+def record_effect(session: Session, instance: ProcessInstance, effect: SideEffect,
+                  actor: User | None = None) -> LedgerEntry | None:
+    """The `ledger` service operator: an entry from the task data its kind names."""
+    kind_name = effect.params["kind"]
+    kind = KINDS[kind_name]
+    view = dict(effect.data)
+    data = {key: view[key] for key in kind.fields if key in view}
+    if kind_name == "deadline_missed":
+        data["deadline"] = effect.params["deadline"]
+        data["due_at"] = view.get(DEADLINE_SOURCES.get(effect.params["deadline"], ""))
+    if effect.params.get("note"):
+        data["note"] = effect.params["note"]
+    return _write(session, instance, kind_name, view, data, _Origin(effect.task_spec))
+
+
+def record_task(session: Session, instance: ProcessInstance, task: HumanTask, kind_name: str,
+                submitted: dict[str, Any], actor: User) -> LedgerEntry | None:
+    """A user task with the `ledger` property was completed: keep what the person submitted."""
+    view = {**(task.context or {}), **submitted}
+    return _write(session, instance, kind_name, view, dict(submitted), _Origin(task.spec_id, actor, task.id))
+
+
+def record_update(session: Session, instance: ProcessInstance, update: dict[str, Any],
+                  actor: User | None, delivered: bool) -> LedgerEntry | None:
+    """New information about a running incident (msg_yq_update), whether or not a step waited for it."""
+    data = {"update": update, "delivered": delivered}
+    return _write(session, instance, "update_received", {"note": update.get("note"), **update}, data,
+                  _Origin(None, actor))
+
+
+@dataclass(frozen=True)
+class _Origin:
+    """Where an entry comes from: the element, the person (none for the process itself), the task."""
+
+    element: str | None
+    actor: User | None = None
+    task_id: int | None = None
+
+
+def _write(session: Session, instance: ProcessInstance, kind_name: str, view: View, data: dict[str, Any],
+           origin: _Origin) -> LedgerEntry | None:
+    element, actor, task_id = origin.element, origin.actor, origin.task_id
+    incident = incident_for(session, instance)
+    if incident is None:
+        session.add(AuditEvent(instance_id=instance.id, action="warning",
+                               detail={"element": element, "reason": f"ledger entry '{kind_name}' outside an "
+                                                                     "incident was not written"}))
+        return None
+    kind = KINDS[kind_name]
+    now = clock.now()
+    if kind.head is not None:
+        kind.head(incident, view, now)
+    if kind_name == "deadline_missed":
+        _deadline(incident, data["deadline"], due=data.get("due_at"), missed=True)
+    incident.updated_at = now
+    if instance.title and not incident.title:
+        incident.title = instance.title
+    entry = LedgerEntry(incident_id=incident.id, kind=kind_name, at=now, actor_id=actor.id if actor else None,
+                        element=element, task_id=task_id, data=data, summary=_summary(kind_name, view, data))
+    session.add(entry)
+    return entry
+
+
+def _summary(kind_name: str, view: View, data: dict[str, Any]) -> str:
+    kind = KINDS[kind_name]
+    if kind_name == "deadline_missed":
+        return f"{DEADLINE_LABELS.get(data['deadline'], data['deadline'])}已超时"
+    if kind_name in ("level_confirmed", "leader_confirmed", "level_changed", "regrade"):
+        level = level_name(_level(view.get("confirmed_level")))
+        if level:
+            return level
+    if data.get("note"):
+        return str(data["note"])[:200]
+    for key in kind.summary:
+        value = view.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip().splitlines()[0][:200]
+    return ""
+
+
+# -- queries for diagrams ------------------------------------------------------------------------
+
+
+def query(session: Session, instance: ProcessInstance, name: str, params: dict[str, Any]) -> Any:
+    """Answer a query operator (`monthly_stats`, `incident_record`) for `instance`."""
+    if name == "incident_record":
+        incident = incident_for(session, instance)
+        return incident_record(session, incident) if incident else {"timeline": [], "timeliness": []}
+    if name == "monthly_stats":
+        start, end = _parse(params["period_start"]), _parse(params["period_end"])
+        if start is None or end is None or end <= start:
+            raise ValueError("period_start and period_end must be ISO datetimes with an offset, start before end")
+        return period_stats(session, start, end)
+    raise ValueError(f"unknown query {name!r}")
+
+
+def incident_record(session: Session, incident: Incident) -> dict[str, Any]:
+    """Timeline lines and deadline lines of one incident, for the summary task to show."""
+    entries = session.scalars(select(LedgerEntry).where(LedgerEntry.incident_id == incident.id)
+                              .order_by(LedgerEntry.at, LedgerEntry.id)).all()
+    timeline = [f"{_short(e.at)} {KINDS[e.kind].label if e.kind in KINDS else e.kind}"
+                + (f":{e.summary}" if e.summary else "") for e in entries]
+    return {"number": incident.number, "timeline": timeline[-200:], "timeliness": deadline_lines(incident)}
+
+
+def deadline_lines(incident: Incident) -> list[str]:
+    lines = []
+    for name, entry in (incident.deadlines or {}).items():
+        due, done = _parse(entry.get("due_at")), _parse(entry.get("done_at"))
+        state = "超时" if entry.get("missed") else ("按时完成" if done else "未到期")
+        if entry.get("missed") and not done:
+            state = "超时未完成"
+        lines.append(f"{DEADLINE_LABELS.get(name, name)}:时限 {_short(due)},完成 {_short(done)},{state}")
+    return lines
+
+
+def period_stats(session: Session, start: datetime, end: datetime) -> dict[str, Any]:
+    """Statistics of the incidents discovered in [start, end) (domain.md §12.5)."""
+    incidents = session.scalars(select(Incident).where(Incident.discovered_at >= start,
+                                                       Incident.discovered_at < end)).all()
+    report_minutes = [(i.reported_at - i.discovered_at).total_seconds() / 60 for i in incidents
+                      if i.reported_at and i.discovered_at]
+    release_hours = [(i.first_release_at - i.discovered_at).total_seconds() / 3600 for i in incidents
+                     if i.first_release_at and i.discovered_at]
+    commentaries = session.scalar(select(func.count(LedgerEntry.id)).where(
+        LedgerEntry.kind == "commentary", LedgerEntry.at >= start, LedgerEntry.at < end)) or 0
+    by_level = Counter(i.level for i in incidents)
+    stats = {
+        "period": f"{_short(start)} 至 {_short(end)}",
+        "total": len(incidents),
+        "by_level": _counts({LEVEL_NAMES[n].split(" ")[0]: by_level.get(n, 0) for n in (1, 2, 3, 4)}),
+        "by_source": _counts(Counter(SOURCE_TYPES.get(i.source_type or "", i.source_type or "未填")
+                                     for i in incidents)),
+        "by_platform": _counts(Counter(i.platform or "未填" for i in incidents)),
+        "by_unit": _counts(Counter(i.lead_unit or "未定" for i in incidents)),
+        "report_minutes_median": _round(statistics.median(report_minutes)) if report_minutes else None,
+        "report_minutes_max": _round(max(report_minutes)) if report_minutes else None,
+        "release_hours_median": _round(statistics.median(release_hours)) if release_hours else None,
+        "release_hours_max": _round(max(release_hours)) if release_hours else None,
+        "press_conferences": sum(1 for i in incidents if i.press_conf_at),
+        "overdue": sum(1 for i in incidents if i.overdue),
+        "upgrades": sum(i.upgrades for i in incidents),
+        "false_info": sum(1 for i in incidents if i.is_false_info),
+        "open_at_end": sum(1 for i in incidents if i.closed_at is None or i.closed_at >= end),
+        "commentaries": commentaries,
+    }
+    stats["overdue_share"] = f"{round(100 * stats['overdue'] / len(incidents))}%" if incidents else "—"
+    stats["lines"] = _stat_lines(stats)
+    return stats
+
+
+def _counts(counter: dict[Any, int] | Counter) -> str:
+    items = [(k, v) for k, v in dict(counter).items()]
+    return "、".join(f"{k} {v} 起" for k, v in items) if items else "无"
+
+
+def _round(value: float) -> float:
+    return round(value, 1)
+
+
+def _stat_lines(stats: dict[str, Any]) -> list[str]:
+    def value(key: str, unit: str) -> str:
+        return "—" if stats[key] is None else f"{stats[key]} {unit}"
+
+    return [
+        f"统计期间:{stats['period']}",
+        f"舆情事件:{stats['total']} 起({stats['by_level']})",
+        f"线索来源:{stats['by_source']}",
+        f"发布平台:{stats['by_platform']}",
+        f"承办科室:{stats['by_unit']}",
+        f"发现至快报:中位 {value('report_minutes_median', '分钟')},最长 {value('report_minutes_max', '分钟')}",
+        f"发现至首次发布:中位 {value('release_hours_median', '小时')},最长 {value('release_hours_max', '小时')}",
+        f"召开新闻发布会:{stats['press_conferences']} 次;升级:{stats['upgrades']} 次;"
+        f"虚假不实信息:{stats['false_info']} 起",
+        f"存在超时环节的事件:{stats['overdue']} 起({stats['overdue_share']});期末未结案:{stats['open_at_end']} 起",
+        f"网评文章:{stats['commentaries']} 篇",
+    ]
+
+
+# -- reading: the ledger pages -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LedgerFilter:
+    """What the ledger list is narrowed to (every field optional)."""
+
+    text: str = ""
+    level: int | None = None
+    status: str | None = None
+    unit: str | None = None
+    platform: str | None = None
+    overdue: bool | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def _filtered(f: LedgerFilter) -> Any:
+    query_ = select(Incident)
+    conditions = []
+    if f.text:
+        pattern = f"%{f.text.replace('%', '').replace('_', '')[:100]}%"
+        conditions.append(or_(Incident.title.ilike(pattern), Incident.number.ilike(pattern)))
+    if f.level is not None:
+        conditions.append(Incident.level == f.level)
+    if f.status:
+        conditions.append(Incident.status == f.status)
+    if f.unit:
+        conditions.append(Incident.lead_unit == f.unit)
+    if f.platform:
+        conditions.append(Incident.platform == f.platform)
+    if f.overdue is not None:
+        conditions.append(Incident.overdue.is_(f.overdue))
+    if f.since:
+        conditions.append(Incident.discovered_at >= f.since)
+    if f.until:
+        conditions.append(Incident.discovered_at < f.until)
+    return query_.where(and_(*conditions)) if conditions else query_
+
+
+def list_incidents(f: LedgerFilter, page: int = 1, per_page: int = 50) -> tuple[list[Incident], int]:
+    """One page of the ledger, newest discovery first, and the total count."""
+    total = db.session.scalar(select(func.count()).select_from(_filtered(f).subquery())) or 0
+    rows = db.session.scalars(_filtered(f).order_by(Incident.discovered_at.desc().nulls_last(), Incident.id.desc())
+                              .limit(per_page).offset(max(page - 1, 0) * per_page)).all()
+    return list(rows), total
+
+
+def get_incident(number: str) -> Incident:
+    incident = db.session.scalar(select(Incident).where(Incident.number == number))
+    if incident is None:
+        raise NotFound(str(_l("台账中没有这个事件。")))
+    return incident
+
+
+def entries_of(incident: Incident) -> list[tuple[LedgerEntry, str, str | None]]:
+    """(entry, kind label, actor name) in time order."""
+    rows = db.session.execute(select(LedgerEntry, User.display_name).outerjoin(User, User.id == LedgerEntry.actor_id)
+                              .where(LedgerEntry.incident_id == incident.id)
+                              .order_by(LedgerEntry.at, LedgerEntry.id)).all()
+    return [(entry, KINDS[entry.kind].label if entry.kind in KINDS else entry.kind, name) for entry, name in rows]
+
+
+CSV_COLUMNS = ("编号", "标题", "状态", "等级", "建议等级", "线索来源", "发布平台", "承办科室", "首发时间", "发现时间",
+               "快报时间", "首次发布时间", "发布会时间", "平息时间", "结案时间", "升级次数", "虚假不实信息", "超时环节")
+
+
+def export_csv(f: LedgerFilter) -> str:
+    """The filtered ledger as CSV with a BOM, so Excel opens the Chinese text correctly."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    status = {"open": "处置中", "closed": "已结案", "rejected": "不予启动"}
+    for incident in db.session.scalars(_filtered(f).order_by(Incident.discovered_at, Incident.id)):
+        missed = [DEADLINE_LABELS.get(n, n) for n, d in (incident.deadlines or {}).items() if d.get("missed")]
+        writer.writerow([
+            incident.number, _cell(incident.title), status.get(incident.status, incident.status),
+            level_name(incident.level) or "", level_name(incident.proposed_level) or "",
+            SOURCE_TYPES.get(incident.source_type or "", incident.source_type or ""), _cell(incident.platform or ""),
+            incident.lead_unit or "", *(_iso(t) or "" for t in (
+                incident.occurred_at, incident.discovered_at, incident.reported_at, incident.first_release_at,
+                incident.press_conf_at, incident.subsided_at, incident.closed_at)),
+            incident.upgrades, "是" if incident.is_false_info else "否", "、".join(missed),
+        ])
+    return out.getvalue()
+
+
+def _cell(text: str) -> str:
+    """Neutralise spreadsheet formulas (CSV injection): text starting with = + - @ gets a leading quote."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -1,0 +1,59 @@
+"""Option lists a form field can pick from (`x-source`), read for the current moment.
+
+- `org_units`: active organisation units;
+- `users:<role>`: active people holding a role (e.g. `users:commentator`);
+- `open_incidents`: incidents still being handled (number and title), for "duplicate of";
+- `profile:<key>`: a list value of the active organisation profile (e.g. `profile:external_report_to`).
+
+Deploy refuses forms naming any other source, so a field is never left with nothing to choose.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Incident, OrgUnit, User, UserRole
+from app.operations import profiles
+
+Options = dict[str, list[tuple[str, str]]]
+
+
+def source_problem(source: str, known_roles: set[str]) -> str | None:
+    """Why `source` is not a known option list, or None."""
+    kind, _, arg = source.partition(":")
+    if source in ("org_units", "open_incidents"):
+        return None
+    if kind == "users" and arg in known_roles:
+        return None
+    if kind == "profile" and isinstance(profiles.CITY.get(arg), list):
+        return None
+    lists = sorted(k for k, v in profiles.CITY.items() if isinstance(v, list))
+    return (f"x-source '{source}' is not a known option list (org_units, open_incidents, users:<role>, "
+            f"profile:<{'|'.join(lists)}>)")
+
+
+def options_for(sources: set[str] | list[str]) -> Options:
+    """(value, label) pairs of each source."""
+    result: Options = {}
+    profile_values = None
+    for source in sources:
+        kind, _, arg = source.partition(":")
+        if source == "org_units":
+            units = db.session.scalars(select(OrgUnit).where(OrgUnit.active.is_(True)).order_by(OrgUnit.code))
+            result[source] = [(u.code, u.name) for u in units]
+        elif source == "open_incidents":
+            rows = db.session.execute(select(Incident.number, Incident.title).where(Incident.status == "open")
+                                      .order_by(Incident.id.desc()).limit(500))
+            result[source] = [(number, f"{number} {title}".strip()) for number, title in rows]
+        elif kind == "users":
+            users = db.session.scalars(select(User).join(UserRole).where(
+                UserRole.role_code == arg, User.active.is_(True)).order_by(User.username))
+            result[source] = [(u.username, u.display_name) for u in users]
+        elif kind == "profile":
+            profile_values = profile_values if profile_values is not None else profiles.active_values()
+            values = profile_values.get(arg)
+            result[source] = [(str(v), str(v)) for v in values] if isinstance(values, list) else []
+        else:
+            result[source] = []
+    return result

@@ -1,0 +1,159 @@
+"""Organisation profiles (domain.md §10, decision 1): who the superiors are, how releases are approved,
+who handles false information. One profile is active; diagrams read it with `profile("key")`.
+
+The city profile (篇三) is seeded as the active default, the county profile (篇二) is shipped beside
+it. An admin edits a profile through the same JSON Schema form machinery as task forms
+(`profile.schema.json`); a changed value applies to every instance from its next step on, because
+the profile is read when an instance advances, not copied into it (docs/decisions.md).
+"""
+
+from __future__ import annotations
+
+import copy
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app import clock, forms
+from app.db import transaction
+from app.engine import helpers
+from app.extensions import db
+from app.models import AuditEvent, OrgProfile, User
+from app.operations.errors import Invalid, NotFound
+
+HERE = Path(__file__).resolve().parent
+
+CITY: dict[str, Any] = {
+    "org_name": "市人力资源和社会保障局",
+    "levels_in_use": "four",
+    "report_within": "PT30M",
+    "superiors_l1": ["市委、市政府"],
+    "external_report_to": ["市委宣传部", "市政府分管领导", "市委网信办"],
+    "quick_report_to": ["市委办", "市政府办", "市委网信办"],
+    "file_record_l3": True,
+    "file_record_with": ["市委网信办"],
+    "release_approval_l1": "external",
+    "release_approval_l2": "external",
+    "release_approval_l3": "group",
+    "release_approval_l4": "group",
+    "external_approvers": ["市委宣传部", "市委网信办"],
+    "false_info_owner": "leadership",
+    "press_conference_requester": "leadership",
+    "spokesperson_designators": ["市委宣传部", "市政府新闻办"],
+    "continuous_monitoring_hours": 24,
+    "aftermath_watch": "P7D",
+    "aftermath_check_every": "P1D",
+    "summary_due": "P15D",
+    "approval_reminder": "R3/PT1H",
+    "monthly_report_recipients": ["市工信委", "同级网管部门"],
+    "risk_filing_dept": "上级主管部门",
+}
+
+COUNTY: dict[str, Any] = {
+    **CITY,
+    "org_name": "县民政局",
+    "superiors_l1": ["县委、县政府分管领导", "市委、市政府"],
+    "external_report_to": ["县委宣传部", "县政府分管领导", "县委网信办"],
+    "quick_report_to": ["县委办", "县政府办", "县委网信办"],
+    "file_record_l3": False,
+    "file_record_with": [],
+    "external_approvers": ["县委、县政府", "县委宣传部"],
+    "false_info_owner": "party_group",
+    "press_conference_requester": "party_group",
+    "spokesperson_designators": ["县委宣传部"],
+    "monthly_report_recipients": ["县工信委", "同级网管部门"],
+}
+
+SHIPPED = {"city": ("市级单位(篇三)", CITY), "county": ("县级单位(篇二)", COUNTY)}
+DEFAULT = "city"
+DURATION_KEYS = ("report_within", "aftermath_watch", "aftermath_check_every", "summary_due")
+
+
+@cache
+def profile_form() -> forms.FormSpec:
+    """The form an admin edits a profile with (also the schema its values are checked against)."""
+    return forms.FormSpec.from_files("profile", (HERE / "profile.schema.json").read_bytes(),
+                                     (HERE / "profile.uischema.json").read_bytes())
+
+
+def ensure_profiles() -> int:
+    """Create the shipped profiles that are missing; make the city profile active if none is."""
+    with transaction() as session:
+        existing = {p.code: p for p in session.scalars(select(OrgProfile))}
+        created = 0
+        for code, (name, values) in SHIPPED.items():
+            if code not in existing:
+                existing[code] = OrgProfile(code=code, name=name, values=copy.deepcopy(values), active=False)
+                session.add(existing[code])
+                created += 1
+        if not any(p.active for p in existing.values()):
+            existing[DEFAULT].active = True
+        return created
+
+
+def active_values(session: Session | None = None) -> dict[str, Any]:
+    """The active profile's values over the city defaults (a key added in a later release has a value)."""
+    session = session or db.session
+    row = session.scalar(select(OrgProfile).where(OrgProfile.active.is_(True)))
+    return {**CITY, **(row.values if row else {})}
+
+
+def list_profiles() -> list[OrgProfile]:
+    return list(db.session.scalars(select(OrgProfile).order_by(OrgProfile.code)))
+
+
+def get_profile(code: str) -> OrgProfile:
+    row = db.session.get(OrgProfile, code)
+    if row is None:
+        raise NotFound(str(_l("没有这个机构配置。")))
+    return row
+
+
+def check_values(values: dict[str, Any], locale: str = "zh_CN") -> dict[str, list[str]]:
+    """Errors by field for a profile's values: the form's rules plus durations the engine accepts."""
+    errors = forms.validate(profile_form(), values, {}, locale=locale)
+    for key in DURATION_KEYS:
+        if key in values and key not in errors:
+            try:
+                helpers.parse_duration(values[key])
+            except ValueError:
+                errors[key] = [str(_l("不是有效的时长,例如 PT30M、P7D"))]
+    return errors
+
+
+def update_profile(code: str, values: dict[str, Any], actor: User, reason: str) -> OrgProfile:
+    """Replace a profile's values (all of them, checked); audited with the keys that changed."""
+    if not reason.strip():
+        raise Invalid(str(_l("请填写修改原因。")), errors={"reason": [str(_l("请填写修改原因。"))]})
+    errors = check_values(values)
+    if errors:
+        raise Invalid(str(_l("机构配置有误,请按提示修改。")), errors=errors)
+    with transaction() as session:
+        row = session.get(OrgProfile, code)
+        if row is None:
+            raise NotFound(str(_l("没有这个机构配置。")))
+        before = row.values or {}
+        changed = sorted(k for k in set(before) | set(values) if before.get(k) != values.get(k))
+        row.values = copy.deepcopy(values)
+        row.updated_by_id = actor.id
+        row.updated_at = clock.now()
+        session.add(AuditEvent(actor_id=actor.id, action="profile_updated",
+                               detail={"profile": code, "changed": changed, "reason": reason.strip()[:500],
+                                       "before": {k: before.get(k) for k in changed}}))
+        return row
+
+
+def activate(code: str, actor: User) -> OrgProfile:
+    """Make `code` the active profile (exactly one is active)."""
+    with transaction() as session:
+        rows = {p.code: p for p in session.scalars(select(OrgProfile).with_for_update())}
+        if code not in rows:
+            raise NotFound(str(_l("没有这个机构配置。")))
+        for row in rows.values():
+            row.active = row.code == code
+        session.add(AuditEvent(actor_id=actor.id, action="profile_activated", detail={"profile": code}))
+        return rows[code]
