@@ -66,6 +66,8 @@ class HumanTask:
     documentation: str | None
     due_at: datetime | None
     data: dict[str, Any]
+    unit: str | None = None  # the organisation unit whose people do it (property `unit`)
+    assignee: str | None = None  # the username it goes to directly (property `assignee`)
 
 
 @dataclass(frozen=True)
@@ -290,6 +292,7 @@ def _human_task(task: Any, warnings: list[Failure]) -> HumanTask:
         except (evaluator.EvaluationError, ValueError) as exc:
             # The task is open either way; a deadline that cannot be computed is reported, not fatal.
             warnings.append(Failure(spec.bpmn_id, f"dueAt '{props['dueAt']}' could not be evaluated: {exc}"))
+    unit, assignee = (_text_property(props, name, task, warnings) for name in ("unit", "assignee"))
     return HumanTask(
         guid=str(task.id),
         spec_id=spec.bpmn_id or spec.name,
@@ -301,7 +304,26 @@ def _human_task(task: Any, warnings: list[Failure]) -> HumanTask:
         documentation=spec.documentation,
         due_at=due_at,
         data=dict(task.data),
+        unit=unit,
+        assignee=assignee,
     )
+
+
+def _text_property(props: dict[str, Any], name: str, task: Any, warnings: list[Failure]) -> str | None:
+    """A task property holding an expression that names a unit code or a username (blank: none)."""
+    if not props.get(name):
+        return None
+    try:
+        value = evaluator.evaluate(props[name], task.data)
+    except evaluator.EvaluationError as exc:
+        warnings.append(Failure(task.task_spec.bpmn_id, f"{name} '{props[name]}' could not be evaluated: {exc}"))
+        return None
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or len(value) > 64:
+        warnings.append(Failure(task.task_spec.bpmn_id, f"{name} '{props[name]}' is not a code or username"))
+        return None
+    return value
 
 
 def _parse_due(value: Any) -> datetime | None:

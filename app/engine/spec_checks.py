@@ -77,10 +77,13 @@ def _expressions(task_spec: Any) -> list[tuple[str, str]]:
         found += [(f"parameter '{n}'", p["value"]) for n, p in task_spec.operation_params.items()]
     if isinstance(task_spec, CleanBusinessRuleTask):
         found += _decision_expressions(task_spec.dmnEngine.decision_table)
+    return found + _property_expressions(task_spec)
+
+
+def _property_expressions(task_spec: Any) -> list[tuple[str, str]]:
+    """Task properties that hold expressions: the due time, the unit, the direct assignee."""
     props = (getattr(task_spec, "extensions", None) or {}).get("properties", {})
-    if props.get("dueAt"):
-        found.append(("dueAt", props["dueAt"]))
-    return found
+    return [(name, props[name]) for name in ("dueAt", "unit", "assignee") if props.get(name)]
 
 
 def _decision_expressions(table: Any) -> list[tuple[str, str]]:

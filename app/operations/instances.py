@@ -307,14 +307,29 @@ def _sync_human_tasks(session: Session, instance: ProcessInstance, step: Step, n
             instance_id=instance.id, task_guid=guid, process_id=task.process_id, spec_id=task.spec_id,
             name=task.name, lane=task.lane, form=task.form, ui_form=task.ui_form,
             documentation=task.documentation, context=_capped(task.data), due_at=task.due_at, created_at=now,
-            candidate_roles_text=",".join(roles), candidates=[HumanTaskCandidate(role_code=role) for role in roles],
+            unit_code=task.unit, candidate_roles_text=",".join(roles),
+            candidates=[HumanTaskCandidate(role_code=role) for role in roles],
         )
+        if task.assignee:
+            _preassign(session, instance, row, task.assignee, now)
         session.add(row)
         session.add(AuditEvent(instance_id=instance.id, task=row, action="task_created",
                                detail={"task": task.spec_id, "name": task.name,
                                        "due_at": task.due_at.isoformat() if task.due_at else None}))
         opened.append(row)
     return opened
+
+
+def _preassign(session: Session, instance: ProcessInstance, row: HumanTask, username: str, now: datetime) -> None:
+    """A task the diagram gives to one person (a commentator, the chosen replier) is theirs at once."""
+    user_id = session.scalar(select(User.id).where(User.username == username, User.active.is_(True)))
+    if user_id is None:
+        session.add(AuditEvent(instance_id=instance.id, action="warning",
+                               detail={"element": row.spec_id, "reason": f"assignee '{username}' is not an active "
+                                                                         "user; the task is open to its lane"}))
+        return
+    row.assignee_id = user_id
+    row.claimed_at = now
 
 
 def _capped(data: dict[str, Any]) -> dict[str, Any]:

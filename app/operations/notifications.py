@@ -13,7 +13,7 @@ from app import clock
 from app.db import transaction
 from app.engine.services import SideEffect
 from app.extensions import db
-from app.models import AuditEvent, HumanTask, Notification, ProcessInstance, User, UserRole
+from app.models import AuditEvent, HumanTask, Notification, OrgUnit, ProcessInstance, User, UserRole
 from app.notify import templates
 from app.operations import catalog
 from app.operations import deliveries as deliveries_ops
@@ -51,10 +51,14 @@ def deliver(session: Session, instance: ProcessInstance, effect: SideEffect) -> 
 
 def _recipients(session: Session, instance: ProcessInstance, keys: list[str]) -> set[int]:
     """People named by a service task: role codes, `initiator`, `lane:<lane name>` (the roles of that
-    lane in this process version) and `assignee:<task id>` (whoever claimed or completed that task
-    in this instance)."""
+    lane in this process version), `assignee:<task id>` (whoever claimed or completed that task
+    in this instance) and `unit_heads:<data name>` (the section heads of the unit codes that task
+    data holds, e.g. `unit_heads:related_units`)."""
     ids: set[int] = set()
     roles = {k for k in keys if ":" not in k and k != "initiator"}
+    for key in keys:
+        if key.startswith("unit_heads:"):
+            ids.update(_unit_heads(session, (instance.data or {}).get(key.split(":", 1)[1])))
     if "initiator" in keys and instance.started_by_id:
         ids.add(instance.started_by_id)
     lanes = {k.split(":", 1)[1] for k in keys if k.startswith("lane:")}
@@ -70,6 +74,15 @@ def _recipients(session: Session, instance: ProcessInstance, keys: list[str]) ->
         ids.update(session.scalars(select(UserRole.user_id).join(User).where(
             UserRole.role_code.in_(sorted(roles)), User.active.is_(True))))
     return ids
+
+
+def _unit_heads(session: Session, codes: Any) -> set[int]:
+    codes = [codes] if isinstance(codes, str) else codes
+    if not isinstance(codes, list) or not codes:
+        return set()
+    return set(session.scalars(select(User.id).join(UserRole).join(OrgUnit, OrgUnit.id == User.unit_id).where(
+        UserRole.role_code == "section_head", OrgUnit.code.in_([str(c) for c in codes[:50]]),
+        User.active.is_(True))))
 
 
 def _local(value: Any) -> str | None:

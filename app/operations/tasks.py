@@ -43,16 +43,29 @@ def list_my_tasks(user: User, limit: int = 200) -> list[HumanTask]:
         .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at).limit(limit)))
 
 
+def _in_unit(user: User) -> Any:
+    """Tasks open to everyone in their lane, or scoped to the user's own unit."""
+    unit = user.unit.code if user.unit else None
+    return or_(HumanTask.unit_code.is_(None), HumanTask.unit_code == unit) if unit else HumanTask.unit_code.is_(None)
+
+
 def list_group_tasks(user: User, limit: int = 200) -> list[HumanTask]:
-    """Open tasks of the user's roles (lanes), claimed or not, most urgent first."""
+    """Open tasks of the user's roles (lanes) and unit, claimed or not, most urgent first."""
     roles = sorted(user.role_codes)
     if not roles:
         return []
     candidate = select(HumanTaskCandidate.task_id).where(HumanTaskCandidate.role_code.in_(roles))
     return list(db.session.scalars(
         select(HumanTask)
-        .where(HumanTask.status == TaskStatus.OPEN, HumanTask.id.in_(candidate))
+        .where(HumanTask.status == TaskStatus.OPEN, HumanTask.id.in_(candidate), _in_unit(user))
         .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at).limit(limit)))
+
+
+def is_candidate(task: HumanTask, user: User) -> bool:
+    """Does the task's lane include one of the user's roles, and its unit (if any) the user?"""
+    if not user.role_codes.intersection(task.candidate_roles):
+        return False
+    return task.unit_code is None or (user.unit is not None and user.unit.code == task.unit_code)
 
 
 def can_work(task: HumanTask, user: User) -> bool:
@@ -61,13 +74,13 @@ def can_work(task: HumanTask, user: User) -> bool:
         return False
     if task.assignee_id is not None:
         return task.assignee_id == user.id
-    return bool(user.role_codes.intersection(task.candidate_roles))
+    return is_candidate(task, user)
 
 
 def can_view(task: HumanTask, user: User) -> bool:
     """May the user see this task?"""
     return (user.id in (task.assignee_id, task.completed_by_id)
-            or bool(user.role_codes.intersection(task.candidate_roles)) or user.has_role(*OVERSEER_ROLES))
+            or is_candidate(task, user) or user.has_role(*OVERSEER_ROLES))
 
 
 def get_task(public_id: str, user: User) -> HumanTask:
@@ -108,7 +121,8 @@ def next_task_for(user: User, instance_id: int) -> HumanTask | None:
     return db.session.scalar(
         select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.status == TaskStatus.OPEN,
                                 or_(HumanTask.assignee_id == user.id,
-                                    and_(HumanTask.assignee_id.is_(None), HumanTask.id.in_(candidate))))
+                                    and_(HumanTask.assignee_id.is_(None), HumanTask.id.in_(candidate),
+                                         _in_unit(user))))
         .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id).limit(1))
 
 
@@ -126,7 +140,7 @@ def claim_task(public_id: str, user: User) -> HumanTask:
         task = _task_for_write(session, public_id, user)
         if task.assignee_id == user.id:
             return task
-        if not user.role_codes.intersection(task.candidate_roles):
+        if not is_candidate(task, user):
             raise Forbidden(str(_l("您不在该任务的办理角色中。")))
         result = session.execute(update(HumanTask).where(
             HumanTask.id == task.id, HumanTask.status == TaskStatus.OPEN, HumanTask.assignee_id.is_(None),

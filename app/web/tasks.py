@@ -120,7 +120,7 @@ def _render(item: HumanTask, values: dict[str, Any], raw: dict[str, Any], errors
         form_errors=forms.form_errors(form, errors), workable=tasks.can_work(item, current_user),
         submitted=submitted,
         claimable=item.status == TaskStatus.OPEN and item.assignee_id is None
-        and bool(current_user.role_codes.intersection(item.candidate_roles)),
+        and tasks.is_candidate(item, current_user),
         title=form.schema.get("title") or item.name,
     )
     return page, status

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AuditEvent, HumanTask, Notification, ProcessInstance, TaskStatus
+from app.models import AuditEvent, HumanTask, Incident, LedgerEntry, Notification, ProcessInstance, TaskStatus
 from app.operations import instances, tasks
 from app.operations.vocabulary import ROLES
 from tests.conftest import make_user
@@ -56,6 +56,19 @@ class Flow:
     def notifications(self) -> list[str]:
         return list(db.session.scalars(select(Notification.kind).where(
             Notification.instance_id == self.instance.id).order_by(Notification.id)).all())
+
+    def ledger(self) -> list[tuple[str, dict[str, Any]]]:
+        """(kind, data) of the ledger entries of this instance's incident, oldest first.
+
+        A sub-process started on its own has an incident when its start data holds an `incident_no`
+        such as "YQ-2026-9001".
+        """
+        return [(entry.kind, entry.data) for entry in db.session.scalars(
+            select(LedgerEntry).join(Incident).where(Incident.instance_id == self.instance.id)
+            .order_by(LedgerEntry.id))]
+
+    def incident(self) -> Incident | None:
+        return db.session.scalar(select(Incident).where(Incident.instance_id == self.instance.id))
 
     def actions(self) -> list[str]:
         return list(db.session.scalars(select(AuditEvent.action).where(
