@@ -148,9 +148,12 @@ def compile_bundle(files: Mapping[str, bytes], *, known_roles: Iterable[str] | N
         if result is None:
             continue
         process, specs = result
+        # Embedded sub-processes are specs of their own: they belong to the file that holds them.
+        spec_files = {pid: file_of_process.get(pid) or getattr(spec, "file", None) or filename
+                      for pid, spec in specs.items()}
         problems.extend(Problem(*found) for found in
-                        spec_checks.check_specs(specs, file_of_process, lanes, known_roles, known_forms, run_lint))
-        process.tasks = _task_infos(specs, lanes, file_of_process)
+                        spec_checks.check_specs(specs, spec_files, lanes, known_roles, known_forms, run_lint))
+        process.tasks = _task_infos(specs, lanes, spec_files)
         process.forms = {f for t in process.tasks.values() for f in (t.form, t.ui_form) if f}
         process.content_hash = _closure_hash(process, files, form_hashes or {})
         if process.timer_start and process.schedule not in SCHEDULES:

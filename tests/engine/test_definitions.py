@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from diagrams import (
     DATA,
+    FORM,
     bundle,
     business_rule,
     chain,
@@ -402,3 +403,12 @@ def test_user_task_ledger_kind_must_be_known() -> None:
     files = bundle(start(), user_task("ut", extra_props='<spiffworkflow:property name="ledger" value="diary"/>'),
                    end(), chain("start", "ut", "end"))
     assert_refused(files, "p.bpmn", "ut", "ledger kind 'diary' is not one of")
+
+
+def test_user_tasks_inside_an_embedded_sub_process_take_their_files_lanes() -> None:
+    sub = ('<bpmn:subProcess id="sp"><bpmn:startEvent id="sp_s"/>' + user_task("ut_in")
+           + '<bpmn:endEvent id="sp_e"/>' + chain("sp_s", "ut_in", "sp_e") + "</bpmn:subProcess>")
+    compiled = compile_bundle(bundle(start(), sub, end(), chain("start", "sp", "end")), known_forms={FORM})
+    info = compiled["p"].tasks["sp:ut_in"]
+    assert info.roles == ("office_staff",)
+    assert info.form == FORM
