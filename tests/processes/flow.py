@@ -1,4 +1,5 @@
-"""Drive a process through the real operations and engine, as whoever holds every role."""
+"""Drive a process through the real operations and engine, as whoever holds every role (optionally in a
+unit, e.g. the lead unit of the shared answers, so that unit's scoped tasks are theirs too)."""
 
 from __future__ import annotations
 
@@ -11,14 +12,23 @@ from app.models import AuditEvent, HumanTask, Incident, LedgerEntry, Notificatio
 from app.operations import instances, tasks
 from app.operations.vocabulary import ROLES
 from tests.conftest import make_user
-from tests.processes.answers import CONSULT, DRAFT, PUBLISH, REQUEST
+from tests.processes.answers import (
+    CONSULT,
+    DRAFT,
+    EXTERNAL_APPROVAL,
+    INVESTIGATE,
+    PUBLISH,
+    REQUEST,
+    SUPERIOR_MEASURES,
+)
 
 
 class Flow:
     """One instance of a process, worked task by task."""
 
-    def __init__(self, process_key: str, data: dict[str, Any] | None = None, *, incident: bool = False):
-        self.user = make_user([code for code, _zh, _en in ROLES])
+    def __init__(self, process_key: str, data: dict[str, Any] | None = None, *, incident: bool = False,
+                 unit: str | None = None):
+        self.user = make_user([code for code, _zh, _en in ROLES], unit=unit)
         if incident:
             self.instance = instances.start_incident(self.user)
         else:
@@ -39,13 +49,24 @@ class Flow:
         db.session.refresh(self.instance)
         return self.instance
 
-    def respond_and_publish(self) -> None:
+    def respond_and_publish(self, consult: dict[str, Any] | None = None) -> None:
         """From the level-4 request for instruction to a published response (every step approved)."""
         self.do("ut_request_instruction", **REQUEST)
         self.do("ut_instruction_decision", decision="approve")
-        self.do("ut_consult", **CONSULT)
+        self.investigate_and_publish(consult)
+
+    def investigate_and_publish(self, consult: dict[str, Any] | None = None) -> None:
+        """Investigation and consultation, then the release drafted, approved (either mode) and published."""
+        self.do("ut_investigate", **INVESTIGATE)
+        self.do("ut_consult", **(consult or CONSULT))
+        if "ut_record_superior_measures" in self.open():
+            self.do("ut_record_superior_measures", **SUPERIOR_MEASURES)
         self.do("ut_draft_release", **{**DRAFT, "spokesperson": self.user.username})
-        self.do("ut_approve_release", release_decision="approve")
+        if "ut_record_external_approval" in self.open():
+            self.do("ut_record_external_approval", **EXTERNAL_APPROVAL)
+            self.do("ut_sign_release", release_decision="approve")
+        else:
+            self.do("ut_approve_release", release_decision="approve")
         self.do("ut_publish_response", **PUBLISH)
 
     def fire_timers(self) -> int:
@@ -56,6 +77,11 @@ class Flow:
     def notifications(self) -> list[str]:
         return list(db.session.scalars(select(Notification.kind).where(
             Notification.instance_id == self.instance.id).order_by(Notification.id)).all())
+
+    def notified(self, kind: str) -> set[int]:
+        """Who got a notification of this kind from the instance."""
+        return set(db.session.scalars(select(Notification.user_id).where(
+            Notification.instance_id == self.instance.id, Notification.kind == kind)))
 
     def ledger(self) -> list[tuple[str, dict[str, Any]]]:
         """(kind, data) of the ledger entries of this instance's incident, oldest first.
