@@ -40,6 +40,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     env = overrides.get("YQ_ENV") or _env("ENV", "development")
     instance = Path(overrides.get("INSTANCE_PATH") or _env("INSTANCE_PATH") or ROOT / "instance")
     production = env == "production"
+    upload_mb = int(_env("MAX_UPLOAD_MB", "20"))
     config: dict[str, Any] = {
         "YQ_ENV": env,
         "INSTANCE_PATH": str(instance),
@@ -48,7 +49,11 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "PROCESSES_DIR": _env("PROCESSES_DIR") or str(ROOT / "processes"),
         "FORMS_DIR": _env("FORMS_DIR") or str(ROOT / "forms"),
-        "MAX_CONTENT_LENGTH": int(_env("MAX_CONTENT_LENGTH", str(4 * 1024 * 1024))),
+        # One attachment of up to MAX_UPLOAD_MB per file, plus room for the form's other fields; a
+        # larger request is refused with 413 before it is read. Text fields stay capped by Flask's
+        # MAX_FORM_MEMORY_SIZE (500 kB), so only file parts (spooled to disk) can be this large.
+        "MAX_UPLOAD_MB": upload_mb,
+        "MAX_CONTENT_LENGTH": int(_env("MAX_CONTENT_LENGTH", str((upload_mb + 1) * 1024 * 1024))),
         "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", production),
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,

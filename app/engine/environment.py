@@ -5,6 +5,8 @@ active organisation profile's values and a `query` callable bound to the instanc
 makes it current while SpiffWorkflow runs. Diagram expressions read the profile with the
 `profile("key")` function; service tasks whose operator is a query (e.g. `monthly_stats`) get their
 result from `query` and store it in their result variable, so what a task showed stays in the record.
+Ledger lines go to `record` at once, so a query later in the same advance (the summary's timeline)
+already sees them.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ class Environment:
 
     profile: Mapping[str, Any] = field(default_factory=dict)
     query: Callable[[str, dict[str, Any]], Any] = _no_query
+    # Effects that must be visible to later queries of the same advance (ledger lines) are handed
+    # over as they happen; None keeps them with the step's other side effects.
+    record: Callable[[Any], None] | None = None
 
 
 _current: ContextVar[Environment | None] = ContextVar("yq_engine_environment", default=None)

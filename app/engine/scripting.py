@@ -66,14 +66,19 @@ class SafeScriptEngine(PythonScriptEngine):
                 return json.dumps(answer, ensure_ascii=False)
             except (environment.EnvironmentError_, TypeError, ValueError) as exc:
                 raise services.ServiceError(f"{operation_name}: {exc}") from exc
-        self.requests.append(SideEffect(
+        effect = SideEffect(
             operator=operation_name,
             params=checked,
             task_spec=task.task_spec.bpmn_id or task.task_spec.name,
             process_id=task.workflow.spec.name,
             task_guid=str(task.id),
             data=json.loads(json.dumps(task.data, default=str)) if operator.with_data else {},
-        ))
+        )
+        record = environment.current().record
+        if operator.immediate and record is not None:
+            record(effect)
+        else:
+            self.requests.append(effect)
         return json.dumps({"requested": True})
 
 

@@ -40,6 +40,7 @@ class Operator:
     check: Callable[[dict[str, Any]], None] = lambda params: None
     kind: str = "effect"  # effect | query
     with_data: bool = False  # the effect carries a copy of the task data (the ledger picks fields)
+    immediate: bool = False  # handed to the environment's `record` during the advance (see environment.py)
 
     def parameter(self, name: str) -> Parameter | None:
         return next((p for p in self.parameters if p.name == name), None)
@@ -73,7 +74,8 @@ LEDGER_KINDS = (
     "task_force", "investigation", "consultation", "superior_measures", "dispatch", "unit_feedback",
     "release_drafted", "release_review", "external_approval", "release_published",
     "press_conference_requested", "spokesperson_designated", "press_conference_prepared", "press_conference",
-    "false_info", "false_info_result", "commentary", "monitor_report", "regrade", "update_received",
+    "false_info", "clarification_review", "false_info_result", "commentary", "monitor_report", "regrade",
+    "update_received",
     "follow_up", "reply_plan", "reply", "subsided", "aftermath_watch", "summary", "summary_review",
     "accountability", "plan_revision", "deadline_missed", "notice", "closed",
 )
@@ -108,6 +110,7 @@ OPERATORS: dict[str, Operator] = {
                                       "deadline), however many paths ask"),
             ),
             check=_check_notify,
+            with_data=True,  # unit_heads:<name> and the message text read the data of the task that asked
         ),
         Operator(
             name="ledger",
@@ -116,10 +119,17 @@ OPERATORS: dict[str, Operator] = {
                 Parameter("kind", str, description="entry kind", choices=LEDGER_KINDS),
                 Parameter("deadline", str, required=False, description="for deadline_missed: which deadline",
                           choices=DEADLINES),
+                Parameter("due_at", str, required=False,
+                          description="for deadline_missed: the due time, when it is not the incident's own "
+                                      "(a dispatched task's row)"),
+                Parameter("subject", str, required=False,
+                          description="for deadline_missed: whose deadline (a unit code), so two units late at "
+                                      "once are two lines"),
                 Parameter("note", str, required=False, description="a line of text for the ledger"),
             ),
             check=_check_ledger,
             with_data=True,
+            immediate=True,
         ),
         Operator(
             name="start_incident",

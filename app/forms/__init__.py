@@ -6,28 +6,60 @@ app.operations, app.web; the only app import is the expression evaluator. See do
 """
 
 from app.forms.checks import check_schema
-from app.forms.data import FORM_FILE_NAME, declared_data, field_index, sources_of
+from app.forms.data import FORM_FILE_NAME, blanks, declared_data, field_index, sources_of
 from app.forms.fields import FieldDef
+from app.forms.files import (
+    CONTENT_TYPES,
+    CheckedFile,
+    FileRefused,
+    StoredFiles,
+    accepted_categories,
+    attachment_refs,
+    attachment_schema,
+    check_upload,
+    clean_filename,
+)
 from app.forms.messages import message
-from app.forms.render import Field, build_fields, context_items, display_text, form_errors, summary
+from app.forms.render import (
+    Field,
+    FileItem,
+    build_fields,
+    context_items,
+    display_text,
+    file_items,
+    form_errors,
+    summary,
+)
 from app.forms.schema import FormSchemaError, FormSpec, load_json
 from app.forms.submit import Submission, check_submission, parse_submission
 from app.forms.validate import validate
 
 __all__ = [
+    "CONTENT_TYPES",
     "FORM_FILE_NAME",
+    "CheckedFile",
     "Field",
     "FieldDef",
+    "FileItem",
+    "FileRefused",
     "FormSchemaError",
     "FormSpec",
+    "StoredFiles",
     "Submission",
+    "accepted_categories",
+    "attachment_refs",
+    "attachment_schema",
+    "blanks",
     "build_fields",
     "check_schema",
     "check_submission",
+    "check_upload",
+    "clean_filename",
     "context_items",
     "declared_data",
     "display_text",
     "field_index",
+    "file_items",
     "form_errors",
     "load_json",
     "message",

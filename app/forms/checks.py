@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterator
 from typing import Any
@@ -13,6 +14,7 @@ from jsonschema.exceptions import SchemaError
 from app.engine.evaluator import check_expression
 from app.engine.helpers import FUNCTIONS
 from app.forms.fields import BOUNDED_FORMATS, FIELD_TYPES, MAX_STRING_LENGTH, NAME_RE, is_choice
+from app.forms.files import ATTACHMENT_ITEMS, CATEGORIES, MAX_ATTACHMENTS
 from app.forms.uischema import check_uischema
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -181,7 +183,7 @@ def _one_field(path: str, name: str, prop: Any, *, in_table: bool) -> list[str]:
 
 
 def _scalar_problems(path: str, prop: dict[str, Any]) -> list[str]:
-    problems = []
+    problems = [f"{path}: x-attachments belongs on a top-level array field"] if "x-attachments" in prop else []
     source = prop.get("x-source")
     if "x-source" in prop and (not isinstance(source, str) or not source.strip()):
         problems.append(f"{path}: x-source must name an option list")
@@ -209,6 +211,8 @@ def _array_problems(path: str, prop: dict[str, Any]) -> list[str]:
         problems.append(f"{path}: arrays need maxItems")
     if "x-source" in prop:
         problems.append(f"{path}: put x-source on items, not on the array")
+    if "x-attachments" in prop:
+        return problems + _attachment_problems(path, prop)
     items = prop.get("items")
     if not isinstance(items, dict):
         return [*problems, f"{path}: arrays need an items schema"]
@@ -217,6 +221,38 @@ def _array_problems(path: str, prop: dict[str, Any]) -> list[str]:
     if items.get("type") not in ("string", "integer"):
         return [*problems, f"{path}.items: list items must be strings or integers"]
     return problems + _scalar_problems(f"{path}.items", items)
+
+
+def _attachment_problems(path: str, prop: dict[str, Any]) -> list[str]:
+    problems = []
+    limit = prop.get("maxItems")
+    if isinstance(limit, int) and not 1 <= limit <= MAX_ATTACHMENTS:
+        problems.append(f"{path}: attachment fields take maxItems from 1 to {MAX_ATTACHMENTS}")
+    spec = prop["x-attachments"]
+    if not isinstance(spec, dict) or set(spec) - {"accept"}:
+        problems.append(f"{path}.x-attachments: must be an object whose only key is accept")
+    elif "accept" in spec and not _is_category_list(spec["accept"]):
+        problems.append(f"{path}.x-attachments.accept: must list some of {', '.join(CATEGORIES)}, each once")
+    if not _is_attachment_items(prop.get("items")):
+        problems.append(f"{path}.items: must be the attachment reference schema {json.dumps(ATTACHMENT_ITEMS)}")
+    if "default" in prop:
+        problems.append(f"{path}: attachment fields cannot have a default (attachments belong to one task)")
+    return problems
+
+
+def _is_category_list(accept: Any) -> bool:
+    return (isinstance(accept, list) and bool(accept) and len(set(map(str, accept))) == len(accept)
+            and all(isinstance(category, str) and category in CATEGORIES for category in accept))
+
+
+def _is_attachment_items(items: Any) -> bool:
+    if not isinstance(items, dict) or not isinstance(items.get("required"), list):
+        return False
+    required = items["required"]
+    if not all(isinstance(name, str) for name in required) or len(set(required)) != len(required):
+        return False
+    same_required = set(required) == set(ATTACHMENT_ITEMS["required"])
+    return same_required and {**items, "required": None} == {**ATTACHMENT_ITEMS, "required": None}
 
 
 def _table_problems(path: str, items: dict[str, Any]) -> list[str]:

@@ -17,6 +17,15 @@ def declared_data(form: FormSpec, data: Mapping[str, Any]) -> dict[str, Any]:
             if name in data and not definition.read_only and not name.startswith("_")}
 
 
+def blanks(form: FormSpec, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The form's writable fields left blank in `data`, as the values that say so: [] for lists, None
+    otherwise. Merged into task data, they replace what an earlier round of the same task (or another
+    task with a field of that name) left there, so stale answers never pass for today's."""
+    return {name: [] if definition.schema.get("type") == "array" else None
+            for name, definition in form.by_name.items()
+            if name not in data and not definition.read_only and not name.startswith("_")}
+
+
 def sources_of(form: FormSpec) -> set[str]:
     """The `x-source` option lists the form's fields (and table columns) draw from."""
     found: set[str] = set()

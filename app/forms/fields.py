@@ -67,7 +67,7 @@ def field_kind(schema: Mapping[str, Any], ui: Mapping[str, Any]) -> str:
     if kind == "boolean":
         return "bool"
     if kind == "array":
-        return _array_kind(schema.get("items"))
+        return "files" if "x-attachments" in schema else _array_kind(schema.get("items"))
     if is_choice(schema):
         return "enum"
     if kind == "integer":

@@ -2,17 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from app import clock
 from app.forms.fields import FieldDef, Options, choices, widget_for
+from app.forms.files import (
+    StoredFiles,
+    accept_attribute,
+    accepted_categories,
+    attachment_refs,
+    extensions_text,
+    format_size,
+)
 from app.forms.messages import message
 from app.forms.schema import FormSpec
 from app.forms.values import to_local_display, to_local_input
 
 _INPUT_TYPES = {"text": "text", "integer": "text", "datetime": "datetime-local", "date": "date", "url": "url"}
+
+
+@dataclass(frozen=True)
+class FileItem:
+    """One attachment as a page lists it: the id its download link and hidden input carry."""
+
+    id: str
+    name: str
+    size: str
+    removed: bool = False
+    remove_label: str = ""
+    remove_text: str = ""
 
 
 @dataclass
@@ -39,6 +59,9 @@ class Field:
     help_id: str = ""
     error_id: str = ""
     describedby: str = ""
+    files: list[FileItem] = field(default_factory=list)
+    accept: str = ""
+    hint: str = ""
 
 
 @dataclass(frozen=True)
@@ -49,14 +72,19 @@ class _Sources:
     context: Mapping[str, Any]
     options: Options
     locale: str
+    files: StoredFiles
 
 
-def build_fields(form: FormSpec, values: Mapping[str, Any] | None = None,
+def build_fields(form: FormSpec, values: Mapping[str, Any] | None = None,  # noqa: PLR0913 - one per source
                  raw: Mapping[str, Any] | None = None, errors: Mapping[str, list[str]] | None = None,
                  context: Mapping[str, Any] | None = None, options: Options | None = None,
-                 locale: str = "zh_CN") -> list[Field]:
-    """The fields of `form` in order; `raw` (a posted form) wins over `values`, then the task context."""
-    sources = _Sources(values or {}, raw or {}, errors or {}, context or {}, options or {}, locale)
+                 locale: str = "zh_CN", *, files: StoredFiles | None = None) -> list[Field]:
+    """The fields of `form` in order; `raw` (a posted form) wins over `values`, then the task context.
+
+    `files` holds the task's stored attachments, which file[] fields list (docs/forms.md, Attachments).
+    """
+    sources = _Sources(values or {}, raw or {}, errors or {}, context or {}, options or {}, locale,
+                       files or StoredFiles())
     return [_build(definition, form, sources) for definition in form.fields]
 
 
@@ -92,10 +120,29 @@ def _at_path(context: Mapping[str, Any], key: str) -> Any:
 
 
 def summary(form: FormSpec, data: Mapping[str, Any], options: Options | None = None,
-            locale: str = "zh_CN") -> list[tuple[str, str]]:
-    """(label, text) of every field of a submitted record, in form order, skipping absent ones."""
-    return [(definition.title, display_text(definition, data[definition.name], options, locale))
-            for definition in form.fields if definition.name in data]
+            locale: str = "zh_CN", files: Callable[[list[FileItem]], str] | None = None) -> list[tuple[str, str]]:
+    """(label, text) of every field of a submitted record, in form order, skipping absent ones.
+
+    With `files`, attachments are shown as what it returns for their items (the pages pass the
+    `attachment_links` macro, so they become download links); otherwise as their names.
+    """
+    items = []
+    for definition in form.fields:
+        if definition.name not in data:
+            continue
+        value = data[definition.name]
+        refs = attachment_refs(value) if definition.kind == "files" else []
+        text = files(file_items(refs)) if files and refs else display_text(definition, value, options, locale)
+        items.append((definition.title, text))
+    return items
+
+
+def file_items(refs: Sequence[Mapping[str, Any]], removed: frozenset[str] = frozenset(),
+               locale: str = "zh_CN") -> list[FileItem]:
+    """Attachment refs as the items a page lists."""
+    remove = message("remove_file", locale)
+    return [FileItem(str(ref["id"]), str(ref["name"]), format_size(ref.get("size")), ref["id"] in removed,
+                     message("remove_file_label", locale, name=ref["name"]), remove) for ref in refs]
 
 
 def form_errors(form: FormSpec, errors: Mapping[str, list[str]]) -> list[str]:
@@ -112,14 +159,20 @@ def display_text(definition: FieldDef | None, value: Any, options: Options | Non
     if isinstance(value, bool):
         return message("yes" if value else "no", locale)
     if isinstance(value, list):
-        item = definition.item if definition else None
-        return "、".join(display_text(item or definition, element, options, locale) for element in value)
+        return _display_list(definition, value, options, locale)
     if isinstance(value, dict):
         return _display_row(definition, value, options, locale)
     for option, label in choices(definition.schema, options) if definition else ():
         if option == value:
             return label
     return to_local_display(value) if isinstance(value, str) else str(value)
+
+
+def _display_list(definition: FieldDef | None, value: list[Any], options: Options | None, locale: str) -> str:
+    if definition is not None and definition.kind == "files":
+        return "、".join(ref["name"] for ref in attachment_refs(value)) or message("empty", locale)
+    item = definition.item if definition else None
+    return "、".join(display_text(item or definition, element, options, locale) for element in value)
 
 
 def _display_row(definition: FieldDef | None, row: dict[str, Any], options: Options | None,
@@ -136,8 +189,11 @@ def _build(definition: FieldDef, form: FormSpec, sources: _Sources) -> Field:
     if definition.read_only:
         stored = sources.context.get(definition.name)
         value = display_text(definition, stored, sources.options, sources.locale)
+        files = file_items(attachment_refs(stored)) if definition.kind == "files" else []
         return _finish(Field(definition.name, definition.name, _html_id(definition.name), definition.title,
-                             "readonly", help=definition.help, value=value))
+                             "readonly", help=definition.help, value=value, files=files))
+    if definition.kind == "files":
+        return _files_field(definition, sources)
     if definition.kind in ("table", "list"):
         return _rows_field(definition, _initial(definition, form, sources), sources)
     if sources.raw:
@@ -226,6 +282,39 @@ def _rows_field(definition: FieldDef, initial: Any, sources: _Sources) -> Field:
                      if path == definition.name or (path.startswith(prefix) and path not in shown)
                      for text in texts]
     return _finish(result)
+
+
+def _files_field(definition: FieldDef, sources: _Sources) -> Field:
+    """Attached files (from the post, else the stored values, else all stored for the field) and a file input."""
+    name = definition.name
+    known = sources.files.known(name)
+    removed: frozenset[str] = frozenset()
+    if name in sources.raw:
+        refs = [known[i] for i in dict.fromkeys(_texts(sources.raw[name])) if i in known]
+        removed = frozenset(_texts(sources.raw.get(f"{name}.remove")))
+    elif name in sources.values:
+        refs = [known.get(ref["id"], ref) for ref in attachment_refs(sources.values[name])]
+    else:
+        refs = list(known.values())
+    categories = accepted_categories(definition.schema)
+    types = extensions_text(categories)
+    limit = sources.files.max_mb
+    hint = message("files_hint", sources.locale, types=types, limit=limit) if limit else types
+    prefix = f"{name}."
+    errors = [text for path, texts in sources.errors.items() if path == name or path.startswith(prefix)
+              for text in texts]
+    result = _finish(Field(name, name, _html_id(name), definition.title, "files", help=definition.help,
+                           required=definition.required, errors=errors,
+                           files=file_items(refs, removed, sources.locale), accept=accept_attribute(categories),
+                           hint=hint))
+    result.describedby = " ".join(part for part in (result.describedby, f"{result.id}-hint") if part)
+    return result
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list | tuple) else []
 
 
 def _item_title(definition: FieldDef) -> str:

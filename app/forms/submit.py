@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.forms.fields import FieldDef, Options
+from app.forms.files import StoredFiles
 from app.forms.messages import message
 from app.forms.schema import FormSpec
 from app.forms.validate import add_error, validate
@@ -36,15 +37,19 @@ class Submission:
 
 
 def parse_submission(form: FormSpec, formdata: FormData, options: Options | None = None,
-                     locale: str = "zh_CN") -> Submission:
+                     locale: str = "zh_CN", files: StoredFiles | None = None) -> Submission:
     """Coerce posted strings into the form's JSON types; never raises on hostile input.
 
     `options` is accepted so that every step takes the same arguments; membership of x-source
-    values is checked by `validate`.
+    values is checked by `validate`. `files` holds the attachments the server stored for the task:
+    a file[] field accepts only their ids.
     """
     submission = Submission()
     for definition in form.fields:
         if definition.read_only:
+            continue
+        if definition.kind == "files":
+            _read_files(definition, formdata, submission, locale, files or StoredFiles())
             continue
         reader = _READERS.get(definition.kind, _read_scalar)
         reader(definition, formdata, submission, locale)
@@ -54,9 +59,10 @@ def parse_submission(form: FormSpec, formdata: FormData, options: Options | None
 
 
 def check_submission(form: FormSpec, formdata: FormData, context: Mapping[str, Any],
-                     options: Options | None = None, locale: str = "zh_CN") -> Submission:
+                     options: Options | None = None, locale: str = "zh_CN",
+                     files: StoredFiles | None = None) -> Submission:
     """Parse and validate a posted form; a coercion error hides validation errors of the same path."""
-    submission = parse_submission(form, formdata, options, locale)
+    submission = parse_submission(form, formdata, options, locale, files)
     for path, messages in validate(form, submission.data, context, options, locale).items():
         if path not in submission.errors:
             submission.errors[path] = messages
@@ -189,6 +195,26 @@ def _read_list(definition: FieldDef, formdata: FormData, submission: Submission,
         values.append(submission.raw[path] if value is _MISSING else value)
     if values:
         submission.data[definition.name] = values
+
+
+def _read_files(definition: FieldDef, formdata: FormData, submission: Submission, locale: str,
+                files: StoredFiles) -> None:
+    """Posted attachment ids (hidden inputs) minus the ticked "remove" boxes, as the server's own refs."""
+    name = definition.name
+    cap = definition.max_items + 50  # what a page can post; more is hostile and only kept out of drafts
+    posted = list(dict.fromkeys(text.strip()[:36] for text in _values(formdata, name) if text.strip()))[:cap]
+    removed = set(_values(formdata, f"{name}.remove"))
+    submission.raw[name] = posted
+    submission.raw[f"{name}.remove"] = [file_id for file_id in posted if file_id in removed]
+    known = files.known(name)
+    kept = [file_id for file_id in posted if file_id not in removed]
+    if any(file_id not in known for file_id in kept):
+        add_error(submission.errors, name, message("attachment", locale))
+    refs = [dict(known[file_id]) for file_id in kept if file_id in known]
+    if len(refs) > definition.max_items:
+        add_error(submission.errors, name, message("maxItems", locale, limit=definition.max_items))
+    if refs:
+        submission.data[name] = refs
 
 
 _READERS = {"multi": _read_multi, "table": _read_table, "list": _read_list}

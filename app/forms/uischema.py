@@ -123,6 +123,8 @@ def _prefill_problems(prefill: Any, properties: dict[str, Any]) -> list[str]:
             problems.append(f"{where}: no such field")
         elif properties[field].get("readOnly") is True:
             problems.append(f"{where}: read-only fields take their value from the task data already")
+        elif field_kind(properties[field], {}) == "files":
+            problems.append(f"{where}: attachments belong to the task they were uploaded to and cannot be prefilled")
         if not isinstance(source, str) or not NAME_RE.fullmatch(source):
             problems.append(f"{where}: must name task data such as proposed_level")
     return problems

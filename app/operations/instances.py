@@ -115,7 +115,8 @@ def _start(session: Session, process_key: str, actor: User | None, data: dict[st
 def environment(session: Session, instance: ProcessInstance) -> runner.Environment:
     """What an advance of `instance` may read: the active profile and the ledger queries."""
     return runner.Environment(profile=profiles.active_values(session),
-                              query=lambda name, params: ledger.query(session, instance, name, params))
+                              query=lambda name, params: ledger.query(session, instance, name, params),
+                              record=lambda effect: ledger.record_effect(session, instance, effect))
 
 
 def _next_incident_number(session: Session) -> str:
@@ -242,13 +243,14 @@ def deliver_message(session: Session, instance: ProcessInstance, name: str, payl
 
 
 def _coalesced(effects: list[SideEffect]) -> list[SideEffect]:
-    """One request per element and kind within a step: timers that were missed while nothing ran
-    (a cycle timer catching up several rounds at once) remind once, not once per missed round."""
+    """One request per element, parameters and data within a step: timers that were missed while
+    nothing ran (a cycle timer catching up several rounds at once) remind once, not once per missed
+    round; the rows of a multi-instance task (other data) are still reminded one by one."""
     seen: set[tuple[str, str, str, str]] = set()
     kept = []
     for effect in effects:
         key = (effect.process_id, effect.task_spec, effect.operator,
-               str(effect.params.get("template") or effect.params.get("kind")))
+               json.dumps([effect.params, effect.data], sort_keys=True, default=str))
         if key not in seen:
             seen.add(key)
             kept.append(effect)

@@ -207,7 +207,7 @@ KINDS: dict[str, Kind] = {
     "consultation": Kind("会商研判", summary=("talking_points",)),
     "superior_measures": Kind("上级会商意见", summary=("measures",)),
     "dispatch": Kind("下达处置任务"),
-    "unit_feedback": Kind("承办反馈", summary=("feedback",)),
+    "unit_feedback": Kind("承办反馈", summary=("unit_feedback_text",)),
     "release_drafted": Kind("起草通稿", summary=("release_title",)),
     "release_review": Kind("审批通稿", summary=("release_comment",)),
     "external_approval": Kind("上级审核意见", summary=("approver_body",)),
@@ -217,16 +217,17 @@ KINDS: dict[str, Kind] = {
     "press_conference_prepared": Kind("发布会筹备"),
     "press_conference": Kind("召开新闻发布会", ("conference_at",), _press_conference, ("conference_summary",)),
     "false_info": Kind("虚假不实信息处置", ("false_content",), _false_info, ("false_content",)),
+    "clarification_review": Kind("澄清稿审批", summary=("clarification_comment",)),
     "false_info_result": Kind("虚假信息处置结果", summary=("false_info_outcome",)),
     "commentary": Kind("网评文章", summary=("article_title",)),
     "monitor_report": Kind("舆情动态报告", summary=("worsening_desc",)),
-    "regrade": Kind("复核定级", summary=("regrade_reason",)),
+    "regrade": Kind("复核定级", summary=("reason",)),
     "update_received": Kind("收到新情况", ("update",), summary=("note",)),
     "follow_up": Kind("跟踪引导", summary=("guidance_given",)),
     "reply_plan": Kind("会商回复方案", summary=("reply_plan",)),
     "reply": Kind("按方案回复"),
     "subsided": Kind("确认平息", ("subsided_at",), _subsided, ("basis",)),
-    "aftermath_watch": Kind("善后跟踪", summary=("note",)),
+    "aftermath_watch": Kind("善后跟踪", summary=("aftermath_note",)),
     "summary": Kind("总结评估"),
     "summary_review": Kind("审定总结", ("summary_decision",), _summary_review, ("summary_comment",)),
     "accountability": Kind("责任考评"),
@@ -240,12 +241,16 @@ KINDS: dict[str, Kind] = {
 # -- writing ---------------------------------------------------------------------------------------
 
 
-def incident_for(session: Session, instance: ProcessInstance) -> Incident | None:
-    """The ledger head of an incident instance (created on its first entry); None for other processes."""
+def incident_for(session: Session, instance: ProcessInstance, data: dict[str, Any] | None = None) -> Incident | None:
+    """The ledger head of an incident instance (created on its first entry); None for other processes.
+
+    `data` (the task data of the entry) names the incident number while the instance's first step is
+    still running, before the instance row holds its data.
+    """
     incident = session.scalar(select(Incident).where(Incident.instance_id == instance.id))
     if incident is not None:
         return incident
-    number = instance.business_key or (instance.data or {}).get("incident_no")
+    number = instance.business_key or (data or {}).get("incident_no") or (instance.data or {}).get("incident_no")
     if not isinstance(number, str) or not number.startswith("YQ-"):
         return None
     incident = Incident(number=number, instance_id=instance.id, title=instance.title or "",
@@ -264,10 +269,24 @@ def record_effect(session: Session, instance: ProcessInstance, effect: SideEffec
     data = {key: view[key] for key in kind.fields if key in view}
     if kind_name == "deadline_missed":
         data["deadline"] = effect.params["deadline"]
-        data["due_at"] = view.get(DEADLINE_SOURCES.get(effect.params["deadline"], ""))
+        data["due_at"] = effect.params.get("due_at") or view.get(DEADLINE_SOURCES.get(effect.params["deadline"], ""))
+        if effect.params.get("subject"):
+            data["subject"] = effect.params["subject"]
+        if _already_missed(session, instance, data):
+            return None  # several paths watch one deadline (and a level change recomputes it): record it once
     if effect.params.get("note"):
         data["note"] = effect.params["note"]
     return _write(session, instance, kind_name, view, data, _Origin(effect.task_spec))
+
+
+def _already_missed(session: Session, instance: ProcessInstance, data: dict[str, Any]) -> bool:
+    incident = incident_for(session, instance, data)
+    if incident is None:
+        return False
+    key = (data["deadline"], data.get("due_at"), data.get("subject"))
+    entries = session.scalars(select(LedgerEntry.data).where(LedgerEntry.incident_id == incident.id,
+                                                             LedgerEntry.kind == "deadline_missed"))
+    return any((d.get("deadline"), d.get("due_at"), d.get("subject")) == key for d in entries)
 
 
 def record_task(session: Session, instance: ProcessInstance, task: HumanTask, kind_name: str,
@@ -297,7 +316,7 @@ class _Origin:
 def _write(session: Session, instance: ProcessInstance, kind_name: str, view: View, data: dict[str, Any],
            origin: _Origin) -> LedgerEntry | None:
     element, actor, task_id = origin.element, origin.actor, origin.task_id
-    incident = incident_for(session, instance)
+    incident = incident_for(session, instance, view)
     if incident is None:
         session.add(AuditEvent(instance_id=instance.id, action="warning",
                                detail={"element": element, "reason": f"ledger entry '{kind_name}' outside an "
@@ -307,8 +326,10 @@ def _write(session: Session, instance: ProcessInstance, kind_name: str, view: Vi
     now = clock.now()
     if kind.head is not None:
         kind.head(incident, view, now)
-    if kind_name == "deadline_missed":
+    if kind_name == "deadline_missed" and not data.get("subject"):
         _deadline(incident, data["deadline"], due=data.get("due_at"), missed=True)
+    elif kind_name == "deadline_missed":  # one unit's task late: the incident shows it, not as its own deadline
+        _deadline(incident, data["deadline"], missed=True)
     incident.updated_at = now
     if instance.title and not incident.title:
         incident.title = instance.title
@@ -321,7 +342,8 @@ def _write(session: Session, instance: ProcessInstance, kind_name: str, view: Vi
 def _summary(kind_name: str, view: View, data: dict[str, Any]) -> str:
     kind = KINDS[kind_name]
     if kind_name == "deadline_missed":
-        return f"{DEADLINE_LABELS.get(data['deadline'], data['deadline'])}已超时"
+        who = f"({data['subject']})" if data.get("subject") else ""
+        return f"{DEADLINE_LABELS.get(data['deadline'], data['deadline'])}{who}已超时"
     if kind_name in ("level_confirmed", "leader_confirmed", "level_changed", "regrade"):
         level = level_name(_level(view.get("confirmed_level")))
         if level:
@@ -342,7 +364,9 @@ def query(session: Session, instance: ProcessInstance, name: str, params: dict[s
     """Answer a query operator (`monthly_stats`, `incident_record`) for `instance`."""
     if name == "incident_record":
         incident = incident_for(session, instance)
-        return incident_record(session, incident) if incident else {"timeline": [], "timeliness": []}
+        return incident_record(session, incident) if incident else {
+            "timeline": [], "timeliness": [], "first_release_done": False, "press_conference_done": False,
+            "upgrades": 0}
     if name == "monthly_stats":
         start, end = _parse(params["period_start"]), _parse(params["period_end"])
         if start is None or end is None or end <= start:
@@ -357,7 +381,28 @@ def incident_record(session: Session, incident: Incident) -> dict[str, Any]:
                               .order_by(LedgerEntry.at, LedgerEntry.id)).all()
     timeline = [f"{_short(e.at)} {KINDS[e.kind].label if e.kind in KINDS else e.kind}"
                 + (f":{e.summary}" if e.summary else "") for e in entries]
-    return {"number": incident.number, "timeline": timeline[-200:], "timeliness": deadline_lines(incident)}
+    deadlines = incident.deadlines or {}
+    return {"number": incident.number, "timeline": timeline[-200:], "timeliness": deadline_lines(incident),
+            "first_release_done": bool((deadlines.get("first_release") or {}).get("done_at")),
+            "press_conference_done": bool((deadlines.get("press_conference") or {}).get("done_at")),
+            "upgrades": incident.upgrades}
+
+
+@dataclass(frozen=True)
+class DeadlineRow:
+    """One deadline of an incident, for pages."""
+
+    name: str
+    label: str
+    due_at: datetime | None
+    done_at: datetime | None
+    missed: bool
+
+
+def deadline_rows(incident: Incident) -> list[DeadlineRow]:
+    return [DeadlineRow(name, DEADLINE_LABELS.get(name, name), _parse(entry.get("due_at")),
+                        _parse(entry.get("done_at")), bool(entry.get("missed")))
+            for name, entry in (incident.deadlines or {}).items()]
 
 
 def deadline_lines(incident: Incident) -> list[str]:
@@ -487,6 +532,32 @@ def get_incident(number: str) -> Incident:
     if incident is None:
         raise NotFound(str(_l("台账中没有这个事件。")))
     return incident
+
+
+@dataclass(frozen=True)
+class Panel:
+    """What a task page shows of its incident, so nobody has to open another page to decide."""
+
+    incident: Incident
+    deadlines: list[DeadlineRow]
+    recent: list[tuple[LedgerEntry, str, str | None]]
+    more: int
+
+
+def panel_for(instance: ProcessInstance, recent: int = 8) -> Panel | None:
+    """The incident of a task's instance with its deadlines and latest ledger lines, or None."""
+    incident = db.session.scalar(select(Incident).where(Incident.instance_id == instance.id))
+    if incident is None:
+        return None
+    entries = entries_of(incident)
+    return Panel(incident, deadline_rows(incident), entries[-recent:][::-1], max(len(entries) - recent, 0))
+
+
+def instance_public_id(incident: Incident) -> str | None:
+    """The public id of the incident's workflow instance (None once that is gone)."""
+    if incident.instance_id is None:
+        return None
+    return db.session.scalar(select(ProcessInstance.public_id).where(ProcessInstance.id == incident.instance_id))
 
 
 def entries_of(incident: Incident) -> list[tuple[LedgerEntry, str, str | None]]:

@@ -31,7 +31,7 @@ def deliver(session: Session, instance: ProcessInstance, effect: SideEffect) -> 
         event_key = f"{instance.public_id}:{kind}:once:{effect.params['once']}"[:150]
         if session.scalar(select(Notification.id).where(Notification.dedup_key.startswith(event_key + ":"))):
             return []  # this alert (for this deadline) was already sent by another path
-    recipients = _recipients(session, instance, effect.params["recipients"])
+    recipients = _recipients(session, instance, effect.params["recipients"], effect.data)
     subject, body = templates.render(kind, message_context(instance, effect.data))
     link = f"/instances/{instance.public_id}"
     rows = []
@@ -49,7 +49,7 @@ def deliver(session: Session, instance: ProcessInstance, effect: SideEffect) -> 
     return rows
 
 
-def _recipients(session: Session, instance: ProcessInstance, keys: list[str]) -> set[int]:
+def _recipients(session: Session, instance: ProcessInstance, keys: list[str], data: dict[str, Any]) -> set[int]:
     """People named by a service task: role codes, `initiator`, `lane:<lane name>` (the roles of that
     lane in this process version), `assignee:<task id>` (whoever claimed or completed that task
     in this instance) and `unit_heads:<data name>` (the section heads of the unit codes that task
@@ -58,7 +58,8 @@ def _recipients(session: Session, instance: ProcessInstance, keys: list[str]) ->
     roles = {k for k in keys if ":" not in k and k != "initiator"}
     for key in keys:
         if key.startswith("unit_heads:"):
-            ids.update(_unit_heads(session, (instance.data or {}).get(key.split(":", 1)[1])))
+            name = key.split(":", 1)[1]
+            ids.update(_unit_heads(session, data.get(name) if name in data else (instance.data or {}).get(name)))
     if "initiator" in keys and instance.started_by_id:
         ids.add(instance.started_by_id)
     lanes = {k.split(":", 1)[1] for k in keys if k.startswith("lane:")}
@@ -97,20 +98,22 @@ def _local(value: Any) -> str | None:
     return clock.local(parsed).strftime("%Y-%m-%d %H:%M")
 
 
-def message_context(instance: ProcessInstance, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Values notification templates may use."""
-    data = instance.data or {}
+def message_context(instance: ProcessInstance, data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Values notification templates may use, from the data of the task that asked (else the instance's)."""
+    data = data or instance.data or {}
+    level = data.get("current_level") or data.get("confirmed_level") or data.get("proposed_level")
     return {
         "incident_no": instance.business_key or "",
         "title": instance.title or data.get("title") or "",
         "process_name": catalog.version(instance.definition_id).name,
-        "level_name": level_name(data.get("confirmed_level") or data.get("proposed_level")),
+        "level_name": level_name(level),
         "grade_basis": data.get("grade_basis") or "",
-        "summary": (data.get("summary") or "")[:500],
-        "discovered_at_local": _local(data.get("discovered_at")),
-        "report_due_at_local": _local(data.get("report_due_at")),
-        "release_due_at_local": _local(data.get("release_due_at")),
-        **(extra or {}),
+        "summary": str(data.get("summary") or "")[:500],
+        "reason": str(data.get("upgrade_reason") or data.get("reason") or "")[:500],
+        "worsening_desc": str(data.get("worsening_desc") or "")[:500],
+        **{f"{key}_local": _local(data.get(key)) for key in (
+            "discovered_at", "report_due_at", "release_due_at", "release_warn_at", "national_due_at",
+            "press_conf_due_at", "summary_due_at", "dispatch_due_at", "aftermath_until")},
     }
 
 

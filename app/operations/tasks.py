@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -17,6 +18,7 @@ from app.engine import runner
 from app.engine.runner import RouteRefused, TaskNotReady
 from app.extensions import db
 from app.models import (
+    Attachment,
     AuditEvent,
     HumanTask,
     HumanTaskCandidate,
@@ -104,14 +106,18 @@ def process_fields(task: HumanTask) -> dict[str, Any]:
     return catalog.version(task.instance.definition_id).fields()
 
 
-def submitted_items(task: HumanTask) -> list[tuple[str, str]]:
-    """(label, text) of what was submitted for a completed task, labelled by its form."""
+def submitted_items(task: HumanTask, files: Callable[[list[forms.FileItem]], str] | None = None
+                    ) -> list[tuple[str, str]]:
+    """(label, text) of what was submitted for a completed task, labelled by its form.
+
+    `files` renders attachments (the pages pass a macro that makes download links); else names.
+    """
     if not task.submitted:
         return []
     form = catalog.version(task.instance.definition_id).form(task.form or "", task.ui_form)
     if form is None:
         return [(key, str(value)) for key, value in task.submitted.items()]
-    return forms.summary(form, task.submitted, form_options(form), current_locale())
+    return forms.summary(form, task.submitted, form_options(form), current_locale(), files)
 
 
 def next_task_for(user: User, instance_id: int) -> HumanTask | None:
@@ -137,7 +143,7 @@ def form_options(form: forms.FormSpec) -> dict[str, list[tuple[str, str]]]:
 def claim_task(public_id: str, user: User) -> HumanTask:
     """Take an open task of one of the user's roles."""
     with transaction() as session:
-        task = _task_for_write(session, public_id, user)
+        task = task_for_write(session, public_id, user)
         if task.assignee_id == user.id:
             return task
         if not is_candidate(task, user):
@@ -156,7 +162,7 @@ def claim_task(public_id: str, user: User) -> HumanTask:
 def unclaim_task(public_id: str, user: User) -> HumanTask:
     """Give a claimed task back to its group."""
     with transaction() as session:
-        task = _task_for_write(session, public_id, user)
+        task = task_for_write(session, public_id, user)
         result = session.execute(update(HumanTask).where(
             HumanTask.id == task.id, HumanTask.status == TaskStatus.OPEN, HumanTask.assignee_id == user.id,
         ).values(assignee_id=None, claimed_at=None))
@@ -173,7 +179,7 @@ def save_draft(public_id: str, raw: dict[str, Any], user: User) -> HumanTask:
     if len(json.dumps(raw, ensure_ascii=False).encode()) > MAX_DRAFT_BYTES:
         raise Invalid(str(_l("草稿内容过大。")))
     with transaction() as session:
-        task = _task_for_write(session, public_id, user)
+        task = task_for_write(session, public_id, user)
         if not can_work(task, user):
             raise Forbidden(str(_l("该任务已由他人签收。")))
         task.draft = raw
@@ -192,34 +198,38 @@ def complete_task(public_id: str, data: dict[str, Any], user: User) -> HumanTask
     completed by compare-and-set; the other gets Conflict (409).
     """
     with transaction() as session:
-        task = _task_for_write(session, public_id, user)
+        task = task_for_write(session, public_id, user)
         if not can_work(task, user):
-            raise _not_workable(task)
+            raise not_workable(task)
         form = task_form(task)
         data = forms.declared_data(form, data)
         errors = forms.validate(form, data, task.context, form_options(form), locale=current_locale())
+        errors = errors or _settle_attachments(session, task, form, data, user)
         if errors:
             raise Invalid(str(_l("表单有错误,请修改后再提交。")), errors)
         _switch_to_completed(session, task, data, user)
         instance = task.instance
+        kind = catalog.version(instance.definition_id).task_info(task.process_id, task.spec_id).get("ledger")
+        if kind:  # before the engine runs: a query later in this step (the summary's timeline) sees it
+            ledger.record_task(session, instance, task, kind, data, user)
         try:
             step = runner.complete(catalog.spec(instance.definition_id), instance.state_json, task.task_guid,
-                                   data, budget(), environment(session, instance))
+                                   {**forms.blanks(form, data), **data}, budget(), environment(session, instance))
         except RouteRefused as exc:
             raise Invalid(_route_message(exc), {"": [_route_message(exc)]}) from exc
         except TaskNotReady as exc:
             raise Conflict(str(_l("该任务已被处理,无需重复提交。"))) from exc
         session.add(AuditEvent(actor_id=user.id, instance_id=instance.id, task_id=task.id,
                                action="task_completed", detail={"task": task.spec_id, "name": task.name, "data": data}))
-        kind = catalog.version(instance.definition_id).task_info(task.process_id, task.spec_id).get("ledger")
-        if kind:
-            ledger.record_task(session, instance, task, kind, data, user)
         opened = apply_step(session, instance, step, user)
         return next((row for row in opened if can_work(row, user)), None)
 
 
-def _task_for_write(session: Session, public_id: str, user: User) -> HumanTask:
-    """Load a task and lock its instance; the task row is re-read after the lock."""
+def task_for_write(session: Session, public_id: str, user: User) -> HumanTask:
+    """Load an open task and lock its instance; the task row is re-read after the lock.
+
+    For writes that must not race the task's completion (claim, draft, complete, attach a file).
+    """
     # Row lock on PostgreSQL (SQLite renders no FOR UPDATE; BEGIN IMMEDIATE serialises there).
     owner = select(HumanTask.instance_id).where(HumanTask.public_id == public_id).scalar_subquery()
     session.scalar(select(ProcessInstance).where(ProcessInstance.id == owner)
@@ -233,10 +243,49 @@ def _task_for_write(session: Session, public_id: str, user: User) -> HumanTask:
     return task
 
 
-def _not_workable(task: HumanTask) -> Exception:
+def not_workable(task: HumanTask) -> Exception:
+    """The error for a user who may see the task but not work on it."""
     if task.assignee is not None:
         return Conflict(str(_l("该任务已由%(name)s签收。", name=task.assignee.display_name)))
     return Forbidden(str(_l("您不在该任务的办理角色中。")))
+
+
+def _settle_attachments(session: Session, task: HumanTask, form: forms.FormSpec, data: dict[str, Any],
+                        user: User) -> dict[str, list[str]]:
+    """Swap submitted attachment refs for the server's own; drop the task's files nobody kept.
+
+    Only ids the server issued for this task and field are accepted, whoever posts (a forged or
+    another task's id is a field error). Files uploaded to the task but not in the submission were
+    removed by the user or abandoned, and are deleted with the completion (their upload stays audited).
+    """
+    names = [field.name for field in form.fields if field.kind == "files" and not field.read_only]
+    if not names:
+        return {}
+    rows = session.execute(select(Attachment.id, Attachment.public_id, Attachment.field, Attachment.filename,
+                                  Attachment.size, Attachment.content_type)
+                           .where(Attachment.task_id == task.id)).all()
+    known = {(row.field, row.public_id): row for row in rows}
+    errors: dict[str, list[str]] = {}
+    kept: set[int] = set()
+    for name in names:
+        refs = []
+        for item in forms.attachment_refs(data.get(name)):
+            row = known.get((name, item["id"]))
+            if row is None:
+                errors.setdefault(name, [forms.message("attachment", current_locale())])
+                continue
+            kept.add(row.id)
+            refs.append({"id": row.public_id, "name": row.filename, "size": row.size,
+                         "content_type": row.content_type})
+        if name in data:
+            data[name] = refs
+    dropped = [row for row in rows if row.id not in kept]
+    if dropped and not errors:
+        session.execute(delete(Attachment).where(Attachment.id.in_([row.id for row in dropped])))
+        session.add(AuditEvent(actor_id=user.id, instance_id=task.instance_id, task_id=task.id,
+                               action="attachments_discarded",
+                               detail={"task": task.spec_id, "names": [row.filename for row in dropped]}))
+    return errors
 
 
 def _switch_to_completed(session: Session, task: HumanTask, data: dict[str, Any], user: User) -> None:

@@ -32,6 +32,7 @@ DEMO_USERS = [
     ("deputy", "领导小组副组长(演示)", ["group_deputy", "consultation_member"], None),
     ("section", "承办科室负责人(演示)", ["section_head", "section_staff", "consultation_member",
                                     "team_investigation"], "employment"),
+    ("section2", "社会保险科负责人(演示)", ["section_head", "section_staff"], "social_insurance"),
     ("publicity", "宣传组成员(演示)", ["team_publicity", "office_staff"], "office"),
     ("spokesperson", "新闻发言人(演示)", ["spokesperson"], "office"),
     ("commentator", "网评员(演示)", ["commentator", "monitor"], "social_insurance"),

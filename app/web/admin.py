@@ -1,4 +1,4 @@
-"""Admin pages of the notification and job machinery: failures to retry or dismiss, channels."""
+"""Admin pages: failed jobs to retry or dismiss, notification channels, organisation profiles, API tokens."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from app.operations import deliveries
+from app import forms
+from app.operations import deliveries, intake, profiles, tasks
 from app.operations import jobs as job_ops
 from app.operations.errors import Invalid
 
@@ -87,3 +88,56 @@ def deactivate(channel_id: int) -> Response:
     deliveries.deactivate_channel(channel_id, current_user)
     flash(_("通道已停用。"), "success")
     return redirect(url_for("admin.channels"))
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@admin_required
+def profile() -> str | Response | tuple[str, int]:
+    """The organisation profiles: edit one (all values, with a reason) or make another active."""
+    code = request.values.get("code") or next((p.code for p in profiles.list_profiles() if p.active), "city")
+    row = profiles.get_profile(code)
+    form = profiles.profile_form()
+    locale = tasks.current_locale()
+    values: dict[str, Any] = {**profiles.CITY, **(row.values or {})}
+    raw: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    reason = ""
+    if request.method == "POST" and request.form.get("_action") == "activate":
+        profiles.activate(code, current_user)
+        flash(_("已启用“%(name)s”。", name=row.name), "success")
+        return redirect(url_for("admin.profile", code=code))
+    if request.method == "POST":
+        submission = forms.parse_submission(form, request.form.to_dict(flat=False), {}, locale)
+        values, raw, errors = submission.data, submission.raw, dict(submission.errors)
+        reason = (request.form.get("reason") or "").strip()
+        if not errors:
+            try:
+                profiles.update_profile(code, submission.data, current_user, reason)
+            except Invalid as exc:
+                errors = exc.errors or {"": [exc.message]}
+            else:
+                flash(_("机构配置已保存,流程实例从下一步起按新配置办理。"), "success")
+                return redirect(url_for("admin.profile", code=code))
+    fields = forms.build_fields(form, values, raw, errors, {}, {}, locale=locale)
+    page = render_template("admin/profile.html", rows=profiles.list_profiles(), current=row, fields=fields,
+                           errors=errors, form_errors=forms.form_errors(form, errors), reason=reason)
+    return (page, 422) if errors else page
+
+
+@bp.route("/api-tokens", methods=["GET", "POST"])
+@admin_required
+def api_tokens() -> str | tuple[str, int]:
+    """Tokens monitoring platforms use to post alerts; a new token is shown once."""
+    errors: dict[str, list[str]] = {}
+    issued = None
+    if request.method == "POST" and request.form.get("_action") == "revoke":
+        intake.revoke_token(request.form.get("token_id", 0, type=int), current_user)
+        flash(_("令牌已停用。"), "success")
+    elif request.method == "POST":
+        try:
+            _row, issued = intake.issue_token(request.form.get("name", ""), current_user)
+        except Invalid as exc:
+            errors = exc.errors or {"": [exc.message]}
+    page = render_template("admin/api_tokens.html", rows=intake.list_tokens(), errors=errors, issued=issued,
+                           form=request.form)
+    return (page, 422) if errors else page

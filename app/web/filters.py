@@ -37,6 +37,11 @@ ACTION_NAMES = {
     "message_received": _l("收到消息"),
     "warning": _l("流程警告"),
     "deploy": _l("部署流程"),
+    "attachment_uploaded": _l("上传附件"),
+    "attachment_downloaded": _l("下载附件"),
+    "attachments_discarded": _l("删除未提交附件"),
+    "alert_received": _l("收到线索"),
+    "incident_opened": _l("登记为新事件"),
 }
 
 

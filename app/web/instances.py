@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, Response, abort, make_response, render_template
+from flask import Blueprint, Response, abort, get_template_attribute, make_response, render_template
 from flask_login import current_user, login_required
 
 from app.models import TaskStatus
@@ -29,10 +29,11 @@ def detail(public_id: str) -> Response:
     instance = instances.get_visible_instance(public_id, current_user)
     all_tasks = instances.instance_tasks(instance)
     done = [t for t in all_tasks if t.status == TaskStatus.COMPLETED]
+    links = get_template_attribute("forms/_fields.html", "attachment_links")  # attachments as download links
     page = render_template(
         "instances/detail.html", instance=instance,
         open_tasks=[t for t in all_tasks if t.status == TaskStatus.OPEN],
-        done_tasks=[(t, tasks.submitted_items(t)) for t in done],
+        done_tasks=[(t, tasks.submitted_items(t, links)) for t in done],
         events=instances.instance_events(instance),
         diagram=instances.instance_diagram(instance),
     )

@@ -1,18 +1,21 @@
-"""Worklist, task pages (the JSON Schema forms) and starting a new incident."""
+"""Worklist, task pages (JSON Schema forms and their uploads), attachment downloads, starting a new incident."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, get_template_attribute, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from app import forms
 from app.models import HumanTask, InstanceStatus, TaskStatus
-from app.operations import instances, tasks
+from app.operations import attachments, instances, ledger, tasks
 from app.operations.errors import Conflict, Invalid
+from app.operations.vocabulary import ORG_UNITS
+from app.web.security import download_headers
 
 bp = Blueprint("tasks", __name__)
 
@@ -74,16 +77,70 @@ def act(public_id: str) -> str | Response | tuple[str, int]:
     item = tasks.get_task(public_id, current_user)
     form = tasks.task_form(item)
     options = tasks.form_options(form)
+    locale = tasks.current_locale()
     formdata = request.form.to_dict(flat=False)
+    # Files are stored before anything else, so a form sent back with errors still lists them.
+    upload_errors = _store_uploads(item, form, formdata)
+    files = attachments.stored_files(item)
     if action == "draft":
-        submission = forms.parse_submission(form, formdata, options)
+        submission = forms.parse_submission(form, formdata, options, locale, files)
         tasks.save_draft(public_id, submission.raw, current_user)
         flash(_("草稿已保存。"), "success")
+        if upload_errors:
+            return _render(item, {}, submission.raw, upload_errors, status=422)
         return redirect(url_for("tasks.task", public_id=public_id))
-    submission = forms.parse_submission(form, formdata, options, tasks.current_locale())
-    if submission.errors:  # show every problem at once, not only what could not be read
-        submission = forms.check_submission(form, formdata, item.context, options, tasks.current_locale())
+    submission = forms.parse_submission(form, formdata, options, locale, files)
+    if submission.errors or upload_errors:  # show every problem at once, not only what could not be read
+        submission = forms.check_submission(form, formdata, item.context, options, locale, files)
+        for path, texts in upload_errors.items():
+            submission.errors[path] = texts + [text for text in submission.errors.get(path, []) if text not in texts]
     return _complete(item, submission)
+
+
+@bp.route("/attachments/<public_id>")
+@login_required
+def download_attachment(public_id: str) -> Response:
+    """An attachment, always as a download and never rendered, to people who may see its task or instance."""
+    download = attachments.open_attachment(public_id, current_user)
+    response = Response(download.content)
+    response.headers.update(download_headers(download.filename, download.content_type))
+    return response
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(_error: RequestEntityTooLarge) -> tuple[str, int]:
+    """A post over MAX_CONTENT_LENGTH (a file over the upload cap) gets a page that says what to do."""
+    message = _("上传的文件过大:单个附件不能超过 %(limit)s MB。请返回任务页面,重新选择较小的文件后再提交。",
+                limit=attachments.max_upload_mb())
+    public_id = (request.view_args or {}).get("public_id")
+    back = url_for("tasks.task", public_id=public_id) if request.endpoint == "tasks.act" and public_id else None
+    return render_template("error.html", message=message, status=413, back=back), 413
+
+
+def _store_uploads(item: HumanTask, form: forms.FormSpec, formdata: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Store every uploaded file of the form's file[] fields, each in its own transaction.
+
+    The new ids join the posted ones in `formdata`; refused files become errors of their field.
+    """
+    errors: dict[str, list[str]] = {}
+    cap = attachments.max_upload_mb() * attachments.MB
+    for definition in form.fields:
+        if definition.kind != "files" or definition.read_only:
+            continue
+        uploads = [upload for upload in request.files.getlist(definition.name) if upload.filename]
+        if len(uploads) > definition.max_items:
+            errors[definition.name] = [forms.message("maxItems", tasks.current_locale(), limit=definition.max_items)]
+        for upload in uploads[:definition.max_items]:
+            content = upload.stream.read(cap + 1)  # one byte over the cap is enough to refuse it
+            try:
+                ref = attachments.store_upload(item.public_id, definition.name, upload.filename or "", content,
+                                               current_user)
+            except Invalid as exc:
+                for path, texts in exc.errors.items():
+                    errors.setdefault(path, []).extend(text for text in texts if text not in errors[path])
+                continue
+            formdata.setdefault(definition.name, []).append(ref["id"])
+    return errors
 
 
 def _complete(item: HumanTask, submission: Any) -> str | Response | tuple[str, int]:
@@ -112,15 +169,18 @@ def _render(item: HumanTask, values: dict[str, Any], raw: dict[str, Any], errors
     form = tasks.task_form(item)
     options = tasks.form_options(form)
     locale = tasks.current_locale()
-    fields = forms.build_fields(form, values, raw, errors, item.context, options, locale=locale)
+    files = attachments.stored_files(item) if item.status == TaskStatus.OPEN else None
+    fields = forms.build_fields(form, values, raw, errors, item.context, options, locale=locale, files=files)
     context_items = forms.context_items(form, item.context, options, locale, tasks.process_fields(item))
-    submitted = forms.summary(form, item.submitted, options, locale) if item.submitted else []
+    links = get_template_attribute("forms/_fields.html", "attachment_links")
+    submitted = forms.summary(form, item.submitted, options, locale, links) if item.submitted else []
     page = render_template(
         "tasks/task.html", task=item, fields=fields, context_items=context_items, errors=errors,
         form_errors=forms.form_errors(form, errors), workable=tasks.can_work(item, current_user),
         submitted=submitted,
         claimable=item.status == TaskStatus.OPEN and item.assignee_id is None
         and tasks.is_candidate(item, current_user),
-        title=form.schema.get("title") or item.name,
+        title=form.schema.get("title") or item.name, panel=ledger.panel_for(item.instance),
+        units=dict((code, name) for code, name, _kind in ORG_UNITS),
     )
     return page, status

@@ -494,7 +494,7 @@ def test_a_query_without_an_environment_is_a_failure_of_its_element() -> None:
     assert "incident_record" in step.failure.reason
 
 
-def test_a_ledger_effect_carries_the_task_data_and_a_notify_effect_does_not() -> None:
+def test_ledger_and_notify_effects_carry_the_data_of_the_task_that_asked() -> None:
     spec = _linear(service_task("st_l", "ledger", {"kind": '"closed"'}), service_task("st_n"), user_task("ut"),
                    ids=("st_l", "st_n", "ut"))
     step = runner.start(spec, {"title": "某帖"})
@@ -502,7 +502,24 @@ def test_a_ledger_effect_carries_the_task_data_and_a_notify_effect_does_not() ->
     assert ledger.operator == "ledger"
     assert ledger.params == {"kind": "closed"}
     assert ledger.data["title"] == "某帖"
-    assert notify.data == {}
+    assert notify.data["title"] == "某帖"
+
+
+def test_ledger_lines_reach_the_environment_before_a_later_query_of_the_same_advance() -> None:
+    seen: list[str] = []
+
+    def record(effect: Any) -> None:
+        seen.append(f"record {effect.params['kind']}")
+
+    def query(name: str, params: dict[str, Any]) -> Any:
+        seen.append(f"query {name}")
+        return {}
+
+    spec = _linear(service_task("st_l", "ledger", {"kind": '"summary"'}), service_task("st_q", "incident_record", {}),
+                   service_task("st_n"), user_task("ut"), ids=("st_l", "st_q", "st_n", "ut"))
+    step = runner.start(spec, {}, env=runner.Environment(query=query, record=record))
+    assert seen == ["record summary", "query incident_record"]
+    assert [e.operator for e in step.side_effects] == ["notify"]  # notices still wait for the commit
 
 
 def _message_start_process() -> LoadedSpec:

@@ -18,14 +18,20 @@ def test_diagrams_name_notification_types():
     assert {"quick_report", "report_overdue", "archive"} <= set(NAMED)
 
 
+NOT_INCIDENTS = {"monthly_draft_reminder", "risk_filing_due"}  # sent by processes that are not incidents
+
+
 @pytest.mark.parametrize("kind", NAMED)
 def test_each_named_type_has_a_template(kind):
     assert templates.exists(kind)
-    subject, body = templates.render(kind, {"incident_no": "YQ-2026-0001", "title": "标题", "level_name": "Ⅳ级",
-                                            "release_due_at_local": "2026-11-25 21:00", "process_name": "p",
-                                            "discovered_at_local": "x", "report_due_at_local": "y",
-                                            "grade_basis": "", "summary": ""})
-    assert "YQ-2026-0001" in subject + body
+    times = {f"{key}_local": "2026-11-25 21:00" for key in (
+        "discovered_at", "report_due_at", "release_due_at", "release_warn_at", "national_due_at",
+        "press_conf_due_at", "summary_due_at", "dispatch_due_at", "aftermath_until")}
+    subject, body = templates.render(kind, {"incident_no": "YQ-2026-0001", "title": "某标题", "level_name": "Ⅳ级",
+                                            "process_name": "p", "grade_basis": "", "summary": "", "reason": "",
+                                            "worsening_desc": "", **times})
+    assert ("某标题" if kind in NOT_INCIDENTS else "YQ-2026-0001") in subject + body
+    assert "{{" not in subject + body and subject.strip()
 
 
 def test_templates_cannot_reach_python_internals():

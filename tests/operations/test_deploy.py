@@ -10,6 +10,8 @@ from app.operations import deploy, instances, tasks
 from app.operations.errors import DeployRefused
 from tests.conftest import ROOT
 
+SCOPE = (ROOT / "tests" / "operations" / "data" / "t_scope.bpmn").read_bytes()
+
 
 def _files():
     return deploy.read_directory(ROOT / "processes", ROOT / "forms")
@@ -32,7 +34,8 @@ def test_a_change_in_a_called_process_versions_its_callers_only(db):
     before = _versions(db)
     processes["yq_release.bpmn"] = processes["yq_release.bpmn"].replace("起草通稿".encode(), "起草新闻通稿".encode())
     result = deploy.deploy_processes(processes, forms, note="rename")
-    assert set(result.created) == {"yq_release", "yq_level4_response", "yq_incident"}
+    assert set(result.created) == {"yq_release", "yq_level1_response", "yq_level2_response", "yq_level3_response",
+                                   "yq_level4_response", "yq_incident"}
     assert all(result.created[key] == before[key] + 1 for key in result.created)
     assert _versions(db)["yq_aftermath"] == before["yq_aftermath"]
 
@@ -62,9 +65,9 @@ def test_a_broken_file_refuses_the_whole_deploy_and_stores_nothing(db, name, con
 
 def test_an_unsafe_expression_is_refused_naming_the_element(db):
     processes, forms = _files()
+    assert b"registered_at = discovered_at" in processes["yq_incident.bpmn"]
     processes["yq_incident.bpmn"] = processes["yq_incident.bpmn"].replace(
-        b'report_due_at = add_duration(discovered_at, "PT30M")',
-        b"report_due_at = ().__class__.__bases__[0].__subclasses__()")
+        b"registered_at = discovered_at", b"registered_at = ().__class__.__bases__[0].__subclasses__()")
     with pytest.raises(DeployRefused) as refused:
         deploy.deploy_processes(processes, forms)
     assert {"file": "yq_incident.bpmn", "element": "sc_report_due"} in [
@@ -82,23 +85,23 @@ def test_a_form_that_fails_its_checks_refuses_the_deploy(db):
 
 
 def test_a_running_instance_finishes_on_its_own_version_after_a_new_deploy(db, user_factory):
-    office = user_factory(["office_director", "office_staff"])
-    leader = user_factory(["group_leader"])
-    old = instances.start_instance("yq_aftermath", office, {"title": "旧版本事件"})
-    old_version = old.definition.version
     processes, forms = _files()
-    processes["yq_aftermath.bpmn"] = processes["yq_aftermath.bpmn"].replace(
-        'name="总结评估"'.encode(), 'name="总结评估(新版)"'.encode())
-    assert deploy.deploy_processes(processes, forms).created["yq_aftermath"] == old_version + 1
-    new = instances.start_instance("yq_aftermath", office, {"title": "新版本事件"})
+    processes["t_scope.bpmn"] = SCOPE
+    deploy.deploy_processes(processes, forms)
+    head = user_factory(["section_head"], unit="policy")
+    data = {"lead_unit": "policy", "chosen": head.username}
+    old = instances.start_instance("t_scope", head, data)
+    old_version = old.definition.version
+    processes["t_scope.bpmn"] = SCOPE.replace('name="本科室办理"'.encode(), 'name="本科室办理(新版)"'.encode())
+    assert deploy.deploy_processes(processes, forms).created == {"t_scope": old_version + 1}
+    new = instances.start_instance("t_scope", head, data)
     assert new.definition.version == old_version + 1
-    assert [t.name for t in tasks.list_group_tasks(office) if t.instance_id == new.id] == ["总结评估(新版)"]
-    old_summary = next(t for t in tasks.list_group_tasks(office) if t.instance_id == old.id)
-    assert old_summary.name == "总结评估"
-    tasks.complete_task(old_summary.public_id, {"work_summary": "总结", "effectiveness": "good",
-                                                "internal_causes": "无", "lessons": "无",
-                                                "plan_revision_needed": False}, office)
-    approve = next(t for t in tasks.list_group_tasks(leader) if t.instance_id == old.id)
-    tasks.complete_task(approve.public_id, {"summary_decision": "approve"}, leader)
+    assert [t.name for t in tasks.list_group_tasks(head) if t.instance_id == new.id] == ["本科室办理(新版)"]
+    [old_task] = [t for t in tasks.list_group_tasks(head) if t.instance_id == old.id]
+    assert old_task.name == "本科室办理"
+    done = {"findings": "已核实", "facts_confirmed": True}
+    tasks.complete_task(old_task.public_id, done, head)
+    [person] = tasks.list_my_tasks(head)
+    tasks.complete_task(person.public_id, done, head)
     db.session.refresh(old)
     assert old.status == InstanceStatus.COMPLETED and old.definition.version == old_version

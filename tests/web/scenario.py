@@ -26,6 +26,11 @@ FORMS: dict[str, dict[str, Any]] = {
     "ut_request_instruction": {"request_text": "拟按Ⅳ级响应处置,请批示。",
                                "proposed_measures": "核实情况,发布说明,跟踪引导。"},
     "ut_instruction_decision": {"decision": "approve", "leader_comment": "同意。"},
+    "ut_investigate": {"findings": "窗口高峰期排队约两小时,属实。", "facts_confirmed": "true",
+                       "offline_actions": "当日增开两个窗口。"},
+    "ut_monitor_report": {"observed_at": "2026-11-26T09:00", "monitor_trend": "cooling", "netizen_attention": "low",
+                          "foreign_media": "none", "spread_speed": "slow", "impact_scope": "small",
+                          "offline_risk": "none", "worsening": "false"},
     "ut_consult": {
         "meeting_at": "2026-11-25T10:00", "participants": "办公室、社保科", "event_basics": "窗口排队时间长。",
         "media_coverage": "暂无媒体报道。", "online_opinion": "以抱怨为主。", "trend": "stable",
@@ -44,6 +49,11 @@ FORMS: dict[str, dict[str, Any]] = {
     "ut_summary": {"work_summary": "处置及时。", "effectiveness": "good", "internal_causes": "窗口人手不足。",
                    "lessons": "高峰期需弹性排班。", "plan_revision_needed": "false"},
     "ut_approve_summary": {"summary_decision": "approve"},
+    "ut_aftermath_watch": {"observed_at": "2026-11-26T12:00", "rebound_status": "none",
+                           "aftermath_note": "无新增讨论。"},
+    "ut_accountability": {"accountability_rows.0.subject": "社会保险科",
+                          "accountability_rows.0.evaluation": "qualified",
+                          "accountability_rows.0.reason": "处置及时。", "decided_at": "2026-11-26T12:00"},
 }
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -17,7 +16,8 @@ def _people(app, user_factory):
         "monitor": act_as(app, user_factory(["monitor"], "monitor")),
         "office": act_as(app, user_factory(["office_director", "office_staff"], "office")),
         "leader": act_as(app, user_factory(["group_leader"], "leader")),
-        "section": act_as(app, user_factory(["section_head", "consultation_member"], "section")),
+        "section": act_as(app, user_factory(["section_head", "consultation_member"], "section",
+                                            unit="social_insurance")),
         "publicity": act_as(app, user_factory(["team_publicity"], "publicity")),
         "spokesperson": act_as(app, user_factory(["spokesperson"], "spokesperson")),
         "commentator": act_as(app, user_factory(["commentator"], "commentator")),
@@ -51,6 +51,7 @@ def test_level4_incident_is_worked_to_the_end_in_the_browser(app, db, user_facto
     _ok(submit(people["office"], instance, "ut_request_instruction"))
     _ok(submit(people["leader"], instance, "ut_instruction_decision"))
     fake_clock.advance(hours=3)  # 12:00 Shanghai: the meeting, release and follow-up times are past
+    _ok(submit(people["section"], instance, "ut_investigate"))
     _ok(submit(people["section"], instance, "ut_consult"))
     _ok(submit(people["publicity"], instance, "ut_draft_release"))
     _ok(submit(people["leader"], instance, "ut_approve_release", release_decision="return",
@@ -63,15 +64,26 @@ def test_level4_incident_is_worked_to_the_end_in_the_browser(app, db, user_facto
     _ok(submit(people["spokesperson"], instance, "ut_publish_response"))
     _ok(submit(people["commentator"], instance, "ut_follow_up_log", outcome="no_change"))
     assert open_tasks(instance) == []
-    assert instance.next_timer_at is not None  # waiting for the next follow-up round (P1D)
+    assert instance.next_timer_at is not None  # waiting for the next monitoring and follow-up rounds (P1D)
     assert instance.status == InstanceStatus.WAITING
 
-    fake_clock.set(instance.next_timer_at + timedelta(seconds=1))
+    fake_clock.advance(days=1, minutes=1)  # 12:01 the next day: both daily rounds are due
     assert instance_ops.fire_due_timers() == 1
+    assert sorted(t.spec_id for t in open_tasks(instance)) == ["ut_follow_up_log", "ut_monitor_report"]
+    _ok(submit(people["monitor"], instance, "ut_monitor_report"))
     _ok(submit(people["commentator"], instance, "ut_follow_up_log"))
     _ok(submit(people["office"], instance, "ut_confirm_subsided"))
+    watches = 0
+    while not any(t.spec_id == "ut_summary" for t in open_tasks(instance)):  # a watch a day for seven days
+        fake_clock.advance(days=1, minutes=1)
+        instance_ops.fire_due_timers()
+        if any(t.spec_id == "ut_aftermath_watch" for t in open_tasks(instance)):
+            _ok(submit(people["office"], instance, "ut_aftermath_watch"))
+            watches += 1
+    assert watches == 6  # subsided at 12:00 the day before: seven days after that the watch ends
     _ok(submit(people["office"], instance, "ut_summary"))
     _ok(submit(people["leader"], instance, "ut_approve_summary"))
+    _ok(submit(people["leader"], instance, "ut_accountability"))
 
     assert instance.status == InstanceStatus.COMPLETED
     done = db.session.scalars(select(HumanTask.spec_id).where(

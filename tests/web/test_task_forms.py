@@ -70,17 +70,20 @@ def test_a_draft_keeps_what_was_typed_without_validating(app, db, user_factory):
     assert 'value="半截标题"' in page and 'value="abc"' in page
 
 
-def test_gateway_refuses_a_level_it_cannot_run_yet_with_a_clear_message(app, db, user_factory):
+def test_a_level_other_than_proposed_needs_a_reason_next_to_the_field(app, db, user_factory):
     monitor = act_as(app, user_factory(["monitor"]))
     office = act_as(app, user_factory(["office_director"]))
     instance = start_incident(monitor)
     assert submit(monitor, instance, "ut_register").status_code == 302
-    response = submit(office, instance, "ut_confirm_level", confirmed_level="3", level_change_reason="影响更大")
+    response = submit(office, instance, "ut_confirm_level", confirmed_level="3")
     assert response.status_code == 422
-    assert "仅上线Ⅳ级" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "确认等级与系统建议等级不一致,请填写调整理由" in page
+    assert re.search(r'name="confirmed_level" value="3"[^>]*checked', page)  # what was chosen is kept
     task = open_task(instance, "ut_confirm_level")  # still open: nothing was changed
     assert task.status == TaskStatus.OPEN
-    assert submit(office, instance, "ut_confirm_level").status_code == 302
+    assert submit(office, instance, "ut_confirm_level", confirmed_level="3",
+                  level_change_reason="影响范围比初判更大").status_code == 302
 
 
 def test_someone_outside_the_lane_cannot_complete_the_task(app, db, user_factory):

@@ -1,0 +1,93 @@
+"""The incident ledger (舆情台账): a filtered list, one incident's record, and a CSV export for Excel."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, render_template, request
+from flask_login import current_user, login_required
+
+from app import clock
+from app.db import transaction
+from app.models import AuditEvent
+from app.operations import ledger
+from app.operations.ledger import LedgerFilter
+from app.operations.vocabulary import ORG_UNITS
+
+bp = Blueprint("ledger", __name__, url_prefix="/ledger")
+
+LEDGER_ROLES = ("admin", "group_leader", "group_deputy", "office_director", "office_staff", "info_officer",
+                "party_group")
+PER_PAGE = 50
+
+
+def _allowed() -> None:
+    if not current_user.has_role(*LEDGER_ROLES):
+        abort(404)
+
+
+def _date(value: str | None) -> datetime | None:
+    try:
+        day = date.fromisoformat(value or "")
+    except ValueError:
+        return None
+    return datetime.combine(day, time(0), tzinfo=clock.SHANGHAI)
+
+
+def _filter(args: Any) -> LedgerFilter:
+    level = args.get("level", "")
+    overdue = args.get("overdue", "")
+    until = _date(args.get("until"))
+    return LedgerFilter(
+        text=(args.get("q") or "").strip()[:100],
+        level=int(level) if level in ("1", "2", "3", "4") else None,
+        status=args.get("status") if args.get("status") in ("open", "closed", "rejected") else None,
+        unit=(args.get("unit") or None) and args.get("unit")[:64],
+        platform=(args.get("platform") or None) and args.get("platform")[:64],
+        overdue={"yes": True, "no": False}.get(overdue),
+        since=_date(args.get("since")),
+        until=until + timedelta(days=1) if until else None,
+    )
+
+
+@bp.route("/")
+@login_required
+def index() -> str:
+    """The ledger, filtered by period, level, unit, platform, status and overdue."""
+    _allowed()
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    rows, total = ledger.list_incidents(_filter(request.args), page, PER_PAGE)
+    pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
+    query = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("ledger/index.html", rows=rows, total=total, page=page, pages=pages, args=request.args,
+                           query=query, units=ORG_UNITS, source_types=ledger.SOURCE_TYPES,
+                           deadline_labels=ledger.DEADLINE_LABELS)
+
+
+@bp.route("/export.csv")
+@login_required
+def export() -> Response:
+    """The filtered ledger as CSV (UTF-8 with BOM for Excel); every export is audited."""
+    _allowed()
+    filters = _filter(request.args)
+    body = ledger.export_csv(filters)
+    with transaction() as session:
+        session.add(AuditEvent(actor_id=current_user.id, action="ledger_exported",
+                               detail={k: v for k, v in request.args.items() if v}))
+    stamp = clock.local(clock.now()).strftime("%Y%m%d-%H%M")
+    disposition = f"attachment; filename=\"ledger-{stamp}.csv\"; filename*=UTF-8''{quote(f'舆情台账-{stamp}.csv')}"
+    return Response(body, mimetype="text/csv; charset=utf-8", headers={"Content-Disposition": disposition})
+
+
+@bp.route("/<number>")
+@login_required
+def detail(number: str) -> str:
+    """One incident: head, deadlines met or missed, and every ledger entry in time order."""
+    _allowed()
+    incident = ledger.get_incident(number[:32])
+    return render_template("ledger/detail.html", incident=incident, entries=ledger.entries_of(incident),
+                           deadlines=ledger.deadline_rows(incident), source_types=ledger.SOURCE_TYPES,
+                           instance_id=ledger.instance_public_id(incident),
+                           units=dict((code, name) for code, name, _kind in ORG_UNITS))
