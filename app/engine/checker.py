@@ -179,6 +179,10 @@ def _check_call(node: ast.Call) -> list[str]:
         return [f"function '{node.func.id}' is not in the registry of allowed functions"]
     if any(kw.arg is None for kw in node.keywords):
         return ["** unpacking is not allowed"]
+    if node.func.id == "defined" and (
+            len(node.args) != 1 or node.keywords or not isinstance(node.args[0], ast.Constant)
+            or not isinstance(node.args[0].value, str)):
+        return ['defined() takes one quoted name, e.g. defined("subsided_at")']
     return []
 
 

@@ -204,6 +204,11 @@ class Interpreter:
     def _call(self, node: ast.Call) -> Any:
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
             raise EvaluationError("only registered functions may be called")
+        if node.func.id == "defined":  # asks about the names in scope, which no plain function can see
+            name = self.eval(node.args[0]) if len(node.args) == 1 else None
+            if not isinstance(name, str):
+                raise EvaluationError('defined() takes one quoted name, e.g. defined("subsided_at")')
+            return any(name in scope for scope in self.locals) or name in self.extra or name in self.context
         function: Callable[..., Any] = FUNCTIONS[node.func.id]
         args = [self.eval(arg) for arg in node.args]
         kwargs = {kw.arg: self.eval(kw.value) for kw in node.keywords if kw.arg is not None}

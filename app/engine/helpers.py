@@ -180,4 +180,5 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "is_before": is_before,
     "to_utc": to_utc,
     "profile": environment.profile_value,
+    "defined": lambda name: False,  # evaluated by the evaluator itself: is `name` in the task data?
 }

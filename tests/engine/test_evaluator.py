@@ -46,6 +46,10 @@ from app.engine.evaluator import (
         ("hours_between('2026-11-25T09:00:00+08:00', '2026-11-25T01:30:00Z')", {}, 0.5),
         ("is_before('2026-11-25T09:00:00+08:00', '2026-11-25T02:00:00Z')", {}, True),
         ("is_before('2026-11-25T10:00:00+08:00', '2026-11-25T02:00:00Z')", {}, False),
+        ("defined('subsided_at')", {"subsided_at": None}, True),
+        ("defined('subsided_at')", {}, False),
+        ("subsided_at if defined('subsided_at') else 'now'", {}, "now"),
+        ("[defined('x') for x in [1]]", {}, [True]),
     ],
 )
 def test_evaluates_ordinary_expressions(expression: str, context: dict[str, Any], expected: Any) -> None:
@@ -79,6 +83,12 @@ def test_extra_names_are_visible_but_not_written_into_task_data() -> None:
     context: dict[str, Any] = {}
     execute("seen = engine_value + 1", context, extra={"engine_value": 41})
     assert context == {"seen": 42}
+
+
+def test_defined_takes_a_quoted_name_only() -> None:
+    assert check_expression("defined(name)") != []
+    assert check_expression("defined('a', 'b')") != []
+    assert check_expression("defined('subsided_at')") == []
 
 
 # -- sandbox-escape payloads: refused by the deploy check and by the evaluator -------------------

@@ -189,3 +189,11 @@ def test_no_plan_revision_ends_after_the_accountability_evaluation(db):
     flow.do("ut_accountability", accountability_rows=ROWS[:1], decided_at=T0)
     assert flow.instance.status == InstanceStatus.COMPLETED and flow.open() == []
     assert [k for k, _ in flow.ledger()] == ["deadlines_set", "summary", "summary_review", "accountability"]
+
+
+def test_without_a_subsiding_time_the_watch_counts_from_now(db, fake_clock):
+    fake_clock.advance(hours=2)
+    flow = Flow("yq_aftermath", {"title": "某事件", "incident_no": "YQ-2026-9002"})
+    assert flow.instance.status != "error"
+    assert flow.instance.data["aftermath_until"] == "2026-12-02T11:00:00+08:00"
+    assert flow.instance.data["summary_due_at"] == "2026-12-10T11:00:00+08:00"
