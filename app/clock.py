@@ -46,3 +46,16 @@ def shifted(offset: timedelta, pinned: datetime | None = None) -> Callable[[], d
 def local(value: datetime) -> datetime:
     """Convert an aware datetime to Asia/Shanghai for display."""
     return value.astimezone(SHANGHAI)
+
+
+def parse_aware(value: object) -> datetime | None:
+    """An ISO-8601 datetime that carries an offset (or an aware datetime), else None — never naive."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else None
+    if not isinstance(value, str) or not value or len(value) > 40:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else None

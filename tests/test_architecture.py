@@ -42,3 +42,10 @@ def test_the_default_spiffworkflow_script_engine_is_never_constructed():
     offenders = [str(p.relative_to(ROOT)) for p in _sources()
                  if re.search(r"PythonScriptEngine\(\s*\)|TaskDataEnvironment\(", p.read_text())]
     assert offenders == []
+
+
+def test_every_process_file_has_its_scenario_test():
+    """Every BPMN/DMN file of processes/ is driven through the real engine by tests/processes/test_<file>.py."""
+    missing = [p.name for p in sorted((ROOT / "processes").iterdir()) if p.suffix in (".bpmn", ".dmn")
+               and not (ROOT / "tests" / "processes" / f"test_{p.stem}.py").exists()]
+    assert missing == []

@@ -55,17 +55,9 @@ def _start_incident(session: Session, actor: User | None, data: dict[str, Any]) 
     data.setdefault("discovered_at", helpers.now())
     instance = _start(session, INCIDENT_PROCESS, actor, data, business_key=number)
     session.add(Incident(number=number, instance_id=instance.id, title=instance.title or "",
-                         discovered_at=_parse_time(data["discovered_at"]), deadlines={}))
+                         discovered_at=clock.parse_aware(data["discovered_at"]), deadlines={}))
     session.flush()
     return instance
-
-
-def _parse_time(value: Any) -> datetime | None:
-    try:
-        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
-    return parsed if parsed is not None and parsed.tzinfo else None
 
 
 def start_instance(process_key: str, actor: User | None, data: dict[str, Any] | None = None,

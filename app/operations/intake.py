@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -96,7 +95,7 @@ def _clean_times(payload: dict[str, Any], clean: dict[str, Any], errors: dict[st
         value = payload.get(key)
         if value in (None, ""):
             continue
-        parsed = _parse_time(value)
+        parsed = clock.parse_aware(value)
         if parsed is None:
             errors[key] = [str(_l("须为带时区的 ISO 8601 时间,如 2026-11-25T09:30:00+08:00。"))]
         elif parsed > clock.now():
@@ -109,16 +108,6 @@ def _valid_metrics(metrics: Any) -> bool:
     return isinstance(metrics, dict) and all(
         k in METRICS and isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 10**12
         for k, v in metrics.items())
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or len(value) > 40:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else None
 
 
 def receive_alert(payload: Any, *, source: str, actor: User | None = None) -> tuple[Alert, bool]:

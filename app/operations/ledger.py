@@ -58,16 +58,7 @@ SOURCE_TYPES = {"self_monitoring": "自行监测", "superior_notice": "上级通
 # -- time helpers ----------------------------------------------------------------------------------
 
 
-def _parse(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else None
+_parse = clock.parse_aware
 
 
 def _iso(value: datetime | None) -> str | None:
