@@ -2,8 +2,9 @@
 
 Usage: .venv/bin/python bench/complete_task.py [--rounds 200] [--database-url URL]
 
-Each round starts a fresh `yq_aftermath` instance (not timed) and completes its two tasks: the
-summary, then the approval (a gateway decides; the instance ends). Prints median/p95 milliseconds
+Each round starts a fresh `yq_aftermath` instance (not timed) whose incident subsided eight days ago,
+so the summary opens at once, and completes two tasks: the summary, then its approval (a gateway
+decides; the accountability evaluation opens next). Prints median/p95 milliseconds
 per completion for:
   engine   load state + complete + run to next wait state + dump state (no database, no HTTP)
   client   POST /tasks/<id> through the Flask test client (database, forms, engine, audit)
@@ -26,6 +27,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +48,12 @@ SUMMARY = {"work_summary": "总结", "effectiveness": "good", "internal_causes":
            "plan_revision_needed": "false"}
 APPROVE = {"summary_decision": "approve"}
 TYPED = {"ut_summary": {**SUMMARY, "plan_revision_needed": False}, "ut_approve_summary": APPROVE}
+
+
+def _start_data() -> dict:
+    """An aftermath whose watch period is over: the summary is the first task."""
+    subsided = datetime.now(UTC) - timedelta(days=8)
+    return {"title": "基准", "subsided_at": subsided.isoformat(timespec="seconds")}
 
 
 def _answers(spec_id: str) -> dict:
@@ -75,7 +83,7 @@ def percentiles(samples: list[float]) -> str:
 def bench_engine(app, rounds: int) -> list[float]:
     with app.app_context():
         bench_user = users.authenticate("bench", PASSWORD)
-        instance = instances.start_instance("yq_aftermath", bench_user, {"title": "基准"})
+        instance = instances.start_instance("yq_aftermath", bench_user, _start_data())
         spec = catalog.spec(instance.definition_id)
         fresh = instance.state_json
     samples = []
@@ -103,7 +111,7 @@ def _rounds(app, rounds: int):
     for _ in range(rounds):
         with app.app_context():
             instance_id = instances.start_instance("yq_aftermath", users.authenticate("bench", PASSWORD),
-                                                   {"title": "基准"}).id
+                                                   _start_data()).id
         for _task in range(2):
             with app.app_context():
                 task = _open_task(instance_id)

@@ -57,7 +57,7 @@ COUNTY: dict[str, Any] = {
     **CITY,
     "org_name": "县民政局",
     "superiors_l1": ["县委、县政府分管领导", "市委、市政府"],
-    "external_report_to": ["县委宣传部", "县政府分管领导", "县委网信办"],
+    "external_report_to": ["市委宣传部", "县委宣传部", "县政府分管领导", "县委网信办"],
     "quick_report_to": ["县委办", "县政府办", "县委网信办"],
     "file_record_l3": False,
     "file_record_with": [],
@@ -65,7 +65,6 @@ COUNTY: dict[str, Any] = {
     "false_info_owner": "party_group",
     "press_conference_requester": "party_group",
     "spokesperson_designators": ["县委宣传部"],
-    "monthly_report_recipients": ["县工信委", "同级网管部门"],
 }
 
 SHIPPED = {"city": ("市级单位(篇三)", CITY), "county": ("县级单位(篇二)", COUNTY)}

@@ -164,3 +164,20 @@ def test_full_level_four_path_with_aftermath_ends_in_the_archive(flow, fake_cloc
     head = flow.incident()
     assert head.status == "closed" and head.closed_at is not None and not head.overdue
     assert kinds(flow)[-1] == "closed"
+
+
+def test_not_starting_the_plan_archives_without_a_response(flow):
+    flow.do("ut_register", **REGISTER)
+    flow.do("ut_confirm_level", **{**CONFIRM, "start_plan": False})
+    assert flow.instance.status == InstanceStatus.COMPLETED and flow.open() == []
+    assert flow.incident().status == "rejected"
+    assert ("response_rejected", {"note": "不启动应急预案"}) in flow.ledger()
+
+
+def test_false_information_and_severe_proposals_are_reported_to_the_party_group(flow, db):
+    party = make_user(["party_group"])
+    flow.do("ut_register", **{**REGISTER, "is_false_info": True})
+    assert party.id in flow.notified("quick_report")
+    calm = Flow("yq_incident", incident=True, unit=LEAD_UNIT)
+    calm.do("ut_register", **REGISTER)
+    assert party.id not in calm.notified("quick_report")

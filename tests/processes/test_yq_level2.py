@@ -88,3 +88,18 @@ def test_an_upgrade_to_level_one_keeps_what_was_done(flow, fake_clock):
     flow.fire_timers()
     assert "release_overdue" not in flow.notifications()  # the first release was already made at Ⅱ级
     assert "registered" in kinds(flow) and "release_published" in kinds(flow)
+
+
+def test_false_information_is_handled_after_the_release(db):
+    flow = at_level(2, netizen_attention="high", is_false_info=True)
+    opening(flow)
+    flow.investigate_and_publish()
+    assert flow.open() == ["ut_false_info"] and flow.task("ut_false_info").process_id == "yq_false_info"
+    flow.do("ut_false_info", false_content="网传窗口停办", media_name="某论坛", contact_record="已联系版主",
+            false_info_actions=["deletion"])
+    flow.do("ut_false_info_result", false_info_outcome="原帖已删除")
+    assert "ut_follow_up_log" in flow.open() and flow.incident().is_false_info
+
+
+def test_the_external_report_is_due_with_the_quick_report(flow):
+    assert flow.task("ut_external_report").due_at.isoformat() == "2026-11-25T01:30:00+00:00"  # 09:30 Shanghai

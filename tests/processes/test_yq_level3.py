@@ -68,3 +68,19 @@ def test_a_refused_downgrade_keeps_the_level(flow, fake_clock):
     flow.do("ut_regrade", confirmed_level=4, reason="影响较小")
     flow.do("ut_confirm_downgrade", downgrade_decision="reject", downgrade_reason="仍需按Ⅲ级处置")
     assert flow.incident().level == 3 and "level_changed" not in flow.notifications()
+
+
+def test_a_mass_incident_is_monitored_every_hour_for_the_first_24_hours(db, fake_clock):
+    flow = at_level(3, is_mass_incident=True)
+    flow.do("ut_file_record", **FILED)
+    assert "continuous_monitoring" in flow.notifications()
+    fake_clock.advance(hours=1, minutes=1)
+    flow.fire_timers()
+    assert "ut_monitor_report" in flow.open()
+    flow.do("ut_monitor_report", **MONITOR)
+    fake_clock.advance(hours=23)  # past the continuous-monitoring window: back to the daily interval
+    flow.fire_timers()
+    flow.do("ut_monitor_report", **MONITOR)
+    fake_clock.advance(hours=2)
+    flow.fire_timers()
+    assert "ut_monitor_report" not in flow.open()

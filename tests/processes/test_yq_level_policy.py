@@ -19,7 +19,7 @@ def policy(level: int, sudden: bool) -> dict:
 @pytest.mark.parametrize(("level", "sudden", "expected"), [
     (1, True, ("PT5H", True, "PT2H", "PT2H", False)),  # 国办发〔2016〕80号: 5 h, press conference within 24 h
     (1, False, ("PT12H", False, "PT2H", "PT2H", False)),  # 篇三 三、4: 12 h
-    (2, True, ("PT5H", False, "PT4H", "PT4H", False)),
+    (2, True, ("PT5H", True, "PT4H", "PT4H", False)),  # 重大突发事件 too: conference within 24 h
     (2, False, ("PT12H", False, "PT4H", "PT4H", False)),
     (3, True, ("PT12H", False, "P1D", "P1D", False)),
     (3, False, ("PT12H", False, "P1D", "P1D", False)),
