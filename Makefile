@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install assets translations db lint bench clean stack stack-stop
+.PHONY: run test install assets translations db lint bench clean stack stack-stop browser
 
 run: install assets translations db
 	$(YUQING) serve --host $(HOST) --port $(PORT)
@@ -36,11 +36,15 @@ db: install translations
 	$(YUQING) deploy --note "make run"
 	$(YUQING) seed-demo
 
+# Browser tests use Debian's Chromium through Playwright (`playwright install` cannot download here).
+browser:
+	@scripts/ensure_chromium.sh
+
 lint: install
 	$(VENV)/bin/ruff check app tests bench tools
 	$(VENV)/bin/lint-imports
 
-test: install assets translations lint
+test: install assets translations lint browser
 	YQ_TEST_BACKEND=sqlite $(PY) -m pytest
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "--- again on PostgreSQL ($$TEST_DATABASE_URL)"; \

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from datetime import timedelta
@@ -32,6 +33,17 @@ def _secret_key(instance: Path, env: str) -> str:
         key_file.write_text(secrets.token_urlsafe(48))
         key_file.chmod(0o600)
     return key_file.read_text().strip()
+
+
+def _networks(name: str, default: str) -> list[str]:
+    """A comma-separated list of networks (CIDR), checked now so a typo stops the start, not a scrape."""
+    networks = [item.strip() for item in (_env(name, default) or "").split(",") if item.strip()]
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError as exc:
+            raise RuntimeError(f"YQ_{name}: {network!r} is not a network (e.g. 10.0.0.0/8)") from exc
+    return networks
 
 
 def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -89,6 +101,10 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         },
         "PUBLIC_URL": (_env("PUBLIC_URL", "http://127.0.0.1:5000") or "").rstrip("/"),
         "LOG_LEVEL": _env("LOG_LEVEL", "INFO"),
+        # Monitoring: /metrics answers anonymous scrapes only from these networks (admins anywhere);
+        # /healthz reports "degraded" when the newest worker heartbeat is older than this.
+        "METRICS_ALLOW": _networks("METRICS_ALLOW", "127.0.0.1/32,::1/128"),
+        "HEALTH_WORKER_STALE_SECONDS": float(_env("HEALTH_WORKER_STALE_SECONDS", "120")),
     }
     config.update(overrides)
     if config["YQ_ENV"] == "production" and config.get("CONTROLLED_CLOCK"):

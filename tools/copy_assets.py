@@ -19,6 +19,7 @@ FILES = {
     "bpmn-js/dist/assets/bpmn-font/css/bpmn.css": "bpmn-js/bpmn-font/css/bpmn.css",
     "bpmn-js/dist/assets/bpmn-font/font/bpmn.woff2": "bpmn-js/bpmn-font/font/bpmn.woff2",
     "bpmn-js/dist/assets/bpmn-font/font/bpmn.woff": "bpmn-js/bpmn-font/font/bpmn.woff",
+    "chart.js/dist/chart.umd.js": "chart.js/chart.umd.js",
 }
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from app import notify
 from app.extensions import db
-from app.operations import deliveries, instances
+from app.operations import batches, deliveries, instances
 from app.operations import jobs as job_ops
 
 log = logging.getLogger(__name__)
@@ -26,6 +26,7 @@ HANDLERS: dict[str, Handler] = {
     "fire_due_timers": lambda payload: instances.fire_due_timers(limit=int(payload.get("limit", 100))),
     "probe": lambda payload: job_ops.record_probe(str(payload.get("key", ""))),
     deliveries.JOB_KIND: deliveries.send_delivery,
+    batches.JOB_KIND: batches.run_batch,
 }
 PERMANENT_ERRORS: tuple[type[BaseException], ...] = (PermanentJobError, notify.PermanentFailure)
 

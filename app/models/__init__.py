@@ -3,6 +3,7 @@
 Importing this package registers every model on the metadata (Alembic and tests need that).
 """
 
+from app.models.admin import BatchOperation, InstanceMigration, SavedFilter
 from app.models.audit import AuditEvent
 from app.models.base import utcnow
 from app.models.jobs import Job, JobStatus, WorkerLease
@@ -31,11 +32,13 @@ __all__ = [
     "AppSetting",
     "Attachment",
     "AuditEvent",
+    "BatchOperation",
     "Counter",
     "Deployment",
     "HumanTask",
     "HumanTaskCandidate",
     "Incident",
+    "InstanceMigration",
     "InstanceStatus",
     "Job",
     "JobStatus",
@@ -49,6 +52,7 @@ __all__ = [
     "ProcessDefinition",
     "ProcessInstance",
     "Role",
+    "SavedFilter",
     "TaskStatus",
     "User",
     "UserRole",

@@ -78,7 +78,12 @@ class ProcessInstance(db.Model):
     """A running (or finished) instance; state JSON without the spec, versioned for optimistic locks."""
 
     __tablename__ = "process_instance"
-    __table_args__ = (UniqueConstraint("process_key", "scheduled_for"),)
+    __table_args__ = (
+        UniqueConstraint("process_key", "scheduled_for"),
+        # Keyset pagination of the instance list (newest first, ties by id).
+        Index("ix_process_instance_started_id", "started_at", "id"),
+        Index("ix_process_instance_updated_id", "updated_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
@@ -101,6 +106,8 @@ class ProcessInstance(db.Model):
     data: Mapped[dict[str, Any] | None] = mapped_column(JSONText)
     # Set for instances the scheduler created to wait for their timer start (one per period).
     scheduled_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The status a suspended instance goes back to when it is resumed.
+    suspended_from: Mapped[str | None] = mapped_column(String(16))
 
     definition: Mapped[ProcessDefinition] = relationship()
     started_by: Mapped[User | None] = relationship()

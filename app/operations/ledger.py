@@ -573,9 +573,9 @@ def export_csv(f: LedgerFilter) -> str:
     for incident in db.session.scalars(_filtered(f).order_by(Incident.discovered_at, Incident.id)):
         missed = [DEADLINE_LABELS.get(n, n) for n, d in (incident.deadlines or {}).items() if d.get("missed")]
         writer.writerow([
-            incident.number, _cell(incident.title), status.get(incident.status, incident.status),
+            incident.number, csv_cell(incident.title), status.get(incident.status, incident.status),
             level_name(incident.level) or "", level_name(incident.proposed_level) or "",
-            SOURCE_TYPES.get(incident.source_type or "", incident.source_type or ""), _cell(incident.platform or ""),
+            SOURCE_TYPES.get(incident.source_type or "", incident.source_type or ""), csv_cell(incident.platform or ""),
             incident.lead_unit or "", *(_iso(t) or "" for t in (
                 incident.occurred_at, incident.discovered_at, incident.reported_at, incident.first_release_at,
                 incident.press_conf_at, incident.subsided_at, incident.closed_at)),
@@ -584,6 +584,6 @@ def export_csv(f: LedgerFilter) -> str:
     return out.getvalue()
 
 
-def _cell(text: str) -> str:
+def csv_cell(text: str) -> str:
     """Neutralise spreadsheet formulas (CSV injection): text starting with = + - @ gets a leading quote."""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -22,6 +22,7 @@ from app.models import (
     AuditEvent,
     HumanTask,
     HumanTaskCandidate,
+    InstanceStatus,
     ProcessInstance,
     TaskStatus,
     User,
@@ -232,14 +233,16 @@ def task_for_write(session: Session, public_id: str, user: User) -> HumanTask:
     """
     # Row lock on PostgreSQL (SQLite renders no FOR UPDATE; BEGIN IMMEDIATE serialises there).
     owner = select(HumanTask.instance_id).where(HumanTask.public_id == public_id).scalar_subquery()
-    session.scalar(select(ProcessInstance).where(ProcessInstance.id == owner)
-                   .with_for_update(of=ProcessInstance).execution_options(populate_existing=True))
+    instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == owner)
+                              .with_for_update(of=ProcessInstance).execution_options(populate_existing=True))
     task = session.scalar(select(HumanTask).where(HumanTask.public_id == public_id)
                           .execution_options(populate_existing=True))
     if task is None or not can_view(task, user):
         raise NotFound(str(_l("任务不存在或您无权查看。")))
     if task.status != TaskStatus.OPEN:
         raise Conflict(str(_l("该任务已被处理,无需重复提交。")))
+    if instance is not None and instance.status == InstanceStatus.SUSPENDED:
+        raise Conflict(str(_l("该流程已被管理员挂起,暂不能办理;恢复后可继续。")))
     return task
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -42,6 +43,22 @@ ACTION_NAMES = {
     "attachments_discarded": _l("删除未提交附件"),
     "alert_received": _l("收到线索"),
     "incident_opened": _l("登记为新事件"),
+    "instance_suspended": _l("挂起流程"),
+    "instance_resumed": _l("恢复流程"),
+    "instance_terminated": _l("终止流程"),
+    "instance_retried": _l("重试流程"),
+    "instance_migrated": _l("迁移版本"),
+    "migration_reverted": _l("撤销迁移"),
+    "data_edited": _l("修改流程数据"),
+    "timer_rescheduled": _l("调整定时"),
+    "message_sent_by_admin": _l("代发消息"),
+    "task_reassigned": _l("转办任务"),
+    "task_due_changed": _l("调整办理时限"),
+    "task_completed_by_admin": _l("代为办理"),
+    "task_skipped": _l("跳过任务"),
+    "batch_started": _l("发起批量操作"),
+    "batch_finished": _l("批量操作完成"),
+    "instances_exported": _l("导出流程清单"),
 }
 
 
@@ -97,6 +114,22 @@ def action_name(value: str) -> str:
     return str(ACTION_NAMES.get(value, value))
 
 
+BATCH_KINDS = {
+    "suspend": _l("挂起"), "resume": _l("恢复"), "terminate": _l("终止"), "retry": _l("重试出错流程"),
+    "reassign": _l("转办待办任务"), "migrate": _l("版本迁移"),
+}
+
+
+def batch_kind(value: str) -> str:
+    """Display name of a batch operation."""
+    return str(BATCH_KINDS.get(value, value))
+
+
+def pretty_json(value: Any) -> str:
+    """Data as indented JSON that keeps Chinese readable (the page escapes it as text)."""
+    return json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True, default=str)
+
+
 def display_value(value: Any) -> str:
     """A submitted value as text (lists joined, booleans as 是/否)."""
     if isinstance(value, bool):
@@ -112,5 +145,6 @@ def init_app(app: Flask) -> None:
     """Register the filters."""
     app.jinja_env.filters.update(
         localtime=localtime, due_state=due_state, remaining=remaining, level_name=level_name,
-        status_name=status_name, action_name=action_name, display_value=display_value,
+        status_name=status_name, action_name=action_name, display_value=display_value, batch_kind=batch_kind,
+        pretty_json=pretty_json,
     )

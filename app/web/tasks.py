@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, get_template_attribute, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, get_template_attribute, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from app import forms
 from app.models import HumanTask, InstanceStatus, TaskStatus
-from app.operations import attachments, instances, ledger, tasks
+from app.operations import attachments, instances, interventions, ledger, tasks
 from app.operations.errors import Conflict, Invalid
 from app.operations.vocabulary import ORG_UNITS
 from app.web.security import download_headers
@@ -97,6 +97,35 @@ def act(public_id: str) -> str | Response | tuple[str, int]:
     return _complete(item, submission)
 
 
+@bp.route("/tasks/<public_id>/on-behalf", methods=["POST"])
+@login_required
+def on_behalf(public_id: str) -> str | Response | tuple[str, int]:
+    """An admin completes a stuck task for its holder, with the form's data and a reason (audited)."""
+    if not current_user.has_role("admin"):
+        abort(404)
+    item = tasks.get_task(public_id, current_user)
+    form = tasks.task_form(item)
+    options = tasks.form_options(form)
+    locale = tasks.current_locale()
+    formdata = request.form.to_dict(flat=False)
+    files = attachments.stored_files(item)
+    submission = forms.parse_submission(form, formdata, options, locale, files)
+    reason = (request.form.get("reason") or "").strip()
+    errors = dict(submission.errors)
+    if not reason:
+        errors["_reason"] = [_("请填写操作理由。")]
+    if errors:
+        return _render(item, submission.data, submission.raw, errors, status=422, reason=reason)
+    try:
+        interventions.complete_on_behalf(public_id, request.form.get("version", type=int), current_user, reason,
+                                         submission.data)
+    except Invalid as exc:
+        return _render(item, submission.data, submission.raw, exc.errors or {"": [exc.message]}, status=422,
+                       reason=reason)
+    flash(_("已代为办理“%(name)s”。", name=item.name), "success")
+    return redirect(url_for("instances.detail", public_id=item.instance.public_id))
+
+
 @bp.route("/attachments/<public_id>")
 @login_required
 def download_attachment(public_id: str) -> Response:
@@ -165,7 +194,7 @@ def _complete(item: HumanTask, submission: Any) -> str | Response | tuple[str, i
 
 
 def _render(item: HumanTask, values: dict[str, Any], raw: dict[str, Any], errors: dict[str, list[str]],
-            status: int = 200) -> tuple[str, int]:
+            status: int = 200, reason: str = "") -> tuple[str, int]:
     form = tasks.task_form(item)
     options = tasks.form_options(form)
     locale = tasks.current_locale()
@@ -182,5 +211,8 @@ def _render(item: HumanTask, values: dict[str, Any], raw: dict[str, Any], errors
         and tasks.is_candidate(item, current_user),
         title=form.schema.get("title") or item.name, panel=ledger.panel_for(item.instance),
         units=dict((code, name) for code, name, _kind in ORG_UNITS),
+        on_behalf=item.status == TaskStatus.OPEN and current_user.has_role("admin")
+        and not tasks.can_work(item, current_user),
+        reason=reason,
     )
     return page, status

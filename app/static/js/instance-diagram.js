@@ -28,17 +28,36 @@
         var canvas = viewer.get("canvas");
         var registry = viewer.get("elementRegistry");
         canvas.zoom("fit-viewport");
+        var overlays = viewer.get("overlays");
         Object.keys(process.status).forEach(function (id) {
           if (registry.get(id)) {
             canvas.addMarker(id, "el--" + process.status[id].status);
+            var count = process.status[id].count;
+            if (count > 0) {
+              // How many times the element completed (loops, multi-instance rows, reminder rounds).
+              var badge = document.createElement("span");
+              badge.className = "el-count";
+              badge.textContent = String(count);
+              badge.setAttribute("data-element", id);
+              overlays.add(id, { position: { bottom: 4, right: 10 }, html: badge });
+            }
           }
         });
         host.setAttribute("data-ready", "true");
+        host.setAttribute("data-shown", process.id);
       })
       .catch(function (error) {
         canvasEl.textContent = host.getAttribute("data-error") + " (" + error.message + ")";
       });
   }
+
+  // A called process opens in its own tab when its call activity is clicked.
+  var byId = {};
+  data.processes.forEach(function (process) { byId[process.id] = process; });
+  viewer.on("element.click", function (event) {
+    var called = event.element && event.element.businessObject && event.element.businessObject.calledElement;
+    if (called && byId[called]) { show(byId[called]); }
+  });
 
   data.processes.forEach(function (process, index) {
     var button = document.createElement("button");
