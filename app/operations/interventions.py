@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -357,6 +357,18 @@ def instance_repair_view(instance: ProcessInstance) -> dict[str, Any]:
         "timers": [] if ended else repair.waiting_timers(spec, instance.state_json),
         "messages": [] if ended else repair.messages_awaited(spec, instance.state_json),
     }
+
+
+def failed_instances(limit: int = 200) -> list[tuple[ProcessInstance, datetime | None, datetime | None]]:
+    """Instances in error, with the first and last time they went into error, newest first."""
+    errors = (select(AuditEvent.instance_id, func.min(AuditEvent.at).label("first"),
+                     func.max(AuditEvent.at).label("last"))
+              .where(AuditEvent.action == "instance_error").group_by(AuditEvent.instance_id).subquery())
+    rows = db.session.execute(select(ProcessInstance, errors.c.first, errors.c.last)
+                              .outerjoin(errors, errors.c.instance_id == ProcessInstance.id)
+                              .where(ProcessInstance.status == InstanceStatus.ERROR)
+                              .order_by(errors.c.last.desc(), ProcessInstance.id.desc()).limit(limit)).all()
+    return [(row[0], row[1], row[2]) for row in rows]
 
 
 def assignable_users() -> list[User]:

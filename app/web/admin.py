@@ -1,4 +1,4 @@
-"""Admin pages: failed jobs to retry or dismiss, notification channels, organisation profiles, API tokens."""
+"""Admin pages: failed jobs and instances in error, notification channels, organisation profiles, API tokens."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from app import forms
-from app.operations import deliveries, intake, profiles, tasks
+from app.operations import deliveries, intake, interventions, profiles, tasks
 from app.operations import jobs as job_ops
 from app.operations.errors import Invalid
 
@@ -35,8 +35,9 @@ def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:
 @bp.route("/failures")
 @admin_required
 def failures() -> str:
-    """Background jobs that gave up, newest first."""
-    return render_template("admin/failures.html", rows=job_ops.list_jobs("failed"))
+    """Background jobs that gave up and instances in error, newest first."""
+    return render_template("admin/failures.html", rows=job_ops.list_jobs("failed"),
+                           instances=interventions.failed_instances())
 
 
 @bp.route("/failures/<int:job_id>", methods=["POST"])

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app import clock
 from app.extensions import db
-from app.models import AuditEvent, HumanTask, InstanceStatus, ProcessInstance, TaskStatus
+from app.models import AuditEvent, HumanTask, InstanceStatus, Notification, ProcessInstance, TaskStatus
 from app.operations import instances, interventions, tasks
 from app.operations.errors import Conflict, Invalid
 from tests.conftest import make_user
@@ -108,7 +108,11 @@ def test_edit_data_then_retry_repairs_an_instance_in_error(db, fake_clock):
     instances.fire_due_timers()
     instance = _fresh(instance)
     assert instance.status == InstanceStatus.ERROR and instance.error_element == "sc_divide"
-    with pytest.raises(Conflict):  # retrying without fixing fails the same way, but it is allowed:
+    alerts = db.session.scalars(select(Notification).where(Notification.user_id == admin.id,
+                                                           Notification.kind == "instance_error")).all()
+    assert len(alerts) == 1 and alerts[0].urgent and alerts[0].link == f"/instances/{instance.public_id}"
+    assert [row[0].id for row in interventions.failed_instances()] == [instance.id]
+    with pytest.raises(Conflict):  # only a suspended instance can be resumed
         interventions.act(instance.public_id, "resume", instance.version, admin, "不是挂起")
     interventions.edit_data(instance.public_id, instance.version, admin, "除数录错", {"divisor": 4}, [])
     instance = _fresh(instance)
@@ -119,6 +123,7 @@ def test_edit_data_then_retry_repairs_an_instance_in_error(db, fake_clock):
     instance = _fresh(instance)
     assert instance.status == InstanceStatus.WAITING and instance.error_element is None
     assert _element(instance, "sc_divide") == "completed"  # ran with the corrected divisor
+    assert interventions.failed_instances() == []
     assert _audit(instance, "instance_retried")[0].detail["element"] == "sc_divide"
 
 

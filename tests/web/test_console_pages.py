@@ -145,3 +145,21 @@ def test_batch_page_and_migration_preview(client, setup):
     registry.run_due("test")
     assert _fresh(rows[2]).definition_id == v2.id
     assert db.session.scalar(select(BatchOperation.kind).order_by(BatchOperation.id.desc()).limit(1)) == "migrate"
+
+
+def test_failures_page_lists_instances_in_error_with_a_retry(client, db, fake_clock):
+    deploy_console()
+    admin = make_user(["admin"])
+    instance = instances.start_instance("t_console", make_user(["office_staff"]), {"divisor": 0})
+    fake_clock.advance(hours=3)
+    instances.fire_due_timers()
+    login(client, admin)
+    page = client.get("/admin/failures").get_data(as_text=True)
+    assert f'data-instance="{instance.public_id}"' in page and "sc_divide" in page and "division by zero" in page
+    version = _fresh(instance).version
+    client.post(f"/instances/{instance.public_id}/data",
+                data={"key": "divisor", "value": "2", "reason": "更正", "version": version})
+    client.post(f"/instances/{instance.public_id}/act",
+                data={"action": "retry", "reason": "已更正", "version": _fresh(instance).version})
+    assert _fresh(instance).status == InstanceStatus.WAITING
+    assert f'data-instance="{instance.public_id}"' not in client.get("/admin/failures").get_data(as_text=True)
