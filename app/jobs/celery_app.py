@@ -67,9 +67,12 @@ def _register_tasks(celery: Celery) -> None:
             for shard in range(shards):
                 fire_timers.apply_async(args=[shards, shard])
         ids = job_ops.undispatched(RESEND_AFTER)
+        # Marked before sending: once a message is out, a worker may claim, run and finish (or
+        # reschedule, clearing dispatched_at) its job at once; a later mark would overwrite that. If
+        # sending fails half-way, the unsent rest goes again after RESEND_AFTER.
+        job_ops.mark_dispatched(ids)
         for job_id in ids:
             run_job.apply_async(args=[job_id])
-        job_ops.mark_dispatched(ids)
         job_ops.heartbeat("celery-beat", worker_id("beat"), {"resent": len(ids), "timers_due": due})
         return {"timers_due": int(due), "resent": len(ids)}
 

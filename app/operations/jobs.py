@@ -97,7 +97,13 @@ def backoff(attempts: int) -> timedelta:
 
 def claim_jobs(worker: str, limit: int = 20, lease_seconds: int = LEASE_SECONDS,
                ids: list[int] | None = None) -> list[int]:
-    """Take up to `limit` due jobs (or the given ids, if due) for `worker`; expired leases count as due."""
+    """Take up to `limit` due jobs (or the given ids, if due) for `worker`; expired leases count as due.
+
+    A batch claim skips rows another transaction has locked (another runner is taking them). A claim
+    of given ids (a Celery message) waits for the lock instead: the lock may be the sweep marking the
+    row dispatched or a finish, not a claim, and skipping would drop the message's job until the next
+    resend. After the wait PostgreSQL checks the row again, so a job claimed meanwhile is not taken.
+    """
     now = clock.now()
     with transaction() as session:
         due = or_(Job.status == JobStatus.PENDING,
@@ -105,7 +111,7 @@ def claim_jobs(worker: str, limit: int = 20, lease_seconds: int = LEASE_SECONDS,
         query = select(Job.id).where(due, Job.run_at <= now).order_by(Job.run_at, Job.id).limit(limit)
         if ids is not None:
             query = query.where(Job.id.in_(ids))
-        claimed = list(session.scalars(query.with_for_update(skip_locked=True)))
+        claimed = list(session.scalars(query.with_for_update(skip_locked=ids is None)))
         if claimed:
             session.execute(update(Job).where(Job.id.in_(claimed)).values(
                 status=JobStatus.RUNNING, locked_by=worker, lease_until=now + timedelta(seconds=lease_seconds),

@@ -1,12 +1,18 @@
-"""Runners for the job suite: the embedded thread and real Celery workers on the local Redis.
+"""Runners for the job suite: the embedded thread and real Celery workers on Redis.
 
 Both run against a really committed database; the clock is the controlled clock stored in that
 database, so a Celery worker in another process sees the same time as the test.
+
+Each test session starts a Redis server of its own (unless YQ_TEST_REDIS_URL names one): sessions
+that run at the same time on one machine (the SQLite and the PostgreSQL run, other developers) must
+not share a broker, or one session's workers take the other's messages and its FLUSHDB empties the
+other's queue. The controlled clock stands still, so a message lost that way is never sent again.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -27,8 +33,9 @@ from app.jobs.embedded import EmbeddedWorker
 from app.operations import clock as clock_ops
 from app.operations import jobs
 from tests.conftest import ROOT, build_app
+from tests.notify.loopback import free_port
 
-REDIS_URL = os.environ.get("YQ_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+SHARED_REDIS_URL = "redis://127.0.0.1:6379/13"  # only where no redis-server can be started
 START = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
 
 
@@ -78,7 +85,7 @@ class CeleryRunner(Runner):
 
     def start(self) -> None:
         env = {**os.environ, "YQ_DATABASE_URL": self.app.config["SQLALCHEMY_DATABASE_URI"],
-               "YQ_CELERY_BROKER_URL": REDIS_URL, "YQ_ENV": "test", "YQ_SECRET_KEY": "test",
+               "YQ_CELERY_BROKER_URL": self.app.config["CELERY_BROKER_URL"], "YQ_ENV": "test", "YQ_SECRET_KEY": "test",
                "YQ_CONTROLLED_CLOCK": "1", "YQ_INSTANCE_PATH": str(self.tmp), "YQ_SWEEP_SECONDS": str(self.poll)}
         yuqing = [sys.executable, "-m", "app.cli"]
         self.worker = self._spawn("worker", [*yuqing, "worker", "-c", "2", "--without-heartbeat",
@@ -113,11 +120,59 @@ class CeleryRunner(Runner):
                 os.killpg(process.pid, signal.SIGKILL)
 
 
+def _start_redis(directory: Path) -> tuple[str, subprocess.Popen] | None:
+    """A redis-server on a free loopback port, keeping nothing on disk (None if it would not start)."""
+    server = shutil.which("redis-server")
+    if server is None:
+        return None
+    for attempt in range(3):  # the free port may be taken before the server binds it
+        port = free_port()
+        with (directory / f"redis-{attempt}.log").open("w") as log:
+            process = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                        "--appendonly", "no", "--dir", str(directory)],
+                                       stdout=log, stderr=subprocess.STDOUT)
+        url = f"redis://127.0.0.1:{port}/0"
+        client = redis.Redis.from_url(url, socket_connect_timeout=1)
+        deadline = time.monotonic() + 10
+        while process.poll() is None and time.monotonic() < deadline:
+            try:
+                if client.ping():
+                    client.close()
+                    return url, process
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        client.close()
+        if process.poll() is None:
+            process.kill()
+        process.wait(10)
+    return None
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """This session's broker: YQ_TEST_REDIS_URL if set, else a Redis server of the session's own."""
+    configured = os.environ.get("YQ_TEST_REDIS_URL")
+    started = None if configured else _start_redis(tmp_path_factory.mktemp("redis"))
+    if started is None:
+        yield configured or SHARED_REDIS_URL
+        return
+    url, process = started
+    try:
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+
+
 @pytest.fixture
-def runner_app(tmp_path: Path) -> Iterator[Flask]:
+def runner_app(tmp_path: Path, redis_url: str) -> Iterator[Flask]:
     """A committed database whose clock is controlled through the database (shared with workers)."""
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    application, drop = build_app(tmp_path, CONTROLLED_CLOCK=True, CELERY_BROKER_URL=REDIS_URL)
+    redis.Redis.from_url(redis_url).flushdb()  # nothing left by an earlier test (a killed worker's messages)
+    application, drop = build_app(tmp_path, CONTROLLED_CLOCK=True, CELERY_BROKER_URL=redis_url)
     with application.app_context():
         clock_ops.set_clock(START)
     yield application

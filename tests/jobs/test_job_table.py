@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from app import clock
 from app.db import transaction
 from app.jobs import registry
 from app.models import Job, JobStatus, Notification
@@ -119,6 +121,32 @@ def test_a_crashed_workers_lease_expires_and_another_worker_finishes_the_job(db,
     job = db.session.get(Job, job_id)
     assert job.status == JobStatus.DONE and job.attempts == 2
     assert jobs.finish_job(job_id, "crashed") is None  # a late finish of the dead worker changes nothing
+
+
+def test_a_job_sent_by_id_is_claimed_even_while_the_sweep_holds_its_row(committed_app):
+    """The Celery sweep marks the jobs it re-sends (an UPDATE that locks their rows) while workers may
+    already hold those ids. A worker handed a job id must wait for that lock, not skip the row: the
+    message is acknowledged either way, so a skipped job loses its message and waits for a resend."""
+    with committed_app.app_context():
+        job_id = _enqueue("probe", {"key": "locked"})
+        locked, release = threading.Event(), threading.Event()
+
+        def sweep_marking() -> None:
+            with committed_app.app_context(), transaction() as session:
+                session.execute(update(Job).where(Job.id == job_id).values(dispatched_at=clock.now()))
+                locked.set()
+                release.wait(10)
+
+        sweep = threading.Thread(target=sweep_marking)
+        sweep.start()
+        try:
+            assert locked.wait(10)
+            threading.Timer(0.3, release.set).start()
+            assert jobs.claim_jobs("w1", ids=[job_id]) == [job_id]
+        finally:
+            release.set()
+            sweep.join(10)
+        assert jobs.claim_jobs("w2", ids=[job_id]) == []  # and, claimed, it is not claimed twice
 
 
 def test_only_one_holder_of_a_lease(db, fake_clock):
