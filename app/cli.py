@@ -17,7 +17,7 @@ from flask_migrate import upgrade
 from app import clock
 from app.engine.helpers import parse_duration
 from app.operations import clock as clock_ops
-from app.operations import deliveries, instances, profiles, users
+from app.operations import deliveries, instances, profiles, studio, users
 from app.operations import deploy as deploy_ops
 from app.operations import jobs as job_ops
 from app.operations.errors import DeployRefused, OperationError
@@ -63,7 +63,8 @@ def deploy(path: Path | None, forms_dir: Path | None, note: str) -> None:
     forms_dir = forms_dir or Path(current_app.config["FORMS_DIR"])
     process_files, form_files = deploy_ops.read_directory(path, forms_dir)
     try:
-        result = deploy_ops.deploy_processes(process_files, form_files, note=note, source="cli")
+        # Files changed in the studio since the last deploy from disk stay as the studio left them.
+        result = studio.deploy_from_disk(process_files, form_files, note)
     except DeployRefused as exc:
         click.echo(exc.message, err=True)
         for problem in exc.problems:

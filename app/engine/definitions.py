@@ -109,6 +109,18 @@ def parse_xml(content: bytes, filename: str) -> etree._Element:
     return root
 
 
+def xml_problem(content: bytes, filename: str) -> str | None:
+    """Why a BPMN/DMN upload is refused before it is stored (hostile or not BPMN/DMN), or None."""
+    try:
+        root = parse_xml(content, filename)
+    except DefinitionError as exc:
+        return "; ".join(problem.reason for problem in exc.problems)
+    expected = "dmn" if filename.endswith(".dmn") else "bpmn"
+    if kind_of(root) != expected:
+        return f"the root element is not a {expected.upper()} definitions element"
+    return None
+
+
 def kind_of(root: etree._Element) -> str | None:
     """'bpmn', 'dmn' or None for the root element of a parsed file."""
     namespace = etree.QName(root).namespace

@@ -214,3 +214,12 @@ def request(name: str, params: dict[str, Any]) -> dict[str, Any]:
         checked[parameter.name] = value
     operator.check(checked)
     return checked
+
+
+def operator_catalogue() -> list[dict[str, Any]]:
+    """The registry as plain data, for the modeller's operator and parameter pickers."""
+    return [{"name": op.name, "description": op.description, "kind": op.kind,
+             "parameters": [{"name": p.name, "type": getattr(p.kind, "__name__", str(p.kind)),
+                             "required": p.required, "description": p.description, "choices": list(p.choices)}
+                            for p in op.parameters]}
+            for op in OPERATORS.values()]

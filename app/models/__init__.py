@@ -24,6 +24,7 @@ from app.models.processes import (
     TaskStatus,
 )
 from app.models.settings import AppSetting, Counter
+from app.models.studio import SandboxRun, WorkspaceFile
 from app.models.users import OrgUnit, Role, User, UserRole
 
 __all__ = [
@@ -52,10 +53,12 @@ __all__ = [
     "ProcessDefinition",
     "ProcessInstance",
     "Role",
+    "SandboxRun",
     "SavedFilter",
     "TaskStatus",
     "User",
     "UserRole",
     "WorkerLease",
+    "WorkspaceFile",
     "utcnow",
 ]

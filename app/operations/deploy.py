@@ -14,7 +14,7 @@ from app import forms
 from app.db import transaction
 from app.engine import definitions
 from app.extensions import db
-from app.models import Deployment, ProcessDefinition, Role, User
+from app.models import Deployment, ProcessDefinition, Role, User, WorkspaceFile, utcnow
 from app.models.audit import AuditEvent
 from app.operations import options
 from app.operations.errors import DeployRefused
@@ -70,27 +70,67 @@ def check_forms(form_files: Mapping[str, bytes], known_roles: set[str] | None = 
 
 
 def deploy_processes(process_files: Mapping[str, bytes], form_files: Mapping[str, bytes], *,
-                     actor: User | None = None, note: str = "", source: str = "cli") -> DeployResult:
+                     actor: User | None = None, note: str = "", source: str = "cli",
+                     disk_hashes: Mapping[str, str] | None = None, clear_drafts: bool = False) -> DeployResult:
     """Validate everything, then store a new version of each process whose content changed.
 
-    A single problem anywhere refuses the whole deploy and stores nothing.
+    A single problem anywhere refuses the whole deploy and stores nothing. The deployed files become
+    the process owners' workspace (`workspace_file`): `disk_hashes` records what processes/ and
+    forms/ held (a deploy from disk), `clear_drafts` ends the drafts that were deployed (the studio).
     """
     with transaction() as session:
-        known_roles = set(session.scalars(select(Role.code)))
-        loaded_forms, problems = check_forms(form_files, known_roles)
-        try:
-            compiled = definitions.compile_bundle(
-                process_files,
-                known_roles=known_roles,
-                known_forms=set(loaded_forms),
-                form_hashes={name: definitions.file_hash(content) for name, content in form_files.items()},
-            )
-        except definitions.DefinitionError as exc:
-            problems.extend(exc.problems)
-            compiled = {}
+        compiled, loaded_forms, problems = compile_files(session, process_files, form_files)
         if problems:
             raise DeployRefused(str(_l("部署被拒绝:文件有错误。")), [_problem_dict(p) for p in problems])
-        return _store(session, compiled, process_files, loaded_forms, actor, note, source)
+        result = _store(session, compiled, process_files, loaded_forms, actor, note, source)
+        _record_workspace(session, {**process_files, **form_files}, disk_hashes or {}, clear_drafts)
+        return result
+
+
+def compile_files(session: Session, process_files: Mapping[str, bytes], form_files: Mapping[str, bytes]
+                  ) -> tuple[dict[str, definitions.CompiledProcess], dict[str, dict], list[definitions.Problem]]:
+    """Run every deploy check on a set of files without storing anything: compiled processes,
+    parsed forms, and the problems (file, element, reason)."""
+    known_roles = set(session.scalars(select(Role.code)))
+    loaded_forms, problems = check_forms(form_files, known_roles)
+    try:
+        compiled = definitions.compile_bundle(
+            process_files,
+            known_roles=known_roles,
+            known_forms=set(loaded_forms),
+            form_hashes={name: definitions.file_hash(content) for name, content in form_files.items()},
+        )
+    except definitions.DefinitionError as exc:
+        problems.extend(exc.problems)
+        compiled = {}
+    return compiled, loaded_forms, problems
+
+
+def _record_workspace(session: Session, files: Mapping[str, bytes], disk_hashes: Mapping[str, str],
+                      clear_drafts: bool) -> None:
+    now = utcnow()
+    rows = {row.name: row for row in session.scalars(select(WorkspaceFile))}
+    for name, content in files.items():
+        text = content.decode("utf-8")
+        row = rows.get(name)
+        if row is None:
+            row = WorkspaceFile(name=name, kind=file_kind(name))
+            session.add(row)
+        if row.content != text:
+            row.content, row.content_hash, row.updated_at = text, definitions.file_hash(content), now
+        if name in disk_hashes:
+            row.disk_hash = disk_hashes[name]
+        if clear_drafts or row.draft == text:
+            row.draft, row.draft_by_id, row.draft_at = None, None, None
+
+
+def file_kind(name: str) -> str:
+    """bpmn, dmn or form, by the file name."""
+    if name.endswith(".bpmn"):
+        return "bpmn"
+    if name.endswith(".dmn"):
+        return "dmn"
+    return "form"
 
 
 def _problem_dict(problem: definitions.Problem) -> dict[str, str | None]:

@@ -351,19 +351,24 @@ def _summary(kind_name: str, view: View, data: dict[str, Any]) -> str:
 # -- queries for diagrams ------------------------------------------------------------------------
 
 
-def query(session: Session, instance: ProcessInstance, name: str, params: dict[str, Any]) -> Any:
-    """Answer a query operator (`monthly_stats`, `incident_record`) for `instance`."""
+def query(session: Session, instance: ProcessInstance | None, name: str, params: dict[str, Any]) -> Any:
+    """Answer a query operator (`monthly_stats`, `incident_record`) for `instance` (None: a test run,
+    which has no incident; statistics are read like any report reads them)."""
     if name == "incident_record":
-        incident = incident_for(session, instance)
-        return incident_record(session, incident) if incident else {
-            "timeline": [], "timeliness": [], "first_release_done": False, "press_conference_done": False,
-            "upgrades": 0}
+        incident = incident_for(session, instance) if instance is not None else None
+        return incident_record(session, incident) if incident else empty_incident_record()
     if name == "monthly_stats":
         start, end = _parse(params["period_start"]), _parse(params["period_end"])
         if start is None or end is None or end <= start:
             raise ValueError("period_start and period_end must be ISO datetimes with an offset, start before end")
         return period_stats(session, start, end)
     raise ValueError(f"unknown query {name!r}")
+
+
+def empty_incident_record() -> dict[str, Any]:
+    """What `incident_record` answers for an instance without an incident (and in test runs)."""
+    return {"timeline": [], "timeliness": [], "first_release_done": False, "press_conference_done": False,
+            "upgrades": 0}
 
 
 def incident_record(session: Session, incident: Incident) -> dict[str, Any]:

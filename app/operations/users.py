@@ -40,6 +40,7 @@ DEMO_USERS = [
     ("coordinator", "协调组成员(演示)", ["team_coordination", "team_support"], "office"),
     ("risk", "风险评估主体(演示)", ["risk_owner"], "policy"),
     ("owner", "流程管理员(演示)", ["process_owner"], "office"),
+    ("publisher", "流程发布人(演示)", ["process_owner", "process_publisher"], "office"),
     ("admin", "系统管理员(演示)", ["admin"], "office"),
 ]
 

@@ -29,6 +29,7 @@ ROLES = [
     ("party_group", "局党组", "Bureau Party group"),
     ("risk_owner", "风险评估主体", "Risk-assessment owner"),
     ("process_owner", "流程管理员", "Process owner"),
+    ("process_publisher", "流程发布人", "Process publisher"),
     ("admin", "系统管理员", "Administrator"),
 ]
 

@@ -18,7 +18,20 @@ from app.extensions import login_manager
 from app.operations import users
 from app.operations.errors import OperationError
 from app.operations.notifications import unread_count
-from app.web import account, admin, alerts, auth, filters, inbox, instances, ledger, observability, start, tasks
+from app.web import (
+    account,
+    admin,
+    alerts,
+    auth,
+    filters,
+    inbox,
+    instances,
+    ledger,
+    observability,
+    start,
+    studio,
+    tasks,
+)
 from app.web.security import security_headers
 
 
@@ -45,7 +58,7 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "strong"
     login_manager.user_loader(users.load_user)
     for blueprint in (auth.bp, tasks.bp, instances.bp, inbox.bp, account.bp, admin.bp, alerts.bp, ledger.bp, start.bp,
-                      observability.bp):
+                      observability.bp, studio.bp):
         app.register_blueprint(blueprint)
     filters.init_app(app)
     app.before_request(_require_new_password)

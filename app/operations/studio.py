@@ -1,0 +1,309 @@
+"""The process owners' studio: the workspace of BPMN, DMN and form files, drafts, validation with
+problems per element, deploy with a change note, versions, downloads, uploads and version diffs.
+
+The workspace (`workspace_file`) is the set of files the last deploys stored. Editing writes a
+draft; running instances never see drafts. "Validate" runs exactly the deploy checks on the
+workspace with every draft in it; "Deploy" stores new versions (only where content changed) and
+turns the drafts into the workspace's content. A deploy from processes/ (`yuqing deploy`, `make
+run`) replaces a workspace file only when the file on disk changed since the last deploy from disk,
+so what process owners changed in the browser is not undone by the next start (decision 41).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from app import clock
+from app.db import transaction
+from app.engine import definitions, diffing
+from app.extensions import db
+from app.models import (
+    AuditEvent,
+    Deployment,
+    InstanceStatus,
+    ProcessDefinition,
+    ProcessInstance,
+    User,
+    WorkspaceFile,
+)
+from app.operations import deploy
+from app.operations.errors import DeployRefused, Forbidden, Invalid, NotFound
+
+EDIT_ROLES = ("process_owner", "admin")
+DEPLOY_ROLES = ("process_publisher", "admin")
+FILE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,150}\.(bpmn|dmn|schema\.json|uischema\.json)$")
+MAX_FILE_BYTES = 2 * 1024 * 1024
+UNFINISHED = (InstanceStatus.RUNNING, InstanceStatus.WAITING, InstanceStatus.SUSPENDED, InstanceStatus.ERROR)
+
+
+def can_edit(user: User) -> bool:
+    """May the user change drafts (and validate them)?"""
+    return bool(user.has_role(*EDIT_ROLES))
+
+
+def can_deploy(user: User) -> bool:
+    """May the user deploy the workspace as new versions?"""
+    return bool(user.has_role(*DEPLOY_ROLES))
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        raise Forbidden(str(_l("您没有此项权限。")))
+
+
+# -- deploy from disk ---------------------------------------------------------------------------
+
+
+def deploy_from_disk(process_files: Mapping[str, bytes], form_files: Mapping[str, bytes], note: str
+                     ) -> deploy.DeployResult:
+    """Deploy processes/ and forms/ as `yuqing deploy` does, keeping the browser's changes to files
+    the disk did not change since the last deploy from disk (and files made in the browser)."""
+    disk = {**process_files, **form_files}
+    hashes = {name: definitions.file_hash(content) for name, content in disk.items()}
+    rows = {row.name: row for row in db.session.scalars(select(WorkspaceFile))}
+    merged: dict[str, bytes] = {}
+    for name, content in disk.items():
+        row = rows.get(name)
+        kept = row is not None and row.content is not None and row.disk_hash == hashes[name]
+        merged[name] = row.content.encode() if kept else content
+    for name, row in rows.items():
+        if name not in disk and row.content is not None and row.disk_hash is None:
+            merged[name] = row.content.encode()  # made in the browser, never on disk
+    processes, forms_ = _split(merged)
+    return deploy.deploy_processes(processes, forms_, note=note, source="cli", disk_hashes=hashes)
+
+
+def _split(files: Mapping[str, bytes]) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    processes = {name: content for name, content in files.items() if deploy.file_kind(name) != "form"}
+    forms_ = {name: content for name, content in files.items() if deploy.file_kind(name) == "form"}
+    return processes, forms_
+
+
+# -- the workspace ------------------------------------------------------------------------------
+
+
+def list_files() -> list[WorkspaceFile]:
+    """Every workspace file, processes first, then decisions, then forms, by name."""
+    order = {"bpmn": 0, "dmn": 1, "form": 2}
+    rows = list(db.session.scalars(select(WorkspaceFile)))
+    return sorted(rows, key=lambda row: (order.get(row.kind, 3), row.name))
+
+
+def get_file(name: str) -> WorkspaceFile:
+    """One workspace file, else NotFound."""
+    row = db.session.get(WorkspaceFile, name) if FILE_NAME.match(name or "") else None
+    if row is None:
+        raise NotFound(str(_l("文件不存在。")))
+    return row
+
+
+def _checked_text(name: str, content: bytes | str) -> str:
+    data = content.encode() if isinstance(content, str) else content
+    if len(data) > MAX_FILE_BYTES:
+        raise Invalid(str(_l("文件过大(上限 2 MB)。")))
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Invalid(str(_l("文件须为 UTF-8 编码。"))) from exc
+    if deploy.file_kind(name) in ("bpmn", "dmn"):
+        # Hostile XML (DTD, entities, XInclude, oversize) is refused before anything is stored.
+        problem = definitions.xml_problem(data, name)
+        if problem:
+            raise Invalid(str(_l("文件不是安全有效的 XML:%(why)s", why=problem)))
+    return text
+
+
+def save_draft(name: str, content: bytes | str, actor: User, *, create: bool = False) -> WorkspaceFile:
+    """Keep work in progress on a file (running instances are not affected)."""
+    _require(can_edit(actor))
+    if not FILE_NAME.match(name or ""):
+        raise Invalid(str(_l("文件名须为字母开头,以 .bpmn、.dmn、.schema.json 或 .uischema.json 结尾。")))
+    text = _checked_text(name, content)
+    with transaction() as session:
+        row = session.get(WorkspaceFile, name)
+        if row is None:
+            if not create:
+                raise NotFound(str(_l("文件不存在。")))
+            row = WorkspaceFile(name=name, kind=deploy.file_kind(name))
+            session.add(row)
+        row.draft, row.draft_by_id, row.draft_at = text, actor.id, clock.now()
+        session.add(AuditEvent(actor_id=actor.id, action="draft_saved", detail={"file": name, "bytes": len(text)}))
+        return row
+
+
+def discard_draft(name: str, actor: User) -> None:
+    """Throw a draft away (a file never deployed goes with it)."""
+    _require(can_edit(actor))
+    with transaction() as session:
+        row = session.get(WorkspaceFile, name)
+        if row is None:
+            raise NotFound(str(_l("文件不存在。")))
+        if row.content is None:
+            session.delete(row)
+        else:
+            row.draft, row.draft_by_id, row.draft_at = None, None, None
+        session.add(AuditEvent(actor_id=actor.id, action="draft_discarded", detail={"file": name}))
+
+
+def _workspace_bundle() -> tuple[dict[str, bytes], dict[str, bytes]]:
+    files = {row.name: row.current.encode() for row in db.session.scalars(select(WorkspaceFile))
+             if row.current}
+    return _split(files)
+
+
+@dataclass
+class Validation:
+    """The outcome of the deploy checks on the workspace with its drafts."""
+
+    problems: list[dict[str, str | None]] = field(default_factory=list)
+    would_change: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def validate(actor: User) -> Validation:
+    """Exactly the deploy checks, on the workspace with every draft; nothing is stored."""
+    _require(can_edit(actor))
+    processes, forms_ = _workspace_bundle()
+    compiled, _forms, problems = deploy.compile_files(db.session, processes, forms_)
+    db.session.rollback()  # the checks only read
+    latest = dict(db.session.execute(select(ProcessDefinition.process_key, ProcessDefinition.content_hash)
+                                     .where(ProcessDefinition.is_latest.is_(True))).all())
+    changed = sorted(pid for pid, proc in compiled.items() if latest.get(pid) != proc.content_hash)
+    return Validation([{"file": p.file, "element": p.element, "reason": p.reason} for p in problems], changed)
+
+
+@dataclass
+class StudioDeploy:
+    """A deploy from the studio: the new versions and how many unfinished instances stay behind."""
+
+    result: deploy.DeployResult
+    staying: dict[str, int]
+
+
+def deploy_workspace(actor: User, note: str) -> StudioDeploy:
+    """Deploy the workspace with its drafts as new versions (a change note is required)."""
+    _require(can_deploy(actor))
+    note = (note or "").strip()
+    if not note:
+        message = str(_l("请填写变更说明。"))
+        raise Invalid(message, {"note": [message]})
+    processes, forms_ = _workspace_bundle()
+    try:
+        result = deploy.deploy_processes(processes, forms_, actor=actor, note=note[:2000], source="studio",
+                                         clear_drafts=True)
+    except DeployRefused:
+        raise
+    staying = {}
+    for key, version in result.created.items():
+        staying[key] = db.session.scalar(
+            select(func.count(ProcessInstance.id)).join(ProcessDefinition)
+            .where(ProcessDefinition.process_key == key, ProcessDefinition.version < version,
+                   ProcessInstance.status.in_(UNFINISHED))) or 0
+    return StudioDeploy(result, staying)
+
+
+def staying_instances() -> dict[str, int]:
+    """Unfinished instances per process that a new version would leave on their current version."""
+    rows = db.session.execute(select(ProcessInstance.process_key, func.count(ProcessInstance.id))
+                              .where(ProcessInstance.status.in_(UNFINISHED))
+                              .group_by(ProcessInstance.process_key)).all()
+    return dict(rows)
+
+
+# -- versions -----------------------------------------------------------------------------------
+
+
+def versions(process_key: str) -> list[tuple[ProcessDefinition, Deployment, str | None]]:
+    """(version, deployment, deployer's name) of a process, newest first."""
+    rows = db.session.execute(select(ProcessDefinition, Deployment, User.display_name)
+                              .join(Deployment, Deployment.id == ProcessDefinition.deployment_id)
+                              .outerjoin(User, User.id == Deployment.created_by_id)
+                              .where(ProcessDefinition.process_key == process_key)
+                              .order_by(ProcessDefinition.version.desc())).all()
+    if not rows:
+        raise NotFound(str(_l("流程不存在。")))
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
+def processes() -> list[ProcessDefinition]:
+    """The newest version of every process."""
+    return list(db.session.scalars(select(ProcessDefinition).where(ProcessDefinition.is_latest.is_(True))
+                                   .order_by(ProcessDefinition.process_key)))
+
+
+def version_file(process_key: str, version: int, name: str) -> str:
+    """A file as deployed with one version of a process (its own BPMN, called processes, decisions)."""
+    definition = db.session.scalar(select(ProcessDefinition).where(ProcessDefinition.process_key == process_key,
+                                                                   ProcessDefinition.version == version))
+    if definition is None or name not in (definition.sources or {}):
+        raise NotFound(str(_l("文件不存在。")))
+    return definition.sources[name]
+
+
+def main_file(definition: ProcessDefinition) -> str:
+    """The file that defines the process itself (not the ones it calls)."""
+    for name, xml in sorted((definition.sources or {}).items()):
+        if name.endswith(".bpmn") and f'id="{definition.process_key}"' in xml:
+            return name
+    return next(iter(sorted(definition.sources or {})), "")
+
+
+def diff(process_key: str, old: int, new: int) -> dict[str, Any]:
+    """What changed in a process's own diagram between two versions, element by element."""
+    before = db.session.scalar(select(ProcessDefinition).where(ProcessDefinition.process_key == process_key,
+                                                               ProcessDefinition.version == old))
+    after = db.session.scalar(select(ProcessDefinition).where(ProcessDefinition.process_key == process_key,
+                                                              ProcessDefinition.version == new))
+    if before is None or after is None:
+        raise NotFound(str(_l("版本不存在。")))
+    name_before, name_after = main_file(before), main_file(after)
+    changes = diffing.diff_bpmn(before.sources[name_before].encode(), after.sources[name_after].encode())
+    return {"file_before": name_before, "file_after": name_after, **changes}
+
+
+def preview_form(name: str, schema_text: str, uischema_text: str = "") -> tuple[Any, list[str]]:
+    """A form as the worklist would render it, from (unsaved) editor text: (FormSpec or None, problems)."""
+    from app import forms  # noqa: PLC0415 - only the form preview needs the renderer's model
+
+    problems: list[str] = []
+    try:
+        schema = forms.load_json(schema_text.encode(), name)
+        uischema = forms.load_json(uischema_text.encode(), name) if uischema_text.strip() else {}
+    except forms.FormSchemaError as exc:
+        return None, list(exc.problems)
+    problems.extend(forms.check_schema(name, schema, uischema or None))
+    if problems:
+        return None, problems
+    return forms.FormSpec(name=name, schema=schema, uischema=uischema), []
+
+
+def ui_companion(name: str) -> WorkspaceFile | None:
+    """The ui schema file that goes with a form schema file, if there is one."""
+    if not name.endswith(".schema.json"):
+        return None
+    return db.session.get(WorkspaceFile, name.replace(".schema.json", ".uischema.json"))
+
+
+def catalogue() -> dict[str, Any]:
+    """What the modeller's pickers offer: forms, processes, decisions, service operators and roles."""
+    from app.engine import services  # noqa: PLC0415
+
+    rows = list_files()
+    return {
+        "forms": [row.name for row in rows if row.name.endswith(".schema.json")],
+        "uiforms": [row.name for row in rows if row.name.endswith(".uischema.json")],
+        "processes": sorted({pid for row in rows if row.kind == "bpmn"
+                             for pid in re.findall(r'<bpmn:process id="([^"]+)"', row.current)}),
+        "decisions": sorted({did for row in rows if row.kind == "dmn"
+                             for did in re.findall(r'<decision id="([^"]+)"', row.current)}),
+        "operators": services.operator_catalogue(),
+    }

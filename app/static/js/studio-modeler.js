@@ -1,0 +1,90 @@
+// The studio's modeller page: loads the file's text, mounts the BPMN modeller (with our properties
+// panel) or the DMN editor from the locally built bundle (window.YuqingModeler), saves drafts and
+// shows the deploy checks' problems on the elements they concern.
+(function () {
+  "use strict";
+  var host = document.getElementById("studio-modeler");
+  if (!host) { return; }
+  var status = host.querySelector("[data-role=status]");
+  var list = host.querySelector("[data-role=problems]");
+  var csrf = host.getAttribute("data-csrf");
+  var name = host.getAttribute("data-name");
+  var editor = null;
+
+  function say(text, state) {
+    status.textContent = text;
+    host.setAttribute("data-state", state || "");
+  }
+
+  if (!window.YuqingModeler) {
+    say(host.getAttribute("data-missing"), "missing");
+    return;
+  }
+  var catalogue = JSON.parse(host.getAttribute("data-catalogue"));
+
+  function post(url, body, type) {
+    return fetch(url, { method: "POST", credentials: "same-origin", body: body,
+      headers: { "Content-Type": type, "X-CSRFToken": csrf, "Accept": "application/json" } })
+      .then(function (response) { return response.json(); });
+  }
+
+  function save() {
+    return editor.saveXML().then(function (xml) {
+      return post(host.getAttribute("data-save-url"), xml, "text/plain; charset=utf-8");
+    }).then(function (result) {
+      say(result.ok ? host.getAttribute("data-saved") : host.getAttribute("data-failed") + ": " + result.message,
+        result.ok ? "saved" : "failed");
+      return result.ok;
+    });
+  }
+
+  function showProblems(problems) {
+    list.textContent = "";
+    var here = problems.filter(function (p) { return p.file === name; });
+    problems.forEach(function (p) {
+      var item = document.createElement("li");
+      item.textContent = (p.file || "") + (p.element ? " · " + p.element : "") + ": " + p.reason;
+      if (p.element) { item.setAttribute("data-element", p.element); }
+      list.appendChild(item);
+    });
+    if (editor.markProblems) {
+      editor.clearProblems();
+      editor.markProblems(here.filter(function (p) { return p.element; })
+        .map(function (p) { return { element_id: p.element, message: p.reason }; }));
+    }
+  }
+
+  function validate() {
+    save().then(function (saved) {
+      if (!saved) { return null; }
+      return post(host.getAttribute("data-validate-url"), "{}", "application/json");
+    }).then(function (result) {
+      if (!result) { return; }
+      showProblems(result.problems || []);
+      say(result.ok ? host.getAttribute("data-valid") : host.getAttribute("data-invalid") + " " +
+        result.problems.length, result.ok ? "valid" : "invalid");
+    });
+  }
+
+  host.querySelector("[data-action=save]").addEventListener("click", save);
+  host.querySelector("[data-action=validate]").addEventListener("click", validate);
+
+  fetch(host.getAttribute("data-source-url"), { credentials: "same-origin" })
+    .then(function (response) { return response.text(); })
+    .then(function (xml) {
+      var canvas = host.querySelector("[data-role=canvas]");
+      if (host.getAttribute("data-kind") === "dmn") {
+        return window.YuqingModeler.createDmn({ container: canvas, xml: xml });
+      }
+      return window.YuqingModeler.createBpmn({
+        container: canvas, panel: host.querySelector("[data-role=panel]"), xml: xml,
+        forms: catalogue.forms, uiforms: catalogue.uiforms, processes: catalogue.processes,
+        decisions: catalogue.decisions, operators: catalogue.operators, locale: host.getAttribute("data-locale")
+      });
+    })
+    .then(function (created) {
+      editor = created;
+      host.setAttribute("data-ready", "true");
+    })
+    .catch(function (error) { say(String(error && error.message || error), "failed"); });
+}());

@@ -1,0 +1,290 @@
+"""The process owners' studio: workspace files, the BPMN/DMN modeller and the form editor, validate and
+deploy, version history with downloads and a visual diff, uploads of files made elsewhere."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app import forms
+from app.operations import options, sandbox, studio, tasks
+from app.operations.errors import DeployRefused, Invalid, OperationError
+from app.web.security import DIAGRAM_CSP, download_headers
+
+bp = Blueprint("studio", __name__, url_prefix="/studio")
+MAX_UPLOAD = studio.MAX_FILE_BYTES
+
+
+def _editor() -> None:
+    if not studio.can_edit(current_user):
+        abort(404)
+
+
+def _json(payload: Any, status: int = 200) -> Response:
+    return Response(json.dumps(payload, ensure_ascii=False, default=str), status=status,
+                    mimetype="application/json")
+
+
+@bp.route("/")
+@login_required
+def index() -> str:
+    """Files of the workspace (drafts marked), processes with their newest version, validate, deploy."""
+    _editor()
+    return render_template("studio/index.html", files=studio.list_files(), processes=studio.processes(),
+                           can_deploy=studio.can_deploy(current_user), staying=studio.staying_instances())
+
+
+@bp.route("/validate", methods=["POST"])
+@login_required
+def validate() -> Response:
+    """Run the deploy checks on the workspace with its drafts; JSON for the editor, or the index page."""
+    _editor()
+    result = studio.validate(current_user)
+    payload = {"ok": result.ok, "problems": result.problems, "would_change": result.would_change}
+    if request.accept_mimetypes.best == "application/json" or request.is_json:
+        return _json(payload)
+    page = render_template("studio/index.html", files=studio.list_files(), processes=studio.processes(),
+                           can_deploy=studio.can_deploy(current_user), staying=studio.staying_instances(),
+                           validation=result)
+    return make_response(page, 200 if result.ok else 422)
+
+
+@bp.route("/deploy", methods=["POST"])
+@login_required
+def deploy() -> Response:
+    """Deploy the workspace as new versions (change note required); refused with every problem listed."""
+    if not studio.can_deploy(current_user):
+        abort(404)
+    try:
+        done = studio.deploy_workspace(current_user, request.form.get("note", ""))
+    except (DeployRefused, Invalid) as exc:
+        problems = getattr(exc, "problems", [])
+        page = render_template("studio/index.html", files=studio.list_files(), processes=studio.processes(),
+                               can_deploy=True, staying=studio.staying_instances(), deploy_error=exc.message,
+                               deploy_problems=problems, note=request.form.get("note", ""),
+                               validation=studio.Validation(problems))
+        return make_response(page, 422)
+    if done.result.created:
+        parts = []
+        for key, version in sorted(done.result.created.items()):
+            staying = done.staying.get(key, 0)
+            note = _("(%(n)s 个未结束的实例留在旧版本)", n=staying) if staying else ""
+            parts.append(f"{key} v{version}{note}")
+        flash(_("已部署:%(list)s。", list="、".join(parts)), "success")
+    else:
+        flash(_("没有变化,未产生新版本。"), "success")
+    return redirect(url_for("studio.index"))
+
+
+@bp.route("/files/<name>")
+@login_required
+def edit(name: str) -> Response:
+    """The editor of one file: the modeller for BPMN/DMN, the schema editor with a live preview for forms."""
+    _editor()
+    row = studio.get_file(name)
+    template = "studio/form.html" if row.kind == "form" else "studio/modeler.html"
+    page = render_template(template, file=row, catalogue=studio.catalogue(), companion=studio.ui_companion(name))
+    response = make_response(page)
+    response.headers["Content-Security-Policy"] = DIAGRAM_CSP
+    return response
+
+
+@bp.route("/files/<name>/source")
+@login_required
+def source(name: str) -> Response:
+    """The file's current text (draft if any) as plain text, for the editor to load."""
+    _editor()
+    response = make_response(studio.get_file(name).current)
+    response.headers["Content-Type"] = "text/plain; charset=utf-8"
+    return response
+
+
+@bp.route("/files/<name>/draft", methods=["POST"])
+@login_required
+def save(name: str) -> Response:
+    """Save a draft (the editor posts the file's text as the request body)."""
+    _editor()
+    try:
+        studio.save_draft(name, request.get_data(cache=False)[:MAX_UPLOAD + 1], current_user)
+    except Invalid as exc:
+        return _json({"ok": False, "message": exc.message}, 422)
+    return _json({"ok": True})
+
+
+@bp.route("/files/<name>/discard", methods=["POST"])
+@login_required
+def discard(name: str) -> Response:
+    """Throw the draft away."""
+    _editor()
+    studio.discard_draft(name, current_user)
+    flash(_("草稿已放弃。"), "success")
+    return redirect(url_for("studio.index"))
+
+
+@bp.route("/upload", methods=["POST"])
+@login_required
+def upload() -> Response:
+    """A file made in another modeller (or a new form) becomes a draft; hostile files are refused."""
+    _editor()
+    item = request.files.get("file")
+    if item is None or not item.filename:
+        flash(_("请选择文件。"), "error")
+        return redirect(url_for("studio.index"))
+    content = item.stream.read(MAX_UPLOAD + 1)
+    try:
+        row = studio.save_draft(item.filename, content, current_user, create=True)
+    except OperationError as exc:
+        flash(_("上传被拒绝:%(why)s", why=exc.message), "error")
+        return redirect(url_for("studio.index"))
+    flash(_("已上传为草稿:%(name)s", name=row.name), "success")
+    return redirect(url_for("studio.edit", name=row.name))
+
+
+@bp.route("/preview-form", methods=["POST"])
+@login_required
+def preview_form() -> Response:
+    """The form rendered by the worklist's renderer from the editor's (unsaved) text, as an HTML fragment."""
+    _editor()
+    body = request.get_json(silent=True) or {}
+    name = str(body.get("name") or "preview.schema.json")[:200]
+    form, problems = studio.preview_form(name, str(body.get("schema") or ""), str(body.get("uischema") or ""))
+    if form is None:
+        return _json({"ok": False, "problems": problems}, 422)
+    locale = tasks.current_locale()
+    fields = forms.build_fields(form, {}, {}, {}, {}, options.options_for(forms.sources_of(form)), locale=locale)
+    html = render_template("studio/_preview.html", fields=fields, title=form.schema.get("title") or name)
+    return _json({"ok": True, "html": html})
+
+
+@bp.route("/processes/<key>")
+@login_required
+def versions(key: str) -> str:
+    """Version history of a process: who deployed, when, why; downloads; choose two to compare."""
+    _editor()
+    return render_template("studio/versions.html", key=key, rows=studio.versions(key[:100]))
+
+
+@bp.route("/processes/<key>/v<int:version>/<name>")
+@login_required
+def download(key: str, version: int, name: str) -> Response:
+    """A file as deployed with a version, as a download."""
+    _editor()
+    response = Response(studio.version_file(key[:100], version, name[:200]))
+    response.headers.update(download_headers(name, "application/xml"))
+    return response
+
+
+@bp.route("/processes/<key>/diff")
+@login_required
+def diff(key: str) -> Response:
+    """Two versions side by side: added, removed and changed elements on the diagrams, changed properties."""
+    _editor()
+    old, new = request.args.get("old", type=int), request.args.get("new", type=int)
+    if not old or not new:
+        abort(404)
+    changes = studio.diff(key[:100], old, new)
+    page = render_template("studio/diff.html", key=key, old=old, new=new, changes=changes)
+    response = make_response(page)
+    response.headers["Content-Security-Policy"] = DIAGRAM_CSP
+    return response
+
+
+# -- test runs ----------------------------------------------------------------------------------
+
+
+@bp.route("/sandbox", methods=["GET", "POST"])
+@login_required
+def sandbox_index() -> str | Response:
+    """Start a test run of a process of the workspace (drafts included); the user's recent runs."""
+    _editor()
+    error = None
+    if request.method == "POST":
+        key = (request.form.get("process") or "")[:100]
+        text = request.form.get("data") or "{}"
+        try:
+            data = json.loads(text)
+            if not isinstance(data, dict):
+                raise ValueError
+        except ValueError:
+            error = _("开始数据应为 JSON 对象。")
+        else:
+            try:
+                run = sandbox.start(current_user, key, data)
+            except OperationError as exc:
+                error = exc.message
+            else:
+                return redirect(url_for("studio.sandbox_run", public_id=run.public_id))
+    page = render_template("studio/sandbox_index.html", runs=sandbox.runs(current_user), error=error,
+                           processes=studio.catalogue()["processes"], form=request.form)
+    return make_response(page, 422 if error else 200)
+
+
+@bp.route("/sandbox/<public_id>")
+@login_required
+def sandbox_run(public_id: str) -> Response:
+    """A test run: the path taken on the diagram, the open tasks with their forms, timers, what happened."""
+    _editor()
+    return _sandbox_page(sandbox.get_run(public_id[:36], current_user))
+
+
+def _sandbox_page(run: Any, guid: str | None = None, raw: dict[str, Any] | None = None,
+                  errors: dict[str, list[str]] | None = None, status: int = 200) -> Response:
+    locale = tasks.current_locale()
+    open_forms = []
+    for task in run.open_tasks:
+        form = sandbox.task_form(run, task)
+        mine = task["guid"] == guid
+        fields = forms.build_fields(form, {}, raw if mine else {}, errors if mine else {}, task.get("context") or {},
+                                    options.options_for(forms.sources_of(form)), locale=locale) if form else []
+        open_forms.append((task, fields, (errors or {}).get("", []) if mine else []))
+    page = render_template("studio/sandbox_run.html", run=run, open_forms=open_forms, view=sandbox.view(run))
+    response = make_response(page, status)
+    response.headers["Content-Security-Policy"] = DIAGRAM_CSP
+    return response
+
+
+@bp.route("/sandbox/<public_id>/tasks/<guid>", methods=["POST"])
+@login_required
+def sandbox_complete(public_id: str, guid: str) -> Response:
+    """Complete a test run's task with sample data; errors come back next to the fields."""
+    _editor()
+    run = sandbox.get_run(public_id[:36], current_user)
+    task = sandbox.open_task(run, guid)
+    form = sandbox.task_form(run, task)
+    data: dict[str, Any] = {}
+    raw: dict[str, Any] = {}
+    if form is not None:
+        submission = forms.parse_submission(form, request.form.to_dict(flat=False),
+                                            options.options_for(forms.sources_of(form)), tasks.current_locale())
+        data, raw = submission.data, submission.raw
+        if submission.errors:
+            return _sandbox_page(run, guid, raw, dict(submission.errors), 422)
+    try:
+        sandbox.complete(run.public_id, guid, data, current_user)
+    except Invalid as exc:
+        return _sandbox_page(sandbox.get_run(public_id[:36], current_user), guid, raw,
+                             exc.errors or {"": [exc.message]}, 422)
+    return redirect(url_for("studio.sandbox_run", public_id=run.public_id))
+
+
+@bp.route("/sandbox/<public_id>/timers", methods=["POST"])
+@login_required
+def sandbox_timers(public_id: str) -> Response:
+    """Fire the run's next timer now."""
+    _editor()
+    sandbox.fire_timers(public_id[:36], current_user)
+    return redirect(url_for("studio.sandbox_run", public_id=public_id))
+
+
+@bp.route("/sandbox/<public_id>/diagram/<process_id>.bpmn")
+@login_required
+def sandbox_diagram(public_id: str, process_id: str) -> Response:
+    """The draft BPMN a test run runs, for its diagram."""
+    _editor()
+    response = make_response(sandbox.source_of(sandbox.get_run(public_id[:36], current_user), process_id[:100]))
+    response.headers["Content-Type"] = "text/plain; charset=utf-8"
+    return response
