@@ -16,6 +16,7 @@ COPY app ./app
 COPY processes ./processes
 COPY forms ./forms
 COPY tools ./tools
+COPY assets ./assets
 COPY babel.cfg gunicorn.conf.py ./
 COPY --from=assets /build/node_modules ./node_modules
 RUN pip install --upgrade pip && pip install '.[dev]' \

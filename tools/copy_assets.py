@@ -1,7 +1,8 @@
 """Copy the front-end files the pages use from node_modules into app/static/vendor (run by `make assets`).
 
 Only the listed files are copied, so the app serves exactly what it needs and nothing is fetched
-from the internet at run time.
+from the internet at run time. Then the process modeller is bundled from assets/modeler/ into
+app/static/vendor/modeler/ (tools/build_modeler.py: esbuild from node_modules).
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import shutil
 import sys
 from pathlib import Path
+
+import build_modeler  # tools/ is on sys.path when this file runs as a script
 
 ROOT = Path(__file__).resolve().parent.parent
 VENDOR = ROOT / "app" / "static" / "vendor"
@@ -33,7 +36,7 @@ def main() -> int:
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(ROOT / "node_modules" / source, destination)
     print(f"copied {len(FILES)} asset files to {VENDOR.relative_to(ROOT)}")
-    return 0
+    return build_modeler.main()
 
 
 if __name__ == "__main__":

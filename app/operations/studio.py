@@ -34,6 +34,7 @@ from app.models import (
 )
 from app.operations import deploy
 from app.operations.errors import DeployRefused, Forbidden, Invalid, NotFound
+from app.operations.vocabulary import ROLES
 
 EDIT_ROLES = ("process_owner", "admin")
 DEPLOY_ROLES = ("process_publisher", "admin")
@@ -135,6 +136,83 @@ def save_draft(name: str, content: bytes | str, actor: User, *, create: bool = F
         row.draft, row.draft_by_id, row.draft_at = text, actor.id, clock.now()
         session.add(AuditEvent(actor_id=actor.id, action="draft_saved", detail={"file": name, "bytes": len(text)}))
         return row
+
+
+NEW_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC"
+  xmlns:di="http://www.omg.org/spec/DD/20100524/DI" xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"
+  id="Definitions_{pid}" targetNamespace="http://yuqing.local/processes">
+  <bpmn:collaboration id="Collaboration_{pid}">
+    <bpmn:participant id="Participant_{pid}" name="{pid}" processRef="{pid}"/>
+  </bpmn:collaboration>
+  <bpmn:process id="{pid}" name="{pid}" isExecutable="true">
+    <bpmn:laneSet id="LaneSet_{pid}">
+      <bpmn:lane id="Lane_{pid}" name="办公室">
+        <bpmn:extensionElements><spiffworkflow:properties>
+          <spiffworkflow:property name="roles" value="office_staff"/>
+        </spiffworkflow:properties></bpmn:extensionElements>
+        <bpmn:flowNodeRef>start</bpmn:flowNodeRef><bpmn:flowNodeRef>end</bpmn:flowNodeRef>
+      </bpmn:lane>
+    </bpmn:laneSet>
+    <bpmn:startEvent id="start"/>
+    <bpmn:endEvent id="end"/>
+    <bpmn:sequenceFlow id="f_start_end" sourceRef="start" targetRef="end"/>
+  </bpmn:process>
+  <bpmndi:BPMNDiagram id="Diagram_{pid}">
+    <bpmndi:BPMNPlane id="Plane_{pid}" bpmnElement="Collaboration_{pid}">
+      <bpmndi:BPMNShape id="Participant_{pid}_di" bpmnElement="Participant_{pid}" isHorizontal="true">
+        <dc:Bounds x="100" y="80" width="600" height="200"/></bpmndi:BPMNShape>
+      <bpmndi:BPMNShape id="Lane_{pid}_di" bpmnElement="Lane_{pid}" isHorizontal="true">
+        <dc:Bounds x="130" y="80" width="570" height="200"/></bpmndi:BPMNShape>
+      <bpmndi:BPMNShape id="start_di" bpmnElement="start"><dc:Bounds x="200" y="162" width="36" height="36"/>
+      </bpmndi:BPMNShape>
+      <bpmndi:BPMNShape id="end_di" bpmnElement="end"><dc:Bounds x="560" y="162" width="36" height="36"/>
+      </bpmndi:BPMNShape>
+      <bpmndi:BPMNEdge id="f_start_end_di" bpmnElement="f_start_end">
+        <di:waypoint x="236" y="180"/><di:waypoint x="560" y="180"/></bpmndi:BPMNEdge>
+    </bpmndi:BPMNPlane>
+  </bpmndi:BPMNDiagram>
+</bpmn:definitions>
+"""
+NEW_DMN = """<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="Definitions_{pid}" name="{pid}"
+  namespace="http://yuqing.local/decisions">
+  <decision id="{pid}" name="{pid}">
+    <decisionTable id="DecisionTable_{pid}" hitPolicy="FIRST">
+      <input id="Input_1" label="输入"><inputExpression id="InputExpression_1" typeRef="string"><text>value</text>
+      </inputExpression></input>
+      <output id="Output_1" label="结果" name="result" typeRef="string"/>
+      <rule id="Rule_1"><inputEntry id="Rule_1_in1"><text></text></inputEntry>
+        <outputEntry id="Rule_1_out1"><text>"default"</text></outputEntry></rule>
+    </decisionTable>
+  </decision>
+</definitions>
+"""
+NEW_FORM = """{{
+  "title": "{pid}",
+  "type": "object",
+  "additionalProperties": false,
+  "required": ["note"],
+  "properties": {{
+    "note": {{"type": "string", "title": "办理意见", "maxLength": 2000}}
+  }}
+}}
+"""
+TEMPLATES = {"bpmn": NEW_BPMN, "dmn": NEW_DMN, "form": NEW_FORM}
+
+
+def new_file(name: str, actor: User) -> WorkspaceFile:
+    """A new file from a template: a process with one lane, a decision table, or a form."""
+    _require(can_edit(actor))
+    if not FILE_NAME.match(name or "") or name.endswith(".uischema.json"):
+        raise Invalid(str(_l("文件名须为字母开头,以 .bpmn、.dmn、.schema.json 或 .uischema.json 结尾。")))
+    if db.session.get(WorkspaceFile, name) is not None:
+        raise Invalid(str(_l("文件“%(name)s”已存在。", name=name)))
+    stem = name.split(".", 1)[0]
+    if not re.match(r"^[A-Za-z][A-Za-z0-9_]*$", stem):
+        raise Invalid(str(_l("文件名(不含扩展名)只能包含字母、数字和下划线,用作流程或决策的编号。")))
+    return save_draft(name, TEMPLATES[deploy.file_kind(name)].format(pid=stem), actor, create=True)
 
 
 def discard_draft(name: str, actor: User) -> None:
@@ -306,4 +384,5 @@ def catalogue() -> dict[str, Any]:
         "decisions": sorted({did for row in rows if row.kind == "dmn"
                              for did in re.findall(r'<decision id="([^"]+)"', row.current)}),
         "operators": services.operator_catalogue(),
+        "roles": [{"value": code, "label": f"{name_zh} ({code})"} for code, name_zh, _en in ROLES],
     }

@@ -34,8 +34,25 @@ def _json(payload: Any, status: int = 200) -> Response:
 def index() -> str:
     """Files of the workspace (drafts marked), processes with their newest version, validate, deploy."""
     _editor()
-    return render_template("studio/index.html", files=studio.list_files(), processes=studio.processes(),
-                           can_deploy=studio.can_deploy(current_user), staying=studio.staying_instances())
+    files = studio.list_files()
+    # With drafts in the workspace, the page says at once what a deploy would do (or why it cannot).
+    validation = studio.validate(current_user) if any(f.draft is not None for f in files) else None
+    return render_template("studio/index.html", files=files, processes=studio.processes(),
+                           can_deploy=studio.can_deploy(current_user), staying=studio.staying_instances(),
+                           validation=validation)
+
+
+@bp.route("/new", methods=["POST"])
+@login_required
+def new_file() -> Response:
+    """Start a new process, decision table or form from a template (a draft until deployed)."""
+    _editor()
+    try:
+        row = studio.new_file(request.form.get("name", "").strip(), current_user)
+    except OperationError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("studio.index"))
+    return redirect(url_for("studio.edit", name=row.name))
 
 
 @bp.route("/validate", methods=["POST"])
@@ -152,8 +169,8 @@ def preview_form() -> Response:
     body = request.get_json(silent=True) or {}
     name = str(body.get("name") or "preview.schema.json")[:200]
     form, problems = studio.preview_form(name, str(body.get("schema") or ""), str(body.get("uischema") or ""))
-    if form is None:
-        return _json({"ok": False, "problems": problems}, 422)
+    if form is None:  # a preview of text being typed: problems are its answer, not a failed request
+        return _json({"ok": False, "problems": problems})
     locale = tasks.current_locale()
     fields = forms.build_fields(form, {}, {}, {}, {}, options.options_for(forms.sources_of(form)), locale=locale)
     html = render_template("studio/_preview.html", fields=fields, title=form.schema.get("title") or name)

@@ -131,3 +131,19 @@ def test_form_preview_refuses_a_broken_schema():
                                          '"additionalProperties": false, "properties": '
                                          '{"a": {"type": "string", "title": "名称", "maxLength": 100}}}')
     assert problems == [] and form.schema["title"] == "预览"
+
+
+def test_new_files_from_templates_pass_the_checks_and_deploy(people):
+    editor, publisher = people
+    for name in ("yq_new_flow.bpmn", "yq_new_table.dmn", "ut_new_form.schema.json"):
+        assert studio.new_file(name, editor).draft
+    with pytest.raises(Invalid):
+        studio.new_file("yq_new_flow.bpmn", editor)  # exists
+    with pytest.raises(Invalid):
+        studio.new_file("bad-name.bpmn", editor)  # ids cannot hold a dash
+    result = studio.validate(editor)
+    assert result.ok, result.problems
+    assert result.would_change == ["yq_new_flow"]
+    done = studio.deploy_workspace(publisher, "新建流程")
+    assert done.result.created == {"yq_new_flow": 1}
+    assert studio.get_file("ut_new_form.schema.json").content is not None

@@ -31,7 +31,7 @@ def _fresh(instance):
 
 
 def test_list_filters_and_pages(client, setup):
-    admin, _staff, rows = setup
+    admin, _staff, _rows = setup
     login(client, admin)
     page = client.get("/instances?text=网页实例1").get_data(as_text=True)
     assert "网页实例1" in page and "网页实例2" not in page
@@ -52,7 +52,7 @@ def test_saved_filter_round_trip(client, setup):
 
 
 def test_interventions_need_a_reason_and_the_current_version(client, setup):
-    admin, staff, rows = setup
+    admin, _staff, rows = setup
     login(client, admin)
     instance = rows[0]
     url = f"/instances/{instance.public_id}/act"

@@ -79,11 +79,15 @@
       return window.YuqingModeler.createBpmn({
         container: canvas, panel: host.querySelector("[data-role=panel]"), xml: xml,
         forms: catalogue.forms, uiforms: catalogue.uiforms, processes: catalogue.processes,
-        decisions: catalogue.decisions, operators: catalogue.operators, locale: host.getAttribute("data-locale")
+        decisions: catalogue.decisions, operators: catalogue.operators, roles: catalogue.roles,
+        locale: host.getAttribute("data-locale") === "en" ? "en" : "zh"
       });
     })
     .then(function (created) {
       editor = created;
+      window.YuqingStudio = { editor: editor };  // for automation (browser tests), like the page's own buttons
+      var wanted = decodeURIComponent((window.location.hash || "").slice(1));
+      if (wanted && editor.select) { editor.select(wanted); }  // a problem link from the studio page
       host.setAttribute("data-ready", "true");
     })
     .catch(function (error) { say(String(error && error.message || error), "failed"); });
