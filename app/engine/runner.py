@@ -193,6 +193,27 @@ def send_message(spec: LoadedSpec, state: str, name: str, payload: dict[str, Any
     return _advance(workflow, engine, budget or Budget(), action=action, previous=state, guard=guard, env=env)
 
 
+def resume_service(spec: LoadedSpec, state: str, task_guid: str, answer: Any,
+                   budget: Budget | None = None, env: Environment | None = None) -> Step:
+    """Complete a service task that waits for an asynchronous call, with the call's answer in its
+    result variable, and run on. TaskNotReady when the task does not wait (any more)."""
+    engine = SafeScriptEngine()
+    workflow = load_state(state, spec, engine)
+    try:
+        task = workflow.get_task_from_id(UUID(task_guid))
+    except (ValueError, WorkflowException, KeyError) as exc:
+        raise TaskNotReady(f"task {task_guid} is not part of this instance") from exc
+    waiting = getattr(task.task_spec, "is_waiting", None) if task is not None else None
+    if task is None or task.state != TaskState.STARTED or waiting is None or not waiting(task):
+        raise TaskNotReady(f"task {task_guid} does not wait for an answer")
+
+    def action() -> None:
+        task.data[task.task_spec.result_variable] = answer
+        task.complete()
+
+    return _advance(workflow, engine, budget or Budget(), action=action, previous=state, env=env)
+
+
 def _open_task(workflow: Any, task_guid: str) -> Any:
     try:
         task = workflow.get_task_from_id(UUID(task_guid))

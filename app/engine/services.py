@@ -38,7 +38,7 @@ class Operator:
     description: str
     parameters: tuple[Parameter, ...]
     check: Callable[[dict[str, Any]], None] = lambda params: None
-    kind: str = "effect"  # effect | query
+    kind: str = "effect"  # effect | query | async (the task waits for the answer: runner.resume_service)
     with_data: bool = False  # the effect carries a copy of the task data (the ledger picks fields)
     immediate: bool = False  # handed to the environment's `record` during the advance (see environment.py)
 
@@ -148,6 +148,17 @@ OPERATORS: dict[str, Operator] = {
             ),
             check=_check_fields,
             with_data=True,
+        ),
+        Operator(
+            name="call_system",
+            description="Send a JSON object to an external system registered by an admin (a webhook channel, "
+                        "by name) and wait for its answer; the answer ({status, body}) goes into the result "
+                        "variable. The call is retried while the system is unreachable; the instance waits",
+            parameters=(
+                Parameter("channel", str, description="the name of the registered channel (never an address)"),
+                Parameter("payload", dict, description="the JSON object to send"),
+            ),
+            kind="async",
         ),
         Operator(
             name="monthly_stats",

@@ -49,7 +49,7 @@ def _spec_problems(task_spec: Any, file_lanes: dict[str, tuple[str, ...]], roles
     definition = getattr(task_spec, "event_definition", None)
     if isinstance(definition, TimerEventDefinition):
         problems += check_timer(definition)
-    if type(task_spec).__name__ == "ServiceTask":
+    if isinstance(getattr(task_spec, "operation_name", None), str):  # a service task (ours or stock)
         params = task_spec.operation_params
         literals = {name: value for name, p in params.items() if (value := _literal(p["value"])) is not _NOT_LITERAL}
         problems += services.check_call(task_spec.operation_name, set(params), literals)
@@ -73,7 +73,7 @@ def _expressions(task_spec: Any) -> list[tuple[str, str]]:
         value = getattr(task_spec, attr, None)
         if isinstance(value, str) and value:
             found.append((attr, value))
-    if type(task_spec).__name__ == "ServiceTask":
+    if isinstance(getattr(task_spec, "operation_name", None), str):  # a service task (ours or stock)
         found += [(f"parameter '{n}'", p["value"]) for n, p in task_spec.operation_params.items()]
     if isinstance(task_spec, CleanBusinessRuleTask):
         found += _decision_expressions(task_spec.dmnEngine.decision_table)

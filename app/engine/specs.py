@@ -4,6 +4,8 @@
   always leave every output defined (a list under COLLECT), so re-grading never sees stale rows
   (domain.md §11.1: SpiffWorkflow deep-merges lists).
 - Timer events read the application clock (app.clock), so a controlled clock moves them too.
+- Service tasks whose operator is asynchronous (`kind="async"`, e.g. `call_system`) request the call
+  and wait (STARTED) until the application resumes them with the answer (runner.resume_service).
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
 from SpiffWorkflow.dmn.specs.business_rule_task_mixin import BusinessRuleTaskMixin
 from SpiffWorkflow.dmn.specs.model import HitPolicy
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
-from SpiffWorkflow.spiff.parser.task_spec import BusinessRuleTaskParser
-from SpiffWorkflow.spiff.specs.defaults import BusinessRuleTask
+from SpiffWorkflow.spiff.parser.task_spec import BusinessRuleTaskParser, ServiceTaskParser
+from SpiffWorkflow.spiff.specs.defaults import BusinessRuleTask, ServiceTask
 from SpiffWorkflow.util.deep_merge import DeepMerge
 
 from app import clock
+from app.engine import services
 
 
 class CleanBusinessRuleTask(BusinessRuleTask):
@@ -59,12 +62,30 @@ class CleanBusinessRuleTaskParser(BusinessRuleTaskParser):
         )
 
 
+class WaitingServiceTask(ServiceTask):
+    """A service task that, for an asynchronous operator, requests the call and waits for its answer."""
+
+    def _execute(self, task: Any) -> bool | None:
+        operator = services.OPERATORS.get(self.operation_name)
+        if operator is None or operator.kind != "async":
+            return super()._execute(task)
+        task.workflow.script_engine.call_service(task, operation_name=self.operation_name,
+                                                 operation_params=self.evaluate_params(task))
+        return None  # STARTED: the application completes the task when the answer arrives
+
+    def is_waiting(self, task: Any) -> bool:
+        """Does `task` (of this spec) wait for the answer of an asynchronous call?"""
+        operator = services.OPERATORS.get(self.operation_name)
+        return operator is not None and operator.kind == "async"
+
+
 class ProcessParser(SpiffBpmnParser):
     """SpiffBpmnParser with our task spec overrides."""
 
     OVERRIDE_PARSER_CLASSES: ClassVar[dict[str, tuple[type, type]]] = {
         **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
         full_tag("businessRuleTask"): (CleanBusinessRuleTaskParser, CleanBusinessRuleTask),
+        full_tag("serviceTask"): (ServiceTaskParser, WaitingServiceTask),
     }
 
 

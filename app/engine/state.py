@@ -19,9 +19,9 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
-from SpiffWorkflow.spiff.serializer.task_spec import BusinessRuleTaskConverter
+from SpiffWorkflow.spiff.serializer.task_spec import BusinessRuleTaskConverter, ServiceTaskConverter
 
-from app.engine.specs import CleanBusinessRuleTask
+from app.engine.specs import CleanBusinessRuleTask, WaitingServiceTask
 
 SERIALIZER_VERSION = "1.5"
 LOADABLE_VERSIONS = frozenset({"1.5"})
@@ -53,6 +53,7 @@ class SpeclessWorkflowConverter(BpmnWorkflowConverter):
 def _make_serializer() -> BpmnWorkflowSerializer:
     config = dict(SPIFF_CONFIG)
     config[CleanBusinessRuleTask] = BusinessRuleTaskConverter
+    config[WaitingServiceTask] = ServiceTaskConverter
     config[BpmnWorkflow] = SpeclessWorkflowConverter
     registry = BpmnWorkflowSerializer.configure(config)
     return BpmnWorkflowSerializer(registry, version=SERIALIZER_VERSION)

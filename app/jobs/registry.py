@@ -11,7 +11,7 @@ from typing import Any
 
 from app import notify
 from app.extensions import db
-from app.operations import batches, deliveries, instances
+from app.operations import batches, deliveries, external, instances
 from app.operations import jobs as job_ops
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,7 @@ HANDLERS: dict[str, Handler] = {
     "probe": lambda payload: job_ops.record_probe(str(payload.get("key", ""))),
     deliveries.JOB_KIND: deliveries.send_delivery,
     batches.JOB_KIND: batches.run_batch,
+    external.JOB_KIND: external.run_call,
 }
 PERMANENT_ERRORS: tuple[type[BaseException], ...] = (PermanentJobError, notify.PermanentFailure)
 

@@ -14,7 +14,7 @@ from app.notify.robots import DingTalkChannel, WeComChannel, dingtalk_sign
 from app.notify.smtp import SmtpChannel, check_email_address
 from app.notify.ssrf import DENIED_PORTS, ResolvedAddress, check_url
 from app.notify.transport import HttpOptions, HttpReply
-from app.notify.webhooks import SmsGatewayChannel, WebhookChannel, sms_text
+from app.notify.webhooks import SmsGatewayChannel, WebhookChannel, call_json, sms_text
 
 __all__ = [
     "DENIED_PORTS",
@@ -35,6 +35,7 @@ __all__ = [
     "TemporaryFailure",
     "WeComChannel",
     "WebhookChannel",
+    "call_json",
     "channel_for",
     "check_email_address",
     "check_url",

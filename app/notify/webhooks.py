@@ -93,3 +93,16 @@ def bearer(secret: str | None) -> dict[str, str]:
     if not TOKEN.match(secret):
         raise PermanentFailure("the registered token contains characters not allowed in a header")
     return {"Authorization": f"Bearer {secret}"}
+
+
+def call_json(destination: Destination, payload: dict[str, Any], key: str,
+              options: HttpOptions | None = None) -> dict[str, Any]:
+    """POST `payload` to a registered system and return its answer as {"status", "body"} (the body as
+    JSON when it is JSON, else as text). Same SSRF rules, timeouts and failure kinds as the webhooks;
+    the idempotency key is the same on every retry, so the receiver can dedupe."""
+    reply = post_json(destination.address, payload, {**idempotency_headers(key), **bearer(destination.secret)},
+                      allow_networks=destination.allow_networks, allow_http=destination.allow_http, options=options)
+    body = reply.json()
+    if body is None:
+        body = reply.body.decode("utf-8", "replace")[:10_000]
+    return {"status": reply.status, "body": body}

@@ -211,7 +211,14 @@ def _settle_ended_alert(session: Session, instance: ProcessInstance, step: Step)
             alert.outcome = "irrelevant" if step.data.get("relevance") == "irrelevant" else "closed"
 
 
-EFFECTS = {"notify": _notify, "ledger": _ledger, "start_incident": _open_incident, "forward_update": _forward_update}
+def _call_system(session: Session, instance: ProcessInstance, effect: SideEffect, actor: User | None) -> None:
+    from app.operations import external  # noqa: PLC0415 - external builds on this module
+
+    external.request_call(session, instance, effect, actor)
+
+
+EFFECTS = {"notify": _notify, "ledger": _ledger, "start_incident": _open_incident, "forward_update": _forward_update,
+           "call_system": _call_system}
 
 
 def deliver_message(session: Session, instance: ProcessInstance, name: str, payload: dict[str, Any],

@@ -59,6 +59,9 @@ ACTION_NAMES = {
     "batch_started": _l("发起批量操作"),
     "batch_finished": _l("批量操作完成"),
     "instances_exported": _l("导出流程清单"),
+    "system_called": _l("调用外部系统"),
+    "system_answered": _l("外部系统已答复"),
+    "system_answer_kept": _l("外部系统答复已记录"),
 }
 
 

@@ -542,3 +542,24 @@ def test_a_message_start_process_begins_with_the_payload_in_its_message_variable
 def test_a_process_is_not_started_by_a_message_it_does_not_start_on() -> None:
     with pytest.raises(runner.TaskNotReady, match="does not start on message 'other'"):
         runner.start_by_message(_message_start_process(), "other", {}, {})
+
+
+# -- asynchronous service tasks -------------------------------------------------------------------
+
+
+def test_an_asynchronous_service_task_waits_for_its_answer_and_is_resumed_once() -> None:
+    spec = _linear(service_task("st_call", "call_system", {"channel": '"superior"', "payload": '{"n": number}'}),
+                   user_task("ut_after"), ids=("st_call", "ut_after"))
+    first = runner.start(spec, {"number": 7})
+    assert first.ready == [] and not first.ended
+    assert [(e.operator, e.params) for e in first.side_effects] == [("call_system",
+                                                                    {"channel": "superior", "payload": {"n": 7}})]
+    assert _states(spec, first)["st_call"] == "STARTED"
+    guid = first.side_effects[0].task_guid
+    resumed = runner.resume_service(spec, first.state, guid, {"status": 200, "body": {"ok": True}})
+    assert [t.spec_id for t in resumed.ready] == ["ut_after"]
+    assert resumed.data["spiff__st_call_result"] == {"status": 200, "body": {"ok": True}}
+    with pytest.raises(runner.TaskNotReady):
+        runner.resume_service(spec, resumed.state, guid, {"status": 200})
+    with pytest.raises(runner.TaskNotReady):  # a user task is not a call waiting for an answer
+        runner.resume_service(spec, resumed.state, resumed.ready[0].guid, {})
