@@ -98,7 +98,16 @@ def update_data(spec: LoadedSpec, state: str, changes: dict[str, Any], removed: 
 
 def waiting_timers(spec: LoadedSpec, state: str) -> list[WaitingTimer]:
     """Every timer the instance waits for, with its due time (UTC)."""
+    return _timers(load_state(state, spec, SafeScriptEngine()))
+
+
+def waiting_for(spec: LoadedSpec, state: str) -> tuple[list[WaitingTimer], list[str]]:
+    """The timers and the message names an instance waits for, from one load of its state."""
     workflow = load_state(state, spec, SafeScriptEngine())
+    return _timers(workflow), sorted(waiting_messages(workflow))
+
+
+def _timers(workflow: Any) -> list[WaitingTimer]:
     found = []
     for task, definition in _waiting(workflow):
         if not isinstance(definition, TimerEventDefinition):
@@ -133,11 +142,6 @@ def reschedule_timer(spec: LoadedSpec, state: str, guid: str, due_at: datetime,
         workflow.refresh_timers()
 
     return _advance(workflow, engine, budget or Budget(), action=action, previous=state, env=env)
-
-
-def messages_awaited(spec: LoadedSpec, state: str) -> list[str]:
-    """Names of the messages the instance waits for now."""
-    return sorted(waiting_messages(load_state(state, spec, SafeScriptEngine())))
 
 
 def _due(value: Any) -> tuple[datetime | None, bool]:

@@ -350,13 +350,10 @@ def instance_repair_view(instance: ProcessInstance) -> dict[str, Any]:
     """What the admin section of an instance page shows: data, waiting timers and messages."""
     if not instance.state_json:
         return {"data": {}, "timers": [], "messages": []}
-    spec = catalog.spec(instance.definition_id)
-    ended = instance.status in ENDED
-    return {
-        "data": instance.data or {},
-        "timers": [] if ended else repair.waiting_timers(spec, instance.state_json),
-        "messages": [] if ended else repair.messages_awaited(spec, instance.state_json),
-    }
+    if instance.status in ENDED:
+        return {"data": instance.data or {}, "timers": [], "messages": []}
+    timers, messages = repair.waiting_for(catalog.spec(instance.definition_id), instance.state_json)
+    return {"data": instance.data or {}, "timers": timers, "messages": messages}
 
 
 def failed_instances(limit: int = 200) -> list[tuple[ProcessInstance, datetime | None, datetime | None]]:

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -67,7 +67,8 @@ def preview(source: ProcessDefinition, target: ProcessDefinition, limit: int = P
     _check_pair(source, target)
     query = select(ProcessInstance).where(ProcessInstance.definition_id == source.id,
                                           ProcessInstance.status.in_(MOVABLE_STATUSES))
-    total = len(db.session.scalars(query.with_only_columns(ProcessInstance.id)).all())
+    total = db.session.scalar(select(func.count()).select_from(query.with_only_columns(ProcessInstance.id)
+                                                               .subquery())) or 0
     old, new = catalog.spec(source.id), catalog.spec(target.id)
     rows = db.session.scalars(query.order_by(ProcessInstance.started_at, ProcessInstance.id).limit(limit))
     return [InstancePreview(row, migration.plan(old, new, row.state_json)) for row in rows], total

@@ -38,9 +38,8 @@ def start(actor: User, process_key: str, data: dict[str, Any]) -> SandboxRun:
     """Compile the workspace with its drafts and start `process_key` in a sandbox with `data`."""
     if not studio.can_edit(actor):
         raise Forbidden(str(_l("您没有此项权限。")))
-    processes, forms_ = studio._workspace_bundle()
+    processes, forms_ = studio.workspace_bundle()
     compiled, loaded_forms, problems = deploy.compile_files(db.session, processes, forms_)
-    db.session.rollback()
     if problems:
         raise Invalid(str(_l("草稿未通过校验,不能试运行:%(why)s",
                              why="; ".join(f"{p.file} {p.element or ''} {p.reason}" for p in problems[:5]))))
@@ -192,11 +191,12 @@ def view(run: SandboxRun) -> dict[str, Any]:
     status = runner.element_status(spec, run.state_json) if run.state_json else {}
     order = [run.process_key, *sorted(p for p in status if p != run.process_key)]
     ended = run.status == "completed" or not run.state_json
+    timers, messages = ([], []) if ended else repair.waiting_for(spec, run.state_json)
     return {
         "diagram": {"processes": [{"id": pid, "name": names.get(pid, pid), "status": status.get(pid, {})}
                                   for pid in order]},
-        "timers": [] if ended else repair.waiting_timers(spec, run.state_json),
-        "messages": [] if ended else repair.messages_awaited(spec, run.state_json),
+        "timers": timers,
+        "messages": messages,
     }
 
 

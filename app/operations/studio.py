@@ -229,7 +229,8 @@ def discard_draft(name: str, actor: User) -> None:
         session.add(AuditEvent(actor_id=actor.id, action="draft_discarded", detail={"file": name}))
 
 
-def _workspace_bundle() -> tuple[dict[str, bytes], dict[str, bytes]]:
+def workspace_bundle() -> tuple[dict[str, bytes], dict[str, bytes]]:
+    """The workspace with every draft in it, as (process files, form files)."""
     files = {row.name: row.current.encode() for row in db.session.scalars(select(WorkspaceFile))
              if row.current}
     return _split(files)
@@ -250,9 +251,8 @@ class Validation:
 def validate(actor: User) -> Validation:
     """Exactly the deploy checks, on the workspace with every draft; nothing is stored."""
     _require(can_edit(actor))
-    processes, forms_ = _workspace_bundle()
+    processes, forms_ = workspace_bundle()
     compiled, _forms, problems = deploy.compile_files(db.session, processes, forms_)
-    db.session.rollback()  # the checks only read
     latest = dict(db.session.execute(select(ProcessDefinition.process_key, ProcessDefinition.content_hash)
                                      .where(ProcessDefinition.is_latest.is_(True))).all())
     changed = sorted(pid for pid, proc in compiled.items() if latest.get(pid) != proc.content_hash)
@@ -274,7 +274,7 @@ def deploy_workspace(actor: User, note: str) -> StudioDeploy:
     if not note:
         message = str(_l("请填写变更说明。"))
         raise Invalid(message, {"note": [message]})
-    processes, forms_ = _workspace_bundle()
+    processes, forms_ = workspace_bundle()
     try:
         result = deploy.deploy_processes(processes, forms_, actor=actor, note=note[:2000], source="studio",
                                          clear_drafts=True)
