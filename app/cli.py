@@ -13,6 +13,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
+from werkzeug.serving import run_simple
 
 from app import clock
 from app.engine.helpers import parse_duration
@@ -176,7 +177,9 @@ def serve(host: str, port: int, worker: bool) -> None:
 
         embedded.start(app)
         click.echo(f"embedded worker started (polls every {app.config['WORKER_POLL_SECONDS']} s)")
-    app.run(host=host, port=port, threaded=True, use_reloader=False, debug=False)
+    # werkzeug directly: Flask's app.run() does nothing inside its own CLI (FLASK_RUN_FROM_CLI).
+    click.echo(f"serving http://{host}:{port}")
+    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
 
 
 @click.command("worker", context_settings={"ignore_unknown_options": True})
