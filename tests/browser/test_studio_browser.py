@@ -1,5 +1,6 @@
-"""The studio in a real browser: add a user task to a lane and give it a form, see the validation
-marker on the unconnected task, fix it, deploy, and find the new task in a new instance's worklist;
+"""The studio in a real browser: drag a task from the palette into a lane, make it a user task with a
+form in the properties panel, see the validation marker on the unconnected task, connect it with the
+context pad, deploy, and find the new task in a new instance's worklist;
 change a cell of the grading table and see a new proposed level; compare two versions; preview a form."""
 
 from __future__ import annotations
@@ -15,22 +16,42 @@ from tests.conftest import make_user
 from tests.operations.console import DONE, deploy_console, open_task
 from tests.web.scenario import FORMS
 
-ADD_TASK = """() => {
-  const m = window.YuqingStudio.editor.modeler;
-  const registry = m.get('elementRegistry'), modeling = m.get('modeling'), factory = m.get('elementFactory');
-  const lane = registry.get('Lane_office'), participant = registry.get('Participant_t_console');
-  const shape = factory.createShape({ type: 'bpmn:UserTask' });
-  modeling.createShape(shape, { x: lane.x + lane.width - 80, y: lane.y + lane.height - 50 }, participant);
-  modeling.updateProperties(shape, { id: 'ut_recheck', name: '新增复查' });
-  return shape.id;
-}"""
-CONNECT = """() => {
-  const m = window.YuqingStudio.editor.modeler;
-  const registry = m.get('elementRegistry'), modeling = m.get('modeling');
-  modeling.removeConnection(registry.get('f_b_end'));
-  modeling.connect(registry.get('ut_b'), registry.get('ut_recheck'));
-  modeling.connect(registry.get('ut_recheck'), registry.get('end_b'));
-}"""
+
+def _centre(page, element_id):
+    box = page.locator(f'g.djs-element[data-element-id="{element_id}"] .djs-hit').first.bounding_box()
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def _add_user_task(page, element_id, name, form):
+    """Drag a task from the palette into the lane, make it a user task, name it and give it a form."""
+    entry = page.locator('.djs-palette .entry[data-action="create.task"]').bounding_box()
+    lane = page.locator('g.djs-element[data-element-id="Lane_office"]').bounding_box()
+    page.mouse.move(entry["x"] + entry["width"] / 2, entry["y"] + entry["height"] / 2)
+    page.mouse.down()
+    target = (lane["x"] + lane["width"] * 0.5, lane["y"] + lane["height"] - 45)
+    page.mouse.move(target[0] - 50, target[1] - 20, steps=5)
+    page.mouse.move(*target, steps=5)
+    page.mouse.up()
+    created = page.locator('g.djs-element.djs-shape[data-element-id^="Activity_"]').get_attribute("data-element-id")
+    page.keyboard.press("Escape")  # bpmn-js opens the label editor on a new shape
+    page.locator(f'g.djs-element[data-element-id="{created}"] .djs-hit').first.click(force=True)
+    page.click('.djs-context-pad .entry[data-action="replace"]')
+    page.click('.djs-popup [data-id="replace-with-user-task"]')
+    page.get_by_label("标识", exact=True).fill(element_id)
+    page.get_by_label("名称", exact=True).fill(name)
+    page.keyboard.press("Tab")
+    page.get_by_label("表单", exact=True).select_option(form)
+
+
+def _connect(page, source, target):
+    """Draw a sequence flow with the context pad's connect tool."""
+    page.locator(f'g.djs-element[data-element-id="{source}"] .djs-hit').first.click(force=True)
+    page.click('.djs-context-pad .entry[data-action="connect"]')
+    x, y = _centre(page, target)
+    page.mouse.move(x, y, steps=5)
+    page.mouse.click(x, y)
+    page.wait_for_timeout(600)  # not a double click with the next selection
+    page.keyboard.press("Escape")
 
 
 def _user(name):
@@ -57,14 +78,15 @@ def test_add_a_task_validate_fix_deploy_and_work_it(page, live):
         make_user(["office_staff"], username="staff_wu", display_name="吴办事员")
     log_in(page, live, "publisher_li")
     _open_editor(page, live, "t_console.bpmn")
-    assert page.evaluate(ADD_TASK) == "ut_recheck"
-    page.click('g.djs-element[data-element-id="ut_recheck"]')
-    page.get_by_label("表单", exact=True).select_option("ut_investigate.schema.json")
+    _add_user_task(page, "ut_recheck", "新增复查", "ut_investigate.schema.json")
     page.click('[data-action="validate"]')
     page.wait_for_selector('#studio-modeler[data-state="invalid"]')
     assert "el--problem" in page.locator('g.djs-element[data-element-id="ut_recheck"]').get_attribute("class")
     assert "ut_recheck" in page.locator('[data-testid="modeler-problems"]').inner_text()
-    page.evaluate(CONNECT)
+    page.locator('g.djs-element[data-element-id="f_b_end"] .djs-hit').click(force=True)
+    page.keyboard.press("Delete")
+    _connect(page, "ut_b", "ut_recheck")
+    _connect(page, "ut_recheck", "end_b")
     page.click('[data-action="validate"]')
     page.wait_for_selector('#studio-modeler[data-state="valid"]')
     assert "el--problem" not in page.locator('g.djs-element[data-element-id="ut_recheck"]').get_attribute("class")
