@@ -43,8 +43,13 @@ def max_upload_mb() -> int:
     return int(current_app.config["MAX_UPLOAD_MB"])
 
 
-def stored_files(task: HumanTask) -> forms.StoredFiles:
-    """The task's attachments by field, in upload order, with the size cap: what its form lists and accepts."""
+def stored_files(task: HumanTask, form: forms.FormSpec | None = None) -> forms.StoredFiles:
+    """The task's attachments by field, in upload order, with the size cap: what its form lists and accepts.
+
+    With `form`, a form without file[] fields costs no query (it can have no attachments).
+    """
+    if form is not None and not any(field.kind == "files" for field in form.fields):
+        return forms.StoredFiles({}, max_upload_mb())
     rows = db.session.execute(
         select(Attachment.public_id, Attachment.field, Attachment.filename, Attachment.size, Attachment.content_type)
         .where(Attachment.task_id == task.id).order_by(Attachment.id))

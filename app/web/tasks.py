@@ -81,7 +81,7 @@ def act(public_id: str) -> str | Response | tuple[str, int]:
     formdata = request.form.to_dict(flat=False)
     # Files are stored before anything else, so a form sent back with errors still lists them.
     upload_errors = _store_uploads(item, form, formdata)
-    files = attachments.stored_files(item)
+    files = attachments.stored_files(item, form)
     if action == "draft":
         submission = forms.parse_submission(form, formdata, options, locale, files)
         tasks.save_draft(public_id, submission.raw, current_user)
@@ -198,7 +198,7 @@ def _render(item: HumanTask, values: dict[str, Any], raw: dict[str, Any], errors
     form = tasks.task_form(item)
     options = tasks.form_options(form)
     locale = tasks.current_locale()
-    files = attachments.stored_files(item) if item.status == TaskStatus.OPEN else None
+    files = attachments.stored_files(item, form) if item.status == TaskStatus.OPEN else None
     fields = forms.build_fields(form, values, raw, errors, item.context, options, locale=locale, files=files)
     context_items = forms.context_items(form, item.context, options, locale, tasks.process_fields(item))
     links = get_template_attribute("forms/_fields.html", "attachment_links")
