@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from typing import Any
 
 from app.notify.failures import PermanentFailure
@@ -14,7 +15,7 @@ PHONE = re.compile(r"^\+?[0-9]{3,20}$")
 SMS_LIMIT = 70  # one Chinese SMS segment
 
 
-class HttpChannel:
+class HttpChannel(ABC):
     """Shared send(): validate, build the request, POST it through the pinned transport, read the reply."""
 
     kind = ""
@@ -31,9 +32,9 @@ class HttpChannel:
                           allow_http=destination.allow_http, options=self.options)
         return self.receipt(reply)
 
+    @abstractmethod
     def request(self, destination: Destination, message: OutgoingMessage) -> tuple[str, dict[str, Any], dict[str, str]]:
         """URL, JSON payload and extra headers of the POST."""
-        raise NotImplementedError
 
     def receipt(self, reply: HttpReply) -> str:
         """Turn a 2xx reply into a receipt; robots override this to read their errcode."""

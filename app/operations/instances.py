@@ -26,14 +26,12 @@ from app.models import (
     HumanTaskCandidate,
     Incident,
     InstanceStatus,
-    Notification,
     ProcessDefinition,
     ProcessInstance,
     TaskStatus,
     User,
-    UserRole,
 )
-from app.operations import catalog, ledger, notifications, profiles
+from app.operations import alerts, catalog, ledger, notifications, profiles
 from app.operations.errors import Conflict, Invalid, NotFound
 
 INCIDENT_PROCESS = "yq_incident"
@@ -260,12 +258,7 @@ def _coalesced(effects: list[SideEffect]) -> list[SideEffect]:
 
 def _set_status(session: Session, instance: ProcessInstance, step: Step, now: datetime) -> None:
     if step.failure is not None:
-        instance.status = InstanceStatus.ERROR
-        instance.error_element = step.failure.element_id
-        instance.error_text = step.failure.reason
-        session.add(AuditEvent(instance_id=instance.id, action="instance_error",
-                               detail={"element": step.failure.element_id, "reason": step.failure.reason}))
-        _alert_admins(session, instance)
+        _record_error(session, instance, step.failure.element_id, step.failure.reason)
     elif step.ended:
         instance.status = InstanceStatus.COMPLETED
         instance.ended_at = now
@@ -401,26 +394,21 @@ def _fire_instance_timers(instance_id: int) -> bool:
 
 def mark_error(session: Session, instance: ProcessInstance, element: str | None, reason: str) -> None:
     """Put an instance in error without changing its state (an admin repairs and retries it)."""
+    _record_error(session, instance, element, reason)
+    instance.next_timer_at = None
+
+
+def _record_error(session: Session, instance: ProcessInstance, element: str | None, reason: str) -> None:
+    """Put the instance in error, audit it, and give every admin an urgent inbox message."""
     instance.status = InstanceStatus.ERROR
     instance.error_element = element
     instance.error_text = reason
-    instance.next_timer_at = None
     session.add(AuditEvent(instance_id=instance.id, action="instance_error",
                            detail={"element": element, "reason": reason}))
-    _alert_admins(session, instance)
-
-
-def _alert_admins(session: Session, instance: ProcessInstance) -> None:
-    """Every active admin gets an urgent inbox message when an instance goes into error."""
-    admins = session.scalars(select(User.id).join(UserRole).where(UserRole.role_code == "admin",
-                                                                    User.active.is_(True)))
     label = instance.business_key or instance.title or instance.process_key
-    for admin_id in set(admins):
-        session.add(Notification(
-            user_id=admin_id, kind="instance_error", urgent=True, instance_id=instance.id,
-            link=f"/instances/{instance.public_id}",
-            title=str(_l("流程出错:%(label)s(环节 %(element)s)", label=label, element=instance.error_element or "—")),
-            body=(instance.error_text or "")[:1000]))
+    alerts.alert_admins(session, "instance_error",
+                        str(_l("流程出错:%(label)s(环节 %(element)s)", label=label, element=element or "—")),
+                        reason, f"/instances/{instance.public_id}", instance_id=instance.id)
 
 
 def get_instance(public_id: str) -> ProcessInstance:

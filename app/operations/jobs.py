@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.db import transaction
 from app.extensions import db
-from app.models import AppSetting, AuditEvent, Job, JobStatus, Notification, User, UserRole, WorkerLease
+from app.models import AppSetting, AuditEvent, Job, JobStatus, User, WorkerLease
+from app.operations import alerts
 from app.operations.errors import Conflict, NotFound
 
 log = logging.getLogger(__name__)
@@ -150,13 +151,8 @@ def finish_job(job_id: int, worker: str, error: str | None = None, *, permanent:
 
 
 def _alert_admins(session: Session, job: Job) -> None:
-    admins = session.scalars(select(User.id).join(UserRole).where(UserRole.role_code == "admin",
-                                                                    User.active.is_(True)))
-    for admin_id in set(admins):
-        session.add(Notification(
-            user_id=admin_id, kind="job_failed", urgent=True, link="/admin/failures",
-            title=str(_l("后台任务失败:%(kind)s #%(id)d", kind=job.kind, id=job.id)),
-            body=(job.last_error or "")[:1000]))
+    alerts.alert_admins(session, "job_failed", str(_l("后台任务失败:%(kind)s #%(id)d", kind=job.kind, id=job.id)),
+                        job.last_error or "", "/admin/failures")
     session.add(AuditEvent(action="job_failed", detail={"job": job.id, "kind": job.kind, "error": job.last_error}))
 
 

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,7 +52,7 @@ def wait_for(condition: Callable[[], bool], timeout: float = 20.0, every: float 
     return False
 
 
-class Runner:
+class Runner(ABC):
     """Something that runs jobs and fires timers for `app`, which can be stopped and started again."""
 
     kind = ""
@@ -61,11 +62,13 @@ class Runner:
         self.app = app
         self.tmp = tmp
 
+    @abstractmethod
     def start(self) -> None:
-        raise NotImplementedError
+        """Start the runner's processes or threads."""
 
+    @abstractmethod
     def stop(self) -> None:
-        raise NotImplementedError
+        """Stop them (and wait until they are gone)."""
 
 
 class EmbeddedRunner(Runner):
