@@ -7,6 +7,7 @@ lists what is still untranslated and compiles. `make test` fails while anything 
 
 from __future__ import annotations
 
+import fcntl
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +24,13 @@ def _babel(*args: str) -> None:
 
 
 def main(pairs: list[str]) -> int:
+    # Several people (or sessions) may refresh the catalogue at once: one at a time rewrites it.
+    with (TRANSLATIONS / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _update(pairs)
+
+
+def _update(pairs: list[str]) -> int:
     template = TRANSLATIONS / "messages.pot"
     _babel("extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "-o", str(template), ".")
     _babel("update", "-i", str(template), "-d", str(TRANSLATIONS))
