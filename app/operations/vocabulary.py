@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
 LEVEL_NAMES = {
     1: "Ⅰ级 特别重大网络舆情",
     2: "Ⅱ级 重大或较大网络舆情",
     3: "Ⅲ级 一般网络舆情",
     4: "Ⅳ级 影响较小的网络舆情",
+}
+
+# Status of an incident's ledger head (`incident.status`): code → label.
+INCIDENT_STATUSES = {
+    "open": _l("处置中"),
+    "closed": _l("已结案"),
+    "rejected": _l("不予启动"),
+    "terminated": _l("已终止"),
 }
 
 # (code, Chinese name, English name); lanes in processes/ name these codes.
