@@ -27,7 +27,7 @@ class Incident(db.Model):
     instance_id: Mapped[int | None] = mapped_column(
         ForeignKey("process_instance.id", ondelete="SET NULL"), unique=True)
     title: Mapped[str] = mapped_column(String(300), default="")
-    status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open|closed|rejected
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # vocabulary.INCIDENT_STATUSES
     level: Mapped[int | None] = mapped_column(Integer, index=True)
     proposed_level: Mapped[int | None] = mapped_column(Integer)
     source_type: Mapped[str | None] = mapped_column(String(32))

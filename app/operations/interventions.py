@@ -37,7 +37,7 @@ from app.models import (
     TaskStatus,
     User,
 )
-from app.operations import catalog, instances, tasks
+from app.operations import catalog, instances, ledger, tasks
 from app.operations.errors import Conflict, Invalid, NotFound
 
 ENDED = (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED)
@@ -148,7 +148,8 @@ def apply_resume(session: Session, instance: ProcessInstance, actor: User | None
 
 
 def apply_terminate(session: Session, instance: ProcessInstance, actor: User | None, reason: str) -> None:
-    """End an instance for good: open tasks are cancelled, timers never fire. Its records stay."""
+    """End an instance for good: open tasks are cancelled, timers never fire. Its records stay; its
+    incident (if any) is terminated, no longer open, with a ledger line giving the reason."""
     if instance.status in ENDED:
         raise Conflict(str(_l("流程已结束。")))
     cancelled = _cancel_open_tasks(session, instance)
@@ -157,6 +158,7 @@ def apply_terminate(session: Session, instance: ProcessInstance, actor: User | N
     instance.next_timer_at = None
     instance.suspended_from = None
     audit(session, instance, actor, "instance_terminated", reason, cancelled_tasks=cancelled)
+    ledger.record_termination(session, instance, actor, reason)
 
 
 def apply_retry(session: Session, instance: ProcessInstance, actor: User | None, reason: str) -> None:

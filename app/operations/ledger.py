@@ -170,6 +170,12 @@ def _closed(incident: Incident, view: View, at: datetime) -> None:
     incident.closed_at = at
 
 
+def _terminated(incident: Incident, view: View, at: datetime) -> None:
+    if incident.status == "open":  # an incident already closed or not started keeps that status
+        incident.status = "terminated"
+        incident.closed_at = at
+
+
 @dataclass(frozen=True)
 class Kind:
     """What one entry kind is called, which task data a service task's entry keeps, what it updates."""
@@ -226,6 +232,7 @@ KINDS: dict[str, Kind] = {
     "deadline_missed": Kind("时限超时"),
     "notice": Kind("记录"),
     "closed": Kind("结案归档", head=_closed),
+    "terminated": Kind("流程终止", head=_terminated, summary=("reason",)),
 }
 
 
@@ -293,6 +300,14 @@ def record_update(session: Session, instance: ProcessInstance, update: dict[str,
     data = {"update": update, "delivered": delivered}
     return _write(session, instance, "update_received", {"note": update.get("note"), **update}, data,
                   _Origin(None, actor))
+
+
+def record_termination(session: Session, instance: ProcessInstance, actor: User | None,
+                       reason: str) -> LedgerEntry | None:
+    """An admin terminated the incident's instance: the incident is no longer open; the line keeps why."""
+    if session.scalar(select(Incident.id).where(Incident.instance_id == instance.id)) is None:
+        return None  # not an incident, or terminated before its first ledger line: nothing to close
+    return _write(session, instance, "terminated", {"reason": reason}, {"reason": reason}, _Origin(None, actor))
 
 
 @dataclass(frozen=True)

@@ -270,11 +270,13 @@ def _first_response_compliance(now: datetime) -> tuple[Compliance, Compliance]:
     week, month = Compliance(week_start, week_end), Compliance(month_start, month_end)
     # A first release falls due hours after discovery; a week's slack keeps late registrations in.
     bound = min(week_start, month_start) - timedelta(days=7)
-    heads = db.session.scalars(select(Incident.deadlines).where(
+    heads = db.session.execute(select(Incident.deadlines, Incident.status, Incident.closed_at).where(
         or_(Incident.discovered_at >= bound, Incident.created_at >= bound, Incident.status == "open")))
-    for deadlines in heads:
-        classified = _classify((deadlines or {}).get(FIRST_RESPONSE_DEADLINE) or {}, now)
-        if classified is None:
+    for deadlines, status, closed_at in heads:
+        # A terminated incident's deadline is judged as it stood when it ended; one still open then never falls due.
+        ended = closed_at if status == "terminated" and closed_at is not None else None
+        classified = _classify((deadlines or {}).get(FIRST_RESPONSE_DEADLINE) or {}, ended or now)
+        if classified is None or (ended is not None and classified[1] == "pending"):
             continue
         due, outcome = classified
         for period in (week, month):

@@ -14,7 +14,7 @@ from app.db import transaction
 from app.models import AuditEvent
 from app.operations import ledger
 from app.operations.ledger import LedgerFilter
-from app.operations.vocabulary import ORG_UNITS
+from app.operations.vocabulary import INCIDENT_STATUSES, ORG_UNITS
 
 bp = Blueprint("ledger", __name__, url_prefix="/ledger")
 
@@ -43,7 +43,7 @@ def _filter(args: Any) -> LedgerFilter:
     return LedgerFilter(
         text=(args.get("q") or "").strip()[:100],
         level=int(level) if level in ("1", "2", "3", "4") else None,
-        status=args.get("status") if args.get("status") in ("open", "closed", "rejected") else None,
+        status=args.get("status") if args.get("status") in INCIDENT_STATUSES else None,
         unit=(args.get("unit") or None) and args.get("unit")[:64],
         platform=(args.get("platform") or None) and args.get("platform")[:64],
         overdue={"yes": True, "no": False}.get(overdue),

@@ -11,10 +11,12 @@ import pytest
 from sqlalchemy import select
 
 from app import clock
+from app.db import transaction
+from app.engine.services import SideEffect
 from app.extensions import db
 from app.jobs import registry
-from app.models import BatchOperation, HumanTask, InstanceStatus, ProcessInstance
-from app.operations import batches, instances, interventions, search
+from app.models import BatchOperation, HumanTask, Incident, InstanceStatus, LedgerEntry, ProcessInstance
+from app.operations import batches, instances, interventions, ledger, search
 from app.operations.errors import Invalid
 from tests.conftest import make_user
 from tests.operations.console import deploy_console, open_task
@@ -131,6 +133,24 @@ def test_batch_suspend_reports_each_instance(many):
     assert sorted(statuses) == sorted([InstanceStatus.SUSPENDED] * 6 + [InstanceStatus.TERMINATED])
     progress = batches.progress(batch)
     assert progress["done"] == progress["total"] == 7
+
+
+def test_batch_terminate_terminates_the_incidents_with_a_ledger_line(db, fake_clock):
+    admin, monitor = make_user(["admin"]), make_user(["monitor"])
+    rows = [instances.start_incident(monitor) for _ in range(2)]
+    for row in rows:  # the quick report's ledger line opens the incident
+        with transaction() as session:
+            ledger.record_effect(session, row, SideEffect("ledger", {"kind": "registered"}, "st", "p", "g",
+                                                          {"title": "测试舆情"}))
+    batch = batches.start_batch(admin, "terminate", "演练数据", selected=[r.public_id for r in rows])
+    fake_clock.advance(minutes=5)
+    registry.run_due("test")
+    db.session.expire_all()
+    heads = db.session.scalars(select(Incident).where(Incident.instance_id.in_(_ids(rows)))).all()
+    assert [(h.status, h.closed_at) for h in heads] == [("terminated", fake_clock.current)] * 2
+    lines = db.session.scalars(select(LedgerEntry).where(LedgerEntry.kind == "terminated")).all()
+    assert [(line.actor_id, line.summary) for line in lines] == [
+        (admin.id, f"演练数据(批量操作 {batch.public_id[:8]})")] * 2
 
 
 def test_batch_reassign_moves_open_tasks_and_refuses_bad_input(many):

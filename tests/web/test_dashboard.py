@@ -14,9 +14,10 @@ from app import create_app
 from app.db import transaction
 from app.engine.services import SideEffect
 from app.jobs import registry
-from app.models import HumanTask, InstanceStatus, JobStatus, ProcessInstance, TaskStatus
-from app.operations import instances, jobs, ledger
+from app.models import HumanTask, Incident, InstanceStatus, JobStatus, ProcessInstance, TaskStatus
+from app.operations import instances, interventions, jobs, ledger
 from tests.conftest import ROOT, login
+from tests.web.scenario import act_as, start_incident, submit
 
 OUTSIDE = {"REMOTE_ADDR": "10.1.2.3"}
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{((?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*",?)*)\})? (\S+)$')
@@ -339,3 +340,56 @@ def test_first_release_compliance_this_week_and_this_month(client, db, fake_cloc
     assert (data["week"]["missed"], data["week"]["pending"]) == (2, 0)
     page = client.get("/admin/dashboard").get_data(as_text=True)
     assert 'data-field="compliance.week.missed">2<' in page
+
+
+def _open_incidents_on_the_dashboard(actor) -> int:
+    page = actor.get("/admin/dashboard").get_data(as_text=True)
+    return int(re.search(r'data-field="incidents.total">(\d+)<', page).group(1))
+
+
+def test_a_terminated_incident_is_no_longer_open_on_the_dashboard_in_the_ledger_or_in_statistics(
+        app, db, fake_clock, user_factory):
+    monitor = act_as(app, user_factory(["monitor"]))
+    admin = act_as(app, user_factory(["admin"]))
+    kept = start_incident(monitor)
+    assert submit(monitor, kept, "ut_register").status_code == 302
+    ended = start_incident(monitor)
+    assert submit(monitor, ended, "ut_register", title="重复登记的同一事件").status_code == 302
+    assert _open_incidents_on_the_dashboard(admin) == 2
+
+    page = admin.get(f"/instances/{ended.public_id}").get_data(as_text=True)
+    version = re.search(r'data-testid="admin-panel" data-version="(\d+)"', page).group(1)
+    fake_clock.advance(minutes=10)
+    response = admin.post(f"/instances/{ended.public_id}/act",
+                          {"action": "terminate", "version": version, "reason": f"与 {kept.business_key} 重复"})
+    assert response.status_code == 302
+
+    assert _open_incidents_on_the_dashboard(admin) == 1
+    record = db.session.scalar(select(Incident).where(Incident.instance_id == ended.id))
+    assert record.status == "terminated" and record.closed_at == fake_clock.current
+    open_list = admin.get("/ledger/?status=open").get_data(as_text=True)
+    assert kept.business_key in open_list and ended.business_key not in open_list
+    terminated_list = admin.get("/ledger/?status=terminated").get_data(as_text=True)
+    assert ended.business_key in terminated_list and kept.business_key not in terminated_list
+    last, label, actor = ledger.entries_of(record)[-1]
+    assert (label, last.summary, actor) == ("流程终止", f"与 {kept.business_key} 重复", admin.user.display_name)
+    day = timedelta(days=1)
+    stats = ledger.period_stats(db.session, fake_clock.current - day, fake_clock.current + day)
+    assert stats["total"] == 2 and stats["open_at_end"] == 1
+
+
+def test_first_release_compliance_judges_a_terminated_incident_as_it_stood_when_it_ended(
+        client, db, fake_clock, user_factory):
+    director, admin = user_factory(["office_director", "monitor"]), user_factory(["admin"])
+    login(client, director)
+    before, late = _incident(director), _incident(director)
+    for instance in (before, late):
+        _record(instance, "deadlines_set", {"release_due_at": "2026-11-25T09:30:00+08:00"})
+    fake_clock.advance(minutes=10)  # 09:10: ended before its first release fell due
+    interventions.act(before.public_id, "terminate", None, admin, "误报")
+    fake_clock.advance(minutes=30)  # 09:40: ended after it was missed
+    interventions.act(late.public_id, "terminate", None, admin, "并入其他事件")
+    fake_clock.advance(days=1)
+
+    week = client.get("/admin/dashboard.json").get_json()["compliance"]["week"]
+    assert (week["met"], week["missed"], week["pending"]) == (0, 1, 0)
