@@ -191,7 +191,8 @@ def _build(definition: FieldDef, form: FormSpec, sources: _Sources) -> Field:
         value = display_text(definition, stored, sources.options, sources.locale)
         files = file_items(attachment_refs(stored)) if definition.kind == "files" else []
         return _finish(Field(definition.name, definition.name, _html_id(definition.name), definition.title,
-                             "readonly", help=definition.help, value=value, files=files))
+                             "readonly", help=definition.help, value=value, files=files,
+                             errors=_errors_at(sources.errors, definition.name)))
     if definition.kind == "files":
         return _files_field(definition, sources)
     if definition.kind in ("table", "list"):
@@ -240,7 +241,7 @@ def _control(definition: FieldDef, name: str, label: str, value: str | list[str]
     ui = definition.ui
     result = Field(
         name, name, _html_id(name), label, widget, help=definition.help, required=definition.required,
-        value=value, errors=list(sources.errors.get(name, [])),
+        value=value, errors=_errors_at(sources.errors, name, nested=definition.kind == "multi"),
         placeholder=str(ui.get("ui:placeholder", "")),
         maxlength=definition.max_length if definition.kind in ("text", "textarea", "url") else None,
         input_type=_INPUT_TYPES.get(widget, "text"), inputmode="numeric" if widget == "integer" else "",
@@ -248,6 +249,16 @@ def _control(definition: FieldDef, name: str, label: str, value: str | list[str]
     )
     result.choices = _choices(definition, widget, value, sources)
     return _finish(result)
+
+
+def _errors_at(errors: Mapping[str, list[str]], path: str, *, nested: bool = False) -> list[str]:
+    """The messages of `path`, and with `nested` those of its items too (`related_units.2` when a
+    checkbox value is not among the options), once each: every error shows next to its field."""
+    found: list[str] = []
+    for key, texts in errors.items():
+        if key == path or (nested and key.startswith(f"{path}.")):
+            found += [text for text in texts if text not in found]
+    return found
 
 
 def _choices(definition: FieldDef, widget: str, value: str | list[str],
