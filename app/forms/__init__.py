@@ -7,7 +7,7 @@ app.operations, app.web; the only app import is the expression evaluator. See do
 
 from app.forms.checks import check_schema
 from app.forms.data import FORM_FILE_NAME, blanks, declared_data, field_index, sources_of
-from app.forms.fields import FieldDef
+from app.forms.fields import FieldDef, choices
 from app.forms.files import (
     CONTENT_TYPES,
     CheckedFile,
@@ -54,6 +54,7 @@ __all__ = [
     "check_schema",
     "check_submission",
     "check_upload",
+    "choices",
     "clean_filename",
     "context_items",
     "declared_data",

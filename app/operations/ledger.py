@@ -30,29 +30,12 @@ from app import clock
 from app.engine.services import SideEffect
 from app.extensions import db
 from app.models import AuditEvent, HumanTask, Incident, LedgerEntry, ProcessInstance, User
+from app.operations import deadlines, labels
 from app.operations.errors import NotFound
 from app.operations.vocabulary import LEVEL_NAMES, level_name
 
 View = dict[str, Any]
 Head = Callable[[Incident, View, datetime], None]
-
-DEADLINE_LABELS = {
-    "report": "快报(发现后30分钟内)",
-    "first_release": "首次权威发布",
-    "national": "国家规定48小时回应",
-    "press_conference": "新闻发布会(24小时内)",
-    "summary": "总结评估",
-    "dispatch": "承办反馈",
-}
-DEADLINE_SOURCES = {  # deadline → task data holding its due time
-    "report": "report_due_at",
-    "first_release": "release_due_at",
-    "national": "national_due_at",
-    "press_conference": "press_conf_due_at",
-    "summary": "summary_due_at",
-}
-SOURCE_TYPES = {"self_monitoring": "自行监测", "superior_notice": "上级通报", "platform_alert": "监测平台推送",
-                "media_inquiry": "媒体采访", "public_report": "群众反映", "other": "其他"}
 
 
 # -- time helpers ----------------------------------------------------------------------------------
@@ -61,34 +44,11 @@ SOURCE_TYPES = {"self_monitoring": "自行监测", "superior_notice": "上级通
 _parse = clock.parse_aware
 
 
-def _iso(value: datetime | None) -> str | None:
-    return clock.local(value).isoformat(timespec="seconds") if value else None
-
-
 def _short(value: datetime | None) -> str:
     return clock.local(value).strftime("%m-%d %H:%M") if value else "—"
 
 
 # -- head updates ------------------------------------------------------------------------------------
-
-
-def _deadline(incident: Incident, name: str, *, due: Any = None, done: datetime | None = None,
-              missed: bool = False) -> None:
-    deadlines = dict(incident.deadlines or {})
-    entry = dict(deadlines.get(name) or {"due_at": None, "done_at": None, "missed": False})
-    due_at = _parse(due)
-    if due_at is not None:
-        entry["due_at"] = _iso(due_at)
-    if done is not None and not entry.get("done_at"):
-        entry["done_at"] = _iso(done)
-    if missed:
-        entry["missed"] = True
-    due_value, done_value = _parse(entry.get("due_at")), _parse(entry.get("done_at"))
-    if due_value and done_value and done_value > due_value:
-        entry["missed"] = True
-    deadlines[name] = entry
-    incident.deadlines = deadlines
-    incident.overdue = any(d.get("missed") for d in deadlines.values())
 
 
 def _level(value: Any) -> int | None:
@@ -105,7 +65,7 @@ def _registered(incident: Incident, view: View, at: datetime) -> None:
     incident.discovered_at = _parse(view.get("discovered_at")) or incident.discovered_at
     incident.is_false_info = bool(view.get("is_false_info")) or incident.is_false_info
     incident.reported_at = incident.reported_at or at
-    _deadline(incident, "report", due=view.get("report_due_at"), done=at)
+    deadlines.set_deadline(incident, "report", due=view.get("report_due_at"), done=at)
 
 
 def _proposed(incident: Incident, view: View, at: datetime) -> None:
@@ -120,9 +80,21 @@ def _confirmed(incident: Incident, view: View, at: datetime) -> None:
 
 
 def _deadlines_set(incident: Incident, view: View, at: datetime) -> None:
-    for name, key in DEADLINE_SOURCES.items():
-        if view.get(key):
-            _deadline(incident, name, due=view[key])
+    deadlines.deadlines_set(incident, view)
+
+
+def _consulted(incident: Incident, view: View, at: datetime) -> None:
+    deadlines.press_conference_decided(incident, view, view.get("need_press_conference"))
+
+
+def _dispatched(incident: Incident, view: View, at: datetime) -> None:
+    deadlines.dispatched(incident, view.get("dispatch_tasks"))
+
+
+def _unit_answered(incident: Incident, view: View, at: datetime) -> None:
+    if view.get("dispatch_unit") and view.get("dispatch_due_at"):
+        key = deadlines.dispatch_key(view["dispatch_unit"], view["dispatch_due_at"])
+        deadlines.set_deadline(incident, key, due=view["dispatch_due_at"], done=at)
 
 
 def _level_changed(incident: Incident, view: View, at: datetime) -> None:
@@ -137,14 +109,15 @@ def _level_changed(incident: Incident, view: View, at: datetime) -> None:
 def _published(incident: Incident, view: View, at: datetime) -> None:
     when = _parse(view.get("published_at")) or at
     incident.first_release_at = incident.first_release_at or when
-    _deadline(incident, "first_release", done=when)
-    _deadline(incident, "national", done=when)
+    deadlines.set_deadline(incident, "first_release", done=when)
+    if "national" in (incident.deadlines or {}):
+        deadlines.set_deadline(incident, "national", done=when)
 
 
 def _press_conference(incident: Incident, view: View, at: datetime) -> None:
     when = _parse(view.get("conference_at")) or at
     incident.press_conf_at = incident.press_conf_at or when
-    _deadline(incident, "press_conference", done=when)
+    deadlines.set_deadline(incident, "press_conference", done=when)
 
 
 def _false_info(incident: Incident, view: View, at: datetime) -> None:
@@ -158,7 +131,7 @@ def _subsided(incident: Incident, view: View, at: datetime) -> None:
 
 def _summary_review(incident: Incident, view: View, at: datetime) -> None:
     if view.get("summary_decision") == "approve":
-        _deadline(incident, "summary", done=at)
+        deadlines.set_deadline(incident, "summary", done=at)
 
 
 def _rejected(incident: Incident, view: View, at: datetime) -> None:
@@ -191,7 +164,7 @@ KINDS: dict[str, Kind] = {
     "level_proposed": Kind("系统建议定级", ("proposed_level", "grade_basis"), _proposed, ("grade_basis",)),
     "level_confirmed": Kind("确认定级", ("confirmed_level", "level_change_reason", "lead_unit"), _confirmed),
     "leader_confirmed": Kind("领导小组确认定级", ("confirmed_level", "level_change_reason"), _confirmed),
-    "deadlines_set": Kind("处置时限", tuple(DEADLINE_SOURCES.values()), _deadlines_set),
+    "deadlines_set": Kind("处置时限", tuple(deadlines.DEADLINE_SOURCES.values()), _deadlines_set),
     "level_changed": Kind("等级调整", ("confirmed_level", "upgraded_from", "upgrade_reason"), _level_changed,
                           ("upgrade_reason",)),
     "instruction_requested": Kind("请示", summary=("request_text",)),
@@ -201,10 +174,10 @@ KINDS: dict[str, Kind] = {
     "file_record": Kind("备案登记"),
     "task_force": Kind("成立工作专班", summary=("leader_person",)),
     "investigation": Kind("调查核实", summary=("findings",)),
-    "consultation": Kind("会商研判", summary=("talking_points",)),
+    "consultation": Kind("会商研判", head=_consulted, summary=("talking_points",)),
     "superior_measures": Kind("上级会商意见", summary=("measures",)),
-    "dispatch": Kind("下达处置任务"),
-    "unit_feedback": Kind("承办反馈", summary=("unit_feedback_text",)),
+    "dispatch": Kind("下达处置任务", head=_dispatched),
+    "unit_feedback": Kind("承办反馈", head=_unit_answered, summary=("unit_feedback_text",)),
     "release_drafted": Kind("起草通稿", summary=("release_title",)),
     "release_review": Kind("审批通稿", summary=("release_comment",)),
     "external_approval": Kind("上级审核意见", summary=("approver_body",)),
@@ -267,7 +240,8 @@ def record_effect(session: Session, instance: ProcessInstance, effect: SideEffec
     data = {key: view[key] for key in kind.fields if key in view}
     if kind_name == "deadline_missed":
         data["deadline"] = effect.params["deadline"]
-        data["due_at"] = effect.params.get("due_at") or view.get(DEADLINE_SOURCES.get(effect.params["deadline"], ""))
+        data["due_at"] = (effect.params.get("due_at")
+                          or view.get(deadlines.DEADLINE_SOURCES.get(effect.params["deadline"], "")))
         if effect.params.get("subject"):
             data["subject"] = effect.params["subject"]
         if _already_missed(session, instance, data):
@@ -333,9 +307,10 @@ def _write(session: Session, instance: ProcessInstance, kind_name: str, view: Vi
     if kind.head is not None:
         kind.head(incident, view, now)
     if kind_name == "deadline_missed" and not data.get("subject"):
-        _deadline(incident, data["deadline"], due=data.get("due_at"), missed=True)
-    elif kind_name == "deadline_missed":  # one unit's task late: the incident shows it, not as its own deadline
-        _deadline(incident, data["deadline"], missed=True)
+        deadlines.set_deadline(incident, data["deadline"], due=data.get("due_at"), missed=True)
+    elif kind_name == "deadline_missed":  # one dispatched unit's feedback is late
+        deadlines.set_deadline(incident, deadlines.dispatch_key(data["subject"], data.get("due_at")),
+                               due=data.get("due_at"), missed=True)
     incident.updated_at = now
     if instance.title and not incident.title:
         incident.title = instance.title
@@ -348,8 +323,9 @@ def _write(session: Session, instance: ProcessInstance, kind_name: str, view: Vi
 def _summary(kind_name: str, view: View, data: dict[str, Any]) -> str:
     kind = KINDS[kind_name]
     if kind_name == "deadline_missed":
-        who = f"({data['subject']})" if data.get("subject") else ""
-        return f"{DEADLINE_LABELS.get(data['deadline'], data['deadline'])}{who}已超时"
+        who = f"({labels.units_text(data['subject'])})" if data.get("subject") else ""
+        note = f":{data['note']}" if data.get("note") else ""
+        return f"{deadlines.DEADLINE_LABELS.get(data['deadline'], data['deadline'])}{who}已超时{note}"[:200]
     if kind_name in ("level_confirmed", "leader_confirmed", "level_changed", "regrade"):
         level = level_name(_level(view.get("confirmed_level")))
         if level:
@@ -392,39 +368,12 @@ def incident_record(session: Session, incident: Incident) -> dict[str, Any]:
                               .order_by(LedgerEntry.at, LedgerEntry.id)).all()
     timeline = [f"{_short(e.at)} {KINDS[e.kind].label if e.kind in KINDS else e.kind}"
                 + (f":{e.summary}" if e.summary else "") for e in entries]
-    deadlines = incident.deadlines or {}
-    return {"number": incident.number, "timeline": timeline[-200:], "timeliness": deadline_lines(incident),
-            "first_release_done": bool((deadlines.get("first_release") or {}).get("done_at")),
-            "press_conference_done": bool((deadlines.get("press_conference") or {}).get("done_at")),
+    due = incident.deadlines or {}
+    timeliness = deadlines.deadline_lines(incident, labels.unit_names())
+    return {"number": incident.number, "timeline": timeline[-200:], "timeliness": timeliness,
+            "first_release_done": bool((due.get("first_release") or {}).get("done_at")),
+            "press_conference_done": bool((due.get("press_conference") or {}).get("done_at")),
             "upgrades": incident.upgrades}
-
-
-@dataclass(frozen=True)
-class DeadlineRow:
-    """One deadline of an incident, for pages."""
-
-    name: str
-    label: str
-    due_at: datetime | None
-    done_at: datetime | None
-    missed: bool
-
-
-def deadline_rows(incident: Incident) -> list[DeadlineRow]:
-    return [DeadlineRow(name, DEADLINE_LABELS.get(name, name), _parse(entry.get("due_at")),
-                        _parse(entry.get("done_at")), bool(entry.get("missed")))
-            for name, entry in (incident.deadlines or {}).items()]
-
-
-def deadline_lines(incident: Incident) -> list[str]:
-    lines = []
-    for name, entry in (incident.deadlines or {}).items():
-        due, done = _parse(entry.get("due_at")), _parse(entry.get("done_at"))
-        state = "超时" if entry.get("missed") else ("按时完成" if done else "未到期")
-        if entry.get("missed") and not done:
-            state = "超时未完成"
-        lines.append(f"{DEADLINE_LABELS.get(name, name)}:时限 {_short(due)},完成 {_short(done)},{state}")
-    return lines
 
 
 def period_stats(session: Session, start: datetime, end: datetime) -> dict[str, Any]:
@@ -438,14 +387,16 @@ def period_stats(session: Session, start: datetime, end: datetime) -> dict[str, 
     commentaries = session.scalar(select(func.count(LedgerEntry.id)).where(
         LedgerEntry.kind == "commentary", LedgerEntry.at >= start, LedgerEntry.at < end)) or 0
     by_level = Counter(i.level for i in incidents)
+    names = labels.unit_names()
     stats = {
         "period": f"{_short(start)} 至 {_short(end)}",
         "total": len(incidents),
         "by_level": _counts({LEVEL_NAMES[n].split(" ")[0]: by_level.get(n, 0) for n in (1, 2, 3, 4)}),
-        "by_source": _counts(Counter(SOURCE_TYPES.get(i.source_type or "", i.source_type or "未填")
+        "by_source": _counts(Counter(labels.choice_label("source_type", i.source_type) or "未填"
                                      for i in incidents)),
-        "by_platform": _counts(Counter(i.platform or "未填" for i in incidents)),
-        "by_unit": _counts(Counter(i.lead_unit or "未定" for i in incidents)),
+        "by_platform": _counts(Counter(labels.choice_label("platform", i.platform) or "未填" for i in incidents)),
+        "by_unit": _counts(Counter(labels.units_text(i.lead_unit, names) if i.lead_unit else "未定"
+                                   for i in incidents)),
         "report_minutes_median": _round(statistics.median(report_minutes)) if report_minutes else None,
         "report_minutes_max": _round(max(report_minutes)) if report_minutes else None,
         "release_hours_median": _round(statistics.median(release_hours)) if release_hours else None,
@@ -502,6 +453,7 @@ class LedgerFilter:
     status: str | None = None
     unit: str | None = None
     platform: str | None = None
+    source: str | None = None
     overdue: bool | None = None
     since: datetime | None = None
     until: datetime | None = None
@@ -521,6 +473,8 @@ def _filtered(f: LedgerFilter) -> Any:
         conditions.append(Incident.lead_unit == f.unit)
     if f.platform:
         conditions.append(Incident.platform == f.platform)
+    if f.source:
+        conditions.append(Incident.source_type == f.source)
     if f.overdue is not None:
         conditions.append(Incident.overdue.is_(f.overdue))
     if f.since:
@@ -550,7 +504,7 @@ class Panel:
     """What a task page shows of its incident, so nobody has to open another page to decide."""
 
     incident: Incident
-    deadlines: list[DeadlineRow]
+    deadlines: list[deadlines.DeadlineRow]
     recent: list[tuple[LedgerEntry, str, str | None]]
     more: int
 
@@ -561,7 +515,8 @@ def panel_for(instance: ProcessInstance, recent: int = 8) -> Panel | None:
     if incident is None:
         return None
     entries = entries_of(incident)
-    return Panel(incident, deadline_rows(incident), entries[-recent:][::-1], max(len(entries) - recent, 0))
+    rows = deadlines.deadline_rows(incident, labels.unit_names())
+    return Panel(incident, rows, entries[-recent:][::-1], max(len(entries) - recent, 0))
 
 
 def instance_public_id(incident: Incident) -> str | None:
@@ -589,19 +544,24 @@ def export_csv(f: LedgerFilter) -> str:
     out.write("\ufeff")
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
-    status = {"open": "处置中", "closed": "已结案", "rejected": "不予启动"}
+    names = labels.unit_names()
     for incident in db.session.scalars(_filtered(f).order_by(Incident.discovered_at, Incident.id)):
-        missed = [DEADLINE_LABELS.get(n, n) for n, d in (incident.deadlines or {}).items() if d.get("missed")]
+        facts = labels.incident_facts(incident, names=names)
+        missed = [row.label for row in deadlines.deadline_rows(incident, names) if row.missed]
         writer.writerow([
-            incident.number, csv_cell(incident.title), status.get(incident.status, incident.status),
+            incident.number, csv_cell(incident.title), facts["status"],
             level_name(incident.level) or "", level_name(incident.proposed_level) or "",
-            SOURCE_TYPES.get(incident.source_type or "", incident.source_type or ""), csv_cell(incident.platform or ""),
-            incident.lead_unit or "", *(_iso(t) or "" for t in (
+            facts["source_type"], csv_cell(facts["platform"]), facts["lead_unit"], *(_excel_time(t) for t in (
                 incident.occurred_at, incident.discovered_at, incident.reported_at, incident.first_release_at,
                 incident.press_conf_at, incident.subsided_at, incident.closed_at)),
             incident.upgrades, "是" if incident.is_false_info else "否", "、".join(missed),
         ])
     return out.getvalue()
+
+
+def _excel_time(value: datetime | None) -> str:
+    """A time as Excel reads it (Asia/Shanghai, no offset)."""
+    return clock.local(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 def csv_cell(text: str) -> str:

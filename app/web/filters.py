@@ -1,4 +1,5 @@
-"""Template filters: times in Asia/Shanghai, level names, deadline colours."""
+"""Template filters: times in Asia/Shanghai, level names, deadline colours, and the labels of the codes
+the data holds (units, roles, form choices, statuses) — a page never shows a code where a label exists."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from app import clock
+from app.operations import labels
 from app.operations.vocabulary import level_name
 
 STATUS_NAMES = {
@@ -93,18 +96,31 @@ def due_state(due_at: datetime | None, created_at: datetime | None = None) -> st
     return "ok"
 
 
+def span(delta: timedelta | None, round_up: bool = True) -> str:
+    """A length of time in the page's language: 15分钟, 2小时5分钟, 1天2小时 (the two largest units)."""
+    if delta is None:
+        return ""
+    seconds = abs(int(delta.total_seconds()))
+    minutes = max(1, -(-seconds // 60)) if round_up else seconds // 60
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        parts = [str(_l("%(n)d天", n=days)), str(_l("%(n)d小时", n=hours)) if hours else ""]
+    elif hours:
+        parts = [str(_l("%(n)d小时", n=hours)), str(_l("%(n)d分钟", n=minutes)) if minutes else ""]
+    else:
+        parts = [str(_l("%(n)d分钟", n=minutes))]
+    return ("" if str(get_locale()) != "en" else " ").join(part for part in parts if part)
+
+
 def remaining(due_at: datetime | None) -> str:
     """Time left (or overdue by) as a short text."""
     if due_at is None:
         return ""
     delta = due_at - clock.now()
-    minutes = int(abs(delta.total_seconds()) // 60)
-    hours, minutes = divmod(minutes, 60)
-    days, hours = divmod(hours, 24)
-    parts = [str(_l("%(n)d天", n=days)) if days else "", str(_l("%(n)d小时", n=hours)) if hours else "",
-             str(_l("%(n)d分钟", n=minutes))]
-    text = " ".join(part for part in parts if part) if str(_l("分钟")) != "分钟" else "".join(parts)
-    return str(_l("剩余 %(t)s", t=text)) if delta.total_seconds() > 0 else str(_l("已超时 %(t)s", t=text))
+    if delta.total_seconds() > 0:
+        return str(_l("剩余 %(t)s", t=span(delta, round_up=False)))
+    return str(_l("已超时 %(t)s", t=span(delta)))
 
 
 def status_name(value: str) -> str:
@@ -144,10 +160,36 @@ def display_value(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _units() -> dict[str, str]:
+    """Unit names, read once per request."""
+    if "unit_names" not in g:
+        g.unit_names = labels.unit_names()
+    return g.unit_names
+
+
+def unit_name(codes: Any) -> str:
+    """A unit code (or a list of them) as the unit names."""
+    return labels.units_text(codes, _units()) if codes else ""
+
+
+def role_name(code: str) -> str:
+    """A role code as its name in the page's language."""
+    from app.web import select_locale  # noqa: PLC0415 - the web package imports this module
+
+    if "role_names" not in g:
+        g.role_names = labels.role_names(select_locale())
+    return g.role_names.get(code, code)
+
+
+def incident_status(code: str | None) -> str:
+    """An incident's ledger status as its name."""
+    return labels.incident_status(code)
+
+
 def init_app(app: Flask) -> None:
     """Register the filters."""
     app.jinja_env.filters.update(
         localtime=localtime, due_state=due_state, remaining=remaining, level_name=level_name,
         status_name=status_name, action_name=action_name, display_value=display_value, batch_kind=batch_kind,
-        pretty_json=pretty_json,
+        pretty_json=pretty_json, span=span, unit_name=unit_name, role_name=role_name, incident_status=incident_status,
     )

@@ -12,9 +12,9 @@ from flask_login import current_user, login_required
 from app import clock
 from app.db import transaction
 from app.models import AuditEvent
-from app.operations import ledger
+from app.operations import deadlines, labels, ledger
 from app.operations.ledger import LedgerFilter
-from app.operations.vocabulary import INCIDENT_STATUSES, ORG_UNITS
+from app.operations.vocabulary import INCIDENT_STATUSES
 
 bp = Blueprint("ledger", __name__, url_prefix="/ledger")
 
@@ -46,6 +46,7 @@ def _filter(args: Any) -> LedgerFilter:
         status=args.get("status") if args.get("status") in INCIDENT_STATUSES else None,
         unit=(args.get("unit") or None) and args.get("unit")[:64],
         platform=(args.get("platform") or None) and args.get("platform")[:64],
+        source=(args.get("source") or None) and args.get("source")[:32],
         overdue={"yes": True, "no": False}.get(overdue),
         since=_date(args.get("since")),
         until=until + timedelta(days=1) if until else None,
@@ -62,8 +63,8 @@ def index() -> str:
     pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
     query = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("ledger/index.html", rows=rows, total=total, page=page, pages=pages, args=request.args,
-                           query=query, units=ORG_UNITS, source_types=ledger.SOURCE_TYPES,
-                           deadline_labels=ledger.DEADLINE_LABELS)
+                           query=query, units=sorted(labels.unit_names().items()), statuses=INCIDENT_STATUSES,
+                           platforms=labels.choice_pairs("platform"), sources=labels.choice_pairs("source_type"))
 
 
 @bp.route("/export.csv")
@@ -88,6 +89,6 @@ def detail(number: str) -> str:
     _allowed()
     incident = ledger.get_incident(number[:32])
     return render_template("ledger/detail.html", incident=incident, entries=ledger.entries_of(incident),
-                           deadlines=ledger.deadline_rows(incident), source_types=ledger.SOURCE_TYPES,
-                           instance_id=ledger.instance_public_id(incident),
-                           units=dict((code, name) for code, name, _kind in ORG_UNITS))
+                           deadlines=deadlines.deadline_rows(incident, labels.unit_names()),
+                           facts=labels.incident_facts(incident),
+                           instance_id=ledger.instance_public_id(incident))

@@ -14,7 +14,6 @@ from app import forms
 from app.models import HumanTask, InstanceStatus, TaskStatus
 from app.operations import attachments, instances, interventions, ledger, tasks
 from app.operations.errors import Conflict, Invalid
-from app.operations.vocabulary import ORG_UNITS
 from app.web.security import download_headers
 
 bp = Blueprint("tasks", __name__)
@@ -210,7 +209,6 @@ def _render(item: HumanTask, values: dict[str, Any], raw: dict[str, Any], errors
         claimable=item.status == TaskStatus.OPEN and item.assignee_id is None
         and tasks.is_candidate(item, current_user),
         title=form.schema.get("title") or item.name, panel=ledger.panel_for(item.instance),
-        units=dict((code, name) for code, name, _kind in ORG_UNITS),
         on_behalf=item.status == TaskStatus.OPEN and current_user.has_role("admin")
         and not tasks.can_work(item, current_user),
         reason=reason,

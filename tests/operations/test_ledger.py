@@ -49,7 +49,9 @@ def test_deadlines_set_then_met_or_missed(incident, fake_clock, db):
     instance, head = incident
     _record(instance, "deadlines_set", {"report_due_at": "2026-11-25T09:30:00+08:00",
                                         "release_due_at": "2026-11-25T21:00:00+08:00",
-                                        "national_due_at": "2026-11-27T09:00:00+08:00"})
+                                        "national_due_at": "2026-11-27T09:00:00+08:00",
+                                        "press_conf_due_at": "2026-11-26T09:00:00+08:00", "current_level": 4})
+    # the 48-hour ceiling applies at level Ⅳ; no press conference is expected there
     assert set(head.deadlines) == {"report", "first_release", "national"} and not head.overdue
     fake_clock.advance(hours=13)
     _record(instance, "deadline_missed", {"release_due_at": "2026-11-25T21:00:00+08:00"}, deadline="first_release")
@@ -67,9 +69,30 @@ def test_deadlines_set_then_met_or_missed(incident, fake_clock, db):
 
 def test_a_late_completion_counts_as_missed_even_without_an_alert(incident):
     instance, head = incident
-    _record(instance, "deadlines_set", {"press_conf_due_at": "2026-11-26T09:00:00+08:00"})
+    _record(instance, "deadlines_set", {"press_conf_due_at": "2026-11-26T09:00:00+08:00",
+                                        "press_conference_default": True})
     _record(instance, "press_conference", {"conference_at": "2026-11-26T10:00:00+08:00"})
     assert head.deadlines["press_conference"]["missed"] and head.overdue
+
+
+def test_deadlines_follow_the_level_and_the_press_conference_decision(incident, fake_clock):
+    instance, head = incident
+    due = {"release_due_at": "2026-11-25T21:00:00+08:00", "national_due_at": "2026-11-27T09:00:00+08:00",
+           "press_conf_due_at": "2026-11-26T09:00:00+08:00"}
+    _record(instance, "deadlines_set", {**due, "current_level": 3, "press_conference_default": False})
+    assert set(head.deadlines) == {"first_release", "national"}
+    office = make_user(["office_director"])
+    with transaction() as session:  # the consultation decides to hold one: its 24 hours count
+        task = type("T", (), {"context": due, "spec_id": "ut_consult", "id": None})()
+        ledger.record_task(session, instance, task, "consultation", {"need_press_conference": True}, office)
+    assert head.deadlines["press_conference"]["due_at"] == "2026-11-26T09:00:00+08:00"
+    _record(instance, "deadlines_set", {**due, "current_level": 2, "need_press_conference": False,
+                                        "press_conference_default": False})  # upgraded, conference called off
+    assert set(head.deadlines) == {"first_release"}
+    fake_clock.advance(hours=13)
+    _record(instance, "deadline_missed", due, deadline="first_release")
+    _record(instance, "deadlines_set", {**due, "current_level": 4})
+    assert head.deadlines["first_release"]["missed"]  # what was missed stays missed whatever happens next
 
 
 def test_level_changes_count_upgrades_and_closing_ends_the_record(incident):
@@ -101,7 +124,7 @@ def test_incident_record_shows_the_timeline_and_timeliness(incident, db):
     _record(instance, "registered", {"title": "某帖", "report_due_at": "2026-11-25T09:30:00+08:00"})
     record = ledger.query(db.session, instance, "incident_record", {})
     assert record["timeline"] == ["11-25 09:00 处置时限", "11-25 09:00 登记舆情(快报):某帖"]
-    assert record["timeliness"] == ["快报(发现后30分钟内):时限 11-25 09:30,完成 11-25 09:00,按时完成"]
+    assert record["timeliness"] == ["快报(发现后30分钟内):时限 11-25 09:30,11-25 09:00 完成,按时"]
     assert record["first_release_done"] is False
 
 
@@ -118,7 +141,8 @@ def test_period_statistics(db, fake_clock):
     stats = ledger.query(db.session, instance, "monthly_stats", period)
     assert stats["total"] == 3
     assert stats["by_level"] == "Ⅰ级 0 起、Ⅱ级 1 起、Ⅲ级 0 起、Ⅳ级 2 起"
-    assert stats["by_platform"] == "weibo 2 起、douyin 1 起"
+    assert stats["by_platform"] == "微博 2 起、抖音 1 起"  # the platforms' names, not their codes
+    assert stats["by_unit"] == "政策法规科 3 起"
     assert stats["release_hours_median"] == 3.0 and stats["release_hours_max"] == 3.0
     assert any(line.startswith("舆情事件:3 起") for line in stats["lines"])
     with pytest.raises(ValueError, match="start before end"):

@@ -107,8 +107,13 @@ def test_a_late_row_is_reminded_and_recorded_the_other_is_not(flow, people, fake
     kind, missed = flow.ledger()[-1]
     assert kind == "deadline_missed"
     assert missed == {"deadline": "dispatch", "due_at": INSURANCE_DUE, "subject": "social_insurance",
-                      "note": "承办单位 social_insurance 未在时限内反馈:核实当事人参保缴费情况"}
-    assert flow.incident().deadlines["dispatch"]["missed"] is True
+                      "note": "核实当事人参保缴费情况"}
+    line = db.session.scalar(select(LedgerEntry.summary).where(LedgerEntry.kind == "deadline_missed"))
+    assert line == "承办反馈(社会保险科)已超时:核实当事人参保缴费情况"  # the unit's name, never its code
+    deadlines = flow.incident().deadlines
+    assert deadlines[f"dispatch:social_insurance:{INSURANCE_DUE}"] == {"due_at": INSURANCE_DUE, "done_at": None,
+                                                                     "missed": True}
+    assert not deadlines[f"dispatch:employment:{ROWS[0]['due_at']}"]["missed"]  # each unit its own row
     # The reminder does not take the task away: the unit still feeds back, late.
     assert flow.open() == ["ut_unit_feedback"]
     tasks.complete_task(_feedback(flow, "social_insurance").public_id, DONE, people["insurance_head"])
@@ -170,6 +175,6 @@ def test_two_rows_late_at_different_times_are_each_reminded_and_recorded(flow, p
     tasks.complete_task(_feedback(flow, "social_insurance").public_id, DONE, people["insurance_head"])
     fake_clock.advance(hours=2)
     flow.fire_timers()
-    missed = [entry["note"] for kind, entry in flow.ledger() if kind == "deadline_missed"]
-    assert len(missed) == 2 and "social_insurance" in missed[0] and "employment" in missed[1]
+    missed = [entry["subject"] for kind, entry in flow.ledger() if kind == "deadline_missed"]
+    assert missed == ["social_insurance", "employment"]
     assert {people["insurance_head"].id, people["employment_head"].id} <= _recipients(flow, "dispatch_overdue")

@@ -1,0 +1,92 @@
+"""The words people read for the codes the data holds: units, roles, the choices of the forms (sources,
+platforms, channels …) and statuses, in the reader's language.
+
+Pages, notices and exports ask here, so a code never reaches a person where a label exists: the units
+come from the organisation's own table, the roles from theirs, every other choice from the form that
+offered it (the incident's own process version, else the newest deployed one).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from app import forms
+from app.extensions import db
+from app.models import Incident, OrgUnit, ProcessDefinition, ProcessInstance, Role
+from app.operations import catalog
+from app.operations.vocabulary import INCIDENT_STATUSES
+
+INCIDENT_PROCESS = "yq_incident"
+
+
+def unit_names() -> dict[str, str]:
+    """Unit code → name, inactive units included (old records still name them)."""
+    return dict(db.session.execute(select(OrgUnit.code, OrgUnit.name)).all())
+
+
+def role_names(locale: str = "zh_CN") -> dict[str, str]:
+    """Role code → name in the reader's language."""
+    column = Role.name_en if locale == "en" else Role.name_zh
+    return dict(db.session.execute(select(Role.code, column)).all())
+
+
+def units_text(codes: Any, names: dict[str, str] | None = None) -> str:
+    """Unit codes (one or a list) as their names joined with 、; an unknown code stays as it is."""
+    names = unit_names() if names is None else names
+    items = [codes] if isinstance(codes, str) else list(codes or [])
+    return "、".join(names.get(str(code), str(code)) for code in items)
+
+
+def incident_status(code: str | None) -> str:
+    """The name of an incident's ledger status."""
+    return str(INCIDENT_STATUSES.get(code or "", code or ""))
+
+
+def _incident_version(definition_id: int | None) -> catalog.Version | None:
+    if definition_id is None:
+        definition_id = db.session.scalar(select(ProcessDefinition.id).where(
+            ProcessDefinition.process_key == INCIDENT_PROCESS, ProcessDefinition.is_latest.is_(True)))
+    return catalog.version(definition_id) if definition_id is not None else None
+
+
+def choice_label(field: str, value: Any, definition_id: int | None = None, locale: str = "zh_CN") -> str:
+    """The label of a value of a form field (`platform`, `source_type`, `channels` …) as the form offered it."""
+    if value is None or value == "":
+        return ""
+    version = _incident_version(definition_id)
+    definition = version.fields().get(field) if version is not None else None
+    if definition is None:
+        return "、".join(map(str, value)) if isinstance(value, list) else str(value)
+    return forms.display_text(definition, value, None, locale)
+
+
+def incident_definition(incident: Incident) -> int | None:
+    """The process version an incident runs on (its choices are labelled by that version's forms)."""
+    if incident.instance_id is None:
+        return None
+    return db.session.scalar(select(ProcessInstance.definition_id).where(ProcessInstance.id == incident.instance_id))
+
+
+def incident_facts(incident: Incident, locale: str = "zh_CN", names: dict[str, str] | None = None) -> dict[str, str]:
+    """The coded facts of an incident as words: source, platform, lead and related units, status."""
+    names = unit_names() if names is None else names
+    definition_id = incident_definition(incident)
+    return {
+        "source_type": choice_label("source_type", incident.source_type, definition_id, locale),
+        "platform": choice_label("platform", incident.platform, definition_id, locale),
+        "lead_unit": units_text(incident.lead_unit, names) if incident.lead_unit else "",
+        "related_units": units_text(incident.related_units, names),
+        "status": incident_status(incident.status),
+    }
+
+
+def choice_pairs(field: str, definition_id: int | None = None) -> list[tuple[str, str]]:
+    """(value, label) of every choice a form field offers (for filters that narrow by it)."""
+    version = _incident_version(definition_id)
+    definition = version.fields().get(field) if version is not None else None
+    if definition is None:
+        return []
+    schema = definition.item.schema if definition.item is not None else definition.schema
+    return [(str(value), label) for value, label in forms.choices(schema, None)]
