@@ -102,8 +102,9 @@ OPERATORS: dict[str, Operator] = {
             description="Send a notification of a registered type to recipients named by role",
             parameters=(
                 Parameter("template", str, description="notification type, e.g. quick_report"),
-                Parameter("recipients", list, description="role codes, 'initiator', 'lane:<lane name>', "
-                                                          "'assignee:<task id>'"),
+                Parameter("recipients", list, description="role codes, 'initiator', 'involved' (everyone who "
+                          "has held or done a task of the instance), 'lane:<lane name>', 'assignee:<task id>', "
+                          "'unit_heads:<data name>'"),
                 Parameter("urgent", bool, required=False, description="also use urgent channels"),
                 Parameter("once", str, required=False,
                           description="send only the first time for this value in the instance (e.g. the "

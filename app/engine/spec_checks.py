@@ -53,8 +53,31 @@ def _spec_problems(task_spec: Any, file_lanes: dict[str, tuple[str, ...]], roles
         params = task_spec.operation_params
         literals = {name: value for name, p in params.items() if (value := _literal(p["value"])) is not _NOT_LITERAL}
         problems += services.check_call(task_spec.operation_name, set(params), literals)
+        if task_spec.operation_name == "notify":
+            problems += _recipient_problems(literals.get("recipients"), file_lanes, roles)
     if task_spec.manual:
         problems += _human_task_problems(task_spec, file_lanes, roles, forms)
+    return problems
+
+
+RECIPIENT_KEYS = ("initiator", "involved")
+RECIPIENT_PREFIXES = ("assignee:", "unit_heads:")
+
+
+def _recipient_problems(recipients: Any, file_lanes: dict[str, tuple[str, ...]], roles: set[str] | None) -> list[str]:
+    """A notification must reach somebody: every recipient key is a known role or a known kind of key."""
+    if not isinstance(recipients, list):
+        return []
+    problems = []
+    for key in recipients:
+        if not isinstance(key, str) or key in RECIPIENT_KEYS or key.startswith(RECIPIENT_PREFIXES):
+            continue
+        if key.startswith("lane:"):
+            if key[5:] not in file_lanes:
+                problems.append(f"recipient '{key}' names no lane of this file")
+        elif roles is not None and key not in roles:
+            problems.append(f"recipient '{key}' is not a role (nor initiator, involved, lane:, assignee:, "
+                            "unit_heads:)")
     return problems
 
 

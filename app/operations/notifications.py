@@ -52,10 +52,11 @@ def deliver(session: Session, instance: ProcessInstance, effect: SideEffect) -> 
 def _recipients(session: Session, instance: ProcessInstance, keys: list[str], data: dict[str, Any]) -> set[int]:
     """People named by a service task: role codes, `initiator`, `lane:<lane name>` (the roles of that
     lane in this process version), `assignee:<task id>` (whoever claimed or completed that task
-    in this instance) and `unit_heads:<data name>` (the section heads of the unit codes that task
-    data holds, e.g. `unit_heads:related_units`)."""
+    in this instance), `involved` (whoever claimed or completed any task of this instance) and
+    `unit_heads:<data name>` (the section heads of the unit codes that task data holds, e.g.
+    `unit_heads:related_units`)."""
     ids: set[int] = set()
-    roles = {k for k in keys if ":" not in k and k != "initiator"}
+    roles = {k for k in keys if ":" not in k and k not in ("initiator", "involved")}
     for key in keys:
         if key.startswith("unit_heads:"):
             name = key.split(":", 1)[1]
@@ -67,10 +68,11 @@ def _recipients(session: Session, instance: ProcessInstance, keys: list[str], da
         tasks = catalog.version(instance.definition_id).tasks.values()
         roles.update(role for info in tasks if info.get("lane") in lanes for role in info.get("roles", []))
     assigned = [k.split(":", 1)[1] for k in keys if k.startswith("assignee:")]
-    if assigned:
-        rows = session.execute(select(HumanTask.assignee_id, HumanTask.completed_by_id).where(
-            HumanTask.instance_id == instance.id, HumanTask.spec_id.in_(assigned)))
-        ids.update(person for row in rows for person in row if person)
+    if assigned or "involved" in keys:
+        query = select(HumanTask.assignee_id, HumanTask.completed_by_id).where(HumanTask.instance_id == instance.id)
+        if "involved" not in keys:
+            query = query.where(HumanTask.spec_id.in_(assigned))
+        ids.update(person for row in session.execute(query) for person in row if person)
     if roles:
         ids.update(session.scalars(select(UserRole.user_id).join(User).where(
             UserRole.role_code.in_(sorted(roles)), User.active.is_(True))))

@@ -393,6 +393,18 @@ def test_service_task_literal_of_the_wrong_type_is_refused() -> None:
     assert_refused(files, "p.bpmn", "st", "parameter 'recipients' has the wrong type")
 
 
+def test_a_notification_to_nobody_is_refused() -> None:
+    files = bundle(start(), service_task("st", params={"template": '"archive"', "recipients":
+                                                       '["office_directer", "lane:无此泳道", "involved"]'}),
+                   end(), chain("start", "st", "end"))
+    assert_refused(files, "p.bpmn", "st", "recipient 'office_directer' is not a role",
+                   known_roles={"office_director"})
+    assert_refused(files, "p.bpmn", "st", "recipient 'lane:无此泳道' names no lane of this file",
+                   known_roles={"office_director"})
+    reasons = [p.reason for p in problems_of(files, known_roles={"office_director"})]
+    assert not any("'involved'" in reason for reason in reasons)
+
+
 def test_deadline_missed_ledger_line_must_name_a_known_deadline() -> None:
     files = bundle(start(), service_task("st", "ledger", {"kind": '"deadline_missed"'}), end(),
                    chain("start", "st", "end"))

@@ -26,3 +26,20 @@ def test_recipients_by_lane_and_by_assignee(db, user_factory):
     reached = set(db.session.scalars(select(Notification.user_id).where(Notification.dedup_key.like("%test-guid%"))))
     assert leader.id in reached and flow.user.id in reached  # the lane's role, and who registered
     assert bystander.id not in reached
+
+
+def test_involved_reaches_whoever_held_or_did_a_task_of_the_instance(db, user_factory):
+    claimer = user_factory(["office_director"])
+    bystander = user_factory(["office_director"])
+    flow = Flow("yq_incident", incident=True)
+    flow.do("ut_register", **REGISTER)
+    flow.task("ut_confirm_level").assignee_id = claimer.id  # claimed, not done yet
+    db.session.flush()
+    effect = SideEffect(operator="notify", params={"template": "level_upgraded", "recipients": ["involved"]},
+                        task_spec="st_test", process_id="yq_incident", task_guid="involved-guid")
+    with transaction() as session:
+        notifications.deliver(session, session.merge(flow.instance), effect)
+    reached = set(db.session.scalars(select(Notification.user_id).where(
+        Notification.dedup_key.like("%involved-guid%"))))
+    assert reached == {flow.user.id, claimer.id}  # registered the incident; holds its next task
+    assert bystander.id not in reached

@@ -166,6 +166,29 @@ def test_full_level_four_path_with_aftermath_ends_in_the_archive(flow, fake_cloc
     assert kinds(flow)[-1] == "closed"
 
 
+def test_the_archive_notice_reaches_the_whole_group_and_the_lead_section(flow, db):
+    deputy, leader = make_user(["group_deputy"]), make_user(["group_leader"])
+    head = make_user(["section_head"], unit=LEAD_UNIT)
+    flow.do("ut_register", **REGISTER)
+    flow.do("ut_confirm_level", **CONFIRM)
+    flow.do("ut_request_instruction", **REQUEST)
+    flow.do("ut_instruction_decision", decision="reject", reason="不构成舆情")
+    assert {deputy.id, leader.id, head.id} <= flow.notified("archive")
+
+
+def test_an_upgrade_is_told_to_everyone_on_the_incident(flow, db):
+    people = [make_user([role]) for role in ("monitor", "office_staff", "team_coordination", "group_deputy")]
+    assisting = make_user(["section_head"], unit="employment")
+    flow.do("ut_register", **REGISTER)
+    flow.do("ut_confirm_level", **{**CONFIRM, "assist_units": ["employment"]})
+    bystander = make_user(["commentator"])
+    flow.do("ut_request_instruction", **REQUEST)
+    flow.do("ut_instruction_decision", decision="change_level", new_level=2, reason="影响扩大")
+    told = flow.notified("level_upgraded")
+    assert {p.id for p in people} | {assisting.id, flow.user.id} <= told  # roles, assisting unit, who worked it
+    assert bystander.id not in told
+
+
 def test_not_starting_the_plan_archives_without_a_response(flow):
     flow.do("ut_register", **REGISTER)
     flow.do("ut_confirm_level", **{**CONFIRM, "start_plan": False})

@@ -45,6 +45,16 @@ def test_the_national_48_hour_ceiling_is_watched(flow, fake_clock):
     assert missed == ["first_release", "national"]
 
 
+def test_the_deadlines_are_watched_while_the_filing_is_not_done(flow, fake_clock):
+    fake_clock.advance(hours=11, minutes=1)  # an hour before the 12-hour first release, nobody has filed yet
+    flow.fire_timers()
+    assert "release_warning" in flow.notifications()
+    fake_clock.advance(hours=37)
+    flow.fire_timers()
+    assert {"release_overdue", "national_overdue"} <= set(flow.notifications())
+    assert "ut_file_record" in flow.open()  # the opening still waits; the watch did not
+
+
 def test_a_downgrade_needs_the_group_leader_and_changes_the_intervals(flow, fake_clock):
     flow.do("ut_file_record", **FILED)
     fake_clock.advance(days=1, minutes=1)

@@ -34,6 +34,30 @@ def test_the_request_for_instruction_opens_the_level_four_response(flow):
     assert kinds(flow)[-2:] == ["instruction_requested", "instruction_decided"]
 
 
+def test_the_deadlines_are_watched_while_the_leader_has_not_decided(flow, fake_clock):
+    fake_clock.advance(hours=11, minutes=1)  # 20:01: an hour before the 12-hour first release
+    flow.fire_timers()
+    assert "release_warning" in flow.notifications()
+    fake_clock.advance(hours=1)
+    flow.fire_timers()
+    assert "release_overdue" in flow.notifications()
+    fake_clock.advance(days=2)
+    flow.fire_timers()
+    assert "national_overdue" in flow.notifications()
+    assert "ut_request_instruction" in flow.open()
+    missed = sorted(data["deadline"] for kind, data in flow.ledger() if kind == "deadline_missed")
+    assert missed == ["first_release", "national"]
+
+
+def test_a_refused_response_ends_the_watch_and_the_monitoring(flow, fake_clock):
+    flow.do("ut_request_instruction", **REQUEST)
+    flow.do("ut_instruction_decision", decision="reject", reason="不构成舆情")
+    assert flow.instance.status == InstanceStatus.COMPLETED
+    fake_clock.advance(days=3)
+    flow.fire_timers()
+    assert not {"release_warning", "release_overdue", "national_overdue"} & set(flow.notifications())
+
+
 def test_changing_the_level_upgrades_to_that_levels_diagram(flow):
     flow.do("ut_request_instruction", **REQUEST)
     with pytest.raises(Invalid):
