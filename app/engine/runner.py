@@ -459,6 +459,16 @@ def _status_name(state: int) -> str | None:
     return names.get(state)
 
 
+def element_names(spec: LoadedSpec) -> dict[str, str]:
+    """Display name of every named element (task, event, gateway) of the process and what it calls."""
+    names: dict[str, str] = {}
+    for process in (spec.spec, *spec.subprocess_specs.values()):
+        for task_spec in process.task_specs.values():
+            if getattr(task_spec, "bpmn_id", None) and getattr(task_spec, "bpmn_name", None):
+                names.setdefault(task_spec.bpmn_id, task_spec.bpmn_name)
+    return names
+
+
 def process_names(spec: LoadedSpec) -> dict[str, str]:
     """Display name of the process and of every process it calls."""
     names = {spec.spec.name: spec.spec.description or spec.spec.name}

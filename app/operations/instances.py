@@ -490,7 +490,8 @@ def instance_diagram(instance: ProcessInstance) -> dict[str, Any]:
     status = runner.element_status(spec, instance.state_json)
     names = runner.process_names(spec)
     order = [instance.process_key, *sorted(p for p in status if p != instance.process_key)]
-    return {"processes": [{"id": pid, "name": names.get(pid, pid), "status": status.get(pid, {})} for pid in order]}
+    return {"processes": [{"id": pid, "name": names.get(pid, pid), "status": status.get(pid, {})} for pid in order],
+            "names": names, "elements": runner.element_names(spec)}
 
 
 def diagram_source(instance: ProcessInstance, process_id: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app import forms
@@ -19,6 +20,16 @@ from app.operations import catalog
 from app.operations.vocabulary import INCIDENT_STATUSES
 
 INCIDENT_PROCESS = "yq_incident"
+INSTANCE_STATUSES = {
+    "running": _l("运行中"),
+    "waiting": _l("办理中"),
+    "suspended": _l("已挂起"),
+    "completed": _l("已完成"),
+    "terminated": _l("已终止"),
+    "error": _l("出错"),
+    "open": _l("待办"),
+    "cancelled": _l("已取消"),
+}
 
 
 def unit_names() -> dict[str, str]:
@@ -37,6 +48,11 @@ def units_text(codes: Any, names: dict[str, str] | None = None) -> str:
     names = unit_names() if names is None else names
     items = [codes] if isinstance(codes, str) else list(codes or [])
     return "、".join(names.get(str(code), str(code)) for code in items)
+
+
+def instance_status(code: str | None) -> str:
+    """The name of an instance's (or a task's) status."""
+    return str(INSTANCE_STATUSES.get(code or "", code or ""))
 
 
 def incident_status(code: str | None) -> str:

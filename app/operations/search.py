@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.db import transaction
+from app.engine import runner
 from app.extensions import db
 from app.models import (
     HumanTask,
@@ -32,9 +33,11 @@ from app.models import (
     TaskStatus,
     User,
 )
+from app.operations import catalog, labels
 from app.operations.errors import Conflict, Invalid, NotFound
 from app.operations.instances import _visible_instances
 from app.operations.ledger import csv_cell
+from app.operations.vocabulary import level_name
 
 PER_PAGE = 50
 COUNT_CAP = 10_000
@@ -253,7 +256,7 @@ def export_rows(user: User, f: InstanceFilter, base_url: str = "") -> Iterator[s
 
     The query is built now (the user's visibility is read here); rows are read as the chunks are sent.
     """
-    query = (filtered(user, f).add_columns(ProcessDefinition.version, ProcessDefinition.name, User.username)
+    query = (filtered(user, f).add_columns(ProcessDefinition.version, ProcessDefinition.name, User.display_name)
              .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
              .outerjoin(User, User.id == ProcessInstance.started_by_id)
              .order_by(ProcessInstance.started_at.desc(), ProcessInstance.id.desc()).limit(EXPORT_CAP))
@@ -265,18 +268,26 @@ def _csv_chunks(query: Any, base_url: str) -> Iterator[str]:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
-    for index, (instance, version, name, username) in enumerate(db.session.execute(query)):
+    for index, (instance, version, name, starter) in enumerate(db.session.execute(query)):
         writer.writerow([
-            instance.business_key or "", csv_cell(instance.title or ""), name, version, instance.status,
-            instance.level or "", username or "", *(_iso(t) for t in (instance.started_at, instance.updated_at,
-                                                                        instance.ended_at)),
-            instance.error_element or "", f"{base_url}/instances/{instance.public_id}",
+            instance.business_key or "", csv_cell(instance.title or ""), name, version,
+            labels.instance_status(instance.status), level_name(instance.level) or "", starter or "",
+            *(_iso(t) for t in (instance.started_at, instance.updated_at, instance.ended_at)),
+            _element_name(instance), f"{base_url}/instances/{instance.public_id}",
         ])
         if index % 500 == 0:
             yield out.getvalue()
             out.seek(0)
             out.truncate()
     yield out.getvalue()
+
+
+def _element_name(instance: ProcessInstance) -> str:
+    """The name of the element an instance failed at (its id when it has no name)."""
+    if not instance.error_element:
+        return ""
+    names = runner.element_names(catalog.spec(instance.definition_id))
+    return names.get(instance.error_element, instance.error_element)
 
 
 def _iso(value: datetime | None) -> str:

@@ -11,6 +11,7 @@ so what process owners changed in the browser is not undone by the next start (d
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -369,6 +370,19 @@ def ui_companion(name: str) -> WorkspaceFile | None:
     if not name.endswith(".schema.json"):
         return None
     return db.session.get(WorkspaceFile, name.replace(".schema.json", ".uischema.json"))
+
+
+def process_choices() -> list[tuple[str, str]]:
+    """(process id, name) of every process of the workspace, drafts included, by name."""
+    found: dict[str, str] = {}
+    for row in list_files():
+        if row.kind != "bpmn":
+            continue
+        for match in re.finditer(r"<bpmn:process\b([^>]*)>", row.current):
+            attrs = dict(re.findall(r'(\w+)="([^"]*)"', match.group(1)))
+            if "id" in attrs:
+                found[attrs["id"]] = html.unescape(attrs.get("name") or attrs["id"])
+    return sorted(found.items(), key=lambda item: item[1])
 
 
 def catalogue() -> dict[str, Any]:

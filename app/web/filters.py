@@ -15,16 +15,7 @@ from app import clock
 from app.operations import labels
 from app.operations.vocabulary import level_name
 
-STATUS_NAMES = {
-    "running": _l("运行中"),
-    "waiting": _l("办理中"),
-    "suspended": _l("已挂起"),
-    "completed": _l("已完成"),
-    "terminated": _l("已终止"),
-    "error": _l("出错"),
-    "open": _l("待办"),
-    "cancelled": _l("已取消"),
-}
+STATUS_NAMES = labels.INSTANCE_STATUSES
 
 ACTION_NAMES = {
     "instance_started": _l("启动流程"),
@@ -139,6 +130,14 @@ BATCH_KINDS = {
 }
 
 
+MESSAGE_NAMES = {"msg_yq_update": _l("舆情新情况"), "msg_yq_alert": _l("舆情线索")}
+
+
+def message_name(value: str) -> str:
+    """Display name of a BPMN message."""
+    return str(MESSAGE_NAMES.get(value, value))
+
+
 def batch_kind(value: str) -> str:
     """Display name of a batch operation."""
     return str(BATCH_KINDS.get(value, value))
@@ -191,5 +190,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         localtime=localtime, due_state=due_state, remaining=remaining, level_name=level_name,
         status_name=status_name, action_name=action_name, display_value=display_value, batch_kind=batch_kind,
-        pretty_json=pretty_json, span=span, unit_name=unit_name, role_name=role_name, incident_status=incident_status,
+        pretty_json=pretty_json, span=span, message_name=message_name, unit_name=unit_name, role_name=role_name,
+        incident_status=incident_status,
     )

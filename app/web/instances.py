@@ -246,7 +246,7 @@ def _detail_page(instance: Any, errors: dict[str, list[str]], form: dict[str, An
         versions=migrations.versions_of(instance.process_key) if _admin() else [],
         users=interventions.assignable_users() if _admin() else [],
         roles=interventions.roles() if _admin() else [],
-        errors=errors, form=form, statuses=InstanceStatus,
+        errors=errors, form=form, statuses=InstanceStatus, task_names={t.spec_id: t.name for t in all_tasks},
     )
     response = make_response(page, status)
     response.headers["Content-Security-Policy"] = DIAGRAM_CSP

@@ -236,7 +236,7 @@ def sandbox_index() -> str | Response:
             else:
                 return redirect(url_for("studio.sandbox_run", public_id=run.public_id))
     page = render_template("studio/sandbox_index.html", runs=sandbox.runs(current_user), error=error,
-                           processes=studio.catalogue()["processes"], form=request.form)
+                           processes=studio.process_choices(), form=request.form)
     return make_response(page, 422 if error else 200)
 
 
