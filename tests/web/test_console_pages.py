@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.jobs import registry
 from app.models import BatchOperation, HumanTask, InstanceStatus, ProcessInstance, TaskStatus
-from app.operations import instances, migrations
+from app.operations import instances, interventions, migrations
 from tests.conftest import login, make_user
 from tests.operations.console import console_v2, deploy_console, open_task
 
@@ -163,3 +163,25 @@ def test_failures_page_lists_instances_in_error_with_a_retry(client, db, fake_cl
                 data={"action": "retry", "reason": "已更正", "version": _fresh(instance).version})
     assert _fresh(instance).status == InstanceStatus.WAITING
     assert f'data-instance="{instance.public_id}"' not in client.get("/admin/failures").get_data(as_text=True)
+
+
+def test_a_suspended_instance_s_task_says_so_at_once_and_offers_no_submit(client, setup):
+    admin, staff, rows = setup
+    task = open_task(rows[0], "ut_a")
+    interventions.act(rows[0].public_id, "suspend", None, admin, "等待上级意见")
+    login(client, staff)
+    worklist = client.get("/tasks?view=group").get_data(as_text=True)
+    row = re.search(rf'<tr[^>]*>\s*<td><a href="/tasks/{task.public_id}">.*?</tr>', worklist, re.DOTALL).group(0)
+    assert "已挂起" in row and 'value="claim"' not in row
+    others = re.search(rf'<tr[^>]*>\s*<td><a href="/tasks/{open_task(rows[1], "ut_a").public_id}">.*?</tr>',
+                       worklist, re.DOTALL).group(0)
+    assert "已挂起" not in others and 'value="claim"' in others
+
+    page = client.get(f"/tasks/{task.public_id}").get_data(as_text=True)
+    assert "该流程已被管理员挂起,暂不能办理;恢复后可继续。" in page
+    buttons = re.findall(r"<button[^>]*>", page.split('data-testid="suspended-banner"', 1)[1])
+    assert buttons and all("disabled" in button for button in buttons)
+
+    interventions.act(rows[0].public_id, "resume", None, admin, "上级已答复")
+    page = client.get(f"/tasks/{task.public_id}").get_data(as_text=True)
+    assert "暂不能办理" not in page and "disabled" not in page and 'value="complete"' in page
