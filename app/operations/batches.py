@@ -160,7 +160,8 @@ def _process_one(batch_id: int, position: int) -> None:
                 raise NotFound(str(_l("流程实例不存在。")))
             actor = session.get(User, batch.created_by_id) if batch.created_by_id else None
             message = APPLY[batch.kind](session, batch, instance, actor)
-            _record(batch, instance, True, message)
+            # A retry is applied (and audited) even when the instance fails again; the report says so.
+            _record(batch, instance, batch.kind != "retry" or interventions.retry_outcome(instance)[0], message)
     except OperationError as exc:
         with transaction() as session:
             batch = _lock_batch(session, batch_id)
@@ -185,7 +186,7 @@ def _record(batch: BatchOperation, instance: ProcessInstance | None, ok: bool, m
 def _instance_action(name: str) -> Callable[[Session, BatchOperation, ProcessInstance, User | None], str]:
     def apply(session: Session, batch: BatchOperation, instance: ProcessInstance, actor: User | None) -> str:
         interventions.INSTANCE_ACTIONS[name](session, instance, actor, _reason(batch))
-        return ""
+        return interventions.retry_outcome(instance)[1] if name == "retry" else ""
     return apply
 
 

@@ -172,6 +172,16 @@ def apply_retry(session: Session, instance: ProcessInstance, actor: User | None,
         catalog.spec(instance.definition_id), instance.state_json, instances.budget(), env))
 
 
+def retry_outcome(instance: ProcessInstance) -> tuple[bool, str]:
+    """What a retry led to, for the admin: (the instance went on?, what happened in words)."""
+    if instance.status == InstanceStatus.ERROR:
+        return False, str(_l("已重试,但流程仍然出错(环节 %(element)s):%(reason)s",
+                             element=instance.error_element or "—", reason=instance.error_text or ""))
+    if instance.status == InstanceStatus.COMPLETED:
+        return True, str(_l("已重试,流程已继续运行并结束。"))
+    return True, str(_l("已重试,流程已恢复运行,等待下一步办理。"))
+
+
 INSTANCE_ACTIONS: dict[str, Callable[[Session, ProcessInstance, User | None, str], None]] = {
     "suspend": apply_suspend, "resume": apply_resume, "terminate": apply_terminate, "retry": apply_retry,
 }

@@ -185,3 +185,28 @@ def test_a_suspended_instance_s_task_says_so_at_once_and_offers_no_submit(client
     interventions.act(rows[0].public_id, "resume", None, admin, "上级已答复")
     page = client.get(f"/tasks/{task.public_id}").get_data(as_text=True)
     assert "暂不能办理" not in page and "disabled" not in page and 'value="complete"' in page
+
+
+def _flashes(page: str) -> list[tuple[str, str]]:
+    return re.findall(r'<p class="flash flash--(\w+)"[^>]*>([^<]*)</p>', page)
+
+
+def test_retry_says_whether_the_instance_went_on_or_is_still_in_error(client, db, fake_clock):
+    deploy_console()
+    admin = make_user(["admin"])
+    instance = instances.start_instance("t_console", make_user(["office_staff"]), {"divisor": 0})
+    fake_clock.advance(hours=3)
+    instances.fire_due_timers()
+    login(client, admin)
+    again = client.post(f"/instances/{instance.public_id}/act", follow_redirects=True,
+                        data={"action": "retry", "reason": "再试一次", "version": _fresh(instance).version})
+    assert _flashes(again.get_data(as_text=True)) == [
+        ("error", "已重试,但流程仍然出错(环节 sc_divide):EvaluationError:division by zero.")]
+    assert _fresh(instance).status == InstanceStatus.ERROR
+
+    client.post(f"/instances/{instance.public_id}/data",
+                data={"key": "divisor", "value": "2", "reason": "更正", "version": _fresh(instance).version})
+    fixed = client.post(f"/instances/{instance.public_id}/act", follow_redirects=True,
+                        data={"action": "retry", "reason": "已更正", "version": _fresh(instance).version})
+    assert ("success", "已重试,流程已恢复运行,等待下一步办理。") in _flashes(fixed.get_data(as_text=True))
+    assert _fresh(instance).status == InstanceStatus.WAITING
