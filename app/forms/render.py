@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app import clock
-from app.forms.fields import FieldDef, Options, choices, widget_for
+from app.forms.fields import FieldDef, Options, choices, offered, widget_for
 from app.forms.files import (
     StoredFiles,
     accept_attribute,
@@ -268,7 +268,7 @@ def _choices(definition: FieldDef, widget: str, value: str | list[str],
             ("true", message("yes", sources.locale)), ("false", message("no", sources.locale))]
     elif definition.kind in ("enum", "multi"):
         schema = definition.item.schema if definition.item else definition.schema
-        pairs = [(str(option), label) for option, label in choices(schema, sources.options)]
+        pairs = [(str(option), label) for option, label in offered(schema, sources.options, sources.context)]
     else:
         return []
     if widget == "select":

@@ -207,3 +207,22 @@ def test_form_errors_collects_what_no_field_shows(form):
     errors = {"": ["提交的内容过多"], "evil": ["不允许的字段"], "title": ["此项为必填项"],
               "members.0.person": ["x"]}
     assert form_errors(form, errors) == ["提交的内容过多", "不允许的字段"]
+
+
+def test_options_whose_condition_fails_for_the_task_are_not_offered(make_schema, options):
+    schema = make_schema()
+    schema["properties"]["platforms"]["items"]["oneOf"][2]["x-when"] = "'douyin' in allowed"
+    form = _make_form(schema)
+    offered = by_name(build_fields(form, context={"allowed": ["weibo"]}, options=options))["platforms"]
+    assert [value for value, _label, _selected in offered.choices] == ["weibo", "wechat"]
+    allowed = by_name(build_fields(form, context={"allowed": ["douyin"]}, options=options))["platforms"]
+    assert [value for value, _label, _selected in allowed.choices] == ["weibo", "wechat", "douyin"]
+
+
+def test_errors_of_a_multi_selects_items_and_of_read_only_fields_show_at_the_field(form, options):
+    errors = {"assist_units.1": ["请选择有效的选项"], "assist_units.3": ["请选择有效的选项"],
+              "proposed_level": ["系统建议等级有误"]}
+    fields = by_name(build_fields(form, errors=errors, context={"proposed_level": 2}, options=options))
+    assert fields["assist_units"].errors == ["请选择有效的选项"]
+    assert fields["proposed_level"].errors == ["系统建议等级有误"]
+    assert form_errors(form, errors) == []
