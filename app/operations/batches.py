@@ -30,7 +30,7 @@ from app.models import (
     TaskStatus,
     User,
 )
-from app.operations import interventions, jobs, migrations, search
+from app.operations import assignment, interventions, jobs, migrations, search
 from app.operations.errors import Invalid, NotFound, OperationError
 
 JOB_KIND = "batch_operation"
@@ -47,6 +47,8 @@ def start_batch(actor: User, kind: str, reason: str | None, *, selected: list[st
     why = interventions.require_reason(reason)
     params = _checked_params(kind, params or {})
     ids = _selection(actor, selected, f)
+    if kind == "reassign":
+        assignment.check_holders(db.session, ids, params["username"], params["element"], params["confirmed"])
     with transaction() as session:
         batch = BatchOperation(kind=kind, params=params, reason=why, instance_ids=ids, created_by_id=actor.id)
         session.add(batch)
@@ -86,7 +88,8 @@ def _checked_params(kind: str, params: dict[str, Any]) -> dict[str, Any]:
                           {"assignee": [str(_l("用户不存在或已停用。"))]})
         if not username and (not role or db.session.scalar(select(Role.code).where(Role.code == role)) is None):
             raise Invalid(str(_l("请选择办理人或角色。")), {"assignee": [str(_l("请选择办理人或角色。"))]})
-        return {"username": username or None, "role": None if username else role, "element": element or None}
+        return {"username": username or None, "role": None if username else role, "element": element or None,
+                "confirmed": bool(username and params.get("confirmed"))}
     if kind == "migrate":
         target = params.get("to_definition_id")
         if not isinstance(target, int) or db.session.get(ProcessDefinition, target) is None:

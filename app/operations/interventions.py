@@ -37,7 +37,7 @@ from app.models import (
     TaskStatus,
     User,
 )
-from app.operations import catalog, instances, ledger, tasks
+from app.operations import assignment, catalog, instances, ledger, tasks
 from app.operations.errors import Conflict, Invalid, NotFound
 
 ENDED = (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED)
@@ -279,7 +279,8 @@ def apply_reassign(session: Session, task: HumanTask, instance: ProcessInstance,
             raise Invalid(str(_l("用户“%(name)s”不存在或已停用。", name=username)),
                           {"assignee": [str(_l("用户不存在或已停用。"))]})
         task.assignee_id, task.claimed_at = person.id, clock.now()
-        after: dict[str, Any] = {"assignee": person.username, "roles": task.candidate_roles}
+        after: dict[str, Any] = {"assignee": person.username, "roles": task.candidate_roles,
+                                 "outside": assignment.holder_problem(session, task, person)}
     elif role:
         if session.scalar(select(Role.code).where(Role.code == role)) is None:
             raise Invalid(str(_l("角色“%(role)s”不存在。", role=role)), {"role": [str(_l("角色不存在。"))]})
@@ -294,11 +295,12 @@ def apply_reassign(session: Session, task: HumanTask, instance: ProcessInstance,
 
 
 def reassign_task(task_public_id: str, expected: int | None, actor: User, reason: str | None,
-                  username: str | None = None, role: str | None = None) -> HumanTask:
-    """Reassign one open task (see apply_reassign)."""
+                  username: str | None = None, role: str | None = None, confirmed: bool = False) -> HumanTask:
+    """Reassign one open task (see apply_reassign); to a person outside its roles or unit only if `confirmed`."""
     why = require_reason(reason)
     with transaction() as session:
         task, instance = _lock_task(session, task_public_id, expected)
+        assignment.check_holder(session, task, username, confirmed)
         apply_reassign(session, task, instance, actor, why, username, role)
         return task
 

@@ -132,7 +132,7 @@ def start_batch() -> Response:
     selected = request.form.getlist("selected")
     scope_all = request.form.get("scope") == "all"
     params = {"username": request.form.get("assignee"), "role": request.form.get("role"),
-              "element": request.form.get("element")}
+              "element": request.form.get("element"), "confirmed": request.form.get("confirm_outside") == "on"}
     try:
         batch = batches.start_batch(current_user, request.form.get("kind", ""), request.form.get("reason"),
                                     selected=None if scope_all else selected, f=f if scope_all else None,
@@ -361,7 +361,8 @@ def task_action(public_id: str, task_id: str) -> Response:
     def run(expected: int | None, reason: str) -> Any:
         if action == "reassign":
             return interventions.reassign_task(task_id, expected, current_user, reason,
-                                               request.form.get("assignee") or None, request.form.get("role") or None)
+                                               request.form.get("assignee") or None, request.form.get("role") or None,
+                                               confirmed=request.form.get("confirm_outside") == "on")
         if action == "due":
             due = _local_datetime("due_at") if request.form.get("due_at") else None
             return interventions.change_task_due(task_id, expected, current_user, reason, due)

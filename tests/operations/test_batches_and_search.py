@@ -172,7 +172,7 @@ def test_batch_retry_reports_the_instances_still_in_error_as_failed(db, fake_clo
 
 def test_batch_reassign_moves_open_tasks_and_refuses_bad_input(many):
     admin, _starter, rows = many
-    target = make_user(["office_director"], username="director_li")
+    target = make_user(["office_staff"], username="staff_li")
     with pytest.raises(Invalid):
         batches.start_batch(admin, "reassign", "转办", selected=[rows[0].public_id], params={"username": "nobody"})
     with pytest.raises(Invalid):
@@ -186,6 +186,22 @@ def test_batch_reassign_moves_open_tasks_and_refuses_bad_input(many):
     assert db.session.get(BatchOperation, batch.id).succeeded == 3
     assigned = db.session.scalars(select(HumanTask.instance_id).where(HumanTask.assignee_id == target.id)).all()
     assert sorted(assigned) == sorted(_ids(rows[:3]))
+
+
+def test_batch_reassign_to_a_person_outside_the_tasks_roles_needs_a_confirmation(many):
+    admin, _starter, rows = many
+    director = make_user(["office_director"], display_name="李主任")
+    chosen = [r.public_id for r in rows[:3]]
+    with pytest.raises(Invalid) as refused:
+        batches.start_batch(admin, "reassign", "集中转办", selected=chosen, params={"username": director.username})
+    assert refused.value.message == ("李主任不在“核查情况”的办理角色(办公室工作人员)中。"
+                                     "确需转办,请勾选“仍然转办”后再提交。")  # three tasks, one problem
+    assert db.session.scalar(select(BatchOperation.id)) is None
+    batch = batches.start_batch(admin, "reassign", "集中转办", selected=chosen,
+                                params={"username": director.username, "confirmed": True})
+    registry.run_due("test")
+    db.session.expire_all()
+    assert db.session.get(BatchOperation, batch.id).succeeded == 3
 
 
 def test_a_batch_resumes_after_a_crash_without_doing_an_instance_twice(many):

@@ -86,7 +86,7 @@ def test_reassign_and_data_edit_from_the_instance_page(client, setup):
     login(client, admin)
     instance = rows[1]
     task = open_task(instance, "ut_a")
-    other = make_user(["office_director"], username="deputy_wang")
+    other = make_user(["office_staff"], username="deputy_wang")
     response = client.post(f"/instances/{instance.public_id}/tasks/{task.public_id}",
                            data={"action": "reassign", "assignee": other.username, "reason": "出差",
                                  "version": instance.version})
@@ -210,3 +210,33 @@ def test_retry_says_whether_the_instance_went_on_or_is_still_in_error(client, db
                         data={"action": "retry", "reason": "已更正", "version": _fresh(instance).version})
     assert ("success", "已重试,流程已恢复运行,等待下一步办理。") in _flashes(fixed.get_data(as_text=True))
     assert _fresh(instance).status == InstanceStatus.WAITING
+
+
+def test_reassigning_to_someone_outside_the_lane_is_refused_on_the_page_until_confirmed(client, setup):
+    admin, _staff, rows = setup
+    instance = rows[1]
+    task = open_task(instance, "ut_a")
+    make_user(["office_director"], username="director_wu", display_name="吴主任")
+    login(client, admin)
+    url = f"/instances/{instance.public_id}/tasks/{task.public_id}"
+    form = {"action": "reassign", "_form": "task", "task": task.public_id, "assignee": "director_wu",
+            "reason": "原办理人出差", "version": instance.version}
+    refused = client.post(url, data=form)
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    message = re.search(r'data-testid="reassign-error">([^<]*)<', page).group(1)
+    assert message == "吴主任不在“核查情况”的办理角色(办公室工作人员)中。确需转办,请勾选“仍然转办”后再提交。"
+    assert 'name="confirm_outside"' in page and '<option value="director_wu" selected>' in page
+    assert db.session.get(HumanTask, task.id).assignee_id is None
+
+    assert client.post(url, data={**form, "confirm_outside": "on"}).status_code == 302
+    assert db.session.get(HumanTask, task.id).assignee.username == "director_wu"
+
+    batch = client.post("/instances/batch", follow_redirects=True, data={
+        "kind": "reassign", "reason": "集中转办", "scope": "selected", "selected": [rows[2].public_id],
+        "assignee": "director_wu", "query": "{}"})
+    assert "吴主任不在“核查情况”的办理角色(办公室工作人员)中。" in batch.get_data(as_text=True)
+    confirmed = client.post("/instances/batch", data={
+        "kind": "reassign", "reason": "集中转办", "scope": "selected", "selected": [rows[2].public_id],
+        "assignee": "director_wu", "query": "{}", "confirm_outside": "on"})
+    assert "/admin/batches/" in confirmed.headers["Location"]
