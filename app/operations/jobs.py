@@ -33,6 +33,8 @@ BACKOFF_CAP = 3600
 LEASE_SECONDS = 120
 _WRITTEN = "yq_jobs_written"
 _listeners: list[Callable[[list[int]], None]] = []
+Settle = Callable[[Session, Job], None]
+_settlers: dict[str, tuple[Settle, Settle]] = {}  # kind → (on failed, on retried)
 
 
 def enqueue(session: Session, kind: str, payload: dict[str, Any], *, run_at: datetime | None = None,
@@ -64,6 +66,12 @@ def on_jobs_committed(listener: Callable[[list[int]], None]) -> None:
     """Call `listener(job_ids)` after every commit that wrote jobs (runners use it to wake up)."""
     if listener not in _listeners:
         _listeners.append(listener)
+
+
+def on_job_settled(kind: str, *, failed: Settle, retried: Settle) -> None:
+    """Keep the rows a job kind works on in step with it: `failed(session, job)` runs in the transaction
+    that gives the job up, `retried` in the one an admin puts it back in the queue with."""
+    _settlers[kind] = (failed, retried)
 
 
 def remove_listener(listener: Callable[[list[int]], None]) -> None:
@@ -145,6 +153,8 @@ def finish_job(job_id: int, worker: str, error: str | None = None, *, permanent:
         if permanent or job.attempts >= job.max_attempts:
             job.status = JobStatus.FAILED
             _alert_admins(session, job)
+            if job.kind in _settlers:
+                _settlers[job.kind][0](session, job)
         else:
             job.status, job.run_at, job.dispatched_at = JobStatus.PENDING, now + backoff(job.attempts), None
         return job.status
@@ -166,6 +176,8 @@ def retry_job(job_id: int, actor: User | None) -> Job:
             raise Conflict(str(_l("只有失败的任务可以重试。")))
         job.status, job.run_at, job.attempts, job.dispatched_at = JobStatus.PENDING, clock.now(), 0, None
         session.info.setdefault(_WRITTEN, []).append(job)
+        if job.kind in _settlers:
+            _settlers[job.kind][1](session, job)
         session.add(AuditEvent(actor_id=actor.id if actor else None, action="job_retried",
                                detail={"job": job.id, "kind": job.kind}))
         return job

@@ -11,7 +11,8 @@ import re
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import HumanTask
+from app.models import HumanTask, LedgerEntry
+from app.operations import instances as instance_ops
 from tests.web.scenario import act_as, open_task, start_incident, submit
 from tests.web.test_task_forms import _field_errors
 
@@ -77,3 +78,38 @@ def test_a_superiors_notice_is_not_offered_as_irrelevant(app, db, user_factory):
         created = office.post("/alerts/new", {"source_type": source_type, "title": f"{source_type} 线索"})
         page = office.get(created.headers["Location"]).get_data(as_text=True)
         assert _options(page, "relevance") == offered
+
+
+def _level4_until_monitoring(app, user_factory, fake_clock):
+    """A level-4 incident worked through its pages until its first monitoring report is due."""
+    people = {"monitor": act_as(app, user_factory(["monitor"])),
+              "office": act_as(app, user_factory(["office_director", "office_staff"])),
+              "leader": act_as(app, user_factory(["group_leader"]))}
+    instance = start_incident(people["monitor"])
+    for who, spec_id in (("monitor", "ut_register"), ("office", "ut_confirm_level"),
+                         ("office", "ut_request_instruction"), ("leader", "ut_instruction_decision")):
+        response = submit(people[who], instance, spec_id)
+        assert response.status_code == 302, _field_errors(response.get_data(as_text=True))
+    fake_clock.advance(days=1, minutes=1)
+    instance_ops.fire_due_timers()
+    return people, instance
+
+
+def test_a_calm_monitoring_report_is_not_recorded_with_last_rounds_worsening(app, db, user_factory, fake_clock):
+    people, instance = _level4_until_monitoring(app, user_factory, fake_clock)
+    assert submit(people["monitor"], instance, "ut_monitor_report", worsening="true",
+                  worsening_desc="多个大V转发,讨论量翻倍").status_code == 302
+    assert submit(people["leader"], instance, "ut_regrade", confirmed_level="4", reason="仍属Ⅳ级").status_code == 302
+    fake_clock.advance(days=1, minutes=1)
+    instance_ops.fire_due_timers()
+    task = open_task(instance, "ut_monitor_report")
+    page = people["monitor"].get(f"/tasks/{task.public_id}").get_data(as_text=True)
+    assert "多个大V转发" not in page.split("<form")[1]  # the field starts empty (decision 12)
+    assert submit(people["monitor"], instance, "ut_monitor_report").status_code == 302  # worsening=false
+    lines = db.session.execute(select(LedgerEntry.summary).where(LedgerEntry.kind == "monitor_report")
+                               .order_by(LedgerEntry.id)).scalars().all()
+    assert lines == ["多个大V转发,讨论量翻倍", ""]
+    admin = act_as(app, user_factory(["admin"]))
+    page = admin.get(f"/tasks/{open_task(instance, 'ut_investigate').public_id}").get_data(as_text=True)
+    recent = page.split("最近处置记录")[1].split("</ol>")[0]  # the incident panel's latest ledger lines
+    assert recent.count("<strong>舆情动态报告</strong>") == 2 and recent.count("多个大V转发") == 1
