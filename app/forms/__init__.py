@@ -7,6 +7,7 @@ app.operations, app.web; the only app import is the expression evaluator. See do
 
 from app.forms.checks import check_schema
 from app.forms.data import FORM_FILE_NAME, blanks, declared_data, field_index, sources_of
+from app.forms.display import FileItem, context_items, display_text, file_items, summary
 from app.forms.fields import FieldDef
 from app.forms.files import (
     CONTENT_TYPES,
@@ -20,16 +21,7 @@ from app.forms.files import (
     clean_filename,
 )
 from app.forms.messages import message
-from app.forms.render import (
-    Field,
-    FileItem,
-    build_fields,
-    context_items,
-    display_text,
-    file_items,
-    form_errors,
-    summary,
-)
+from app.forms.render import Field, build_fields, form_errors
 from app.forms.schema import FormSchemaError, FormSpec, load_json
 from app.forms.submit import Submission, check_submission, parse_submission
 from app.forms.validate import validate
