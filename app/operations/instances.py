@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -31,7 +31,7 @@ from app.models import (
     TaskStatus,
     User,
 )
-from app.operations import alerts, catalog, ledger, notifications, profiles
+from app.operations import alerts, catalog, ledger, notifications, profiles, visibility
 from app.operations.errors import Conflict, Invalid, NotFound
 
 INCIDENT_PROCESS = "yq_incident"
@@ -144,6 +144,7 @@ def apply_step(session: Session, instance: ProcessInstance, step: Step, actor: U
     instance.serializer_version = state.SERIALIZER_VERSION
     instance.next_timer_at = step.next_timer_at
     instance.updated_at = now
+    visibility.record_units(session, instance, instance.data, step.data)
     instance.data = _capped(step.data)
     _set_business_fields(instance, step.data)
     _set_status(session, instance, step, now)
@@ -325,7 +326,7 @@ def _preassign(session: Session, instance: ProcessInstance, row: HumanTask, user
                                detail={"element": row.spec_id, "reason": f"assignee '{username}' is not an active "
                                                                          "user; the task is open to its lane"}))
         return
-    row.assignee_id = user_id
+    row.assignee_id = row.addressed_to_id = user_id
     row.claimed_at = now
 
 
@@ -421,20 +422,12 @@ def get_instance(public_id: str) -> ProcessInstance:
 
 # -- reads for pages ----------------------------------------------------------------------------
 
-OVERVIEW_ROLES = ("admin", "group_leader", "group_deputy", "office_director")
+OVERVIEW_ROLES = visibility.OVERVIEW_ROLES
 
 
 def _visible_instances(user: User) -> Any:
-    query = select(ProcessInstance)
-    if user.has_role(*OVERVIEW_ROLES):
-        return query
-    roles = sorted(user.role_codes)
-    involved = select(HumanTask.instance_id).where(or_(
-        HumanTask.assignee_id == user.id,
-        HumanTask.completed_by_id == user.id,
-        HumanTask.id.in_(select(HumanTaskCandidate.task_id).where(HumanTaskCandidate.role_code.in_(roles))),
-    ))
-    return query.where(or_(ProcessInstance.started_by_id == user.id, ProcessInstance.id.in_(involved)))
+    """The SELECT of the instances the user may see (visibility.instance_clause)."""
+    return select(ProcessInstance).where(visibility.instance_clause(user))
 
 
 def list_instances(user: User, limit: int = 100) -> list[ProcessInstance]:

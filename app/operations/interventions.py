@@ -279,12 +279,14 @@ def apply_reassign(session: Session, task: HumanTask, instance: ProcessInstance,
             raise Invalid(str(_l("用户“%(name)s”不存在或已停用。", name=username)),
                           {"assignee": [str(_l("用户不存在或已停用。"))]})
         task.assignee_id, task.claimed_at = person.id, clock.now()
+        if task.addressed_to_id is not None:  # a task the diagram gave to one person is now the new one's
+            task.addressed_to_id = person.id
         after: dict[str, Any] = {"assignee": person.username, "roles": task.candidate_roles,
                                  "outside": assignment.holder_problem(session, task, person)}
     elif role:
         if session.scalar(select(Role.code).where(Role.code == role)) is None:
             raise Invalid(str(_l("角色“%(role)s”不存在。", role=role)), {"role": [str(_l("角色不存在。"))]})
-        task.assignee_id, task.claimed_at = None, None
+        task.assignee_id, task.claimed_at, task.addressed_to_id = None, None, None
         task.candidate_roles_text = role
         task.candidates = [HumanTaskCandidate(role_code=role)]
         after = {"assignee": None, "roles": [role]}
