@@ -36,7 +36,7 @@ def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:
 @admin_required
 def failures() -> str:
     """Background jobs that gave up and instances in error, newest first."""
-    return render_template("admin/failures.html", rows=job_ops.list_jobs("failed"),
+    return render_template("admin/failures.html", rows=job_ops.failed_jobs(),
                            instances=interventions.failed_instances())
 
 
