@@ -255,8 +255,8 @@ def _personal(delivery: NotificationDelivery, person: User | None) -> str:
     return f"{via}({person.display_name})" if person else via
 
 
-KIND_LABELS = {"deliver_notification": _l("发送通知"), "call_system": _l("调用外部系统"),
-               "batch_operation": _l("批量操作"), "fire_due_timers": _l("触发定时"), "probe": _l("运行检查")}
+KIND_LABELS = {"deliver_notification": _l("通知发送"), "call_system": _l("外部系统调用"),
+               "batch_operation": _l("批量操作"), "fire_due_timers": _l("到期定时处理"), "probe": _l("运行检查")}
 
 
 def _kind_label(kind: str) -> str:

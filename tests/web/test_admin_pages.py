@@ -89,9 +89,9 @@ def test_each_failed_job_links_its_instance_and_its_channel(client, db, user_fac
     login(client, user_factory(["admin"]))
     page = client.get("/admin/failures").get_data(as_text=True)
     row = _failure_row(page, delivery_job)
-    assert "发送通知" in row and f'<a href="/instances/{incident.public_id}">{incident.business_key}</a>' in row
+    assert "通知发送" in row and f'<a href="/instances/{incident.public_id}">{incident.business_key}</a>' in row
     assert '<a href="/admin/channels">值班群</a>' in row
     row = _failure_row(page, call.id)
-    assert "调用外部系统" in row and f'<a href="/instances/{incident.public_id}">{incident.business_key}</a>' in row
+    assert "外部系统调用" in row and f'<a href="/instances/{incident.public_id}">{incident.business_key}</a>' in row
     assert '<a href="/admin/channels">上级报送系统</a>' in row  # named by the diagram, not registered yet
     assert "/instances/" not in _failure_row(page, other) and "/admin/channels" not in _failure_row(page, other)
