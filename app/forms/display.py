@@ -25,13 +25,20 @@ class FileItem:
     remove_text: str = ""
 
 
+Renderer = Callable[[list[FileItem]], str]
+
+
 def context_items(form: FormSpec, context: Mapping[str, Any], options: Options | None = None,
-                  locale: str = "zh_CN", fields: Mapping[str, FieldDef] | None = None) -> list[tuple[str, str]]:
+                  locale: str = "zh_CN", fields: Mapping[str, FieldDef] | None = None,
+                  files: Renderer | None = None, link: Callable[[str], str] | None = None) -> list[tuple[str, str]]:
     """(label, text) pairs of the task data named by `ui:context`, shown above the form.
 
     A key that is not a field of this form is labelled by `fields` (the fields of the other forms of
     the process), or by the field named in the entry's `as`, so codes show as their labels. A dotted
-    key reads inside a dict (`monthly_stats.total`); `lines` shows a list one item per line.
+    key reads inside a dict (`monthly_stats.total`); `lines` shows a list one item per line; an
+    `optional` entry is left out while its value is blank. With `files`, the attachments of a file[]
+    field show as what it returns for them (download links); with `link`, an http(s) address of a url
+    field as what it returns for it.
     """
     known = {**(fields or {}), **form.by_name}
     items = []
@@ -39,12 +46,25 @@ def context_items(form: FormSpec, context: Mapping[str, Any], options: Options |
         key = entry["key"]
         definition = known.get(entry.get("as", key.split(".")[-1]))
         value = _at_path(context, key)
+        if entry.get("optional") and (value is None or value in ("", [])):
+            continue
         if entry.get("lines") and isinstance(value, list) and value:
             text = "\n".join(display_text(definition, element, options, locale) for element in value)
         else:
-            text = display_text(definition, value, options, locale)
+            text = _shown(definition, value, options, locale, (files, link))
         items.append((entry["label"], text))
     return items
+
+
+def _shown(definition: FieldDef | None, value: Any, options: Options | None, locale: str,
+           renderers: tuple[Renderer | None, Callable[[str], str] | None]) -> str:
+    files, link = renderers
+    kind = definition.kind if definition else None
+    if files and kind == "files" and attachment_refs(value):
+        return files(file_items(attachment_refs(value)))
+    if link and kind == "url" and isinstance(value, str) and value.lower().startswith(("http://", "https://")):
+        return link(value)
+    return display_text(definition, value, options, locale)
 
 
 def _at_path(context: Mapping[str, Any], key: str) -> Any:
@@ -57,7 +77,7 @@ def _at_path(context: Mapping[str, Any], key: str) -> Any:
 
 
 def summary(form: FormSpec, data: Mapping[str, Any], options: Options | None = None,
-            locale: str = "zh_CN", files: Callable[[list[FileItem]], str] | None = None) -> list[tuple[str, str]]:
+            locale: str = "zh_CN", files: Renderer | None = None) -> list[tuple[str, str]]:
     """(label, text) of every field of a submitted record, in form order, skipping absent ones.
 
     With `files`, attachments are shown as what it returns for their items (the pages pass the

@@ -200,8 +200,9 @@ def _render(item: HumanTask, values: dict[str, Any], raw: dict[str, Any], errors
     locale = tasks.current_locale()
     files = attachments.stored_files(item, form) if item.status == TaskStatus.OPEN else None
     fields = forms.build_fields(form, values, raw, errors, item.context, options, locale=locale, files=files)
-    context_items = forms.context_items(form, item.context, options, locale, tasks.process_fields(item))
     links = get_template_attribute("forms/_fields.html", "attachment_links")
+    context_items = forms.context_items(form, item.context, options, locale, tasks.process_fields(item), links,
+                                        get_template_attribute("forms/_fields.html", "external_link"))
     submitted = forms.summary(form, item.submitted, options, locale, links) if item.submitted else []
     page = render_template(
         "tasks/task.html", task=item, fields=fields, context_items=context_items, errors=errors,

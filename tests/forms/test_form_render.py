@@ -7,6 +7,7 @@ import pytest
 from jinja2 import Environment, FileSystemLoader
 
 from app.forms import FormSchemaError, build_fields, context_items, form_errors, parse_submission
+from app.forms.files import ATTACHMENT_ITEMS
 from tests.forms.conftest import SCHEMA, _make_form
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "app" / "templates"
@@ -226,3 +227,20 @@ def test_errors_of_a_multi_selects_items_and_of_read_only_fields_show_at_the_fie
     assert fields["assist_units"].errors == ["请选择有效的选项"]
     assert fields["proposed_level"].errors == ["系统建议等级有误"]
     assert form_errors(form, errors) == []
+
+
+def test_context_items_leave_out_blank_optional_entries_and_render_links_and_files(make_schema):
+    schema = make_schema(shots={"type": "array", "title": "截图", "maxItems": 5,
+                                "x-attachments": {"accept": ["image"]}, "items": ATTACHMENT_ITEMS})
+    ui = {"ui:context": [{"key": "url", "label": "原文链接"}, {"key": "shots", "label": "截图"},
+                         {"key": "summary", "label": "内容摘要", "optional": True},
+                         {"key": "views", "label": "阅读量", "optional": True}]}
+    form = _make_form(schema, ui)
+    context = {"url": "https://weibo.com/1", "shots": [{"id": "a1", "name": "帖子.png", "size": 2048}], "views": 0}
+    items = context_items(form, context, files=lambda items: f"files:{[item.name for item in items]}",
+                          link=lambda url: f"link:{url}")
+    assert items == [("原文链接", "link:https://weibo.com/1"), ("截图", "files:['帖子.png']"), ("阅读量", "0")]
+    hostile = context_items(form, {"url": "javascript:alert(1)"}, link=lambda url: f"link:{url}")
+    assert hostile[0] == ("原文链接", "javascript:alert(1)")  # only http(s) addresses become links
+    with pytest.raises(FormSchemaError, match="optional: must be true or false"):
+        _make_form(SCHEMA, {"ui:context": [{"key": "url", "label": "x", "optional": "yes"}]})

@@ -6,14 +6,18 @@ fields and options it renders, post them as the page names them, and read what t
 
 from __future__ import annotations
 
+import io
 import re
 
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
 
 from app.extensions import db
 from app.models import HumanTask, LedgerEntry
 from app.operations import instances as instance_ops
-from tests.web.scenario import act_as, open_task, start_incident, submit
+from tests.forms import uploads
+from tests.web.scenario import FORMS, act_as, open_task, start_incident, submit
 from tests.web.test_task_forms import _field_errors
 
 
@@ -113,3 +117,57 @@ def test_a_calm_monitoring_report_is_not_recorded_with_last_rounds_worsening(app
     page = admin.get(f"/tasks/{open_task(instance, 'ut_investigate').public_id}").get_data(as_text=True)
     recent = page.split("最近处置记录")[1].split("</ol>")[0]  # the incident panel's latest ledger lines
     assert recent.count("<strong>舆情动态报告</strong>") == 2 and recent.count("多个大V转发") == 1
+
+
+def _register_with_a_screenshot(monitor, instance):
+    """Post the registration page as a browser does, with a screenshot in 截图及附件."""
+    task = open_task(instance, "ut_register")
+    items = [("_action", "complete"), ("attachments", FileStorage(io.BytesIO(uploads.PNG), filename="原帖截图.png"))]
+    for name, value in FORMS["ut_register"].items():
+        items += [(name, item) for item in (value if isinstance(value, list) else [value])]
+    boundary, body = encode_multipart(MultiDict(items))
+    response = monitor.client.post(f"/tasks/{task.public_id}", data=body,
+                                   content_type=f"multipart/form-data; boundary={boundary}")
+    assert response.status_code == 302, _field_errors(response.get_data(as_text=True))
+
+
+def _context(page: str) -> dict[str, str]:
+    """The read-only facts above the form: label → what is shown (text, or the inner HTML of links)."""
+    block = page.split('<dl class="task-context">')[1].split("</dl>", maxsplit=1)[0]
+    return {label: value.strip() for label, value in re.findall(r"<dt>(.*?)</dt>\s*<dd>(.*?)</dd>", block, re.S)}
+
+
+def test_the_confirmation_pages_show_what_was_registered(app, db, user_factory):
+    monitor = act_as(app, user_factory(["monitor"]))
+    office = act_as(app, user_factory(["office_director"]))
+    instance = start_incident(monitor)
+    _register_with_a_screenshot(monitor, instance)
+    page = office.get(f"/tasks/{open_task(instance, 'ut_confirm_level').public_id}").get_data(as_text=True)
+    facts = _context(page)
+    assert (facts["线索来源"], facts["发布平台"], facts["发布账号"]) == ("自行监测", "微博", "@某网民")
+    assert facts["原文链接"].startswith('<a href="https://weibo.com/1234567/abc" rel="noopener noreferrer nofollow"')
+    assert facts["内容摘要"] == "网民发帖反映社保窗口办事拖延,评论数百条。"
+    assert (facts["阅读量"], facts["转发量"], facts["评论量"], facts["点赞量"]) == ("12000", "85", "230", "410")
+    assert (facts["国内网民关注度"], facts["传播速度"], facts["涉及科室/单位"]) == ("低", "慢", "社会保险科")
+    screenshot = re.search(r'<a href="(/attachments/[^"]+)">原帖截图.png</a>', facts["截图及附件"])
+    assert office.get(screenshot.group(1)).get_data() == uploads.PNG
+    assert "其他平台名称" not in facts and "初步处置建议" not in facts  # blank facts are left out
+
+
+def test_the_leaders_reason_starts_empty_with_the_offices_reason_shown(app, db, user_factory):
+    monitor = act_as(app, user_factory(["monitor"]))
+    office = act_as(app, user_factory(["office_director"]))
+    leader = act_as(app, user_factory(["group_leader"]))
+    instance = start_incident(monitor)
+    assert submit(monitor, instance, "ut_register").status_code == 302
+    assert submit(office, instance, "ut_confirm_level", confirmed_level="2", level_change_reason="境外媒体已转载",
+                  instructions="请宣传组准备口径").status_code == 302
+    page = leader.get(f"/tasks/{open_task(instance, 'ut_leader_confirm').public_id}").get_data(as_text=True)
+    facts = _context(page)
+    assert (facts["办公室确认等级"], facts["办公室调整理由"]) == ("Ⅱ级 重大或较大网络舆情", "境外媒体已转载")
+    assert facts["办公室批示意见"] == "请宣传组准备口径" and facts["原文链接"].startswith('<a href="https://weibo.com')
+    assert re.search(r'<textarea id="field-level_change_reason" name="level_change_reason"[^>]*></textarea>', page)
+    assert re.search(r'<textarea id="field-instructions" name="instructions"[^>]*></textarea>', page)
+    assert re.search(r'name="confirmed_level" value="2"[^>]*checked', page)  # the level to confirm is proposed
+    refused = submit(leader, instance, "ut_leader_confirm", confirmed_level="2", start_plan="true")
+    assert "请填写调整理由" in " ".join(_field_errors(refused.get_data(as_text=True))["level_change_reason"])
