@@ -1,7 +1,7 @@
 """Whether a person fits a task: holds one of its lane's roles and belongs to its unit, if it has one.
 
 An admin's reassignment to someone who does not fit (the task then reaches a person its lane would
-never give it to, possibly of another unit) is refused unless the admin confirms it (decision 47);
+never give it to, possibly of another unit) is refused unless the admin confirms it (decision 50);
 what did not fit is kept in the audit trail.
 """
 
