@@ -8,7 +8,7 @@ app.operations, app.web; the only app import is the expression evaluator. See do
 from app.forms.checks import check_schema
 from app.forms.data import FORM_FILE_NAME, blanks, declared_data, field_index, sources_of
 from app.forms.display import FileItem, context_items, display_text, file_items, summary
-from app.forms.fields import FieldDef
+from app.forms.fields import FieldDef, match_choice
 from app.forms.files import (
     CONTENT_TYPES,
     CheckedFile,
@@ -54,6 +54,7 @@ __all__ = [
     "file_items",
     "form_errors",
     "load_json",
+    "match_choice",
     "message",
     "parse_submission",
     "sources_of",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -126,6 +127,25 @@ def offered(schema: Mapping[str, Any], options: Options | None, context: Mapping
     if not conditions:
         return pairs
     return [(value, label) for value, label in pairs if value not in conditions or _holds(conditions[value], context)]
+
+
+def match_choice(schema: Mapping[str, Any], text: str, options: Options | None = None) -> Any:
+    """The option of a choice schema that free `text` names: by its value or its label (case, width and
+    spacing ignored), else the one option whose label the text contains (贴吧 in 百度贴吧); None when
+    no option or several do."""
+    wanted = _fold(text)
+    if not wanted:
+        return None
+    pairs = choices(schema, options)
+    for value, label in pairs:
+        if wanted in (_fold(str(value)), _fold(label)):
+            return value
+    inside = {value for value, label in pairs if _fold(label) and _fold(label) in wanted}
+    return inside.pop() if len(inside) == 1 else None
+
+
+def _fold(text: str) -> str:
+    return re.sub(r"[\s_\-]+", "", unicodedata.normalize("NFKC", text).casefold())
 
 
 def conditional(schema: Mapping[str, Any]) -> bool:

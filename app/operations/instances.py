@@ -169,7 +169,9 @@ def _ledger(session: Session, instance: ProcessInstance, effect: SideEffect, act
 def _open_incident(session: Session, instance: ProcessInstance, effect: SideEffect, actor: User | None) -> None:
     """`start_incident`: a lead became an incident of its own (its own instance, numbered), in this
     same transaction: either both the triage and the new incident are stored, or neither."""
-    incident_instance = _start_incident(session, actor, dict(effect.params["data"]))
+    from app.operations import intake  # noqa: PLC0415 - intake builds on this module
+
+    incident_instance = _start_incident(session, actor, intake.incident_from_lead(session, dict(effect.params["data"])))
     session.add(AuditEvent(actor_id=actor.id if actor else None, instance_id=instance.id, action="incident_opened",
                            detail={"incident": incident_instance.business_key, "element": effect.task_spec}))
     _settle_alert(session, effect.data.get("alert_id"), "new", incident_instance.id)

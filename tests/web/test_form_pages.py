@@ -14,8 +14,9 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 from app.extensions import db
-from app.models import HumanTask, LedgerEntry
+from app.models import Alert, HumanTask, LedgerEntry, ProcessInstance
 from app.operations import instances as instance_ops
+from app.operations import intake
 from tests.forms import uploads
 from tests.web.scenario import FORMS, act_as, open_task, start_incident, submit
 from tests.web.test_task_forms import _field_errors
@@ -171,3 +172,47 @@ def test_the_leaders_reason_starts_empty_with_the_offices_reason_shown(app, db, 
     assert re.search(r'name="confirmed_level" value="2"[^>]*checked', page)  # the level to confirm is proposed
     refused = submit(leader, instance, "ut_leader_confirm", confirmed_level="2", start_plan="true")
     assert "请填写调整理由" in " ".join(_field_errors(refused.get_data(as_text=True))["level_change_reason"])
+
+
+def _selected(page: str, name: str) -> list[str]:
+    select = re.search(rf'<select[^>]*name="{re.escape(name)}"[^>]*>(.*?)</select>', page, re.S)
+    return re.findall(r'<option value="([^"]*)" selected', select.group(1))
+
+
+def _lead_to_registration(app, client, db, user_factory, lead: dict) -> str:
+    """Post a lead through the API, triage it as new on its page, open the new incident's registration page."""
+    office = act_as(app, user_factory(["office_director", "monitor"]))
+    _row, token = intake.issue_token(f"平台{lead['external_ref']}", user_factory(["admin"]))
+    created = client.post("/api/v1/alerts", json=lead, headers={"Authorization": f"Bearer {token}"})
+    assert created.status_code == 201, created.get_json()
+    alert = db.session.scalars(select(Alert).where(Alert.external_ref == lead["external_ref"])).one()
+    triage = open_task(db.session.get(ProcessInstance, alert.instance_id), "ut_triage")
+    assert office.post(f"/tasks/{triage.public_id}", {"relevance": "new", "_action": "complete"}).status_code == 302
+    db.session.refresh(alert)
+    incident = db.session.scalars(select(ProcessInstance).where(ProcessInstance.process_key == "yq_incident")
+                                  .order_by(ProcessInstance.id.desc())).first()
+    assert alert.outcome == "new"
+    return office.get(f"/tasks/{open_task(incident, 'ut_register').public_id}").get_data(as_text=True)
+
+
+LEAD = {"source_type": "platform_alert", "title": "网传某窗口办事推诿", "url": "https://www.douyin.com/video/1",
+        "snippet": "视频称窗口工作人员推诿", "published_at": "2026-11-25T08:10:00+08:00",
+        "detected_at": "2026-11-25T08:40:00+08:00", "metrics": {"views": 52000, "reposts": 310, "likes": 2400}}
+
+
+def test_a_leads_platform_and_facts_are_carried_into_the_registration_form(app, client, db, user_factory):
+    page = _lead_to_registration(app, client, db, user_factory, {**LEAD, "platform": "抖音", "external_ref": "d-1"})
+    assert _selected(page, "platform") == ["douyin"] and _selected(page, "source_type") == ["platform_alert"]
+    for name, value in (("title", "网传某窗口办事推诿"), ("url", "https://www.douyin.com/video/1"),
+                        ("occurred_at", "2026-11-25T08:10"), ("discovered_at", "2026-11-25T08:40"),
+                        ("views", "52000"), ("reposts", "310"), ("likes", "2400"), ("comments", "")):
+        assert re.search(rf'name="{name}" value="{re.escape(value)}"', page), name
+    assert re.search(r'name="summary"[^>]*>视频称窗口工作人员推诿</textarea>', page)
+
+
+def test_a_lead_platform_named_by_code_by_a_longer_name_or_unknown_is_mapped(app, client, db, user_factory):
+    for ref, platform, selected, other in (("c-1", "tieba", "tieba", ""), ("c-2", "百度贴吧", "tieba", ""),
+                                           ("c-3", "Weibo", "weibo", ""), ("c-4", "B站", "other", "B站")):
+        page = _lead_to_registration(app, client, db, user_factory, {**LEAD, "platform": platform, "external_ref": ref})
+        assert _selected(page, "platform") == [selected], platform
+        assert re.search(rf'name="platform_other" value="{other}"', page), platform
