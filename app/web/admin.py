@@ -99,7 +99,7 @@ def profile() -> str | Response | tuple[str, int]:
     row = profiles.get_profile(code)
     form = profiles.profile_form()
     locale = tasks.current_locale()
-    values: dict[str, Any] = {**profiles.CITY, **(row.values or {})}
+    values: dict[str, Any] = profiles.values_of(row)
     raw: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
     reason = ""

@@ -7,7 +7,9 @@ fields and options it renders, post them as the page names them, and read what t
 from __future__ import annotations
 
 import io
+import json
 import re
+from pathlib import Path
 
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage, MultiDict
@@ -16,10 +18,12 @@ from werkzeug.test import encode_multipart
 from app.extensions import db
 from app.models import Alert, HumanTask, LedgerEntry, ProcessInstance
 from app.operations import instances as instance_ops
-from app.operations import intake
+from app.operations import intake, profiles
 from tests.forms import uploads
 from tests.web.scenario import FORMS, act_as, open_task, start_incident, submit
 from tests.web.test_task_forms import _field_errors
+
+FORMS_DIR = Path(__file__).resolve().parents[2] / "forms"
 
 
 def _options(page: str, name: str) -> list[str]:
@@ -216,3 +220,53 @@ def test_a_lead_platform_named_by_code_by_a_longer_name_or_unknown_is_mapped(app
         page = _lead_to_registration(app, client, db, user_factory, {**LEAD, "platform": platform, "external_ref": ref})
         assert _selected(page, "platform") == [selected], platform
         assert re.search(rf'name="platform_other" value="{other}"', page), platform
+
+
+BODY_FIELDS = {"report_to", "quick_report_to_bodies", "filed_with", "approver_body", "requested_from",
+               "superior_body", "superior_dept", "external_consulted"}
+
+
+def test_every_field_that_names_a_body_takes_its_options_from_the_profile():
+    for path in sorted(FORMS_DIR.glob("*.schema.json")):
+        for name, prop in json.loads(path.read_text())["properties"].items():
+            if name in BODY_FIELDS:
+                source = prop.get("x-source") or prop.get("items", {}).get("x-source", "")
+                assert source.startswith("profile:"), f"{path.name} {name}"
+                key = source.split(":", 1)[1]
+                assert profiles.CITY[key], key
+                assert profiles.COUNTY[key] or (key == "file_record_with" and not profiles.COUNTY["file_record_l3"])
+
+
+def _consult_page(app, user_factory):
+    people = {"monitor": act_as(app, user_factory(["monitor"])),
+              "office": act_as(app, user_factory(["office_director", "office_staff"])),
+              "leader": act_as(app, user_factory(["group_leader"])),
+              "section": act_as(app, user_factory(["section_head", "consultation_member"], unit="social_insurance"))}
+    instance = start_incident(people["monitor"])
+    for who, spec_id in (("monitor", "ut_register"), ("office", "ut_confirm_level"),
+                         ("office", "ut_request_instruction"), ("leader", "ut_instruction_decision")):
+        assert submit(people[who], instance, spec_id).status_code == 302
+    task = open_task(instance, "ut_consult")
+    return people["section"], instance, people["section"].get(f"/tasks/{task.public_id}").get_data(as_text=True)
+
+
+def test_body_choices_follow_the_active_profile_city_and_county(app, db, user_factory):
+    section, instance, page = _consult_page(app, user_factory)
+    assert _options(page, "external_consulted") == profiles.CITY["consultation_partners"]
+    refused = submit(section, instance, "ut_consult", external_consulted=["县委网信办"])
+    assert _field_errors(refused.get_data(as_text=True))["external_consulted"] == ["请选择有效的选项"]
+    profiles.activate("county", user_factory(["admin"]))
+    _section, _instance, page = _consult_page(app, user_factory)
+    assert _options(page, "external_consulted") == profiles.COUNTY["consultation_partners"]
+    assert "市公安局网安支队" not in page
+
+
+def test_the_risk_filing_department_is_chosen_from_the_profile(app, db, user_factory):
+    instance = _risk_assessment_at_decision(app, user_factory, "low")
+    leader = act_as(app, user_factory(["group_leader"]))
+    decided = _post(leader, instance, "ut_risk_decision", {"risk_decision": "implement", "explanation_plan": "解读"})
+    assert decided.status_code == 302
+    owner = act_as(app, user_factory(["risk_owner"], unit="social_insurance"))
+    page = owner.get(f"/tasks/{open_task(instance, 'ut_risk_filing').public_id}").get_data(as_text=True)
+    assert _options(page, "superior_dept") == profiles.CITY["risk_filing_depts"]
+    assert _selected(page, "superior_dept") == [profiles.CITY["risk_filing_depts"][0]]
