@@ -30,8 +30,8 @@ from app.models import (
     TaskStatus,
     User,
 )
-from app.operations import assignment, interventions, jobs, migrations, search
-from app.operations.errors import Invalid, NotFound, OperationError
+from app.operations import assignment, failures, interventions, jobs, migrations, search
+from app.operations.errors import Invalid, NotFound, OperationError, StateUnreadable
 
 JOB_KIND = "batch_operation"
 MAX_INSTANCES = 5000
@@ -162,15 +162,25 @@ def _process_one(batch_id: int, position: int) -> None:
             if instance is None:
                 raise NotFound(str(_l("流程实例不存在。")))
             actor = session.get(User, batch.created_by_id) if batch.created_by_id else None
-            message = APPLY[batch.kind](session, batch, instance, actor)
+            with failures.reading_state(instance):
+                message = APPLY[batch.kind](session, batch, instance, actor)
             # A retry is applied (and audited) even when the instance fails again; the report says so.
             _record(batch, instance, batch.kind != "retry" or interventions.retry_outcome(instance)[0], message)
     except OperationError as exc:
-        with transaction() as session:
-            batch = _lock_batch(session, batch_id)
-            if batch.position == position:
-                instance = session.get(ProcessInstance, batch.instance_ids[position])
-                _record(batch, instance, False, exc.message)
+        _record_refusal(batch_id, position, exc)
+
+
+def _record_refusal(batch_id: int, position: int, exc: OperationError) -> None:
+    """The instance at `position` was refused: the batch records why and goes on. One whose state
+    cannot be read goes to the failures page too."""
+    unreadable = exc if isinstance(exc, StateUnreadable) else None
+    with transaction() as session:
+        batch = _lock_batch(session, batch_id)
+        if batch.position == position:
+            instance = session.get(ProcessInstance, batch.instance_ids[position])
+            _record(batch, instance, False, unreadable.reason if unreadable else exc.message)
+    if unreadable:
+        failures.quarantine(unreadable.instance_id, unreadable.reason)
 
 
 def _record(batch: BatchOperation, instance: ProcessInstance | None, ok: bool, message: str) -> None:

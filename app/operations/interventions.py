@@ -26,6 +26,7 @@ from app import clock, forms
 from app.db import transaction
 from app.engine import repair, runner
 from app.engine.runner import RouteRefused, TaskNotReady
+from app.engine.state import StateError
 from app.extensions import db
 from app.models import (
     AuditEvent,
@@ -39,6 +40,7 @@ from app.models import (
 )
 from app.operations import assignment, catalog, instances, ledger, tasks
 from app.operations.errors import Conflict, Invalid, NotFound
+from app.operations.failures import quarantining, reading_state, unreadable_reason
 
 ENDED = (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED)
 LIVE = (InstanceStatus.WAITING, InstanceStatus.RUNNING)
@@ -108,7 +110,8 @@ def _touch(instance: ProcessInstance) -> None:
 def _advance(session: Session, instance: ProcessInstance, actor: User | None,
              run: Callable[[runner.Environment], runner.Step]) -> None:
     try:
-        step = run(instances.environment(session, instance))
+        with reading_state(instance):
+            step = run(instances.environment(session, instance))
     except RouteRefused as exc:
         message = instances._route_message(exc)
         raise Invalid(message, {"": [message]}) from exc
@@ -187,17 +190,24 @@ INSTANCE_ACTIONS: dict[str, Callable[[Session, ProcessInstance, User | None, str
 }
 
 
+@quarantining
 def act(public_id: str, action: str, expected: int | None, actor: User, reason: str | None) -> ProcessInstance:
-    """Suspend, resume, terminate or retry one instance (`action`), as the admin saw it at `expected`."""
+    """Suspend, resume, terminate or retry one instance (`action`), as the admin saw it at `expected`.
+
+    Only retry reads the stored state: an instance whose state cannot be read can still be suspended
+    or terminated, and is retried once its cause was fixed.
+    """
     if action not in INSTANCE_ACTIONS:
         raise Invalid(str(_l("未知操作。")))
     why = require_reason(reason)
     with transaction() as session:
         instance = lock_instance(session, public_id, expected)
-        INSTANCE_ACTIONS[action](session, instance, actor, why)
+        with reading_state(instance):
+            INSTANCE_ACTIONS[action](session, instance, actor, why)
         return instance
 
 
+@quarantining
 def edit_data(public_id: str, expected: int | None, actor: User, reason: str | None,
               changes: dict[str, Any], removed: list[str]) -> ProcessInstance:
     """Change the instance's data (e.g. correct a value a gateway reads); the audit keeps before and after."""
@@ -208,8 +218,9 @@ def edit_data(public_id: str, expected: int | None, actor: User, reason: str | N
         instance = lock_instance(session, public_id, expected)
         if instance.status in ENDED:
             raise Conflict(str(_l("流程已结束,不能修改数据。")))
-        spec = catalog.spec(instance.definition_id)
-        before = repair.current_data(spec, instance.state_json)
+        with reading_state(instance):
+            spec = catalog.spec(instance.definition_id)
+            before = repair.current_data(spec, instance.state_json)
         keys = [*changes, *removed]
         audit(session, instance, actor, "data_edited", why,
               before={key: before.get(key) for key in keys}, after={**changes, **dict.fromkeys(removed)})
@@ -227,6 +238,7 @@ def edit_data(public_id: str, expected: int | None, actor: User, reason: str | N
         return instance
 
 
+@quarantining
 def reschedule_timer(public_id: str, expected: int | None, actor: User, reason: str | None, timer_guid: str,
                      due_at: datetime) -> ProcessInstance:
     """Move a waiting timer (a deadline, a reminder round) to `due_at`; a time already past fires it now."""
@@ -235,8 +247,10 @@ def reschedule_timer(public_id: str, expected: int | None, actor: User, reason: 
         instance = lock_instance(session, public_id, expected)
         if instance.status not in (*LIVE, InstanceStatus.SUSPENDED):
             raise Conflict(str(_l("只有运行中的流程可以调整定时。")))
-        spec = catalog.spec(instance.definition_id)
-        timer = next((t for t in repair.waiting_timers(spec, instance.state_json) if t.guid == timer_guid), None)
+        with reading_state(instance):
+            spec = catalog.spec(instance.definition_id)
+            timers = repair.waiting_timers(spec, instance.state_json)
+        timer = next((t for t in timers if t.guid == timer_guid), None)
         if timer is None:
             raise Conflict(str(_l("该定时已触发或不存在,本次操作未执行。")))
         suspended = instance.status == InstanceStatus.SUSPENDED
@@ -321,6 +335,7 @@ def change_task_due(task_public_id: str, expected: int | None, actor: User, reas
         return task
 
 
+@quarantining
 def complete_on_behalf(task_public_id: str, expected: int | None, actor: User, reason: str | None,
                        data: dict[str, Any] | None) -> HumanTask:
     """Complete a stuck task for its holder with form data (validated like theirs), or skip it
@@ -368,7 +383,10 @@ def instance_repair_view(instance: ProcessInstance) -> dict[str, Any]:
         return {"data": {}, "timers": [], "messages": []}
     if instance.status in ENDED:
         return {"data": instance.data or {}, "timers": [], "messages": []}
-    timers, messages = repair.waiting_for(catalog.spec(instance.definition_id), instance.state_json)
+    try:
+        timers, messages = repair.waiting_for(catalog.spec(instance.definition_id), instance.state_json)
+    except StateError as exc:  # the row's data snapshot is still shown; only retry and terminate apply
+        return {"data": instance.data or {}, "timers": [], "messages": [], "unreadable": unreadable_reason(exc)}
     return {"data": instance.data or {}, "timers": timers, "messages": messages}
 
 

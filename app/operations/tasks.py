@@ -28,6 +28,7 @@ from app.models import (
 )
 from app.operations import catalog, ledger, options, visibility
 from app.operations.errors import Conflict, Forbidden, Invalid, NotFound
+from app.operations.failures import quarantining, reading_state
 from app.operations.instances import _route_message, apply_step, budget, environment
 
 MAX_DRAFT_BYTES = 256 * 1024
@@ -179,6 +180,7 @@ def save_draft(public_id: str, raw: dict[str, Any], user: User) -> HumanTask:
         return task
 
 
+@quarantining
 def complete_task(public_id: str, data: dict[str, Any], user: User) -> HumanTask | None:
     """Validate the form data, complete the task exactly once and advance the instance.
 
@@ -204,8 +206,9 @@ def complete_task(public_id: str, data: dict[str, Any], user: User) -> HumanTask
         if kind:  # before the engine runs: a query later in this step (the summary's timeline) sees it
             ledger.record_task(session, instance, task, kind, data, user)
         try:
-            step = runner.complete(catalog.spec(instance.definition_id), instance.state_json, task.task_guid,
-                                   {**forms.blanks(form, data), **data}, budget(), environment(session, instance))
+            with reading_state(instance):
+                step = runner.complete(catalog.spec(instance.definition_id), instance.state_json, task.task_guid,
+                                       {**forms.blanks(form, data), **data}, budget(), environment(session, instance))
         except RouteRefused as exc:
             raise Invalid(_route_message(exc), {"": [_route_message(exc)]}) from exc
         except TaskNotReady as exc:
