@@ -22,10 +22,15 @@ UNIT_KEYS = ("lead_unit", "assist_units", "related_units", "dispatch_unit", "ris
 
 
 def upgrade():
-    with op.batch_alter_table('human_task', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('addressed_to_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(batch_op.f('fk_human_task_addressed_to_id_user_account'), 'user_account',
-                                    ['addressed_to_id'], ['id'])
+    # A plain ADD COLUMN: batch mode would copy human_task on SQLite, which the rows referring to it
+    # (candidates, attachments, ledger entries) forbid while foreign keys are enforced.
+    if op.get_bind().dialect.name == 'sqlite':
+        op.execute('ALTER TABLE human_task ADD COLUMN addressed_to_id INTEGER '
+                   'CONSTRAINT fk_human_task_addressed_to_id_user_account REFERENCES user_account (id)')
+    else:
+        op.add_column('human_task', sa.Column('addressed_to_id', sa.Integer(), nullable=True))
+        op.create_foreign_key(op.f('fk_human_task_addressed_to_id_user_account'), 'human_task', 'user_account',
+                              ['addressed_to_id'], ['id'])
 
     op.create_table('instance_unit',
     sa.Column('instance_id', sa.Integer(), nullable=False),
@@ -80,6 +85,11 @@ def downgrade():
     with op.batch_alter_table('instance_unit', schema=None) as batch_op:
         batch_op.drop_index('ix_instance_unit_unit')
     op.drop_table('instance_unit')
-    with op.batch_alter_table('human_task', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_human_task_addressed_to_id_user_account'), type_='foreignkey')
-        batch_op.drop_column('addressed_to_id')
+    if op.get_bind().dialect.name == 'sqlite':
+        # Batch mode copies the table, its key with the column (as earlier downgrades of human_task do,
+        # it stops at rows referring to human_task while SQLite enforces foreign keys).
+        with op.batch_alter_table('human_task', schema=None) as batch_op:
+            batch_op.drop_column('addressed_to_id')
+    else:
+        op.drop_constraint(op.f('fk_human_task_addressed_to_id_user_account'), 'human_task', type_='foreignkey')
+        op.drop_column('human_task', 'addressed_to_id')
