@@ -23,7 +23,7 @@ from app.forms.files import (
 from app.forms.messages import message
 from app.forms.render import Field, build_fields, form_errors
 from app.forms.schema import FormSchemaError, FormSpec, load_json
-from app.forms.submit import Submission, check_submission, parse_submission
+from app.forms.submit import Submission, add_row, check_submission, parse_submission
 from app.forms.validate import validate
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "StoredFiles",
     "Submission",
     "accepted_categories",
+    "add_row",
     "attachment_refs",
     "attachment_schema",
     "blanks",

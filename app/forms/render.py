@@ -12,9 +12,23 @@ from app.forms.fields import FieldDef, Options, offered, widget_for
 from app.forms.files import StoredFiles, accept_attribute, accepted_categories, attachment_refs, extensions_text
 from app.forms.messages import message
 from app.forms.schema import FormSpec
+from app.forms.submit import ROWS_KEY
 from app.forms.values import to_local_input
 
 _INPUT_TYPES = {"text": "text", "integer": "text", "datetime": "datetime-local", "date": "date", "url": "url"}
+# The blank row a page copies for 添加一行 names its inputs with these; the script puts the row's in.
+ROW_INDEX, ROW_NUMBER = "__i__", "__n__"
+
+
+@dataclass
+class RowTools:
+    """What a table needs to add and remove rows: the blank row to copy, the cap, the buttons' words."""
+
+    template: list[Field]
+    max_rows: int
+    add: str
+    remove: str
+    actions: str
 
 
 @dataclass
@@ -44,6 +58,7 @@ class Field:
     files: list[FileItem] = field(default_factory=list)
     accept: str = ""
     hint: str = ""
+    row_tools: RowTools | None = None
 
 
 @dataclass(frozen=True)
@@ -171,19 +186,29 @@ def _choices(definition: FieldDef, widget: str, value: str | list[str],
 def _rows_field(definition: FieldDef, initial: Any, sources: _Sources) -> Field:
     existing = _existing_rows(definition, initial, sources)
     limit = definition.max_items
-    count = max(len(existing), min(len(existing) + definition.blank_rows, limit))
+    wanted = max(len(existing) + definition.blank_rows, _rows_asked(definition, sources.raw))
+    count = max(len(existing), min(wanted, limit))
     rows = [_row(definition, index, existing[index] if index < len(existing) else {}, sources)
             for index in range(count)]
     columns = [(column.title, column.required) for column in definition.columns]
+    locale = sources.locale
+    tools = RowTools(_row(definition, ROW_INDEX, {}, sources), limit, message("add_row", locale),
+                     message("remove_row", locale), message("row_actions", locale))
     result = Field(definition.name, definition.name, _html_id(definition.name), definition.title, "rows",
                    help=definition.help, required=definition.required, rows=rows,
-                   columns=columns or [(_item_title(definition), False)])
+                   columns=columns or [(_item_title(definition), False)], row_tools=tools)
     shown = {cell.path for row in rows for cell in row}
     prefix = f"{definition.name}."
     result.errors = [text for path, texts in sources.errors.items()
                      if path == definition.name or (path.startswith(prefix) and path not in shown)
                      for text in texts]
     return _finish(result)
+
+
+def _rows_asked(definition: FieldDef, raw: Mapping[str, Any]) -> int:
+    """How many rows the person asked for (添加一行 without JavaScript, `forms.add_row`); 0 if they did not."""
+    asked = raw.get(f"{definition.name}.{ROWS_KEY}")
+    return asked if isinstance(asked, int) and not isinstance(asked, bool) else 0
 
 
 def _files_field(definition: FieldDef, sources: _Sources) -> Field:
@@ -245,15 +270,16 @@ def _raw_rows(definition: FieldDef, raw: Mapping[str, Any]) -> list[dict[str, st
              for column in columns} for index in range(count)]
 
 
-def _row(definition: FieldDef, index: int, texts: dict[str, str], sources: _Sources) -> list[Field]:
+def _row(definition: FieldDef, index: int | str, texts: dict[str, str], sources: _Sources) -> list[Field]:
     locale = sources.locale
+    number = index + 1 if isinstance(index, int) else ROW_NUMBER
     if definition.kind == "list":
         item = definition.item or definition
-        label = message("item", locale, label=definition.title, n=index + 1)
+        label = message("item", locale, label=definition.title, n=number)
         return [_cell(_control(item, f"{definition.name}.{index}", label, texts.get("", ""), sources))]
     cells = []
     for column in definition.columns:
-        label = message("row", locale, label=definition.title, n=index + 1, column=column.title)
+        label = message("row", locale, label=definition.title, n=number, column=column.title)
         cell = _control(column, f"{definition.name}.{index}.{column.name}", label, texts.get(column.name, ""),
                         sources)
         # A radio group does not fit a table cell; the header already labels the column.

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from jinja2 import Environment, FileSystemLoader
 
-from app.forms import FormSchemaError, build_fields, context_items, form_errors, parse_submission
+from app.forms import FormSchemaError, add_row, build_fields, context_items, form_errors, parse_submission
 from app.forms.files import ATTACHMENT_ITEMS
 from tests.forms.conftest import SCHEMA, _make_form
 
@@ -244,3 +244,29 @@ def test_context_items_leave_out_blank_optional_entries_and_render_links_and_fil
     assert hostile[0] == ("原文链接", "javascript:alert(1)")  # only http(s) addresses become links
     with pytest.raises(FormSchemaError, match="optional: must be true or false"):
         _make_form(SCHEMA, {"ui:context": [{"key": "url", "label": "x", "optional": "yes"}]})
+
+
+def test_a_table_carries_a_blank_row_to_copy_and_its_add_and_remove_buttons(form, options, macros):
+    field = by_name(build_fields(form, options=options))["members"]
+    template = field.row_tools.template
+    assert [cell.name for cell in template] == ["members.__i__.team", "members.__i__.person", "members.__i__.phone"]
+    assert template[1].label == "专班成员 第 __n__ 行 姓名" and field.row_tools.max_rows == 50
+    html = str(macros.render_fields([field], add_rows=True))
+    assert '<template id="field-members-template"><tr>' in html and 'name="members.__i__.person"' in html
+    assert ('<button type="submit" name="_action" value="add_row:members" formnovalidate '
+            'data-rows-add="field-members">添加一行</button>') in html
+    assert '<button type="button" class="rows__remove" data-rows-remove hidden>删除本行</button>' in html
+    elsewhere = str(macros.render_fields([field]))  # pages that do not handle add_row: the script's button only
+    assert '<button type="button" data-rows-add="field-members" hidden>添加一行</button>' in elsewhere
+
+
+def test_adding_a_row_without_javascript_shows_one_row_more_than_was_posted(form, options):
+    posted = {"members.0.person": ["张三"], "members.1.person": [""], "members.2.person": ["李四"],
+              "members.3.person": [""], "title": ["标题"]}
+    submission = parse_submission(form, posted, options)
+    raw = add_row(form, posted, submission.raw, "members")
+    rows = by_name(build_fields(form, raw=raw, options=options))["members"].rows
+    assert [row[1].value for row in rows] == ["张三", "李四", "", "", ""]  # typed rows first, 4 posted + 1
+    assert add_row(form, posted, submission.raw, "title") == submission.raw  # not a table: nothing changes
+    english = by_name(build_fields(form, options=options, locale="en"))["members"].row_tools
+    assert (english.add, english.remove) == ("Add a row", "Remove this row")

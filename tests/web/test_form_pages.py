@@ -20,7 +20,7 @@ from app.models import Alert, HumanTask, LedgerEntry, ProcessInstance
 from app.operations import instances as instance_ops
 from app.operations import intake, profiles
 from tests.forms import uploads
-from tests.web.scenario import FORMS, act_as, open_task, start_incident, submit
+from tests.web.scenario import FORMS, act_as, open_task, open_tasks, start_incident, submit
 from tests.web.test_task_forms import _field_errors
 
 FORMS_DIR = Path(__file__).resolve().parents[2] / "forms"
@@ -270,3 +270,83 @@ def test_the_risk_filing_department_is_chosen_from_the_profile(app, db, user_fac
     page = owner.get(f"/tasks/{open_task(instance, 'ut_risk_filing').public_id}").get_data(as_text=True)
     assert _options(page, "superior_dept") == profiles.CITY["risk_filing_depts"]
     assert _selected(page, "superior_dept") == [profiles.CITY["risk_filing_depts"][0]]
+
+
+def _dispatch_page(app, user_factory):
+    """A level-4 incident worked through its pages until the office lists the units' tasks."""
+    section, instance, _page = _consult_page(app, user_factory)
+    assert submit(section, instance, "ut_investigate").status_code == 302
+    assert submit(section, instance, "ut_consult", dispatch_needed="true").status_code == 302
+    office = act_as(app, user_factory(["office_director"]))
+    task = open_task(instance, "ut_dispatch")
+    return office, instance, task
+
+
+def _row_texts(page: str, name: str) -> list[tuple[int, str]]:
+    """(row index, value) of the text inputs a page shows for `name.<i>.task`, in page order."""
+    form = page.split("<template", 1)[0]  # the blank row to copy is not a row of the form
+    return [(int(i), value) for i, value in re.findall(rf'name="{name}\.(\d+)\.task" value="([^"]*)"', form)]
+
+
+def _dispatch_rows(rows: dict[int, tuple[str, str, str]]) -> dict[str, str]:
+    data = {}
+    for index, (unit, task, due) in rows.items():
+        data |= {f"dispatch_tasks.{index}.unit": unit, f"dispatch_tasks.{index}.task": task,
+                 f"dispatch_tasks.{index}.due_at": due}
+    return data
+
+
+DUE = "2026-11-27T17:00"
+
+
+def test_a_row_table_adds_rows_without_javascript_and_accepts_any_number_up_to_its_cap(app, db, user_factory):
+    office, instance, task = _dispatch_page(app, user_factory)
+    page = office.get(f"/tasks/{task.public_id}").get_data(as_text=True)
+    assert [i for i, _value in _row_texts(page, "dispatch_tasks")] == [0, 1, 2]
+    assert 'name="dispatch_tasks.__i__.task"' in page.split("<template", 1)[1]  # the row the script copies
+    assert 'value="add_row:dispatch_tasks"' in page and "添加一行" in page and "删除本行" in page
+    assert '<script src="/static/js/form-rows.js" defer></script>' in page
+    script = office.get("/static/js/form-rows.js")
+    assert script.status_code == 200 and "data-rows-add" in script.get_data(as_text=True)
+    script.close()
+
+    # The three rows filled, the page shows three blank ones as well; 添加一行 then gives a seventh.
+    three = _dispatch_rows({0: ("policy", "核实政策口径", DUE), 1: ("employment", "走访当事人", "明天"),
+                            2: ("office", "汇总材料", DUE)})
+    blank = _dispatch_rows({index: ("", "", "") for index in (3, 4, 5)})
+    more = office.post(f"/tasks/{task.public_id}", {**three, **blank, "_action": "add_row:dispatch_tasks"})
+    page = more.get_data(as_text=True)
+    assert more.status_code == 200 and "field__error" not in page  # nothing is checked yet
+    assert _row_texts(page, "dispatch_tasks") == [(0, "核实政策口径"), (1, "走访当事人"), (2, "汇总材料"),
+                                                  (3, ""), (4, ""), (5, ""), (6, "")]
+    assert 'name="dispatch_tasks.1.due_at" value="明天"' in page
+
+    # Rows the script added (indices 5 and 9, after a row was removed) arrive like any other.
+    five = _dispatch_rows({0: ("policy", "核实政策口径", DUE), 1: ("employment", "走访当事人", DUE),
+                           2: ("office", "汇总材料", DUE), 5: ("social_insurance", "答复网民", DUE),
+                           9: ("supervision", "现场检查", "明天")})
+    refused = office.post(f"/tasks/{task.public_id}", {**five, "_action": "complete"})
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert [value for _i, value in _row_texts(page, "dispatch_tasks")][:5] == [
+        "核实政策口径", "走访当事人", "汇总材料", "答复网民", "现场检查"]  # every typed row is kept, renumbered
+    cell = re.search(r'<td class="field--error">(<input[^>]*name="dispatch_tasks\.4\.due_at"[^>]*>.*?)</td>', page,
+                     re.S)
+    assert 'value="明天"' in cell.group(1) and "请输入有效的日期时间" in cell.group(1)  # at its cell
+    five["dispatch_tasks.9.due_at"] = DUE
+    assert office.post(f"/tasks/{task.public_id}", {**five, "_action": "complete"}).status_code == 302
+    db.session.refresh(task)
+    assert [row["task"] for row in task.submitted["dispatch_tasks"]] == [
+        "核实政策口径", "走访当事人", "汇总材料", "答复网民", "现场检查"]
+    assert [t.spec_id for t in open_tasks(instance)].count("ut_unit_feedback") == 5  # one per row
+
+
+def test_a_row_table_refuses_more_rows_than_its_cap_and_stops_offering_more(app, db, user_factory):
+    office, _instance, task = _dispatch_page(app, user_factory)
+    many = _dispatch_rows({index: ("policy", f"任务{index}", DUE) for index in range(21)})
+    refused = office.post(f"/tasks/{task.public_id}", {**many, "_action": "complete"})
+    assert refused.status_code == 422 and "最多 20 项" in refused.get_data(as_text=True)
+    full = _dispatch_rows({index: ("policy", f"任务{index}", DUE) for index in range(19)})
+    page = office.post(f"/tasks/{task.public_id}", {**full, "_action": "add_row:dispatch_tasks"}).get_data(as_text=True)
+    assert len(_row_texts(page, "dispatch_tasks")) == 20
+    assert re.search(r'value="add_row:dispatch_tasks" formnovalidate data-rows-add="[^"]+" disabled', page)
