@@ -113,7 +113,7 @@ def _valid_metrics(metrics: Any) -> bool:
 
 def incident_from_lead(session: Session, data: dict[str, Any]) -> dict[str, Any]:
     """The data a lead opens its incident with: the platform it names (a code or a name such as 抖音,
-    百度贴吧) as the registration form's choice, an unknown one as 其他 with its name (decision 49)."""
+    百度贴吧) as the registration form's choice, an unknown one as 其他 with its name (decision 54)."""
     text = data.get("platform")
     if not isinstance(text, str) or not text.strip():
         return data
