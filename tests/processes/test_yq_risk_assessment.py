@@ -122,7 +122,8 @@ def test_simplified_procedure_still_needs_a_report_then_low_risk_is_implemented_
     title = db.session.scalar(select(Notification.title).where(Notification.instance_id == flow.instance.id))
     assert title == "【待备案】调整城乡居民医保个人缴费标准(舆情风险评估)"
     filing = flow.task("ut_risk_filing")
-    assert filing.context["risk_filing_dept"] == "省人力资源和社会保障厅" and filing.unit_code == UNIT  # the first listed
+    assert filing.context["risk_filing_dept"] == "省人力资源和社会保障厅"  # the profile's first, the default
+    assert filing.unit_code == UNIT
     flow.do("ut_risk_filing", **FILING)
     assert flow.instance.status == InstanceStatus.COMPLETED
     assert flow.instance.data["superior_dept"] == "市委、市政府" and flow.instance.data["risk_decision"] == "implement"
