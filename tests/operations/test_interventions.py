@@ -177,12 +177,13 @@ def test_reassign_to_a_person_outside_the_task_s_roles_or_unit_needs_a_confirmat
     [event] = _audit(instance, "task_reassigned")
     assert event.detail["after"]["outside"] == "王主任不在“核查情况”的办理角色(办公室工作人员)中。"
 
-    with transaction():  # a task scoped to one unit (as a dispatched unit task is)
-        db.session.get(HumanTask, task.id).unit_code = "employment"
-    outsider = make_user(["office_staff"], display_name="社保科小李", unit="social_insurance")
+    with transaction():  # a task of section staff scoped to one unit (as a dispatched unit task is)
+        row = db.session.get(HumanTask, task.id)
+        row.unit_code, row.candidate_roles_text = "employment", "section_staff"
+    outsider = make_user(["section_staff"], display_name="社保科小李", unit="social_insurance")
     with pytest.raises(Invalid, match=re.escape("社保科小李不属于“核查情况”的承办单位(就业促进科)。")):
         interventions.reassign_task(task.public_id, None, admin, "转办", username=outsider.username)
-    insider = make_user(["office_staff"], unit="employment")
+    insider = make_user(["section_staff"], unit="employment")
     interventions.reassign_task(task.public_id, None, admin, "转办", username=insider.username)
     assert db.session.get(HumanTask, task.id).assignee_id == insider.id
 

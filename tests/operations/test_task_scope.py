@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent, HumanTask, InstanceUnit, Notification, TaskStatus
-from app.operations import deploy, instances, interventions, tasks, visibility
+from app.operations import assignment, deploy, instances, interventions, tasks, visibility
 from app.operations.errors import Conflict, NotFound
 from tests.conftest import ROOT, make_user
 
@@ -142,3 +142,12 @@ def test_an_instance_is_seen_by_the_units_it_names_and_by_the_people_who_worked_
     db.session.flush()
     assert instances.get_visible_instance(instance.public_id, outsider) == instance
     assert instances.get_visible_instance(instance.public_id, other) == instance
+
+
+def test_a_reassignment_fits_by_the_same_rule_as_a_claim(db):
+    task = HumanTask(name="虚假信息处置", candidate_roles_text="group_leader,section_head", unit_code="policy")
+    leader, head = make_user(["group_leader"]), make_user(["section_head"], unit="policy")
+    stranger = make_user(["section_head"], unit="employment")
+    for person in (leader, head, stranger):
+        assert (assignment.holder_problem(db.session, task, person) is None) == visibility.is_candidate(task, person)
+    assert "承办单位" in assignment.holder_problem(db.session, task, stranger)
