@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import runpy
 import subprocess
+import tomllib
 
 import pytest
 import yaml
@@ -34,6 +36,21 @@ def test_the_image_builds_assets_at_build_time_only():
     assert "gunicorn.conf.py" in dockerfile
     for command in ("curl ", "wget "):
         assert command not in dockerfile
+
+
+def test_the_image_installs_runtime_dependencies_only():
+    """The image gets the package and its `server` extra (gunicorn), never the dev extra; the installed
+    package is the only copy, so processes/ and forms/ are named for `yuqing deploy`."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert re.findall(r"pip install [^\n]*'\.\[(\w+)\]'", dockerfile) == ["server"]
+    assert "[dev]" not in dockerfile
+    extras = project["optional-dependencies"]
+    assert any(dep.startswith("gunicorn") for dep in extras["server"])
+    assert "yuqing[server]" in extras["dev"]  # make run / make test keep gunicorn
+    dev_only = {re.split(r"[<>=\[ ]", dep)[0].lower() for dep in extras["dev"]} - {"yuqing"}
+    assert not dev_only & {re.split(r"[<>=\[ ]", dep)[0].lower() for dep in project["dependencies"]}
+    assert "YQ_PROCESSES_DIR=/srv/yuqing/processes" in dockerfile and "YQ_FORMS_DIR=/srv/yuqing/forms" in dockerfile
 
 
 @pytest.mark.parametrize(("sqlite", "postgresql"), [(0, 0), (1, 0), (0, 1), (5, 0), (0, 5)])
