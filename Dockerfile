@@ -19,9 +19,16 @@ COPY tools ./tools
 COPY assets ./assets
 COPY babel.cfg gunicorn.conf.py ./
 COPY --from=assets /build/node_modules ./node_modules
-RUN pip install --upgrade pip && pip install '.[dev]' \
+# Runtime dependencies only (the `server` extra is gunicorn; no test or lint tools). The assets and
+# the compiled catalogues go into the tree before it is installed for good, so the installed package
+# carries them; the tree's app/ then goes, and gunicorn, the Celery workers and the CLI all import
+# that one installed copy. processes/ and forms/ stay here for `yuqing deploy`.
+RUN pip install --upgrade pip && pip install '.[server]' \
     && python tools/copy_assets.py && rm -rf node_modules \
-    && pybabel compile -d app/translations
+    && pybabel compile -d app/translations \
+    && pip install --no-deps --force-reinstall . \
+    && rm -rf app tools assets build ./*.egg-info
+ENV YQ_PROCESSES_DIR=/srv/yuqing/processes YQ_FORMS_DIR=/srv/yuqing/forms
 USER yuqing
 EXPOSE 8000
 CMD ["gunicorn", "--config", "gunicorn.conf.py", "app:create_app()"]

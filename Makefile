@@ -6,6 +6,7 @@ YUQING := $(VENV)/bin/yuqing
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
+PYTEST_ARGS ?=
 
 .PHONY: run test install assets translations db lint bench clean stack stack-stop browser
 
@@ -44,12 +45,20 @@ lint: install
 	$(VENV)/bin/ruff check app tests bench tools
 	$(VENV)/bin/lint-imports
 
+# Both passes always run (a failure on SQLite must not hide one on PostgreSQL); the target fails if
+# either did. Any non-zero pytest status is a failure, 5 ("no tests collected") included.
+# PYTEST_ARGS narrows a run, e.g. make test PYTEST_ARGS=tests/jobs
 test: install assets translations lint browser
-	YQ_TEST_BACKEND=sqlite $(PY) -m pytest
-	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+	@sqlite=0; postgresql=skipped; \
+	echo "--- tests on SQLite"; \
+	YQ_TEST_BACKEND=sqlite $(PY) -m pytest $(PYTEST_ARGS) || sqlite=$$?; \
+	if [ -n "$$TEST_DATABASE_URL" ]; then \
+		postgresql=0; \
 		echo "--- again on PostgreSQL ($$TEST_DATABASE_URL)"; \
-		YQ_TEST_BACKEND=postgresql $(PY) -m pytest; \
-	fi
+		YQ_TEST_BACKEND=postgresql $(PY) -m pytest $(PYTEST_ARGS) || postgresql=$$?; \
+	fi; \
+	echo "--- pytest exit status: SQLite $$sqlite, PostgreSQL $$postgresql"; \
+	[ "$$sqlite" = 0 ] && { [ "$$postgresql" = 0 ] || [ "$$postgresql" = skipped ]; }
 
 bench: install translations
 	$(PY) bench/complete_task.py

@@ -53,6 +53,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     instance = Path(overrides.get("INSTANCE_PATH") or _env("INSTANCE_PATH") or ROOT / "instance")
     production = env == "production"
     upload_mb = int(_env("MAX_UPLOAD_MB", "20"))
+    ratelimit_uri = overrides.get("RATELIMIT_STORAGE_URI") or _env("RATELIMIT_STORAGE_URI", "memory://") or "memory://"
     config: dict[str, Any] = {
         "YQ_ENV": env,
         "INSTANCE_PATH": str(instance),
@@ -76,8 +77,14 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "LANGUAGES": ["zh_CN", "en"],
-        "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_STORAGE_URI": ratelimit_uri,
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Shared storage (Redis) down: count in this process's memory and log it, never answer 500 to
+        # everyone who logs in (decision 49); a blackholed host must not hang the login either.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_STORAGE_OPTIONS": ({"socket_connect_timeout": 1.0, "socket_timeout": 1.0}
+                                      if ratelimit_uri.startswith(("redis://", "rediss://")) else {}),
         "CONTROLLED_CLOCK": (not production) and _flag("CONTROLLED_CLOCK", True),
         "DEMO_PASSWORDS_ALLOWED": not production,
         "STEP_BUDGET": int(_env("STEP_BUDGET", "500")),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -33,3 +35,20 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+class _LoudStorageFallback(logging.Filter):
+    """Flask-Limiter notes at WARNING that its storage is unreachable and it counts in memory; that
+    means each process now limits logins on its own, which operators must notice: make it an ERROR
+    that says so."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "falling back to in-memory" in record.getMessage():
+            record.levelno, record.levelname = logging.ERROR, "ERROR"
+            record.msg = ("rate-limit storage (YQ_RATELIMIT_STORAGE_URI) unreachable: login limits are counted "
+                          "in this process's memory until it is back")
+            record.args = ()
+        return True
+
+
+logging.getLogger("flask-limiter").addFilter(_LoudStorageFallback())

@@ -17,6 +17,7 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.serializer.task_spec import BusinessRuleTaskConverter, ServiceTaskConverter
@@ -28,7 +29,8 @@ LOADABLE_VERSIONS = frozenset({"1.5"})
 
 
 class StateError(Exception):
-    """Stored state cannot be loaded (unknown serializer version or corrupted data)."""
+    """Stored state cannot be loaded: unknown serializer version, corrupted data, or the spec of its
+    deployed version cannot be restored. Callers put that one instance aside; others go on."""
 
 
 class SpeclessWorkflowConverter(BpmnWorkflowConverter):
@@ -110,14 +112,24 @@ class _SpecCache:
 
 
 def _restore_spec(spec_json: str) -> LoadedSpec:
-    dct = json.loads(spec_json)
-    if dct.get("serializer_version") not in LOADABLE_VERSIONS:
-        raise StateError(f"spec serializer version {dct.get('serializer_version')!r} is not loadable")
+    try:
+        dct = json.loads(spec_json)
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise StateError(f"spec is not valid JSON: {exc}") from exc
+    if not isinstance(dct, dict) or dct.get("serializer_version") not in LOADABLE_VERSIONS:
+        version = dct.get("serializer_version") if isinstance(dct, dict) else None
+        raise StateError(f"spec serializer version {version!r} is not loadable")
     registry = SERIALIZER.registry
-    return LoadedSpec(
-        spec=registry.restore(dct["spec"]),
-        subprocess_specs={name: registry.restore(sub) for name, sub in dct["subprocess_specs"].items()},
-    )
+    try:
+        loaded = LoadedSpec(
+            spec=registry.restore(dct["spec"]),
+            subprocess_specs={name: registry.restore(sub) for name, sub in dct["subprocess_specs"].items()},
+        )
+    except Exception as exc:  # any failure here means the stored spec is unusable
+        raise StateError(f"spec cannot be restored: {type(exc).__name__}: {exc}") from exc
+    if not all(isinstance(spec, BpmnProcessSpec) for spec in (loaded.spec, *loaded.subprocess_specs.values())):
+        raise StateError("spec cannot be restored: it is not a process specification")
+    return loaded
 
 
 SPECS = _SpecCache()
@@ -159,6 +171,6 @@ def load_state(state_json: str, spec: LoadedSpec, script_engine: Any) -> BpmnWor
     try:
         workflow = SERIALIZER.from_dict(dct)
     except Exception as exc:  # any failure here means the stored state is unusable
-        raise StateError(f"state cannot be restored: {exc}") from exc
+        raise StateError(f"state cannot be restored: {type(exc).__name__}: {exc}") from exc
     workflow.script_engine = script_engine
     return workflow

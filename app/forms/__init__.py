@@ -7,7 +7,8 @@ app.operations, app.web; the only app import is the expression evaluator. See do
 
 from app.forms.checks import check_schema
 from app.forms.data import FORM_FILE_NAME, blanks, declared_data, field_index, sources_of
-from app.forms.fields import FieldDef, choices
+from app.forms.display import FileItem, context_items, display_text, file_items, summary
+from app.forms.fields import FieldDef, choices, match_choice
 from app.forms.files import (
     CONTENT_TYPES,
     CheckedFile,
@@ -20,18 +21,9 @@ from app.forms.files import (
     clean_filename,
 )
 from app.forms.messages import message
-from app.forms.render import (
-    Field,
-    FileItem,
-    build_fields,
-    context_items,
-    display_text,
-    file_items,
-    form_errors,
-    summary,
-)
+from app.forms.render import Field, build_fields, form_errors
 from app.forms.schema import FormSchemaError, FormSpec, load_json
-from app.forms.submit import Submission, check_submission, parse_submission
+from app.forms.submit import Submission, add_row, check_submission, parse_submission
 from app.forms.validate import validate
 
 __all__ = [
@@ -47,6 +39,7 @@ __all__ = [
     "StoredFiles",
     "Submission",
     "accepted_categories",
+    "add_row",
     "attachment_refs",
     "attachment_schema",
     "blanks",
@@ -63,6 +56,7 @@ __all__ = [
     "file_items",
     "form_errors",
     "load_json",
+    "match_choice",
     "message",
     "parse_submission",
     "sources_of",

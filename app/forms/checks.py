@@ -200,9 +200,18 @@ def _choice_problems(path: str, prop: dict[str, Any]) -> list[str]:
     one_of = prop.get("oneOf")
     if one_of is None:
         return []
-    return [f"{path}.oneOf[{index}]: each option needs const and title"
-            for index, entry in enumerate(one_of)
-            if not isinstance(entry, dict) or "const" not in entry or not isinstance(entry.get("title"), str)]
+    problems = []
+    for index, entry in enumerate(one_of):
+        where = f"{path}.oneOf[{index}]"
+        if not isinstance(entry, dict) or "const" not in entry or not isinstance(entry.get("title"), str):
+            problems.append(f"{where}: each option needs const and title")
+        elif "x-when" in entry:
+            when = entry["x-when"]
+            if not isinstance(when, str) or not when.strip():
+                problems.append(f"{where}.x-when: must be an expression")
+            else:
+                problems += [f"{where}.x-when: {problem}" for problem in check_expression(when)]
+    return problems
 
 
 def _array_problems(path: str, prop: dict[str, Any]) -> list[str]:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from app.engine.evaluator import EvaluationError, evaluate
 
 Options = Mapping[str, Iterable[tuple[str, str]]]
 
@@ -109,6 +112,53 @@ def choices(schema: Mapping[str, Any], options: Options | None) -> list[tuple[An
                 for entry in one_of if isinstance(entry, dict) and "const" in entry]
     enum = schema.get("enum")
     return [(value, str(value)) for value in enum] if isinstance(enum, list) else []
+
+
+def offered(schema: Mapping[str, Any], options: Options | None, context: Mapping[str, Any]) -> list[tuple[Any, str]]:
+    """The choices a field offers for this task: those of `choices` whose `x-when` holds in the task data.
+
+    An option's `x-when` (an expression, as in x-rules) that cannot be evaluated, say because the
+    task data lacks a name it reads, leaves the option offered, as a rule that cannot be evaluated
+    does not apply.
+    """
+    conditions = {entry["const"]: entry["x-when"] for entry in schema.get("oneOf") or ()
+                  if isinstance(entry, dict) and "const" in entry and isinstance(entry.get("x-when"), str)}
+    pairs = choices(schema, options)
+    if not conditions:
+        return pairs
+    return [(value, label) for value, label in pairs if value not in conditions or _holds(conditions[value], context)]
+
+
+def match_choice(schema: Mapping[str, Any], text: str, options: Options | None = None) -> Any:
+    """The option of a choice schema that free `text` names: by its value or its label (case, width and
+    spacing ignored), else the one option whose label the text contains (贴吧 in 百度贴吧); None when
+    no option or several do."""
+    wanted = _fold(text)
+    if not wanted:
+        return None
+    pairs = choices(schema, options)
+    for value, label in pairs:
+        if wanted in (_fold(str(value)), _fold(label)):
+            return value
+    inside = {value for value, label in pairs if _fold(label) and _fold(label) in wanted}
+    return inside.pop() if len(inside) == 1 else None
+
+
+def _fold(text: str) -> str:
+    return re.sub(r"[\s_\-]+", "", unicodedata.normalize("NFKC", text).casefold())
+
+
+def conditional(schema: Mapping[str, Any]) -> bool:
+    """Does some option of this choice schema carry an `x-when`?"""
+    one_of = schema.get("oneOf")
+    return isinstance(one_of, list) and any(isinstance(entry, dict) and "x-when" in entry for entry in one_of)
+
+
+def _holds(expression: str, context: Mapping[str, Any]) -> bool:
+    try:
+        return bool(evaluate(expression, dict(context)))
+    except EvaluationError:
+        return True
 
 
 def describe_fields(schema: Mapping[str, Any], uischema: Mapping[str, Any]) -> tuple[FieldDef, ...]:

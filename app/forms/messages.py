@@ -48,6 +48,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "files_hint": "可上传 {types}；单个文件不超过 {limit} MB",
         "remove_file": "删除",
         "remove_file_label": "删除附件“{name}”",
+        "add_row": "添加一行",
+        "remove_row": "删除本行",
+        "row_actions": "操作",
     },
     "en": {
         "required": "This field is required",
@@ -90,6 +93,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "files_hint": "Allowed: {types}; at most {limit} MB per file",
         "remove_file": "Remove",
         "remove_file_label": "Remove attachment “{name}”",
+        "add_row": "Add a row",
+        "remove_row": "Remove this row",
+        "row_actions": "Actions",
     },
 }
 

@@ -2,37 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from app import clock
-from app.forms.fields import FieldDef, Options, choices, widget_for
-from app.forms.files import (
-    StoredFiles,
-    accept_attribute,
-    accepted_categories,
-    attachment_refs,
-    extensions_text,
-    format_size,
-)
+from app.forms.display import FileItem, display_text, file_items
+from app.forms.fields import FieldDef, Options, offered, widget_for
+from app.forms.files import StoredFiles, accept_attribute, accepted_categories, attachment_refs, extensions_text
 from app.forms.messages import message
 from app.forms.schema import FormSpec
-from app.forms.values import to_local_display, to_local_input
+from app.forms.submit import ROWS_KEY
+from app.forms.values import to_local_input
 
 _INPUT_TYPES = {"text": "text", "integer": "text", "datetime": "datetime-local", "date": "date", "url": "url"}
+# The blank row a page copies for 添加一行 names its inputs with these; the script puts the row's in.
+ROW_INDEX, ROW_NUMBER = "__i__", "__n__"
 
 
-@dataclass(frozen=True)
-class FileItem:
-    """One attachment as a page lists it: the id its download link and hidden input carry."""
+@dataclass
+class RowTools:
+    """What a table needs to add and remove rows: the blank row to copy, the cap, the buttons' words."""
 
-    id: str
-    name: str
-    size: str
-    removed: bool = False
-    remove_label: str = ""
-    remove_text: str = ""
+    template: list[Field]
+    max_rows: int
+    add: str
+    remove: str
+    actions: str
 
 
 @dataclass
@@ -62,6 +58,7 @@ class Field:
     files: list[FileItem] = field(default_factory=list)
     accept: str = ""
     hint: str = ""
+    row_tools: RowTools | None = None
 
 
 @dataclass(frozen=True)
@@ -88,101 +85,10 @@ def build_fields(form: FormSpec, values: Mapping[str, Any] | None = None,  # noq
     return [_build(definition, form, sources) for definition in form.fields]
 
 
-def context_items(form: FormSpec, context: Mapping[str, Any], options: Options | None = None,
-                  locale: str = "zh_CN", fields: Mapping[str, FieldDef] | None = None) -> list[tuple[str, str]]:
-    """(label, text) pairs of the task data named by `ui:context`, shown above the form.
-
-    A key that is not a field of this form is labelled by `fields` (the fields of the other forms of
-    the process), or by the field named in the entry's `as`, so codes show as their labels. A dotted
-    key reads inside a dict (`monthly_stats.total`); `lines` shows a list one item per line.
-    """
-    known = {**(fields or {}), **form.by_name}
-    items = []
-    for entry in form.uischema.get("ui:context", []):
-        key = entry["key"]
-        definition = known.get(entry.get("as", key.split(".")[-1]))
-        value = _at_path(context, key)
-        if entry.get("lines") and isinstance(value, list) and value:
-            text = "\n".join(display_text(definition, element, options, locale) for element in value)
-        else:
-            text = display_text(definition, value, options, locale)
-        items.append((entry["label"], text))
-    return items
-
-
-def _at_path(context: Mapping[str, Any], key: str) -> Any:
-    value: Any = context
-    for part in key.split("."):
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(part)
-    return value
-
-
-def summary(form: FormSpec, data: Mapping[str, Any], options: Options | None = None,
-            locale: str = "zh_CN", files: Callable[[list[FileItem]], str] | None = None) -> list[tuple[str, str]]:
-    """(label, text) of every field of a submitted record, in form order, skipping absent ones.
-
-    With `files`, attachments are shown as what it returns for their items (the pages pass the
-    `attachment_links` macro, so they become download links); otherwise as their names.
-    """
-    items = []
-    for definition in form.fields:
-        if definition.name not in data:
-            continue
-        value = data[definition.name]
-        refs = attachment_refs(value) if definition.kind == "files" else []
-        text = files(file_items(refs)) if files and refs else display_text(definition, value, options, locale)
-        items.append((definition.title, text))
-    return items
-
-
-def file_items(refs: Sequence[Mapping[str, Any]], removed: frozenset[str] = frozenset(),
-               locale: str = "zh_CN") -> list[FileItem]:
-    """Attachment refs as the items a page lists."""
-    remove = message("remove_file", locale)
-    return [FileItem(str(ref["id"]), str(ref["name"]), format_size(ref.get("size")), ref["id"] in removed,
-                     message("remove_file_label", locale, name=ref["name"]), remove) for ref in refs]
-
-
 def form_errors(form: FormSpec, errors: Mapping[str, list[str]]) -> list[str]:
     """Messages no field shows: form-level ones and those about undeclared keys."""
     shown = set(form.by_name)
     return [text for path, texts in errors.items() if path.split(".")[0] not in shown for text in texts]
-
-
-def display_text(definition: FieldDef | None, value: Any, options: Options | None = None,
-                 locale: str = "zh_CN") -> str:
-    """A stored value as text to read: option labels, 是/否, local times, lists joined with 、."""
-    if value is None or value in ("", []):
-        return message("empty", locale)
-    if isinstance(value, bool):
-        return message("yes" if value else "no", locale)
-    if isinstance(value, list):
-        return _display_list(definition, value, options, locale)
-    if isinstance(value, dict):
-        return _display_row(definition, value, options, locale)
-    for option, label in choices(definition.schema, options) if definition else ():
-        if option == value:
-            return label
-    return to_local_display(value) if isinstance(value, str) else str(value)
-
-
-def _display_list(definition: FieldDef | None, value: list[Any], options: Options | None, locale: str) -> str:
-    if definition is not None and definition.kind == "files":
-        return "、".join(ref["name"] for ref in attachment_refs(value)) or message("empty", locale)
-    item = definition.item if definition else None
-    return "、".join(display_text(item or definition, element, options, locale) for element in value)
-
-
-def _display_row(definition: FieldDef | None, row: dict[str, Any], options: Options | None,
-                 locale: str) -> str:
-    columns = {column.name: column for column in definition.columns} if definition else {}
-    parts = []
-    for key, cell in row.items():
-        column = columns.get(key)
-        parts.append(f"{column.title if column else key}：{display_text(column, cell, options, locale)}")
-    return "；".join(parts)
 
 
 def _build(definition: FieldDef, form: FormSpec, sources: _Sources) -> Field:
@@ -268,7 +174,7 @@ def _choices(definition: FieldDef, widget: str, value: str | list[str],
             ("true", message("yes", sources.locale)), ("false", message("no", sources.locale))]
     elif definition.kind in ("enum", "multi"):
         schema = definition.item.schema if definition.item else definition.schema
-        pairs = [(str(option), label) for option, label in choices(schema, sources.options)]
+        pairs = [(str(option), label) for option, label in offered(schema, sources.options, sources.context)]
     else:
         return []
     if widget == "select":
@@ -280,19 +186,29 @@ def _choices(definition: FieldDef, widget: str, value: str | list[str],
 def _rows_field(definition: FieldDef, initial: Any, sources: _Sources) -> Field:
     existing = _existing_rows(definition, initial, sources)
     limit = definition.max_items
-    count = max(len(existing), min(len(existing) + definition.blank_rows, limit))
+    wanted = max(len(existing) + definition.blank_rows, _rows_asked(definition, sources.raw))
+    count = max(len(existing), min(wanted, limit))
     rows = [_row(definition, index, existing[index] if index < len(existing) else {}, sources)
             for index in range(count)]
     columns = [(column.title, column.required) for column in definition.columns]
+    locale = sources.locale
+    tools = RowTools(_row(definition, ROW_INDEX, {}, sources), limit, message("add_row", locale),
+                     message("remove_row", locale), message("row_actions", locale))
     result = Field(definition.name, definition.name, _html_id(definition.name), definition.title, "rows",
                    help=definition.help, required=definition.required, rows=rows,
-                   columns=columns or [(_item_title(definition), False)])
+                   columns=columns or [(_item_title(definition), False)], row_tools=tools)
     shown = {cell.path for row in rows for cell in row}
     prefix = f"{definition.name}."
     result.errors = [text for path, texts in sources.errors.items()
                      if path == definition.name or (path.startswith(prefix) and path not in shown)
                      for text in texts]
     return _finish(result)
+
+
+def _rows_asked(definition: FieldDef, raw: Mapping[str, Any]) -> int:
+    """How many rows the person asked for (添加一行 without JavaScript, `forms.add_row`); 0 if they did not."""
+    asked = raw.get(f"{definition.name}.{ROWS_KEY}")
+    return asked if isinstance(asked, int) and not isinstance(asked, bool) else 0
 
 
 def _files_field(definition: FieldDef, sources: _Sources) -> Field:
@@ -354,15 +270,16 @@ def _raw_rows(definition: FieldDef, raw: Mapping[str, Any]) -> list[dict[str, st
              for column in columns} for index in range(count)]
 
 
-def _row(definition: FieldDef, index: int, texts: dict[str, str], sources: _Sources) -> list[Field]:
+def _row(definition: FieldDef, index: int | str, texts: dict[str, str], sources: _Sources) -> list[Field]:
     locale = sources.locale
+    number = index + 1 if isinstance(index, int) else ROW_NUMBER
     if definition.kind == "list":
         item = definition.item or definition
-        label = message("item", locale, label=definition.title, n=index + 1)
+        label = message("item", locale, label=definition.title, n=number)
         return [_cell(_control(item, f"{definition.name}.{index}", label, texts.get("", ""), sources))]
     cells = []
     for column in definition.columns:
-        label = message("row", locale, label=definition.title, n=index + 1, column=column.title)
+        label = message("row", locale, label=definition.title, n=number, column=column.title)
         cell = _control(column, f"{definition.name}.{index}.{column.name}", label, texts.get(column.name, ""),
                         sources)
         # A radio group does not fit a table cell; the header already labels the column.

@@ -23,6 +23,7 @@ from app.forms.values import (
 
 _MISSING = object()
 _ROW_KEY = re.compile(r"(\d{1,5})(?:\.([a-z][a-z0-9_]{0,63}))?")
+ROWS_KEY = "_rows"  # `<table>._rows` in `raw`: how many rows to show when the form comes back
 
 FormData = Mapping[str, Any]
 
@@ -141,6 +142,16 @@ def _read_multi(definition: FieldDef, formdata: FormData, submission: Submission
             values.append(value)
     if values:
         submission.data[definition.name] = values
+
+
+def add_row(form: FormSpec, formdata: FormData, raw: dict[str, Any], name: str) -> dict[str, Any]:
+    """`raw` (of `formdata`) asking for one row more of table `name` than the page posted: 添加一行
+    without JavaScript re-shows the form with what was typed and a blank row, validating nothing."""
+    definition = form.by_name.get(name)
+    if definition is None or definition.read_only or definition.kind not in ("table", "list"):
+        return raw
+    shown = len(_row_indices(formdata, name))
+    return {**raw, f"{name}.{ROWS_KEY}": min(shown + 1, definition.max_items)}
 
 
 def _row_indices(formdata: FormData, name: str) -> list[int]:

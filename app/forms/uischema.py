@@ -99,12 +99,13 @@ def _context_problems(entries: Any) -> list[str]:
     problems = []
     for index, entry in enumerate(entries):
         where = f"uischema.ui:context[{index}]"
-        if not isinstance(entry, dict) or not {"key", "label"} <= set(entry) <= {"key", "label", "as", "lines"}:
-            problems.append(f"{where}: must be an object with key, label and optionally as and lines")
+        if not isinstance(entry, dict) or not {"key", "label"} <= set(entry) <= {"key", "label", "as", "lines",
+                                                                                 "optional"}:
+            problems.append(f"{where}: must be an object with key, label and optionally as, lines and optional")
         elif "as" in entry and (not isinstance(entry["as"], str) or not NAME_RE.fullmatch(entry["as"])):
             problems.append(f"{where}.as: must name a form field such as confirmed_level")
-        elif "lines" in entry and not isinstance(entry["lines"], bool):
-            problems.append(f"{where}.lines: must be true or false")
+        elif bad := [flag for flag in ("lines", "optional") if flag in entry and not isinstance(entry[flag], bool)]:
+            problems.append(f"{where}.{bad[0]}: must be true or false")
         elif not isinstance(entry["key"], str) or not all(NAME_RE.fullmatch(part) for part in entry["key"].split(".")):
             problems.append(f"{where}.key: must be a task data name such as proposed_level (or a path: "
                             "monthly_stats.total)")

@@ -15,7 +15,7 @@ from referencing.exceptions import NoSuchResource, Unresolvable
 
 from app.engine.evaluator import EvaluationError, evaluate
 from app.forms.checks import compile_re2
-from app.forms.fields import Options
+from app.forms.fields import Options, conditional, offered
 from app.forms.messages import message
 from app.forms.schema import FormSpec
 from app.forms.values import MAX_DATA_BYTES, data_size, is_blank, is_offset_datetime
@@ -128,7 +128,7 @@ def validate(form: FormSpec, data: Mapping[str, Any], context: Mapping[str, Any]
     if data_size(data) > MAX_DATA_BYTES:
         add_error(errors, "", message("too_large", locale))
         return errors
-    validator = FormValidator(_effective_schema(form, read_only, options or {}),
+    validator = FormValidator(_effective_schema(form, read_only, options or {}, context),
                               registry=REGISTRY, format_checker=FORMAT_CHECKER)
     try:
         for error in validator.iter_errors(data):
@@ -146,18 +146,20 @@ def add_error(errors: dict[str, list[str]], path: str, text: str) -> None:
         messages.append(text)
 
 
-def _effective_schema(form: FormSpec, read_only: set[str], options: Options) -> dict[str, Any]:
+def _effective_schema(form: FormSpec, read_only: set[str], options: Options,
+                      context: Mapping[str, Any]) -> dict[str, Any]:
     schema = copy.deepcopy(form.schema)
     properties = schema.get("properties", {})
     for name in read_only:
         properties.pop(name, None)
     schema["required"] = [name for name in schema.get("required", []) if name not in read_only]
-    _inject_sources(schema, options)
+    _inject_choices(schema, options, context)
     return schema
 
 
-def _inject_sources(schema: Any, options: Options) -> None:
-    # An x-source field behaves like an enum of the options the caller supplies right now.
+def _inject_choices(schema: Any, options: Options, context: Mapping[str, Any]) -> None:
+    # A field accepts only what its page offers: an x-source field the options the caller supplies
+    # right now, a field with conditional options (x-when) those whose condition holds for the task.
     stack = [schema]
     while stack:
         node = stack.pop()
@@ -165,6 +167,8 @@ def _inject_sources(schema: Any, options: Options) -> None:
             source = node.get("x-source")
             if isinstance(source, str):
                 node["enum"] = [str(value) for value, _label in options.get(source, ())]
+            elif conditional(node):
+                node["enum"] = [value for value, _label in offered(node, options, context)]
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)
@@ -203,8 +207,10 @@ def _apply_rules(form: FormSpec, data: dict[str, Any], context: Mapping[str, Any
             for name in rule["require"]:
                 if is_blank(names.get(name)):
                     add_error(errors, name, rule.get("message") or message("required", locale))
-        else:
-            add_error(errors, rule.get("field", ""), rule["forbid"])
+        else:  # the author's reason why a value is refused comes before the schema's generic message
+            messages = errors.setdefault(rule.get("field", ""), [])
+            if rule["forbid"] not in messages:
+                messages.insert(0, rule["forbid"])
 
 
 def _holds(expression: str, names: dict[str, Any]) -> bool:

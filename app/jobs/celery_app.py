@@ -14,7 +14,7 @@ from typing import Any
 from celery import Celery, Task
 from flask import Flask
 
-from app.jobs.registry import run_due, worker_id
+from app.jobs.registry import run_due, run_guarded, worker_id
 from app.operations import instances, schedules
 from app.operations import jobs as job_ops
 
@@ -61,7 +61,7 @@ def _register_tasks(celery: Celery) -> None:
     @celery.task(name="yuqing.sweep")
     def sweep() -> dict[str, int]:
         shards = celery.conf.yuqing_timer_shards
-        schedules.ensure_scheduled()
+        run_guarded("scheduled starts", schedules.ensure_scheduled)
         due = instances.has_due_timers()
         if due:  # spread the backlog over the workers: each task takes every shards-th instance
             for shard in range(shards):

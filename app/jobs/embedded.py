@@ -14,7 +14,7 @@ import uuid
 
 from flask import Flask
 
-from app.jobs.registry import run_due, worker_id
+from app.jobs.registry import run_due, run_guarded, worker_id
 from app.operations import instances, schedules
 from app.operations import jobs as job_ops
 
@@ -69,7 +69,8 @@ class EmbeddedWorker:
         """One round: renew the lease, fire due timers, run due jobs. Returns the work done."""
         if not job_ops.hold_lease(LEASE, self.name, self.lease_seconds, {"kind": "embedded", "poll": self.poll}):
             return 0
-        done = schedules.ensure_scheduled() + instances.fire_due_timers()
+        done = run_guarded("scheduled starts", schedules.ensure_scheduled)
+        done += run_guarded("due timers", instances.fire_due_timers)
         while not self.stopping.is_set():
             ran = run_due(self.name)
             done += ran

@@ -71,6 +71,17 @@ def run_due(worker: str, limit: int = 20, ids: list[int] | None = None) -> int:
     return len(claimed)
 
 
+def run_guarded(what: str, work: Callable[[], int]) -> int:
+    """Run one part of a worker round (scheduled starts, due timers); if it fails, log it and let the
+    round go on with the other parts, so a failure in one never stops jobs and notifications."""
+    try:
+        return work()
+    except Exception:  # the next round tries again; the other parts of this one still run
+        log.exception("%s failed; the rest of the round goes on", what)
+        _reset_session()
+        return 0
+
+
 def _reset_session() -> None:
     """The failed handler's session must not carry its half-done state into the next job."""
     db.session.rollback()

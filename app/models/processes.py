@@ -144,6 +144,9 @@ class HumanTask(db.Model):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     unit_code: Mapped[str | None] = mapped_column(String(64), index=True)  # only this unit's people
+    # The person the diagram gave the task to (`assignee` property), unlike one who claimed it from
+    # the group: such a task is theirs alone (not in the group's list, not claimable by others).
+    addressed_to_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
@@ -171,3 +174,16 @@ class HumanTaskCandidate(db.Model):
     role_code: Mapped[str] = mapped_column(String(64), primary_key=True)
 
     task: Mapped[HumanTask] = relationship(back_populates="candidates")
+
+
+class InstanceUnit(db.Model):
+    """A unit an instance concerns (lead, assisting, related, dispatched, risk owner): its section
+    heads and staff may see the instance (docs/decisions.md 46). Added as the data names units,
+    never removed."""
+
+    __tablename__ = "instance_unit"
+    __table_args__ = (Index("ix_instance_unit_unit", "unit_code", "instance_id"),)
+
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    unit_code: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -15,14 +15,14 @@ from typing import Any, NoReturn
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, undefer
 
 from app import forms
 from app.db import transaction
 from app.extensions import db
 from app.models import Attachment, AuditEvent, HumanTask, ProcessInstance, User
-from app.operations import instances, tasks
+from app.operations import tasks, visibility
 from app.operations.errors import Invalid, NotFound
 
 MB = 1024 * 1024
@@ -98,9 +98,9 @@ def store_upload(public_id: str, field: str, filename: str, content: bytes, user
 def open_attachment(public_id: str, user: User) -> Download:
     """An attachment's content for someone who may see its task or instance; the download is audited."""
     with transaction() as session:
-        row = session.scalar(select(Attachment).where(Attachment.public_id == public_id)
+        row = session.scalar(select(Attachment).where(Attachment.public_id == public_id, _visible(user))
                              .options(undefer(Attachment.content)))
-        if row is None or not _may_see(session, row, user):
+        if row is None:
             raise NotFound(str(_l("附件不存在或您无权查看。")))
         session.add(AuditEvent(actor_id=user.id, instance_id=row.instance_id, task_id=row.task_id,
                                action="attachment_downloaded",
@@ -123,19 +123,10 @@ def _count(session: Session, task: HumanTask) -> int:
     return session.scalar(select(func.count()).select_from(Attachment).where(Attachment.task_id == task.id)) or 0
 
 
-def _may_see(session: Session, row: Attachment, user: User) -> bool:
-    """The task's viewers (tasks.can_view) and the instance's (instances.get_visible_instance)."""
-    task = session.get(HumanTask, row.task_id) if row.task_id is not None else None
-    if task is not None and tasks.can_view(task, user):
-        return True
-    instance = session.get(ProcessInstance, row.instance_id) if row.instance_id is not None else None
-    if instance is None:
-        return False
-    try:
-        instances.get_visible_instance(instance.public_id, user)
-    except NotFound:
-        return False
-    return True
+def _visible(user: User) -> ColumnElement[bool]:
+    """Attachments of the tasks the user may see, and of the instances they may see (in SQL)."""
+    return or_(Attachment.task_id.in_(select(HumanTask.id).where(visibility.task_clause(user))),
+               Attachment.instance_id.in_(select(ProcessInstance.id).where(visibility.instance_clause(user))))
 
 
 def _ref(row: Any) -> dict[str, Any]:

@@ -30,8 +30,8 @@ from app.models import (
     TaskStatus,
     User,
 )
-from app.operations import interventions, jobs, migrations, search
-from app.operations.errors import Invalid, NotFound, OperationError
+from app.operations import assignment, failures, interventions, jobs, migrations, search
+from app.operations.errors import Invalid, NotFound, OperationError, StateUnreadable
 
 JOB_KIND = "batch_operation"
 MAX_INSTANCES = 5000
@@ -47,6 +47,8 @@ def start_batch(actor: User, kind: str, reason: str | None, *, selected: list[st
     why = interventions.require_reason(reason)
     params = _checked_params(kind, params or {})
     ids = _selection(actor, selected, f)
+    if kind == "reassign":
+        assignment.check_holders(db.session, ids, params["username"], params["element"], params["confirmed"])
     with transaction() as session:
         batch = BatchOperation(kind=kind, params=params, reason=why, instance_ids=ids, created_by_id=actor.id)
         session.add(batch)
@@ -86,7 +88,8 @@ def _checked_params(kind: str, params: dict[str, Any]) -> dict[str, Any]:
                           {"assignee": [str(_l("用户不存在或已停用。"))]})
         if not username and (not role or db.session.scalar(select(Role.code).where(Role.code == role)) is None):
             raise Invalid(str(_l("请选择办理人或角色。")), {"assignee": [str(_l("请选择办理人或角色。"))]})
-        return {"username": username or None, "role": None if username else role, "element": element or None}
+        return {"username": username or None, "role": None if username else role, "element": element or None,
+                "confirmed": bool(username and params.get("confirmed"))}
     if kind == "migrate":
         target = params.get("to_definition_id")
         if not isinstance(target, int) or db.session.get(ProcessDefinition, target) is None:
@@ -159,14 +162,25 @@ def _process_one(batch_id: int, position: int) -> None:
             if instance is None:
                 raise NotFound(str(_l("流程实例不存在。")))
             actor = session.get(User, batch.created_by_id) if batch.created_by_id else None
-            message = APPLY[batch.kind](session, batch, instance, actor)
-            _record(batch, instance, True, message)
+            with failures.reading_state(instance):
+                message = APPLY[batch.kind](session, batch, instance, actor)
+            # A retry is applied (and audited) even when the instance fails again; the report says so.
+            _record(batch, instance, batch.kind != "retry" or interventions.retry_outcome(instance)[0], message)
     except OperationError as exc:
-        with transaction() as session:
-            batch = _lock_batch(session, batch_id)
-            if batch.position == position:
-                instance = session.get(ProcessInstance, batch.instance_ids[position])
-                _record(batch, instance, False, exc.message)
+        _record_refusal(batch_id, position, exc)
+
+
+def _record_refusal(batch_id: int, position: int, exc: OperationError) -> None:
+    """The instance at `position` was refused: the batch records why and goes on. One whose state
+    cannot be read goes to the failures page too."""
+    unreadable = exc if isinstance(exc, StateUnreadable) else None
+    with transaction() as session:
+        batch = _lock_batch(session, batch_id)
+        if batch.position == position:
+            instance = session.get(ProcessInstance, batch.instance_ids[position])
+            _record(batch, instance, False, unreadable.reason if unreadable else exc.message)
+    if unreadable:
+        failures.quarantine(unreadable.instance_id, unreadable.reason)
 
 
 def _record(batch: BatchOperation, instance: ProcessInstance | None, ok: bool, message: str) -> None:
@@ -185,7 +199,7 @@ def _record(batch: BatchOperation, instance: ProcessInstance | None, ok: bool, m
 def _instance_action(name: str) -> Callable[[Session, BatchOperation, ProcessInstance, User | None], str]:
     def apply(session: Session, batch: BatchOperation, instance: ProcessInstance, actor: User | None) -> str:
         interventions.INSTANCE_ACTIONS[name](session, instance, actor, _reason(batch))
-        return ""
+        return interventions.retry_outcome(instance)[1] if name == "retry" else ""
     return apply
 
 

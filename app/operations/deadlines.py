@@ -91,9 +91,10 @@ def _level(view: dict[str, Any]) -> Any:
 def deadlines_set(incident: Incident, view: dict[str, Any]) -> None:
     """The process computed the deadlines (after confirmation, an upgrade, subsiding): keep those that
     apply to the incident as it now stands and drop those that no longer do."""
+    decided = view.get("need_press_conference")  # the consultation's decision, else the level's default
     applies = {
         "national": _level(view) in (3, 4),
-        "press_conference": bool(view.get("press_conference_default") or view.get("need_press_conference")),
+        "press_conference": bool(decided if decided is not None else view.get("press_conference_default")),
     }
     for name, source in DEADLINE_SOURCES.items():
         if not view.get(source):
@@ -108,7 +109,7 @@ def press_conference_decided(incident: Incident, view: dict[str, Any], needed: A
     """The consultation decided whether a press conference is held: its 24-hour deadline follows."""
     if needed is True and view.get("press_conf_due_at"):
         set_deadline(incident, "press_conference", due=view["press_conf_due_at"])
-    elif needed is False and not view.get("press_conference_default"):
+    elif needed is False:  # not held (a level-Ⅰ sudden event needs a reason, which the consultation keeps)
         drop_deadline(incident, "press_conference")
 
 

@@ -21,6 +21,7 @@ from app.db import transaction
 from app.extensions import db
 from app.models import (
     AuditEvent,
+    Job,
     NotificationChannel,
     NotificationDelivery,
     NotificationPreference,
@@ -144,6 +145,28 @@ def _destination(delivery: NotificationDelivery) -> notify.Destination:
 def _message(delivery: NotificationDelivery) -> notify.OutgoingMessage:
     return notify.OutgoingMessage(key=f"delivery-{delivery.id}", subject=delivery.subject, body=delivery.body,
                                   urgent=delivery.urgent, link=delivery.link)
+
+
+def _job_failed(session: Session, job: Job) -> None:
+    """The delivery's job gave up (retries exhausted or a permanent error): the delivery failed, with why."""
+    delivery = _delivery_of(session, job)
+    if delivery is not None and delivery.status != "sent":
+        delivery.status, delivery.last_error = "failed", (job.last_error or "")[:2000]
+
+
+def _job_retried(session: Session, job: Job) -> None:
+    """An admin retries the delivery's job: the delivery is pending again until the job sends it."""
+    delivery = _delivery_of(session, job)
+    if delivery is not None and delivery.status == "failed":
+        delivery.status = "pending"
+
+
+def _delivery_of(session: Session, job: Job) -> NotificationDelivery | None:
+    delivery_id = (job.payload or {}).get("delivery_id")
+    return session.get(NotificationDelivery, delivery_id) if isinstance(delivery_id, int) else None
+
+
+jobs.on_job_settled(JOB_KIND, failed=_job_failed, retried=_job_retried)
 
 
 def _record(delivery_id: int, *, receipt: str | None = None, error: str | None = None, final: bool = False) -> None:

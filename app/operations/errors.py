@@ -52,3 +52,13 @@ class DeployRefused(OperationError):
     def __init__(self, message: str, problems: list[dict[str, Any]]):
         super().__init__(message)
         self.problems = problems
+
+
+class StateUnreadable(Conflict):
+    """An instance's stored state (or its version's spec) cannot be loaded; `reason` is for the
+    failures page. The instance is put in error (app.operations.failures); the caller gets 409."""
+
+    def __init__(self, message: str, instance_id: int, reason: str):
+        super().__init__(message)
+        self.instance_id = instance_id
+        self.reason = reason

@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 
 from app import notify
 from app.db import transaction
-from app.engine import runner
+from app.engine import runner, state
 from app.engine.services import SideEffect
 from app.extensions import db
 from app.models import AuditEvent, InstanceStatus, NotificationChannel, ProcessInstance, User
-from app.operations import catalog, instances, jobs
+from app.operations import catalog, failures, instances, jobs
 
 JOB_KIND = "call_system"
 CALLABLE_KINDS = ("webhook",)
@@ -75,6 +75,11 @@ def _resume(instance_id: int, task_guid: str, answer: dict[str, Any]) -> str:
         except runner.RouteRefused as exc:
             instances.mark_error(session, instance, exc.element_id, instances._route_message(exc))
             return "route refused"
+        except state.StateError as exc:  # an admin repairs the instance; the answer stays in the audit
+            instances.mark_error(session, instance, None, failures.unreadable_reason(exc))
+            session.add(AuditEvent(instance_id=instance_id, action="system_answer_kept",
+                                   detail={"task": task_guid, "answer": answer}))
+            return "state unreadable; answer kept"
         session.add(AuditEvent(instance_id=instance.id, action="system_answered",
                                detail={"task": task_guid, "status": answer.get("status")}))
         instances.apply_step(session, instance, step)

@@ -38,6 +38,7 @@ SOURCE_TYPES = {
 TEXT_LIMITS = {"title": 300, "url": 2000, "platform": 64, "snippet": 5000, "author": 200, "external_ref": 200,
                "note": 2000}
 METRICS = ("views", "reposts", "comments", "likes")
+OTHER_PLATFORM = "other"  # the registration form's 其他, whose name goes into platform_other
 TOKEN_PREFIX = "yqt_"  # noqa: S105 - a visible prefix of issued tokens, not a secret
 
 
@@ -108,6 +109,22 @@ def _valid_metrics(metrics: Any) -> bool:
     return isinstance(metrics, dict) and all(
         k in METRICS and isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 10**12
         for k, v in metrics.items())
+
+
+def incident_from_lead(session: Session, data: dict[str, Any]) -> dict[str, Any]:
+    """The data a lead opens its incident with: the platform it names (a code or a name such as 抖音,
+    百度贴吧) as the registration form's choice, an unknown one as 其他 with its name (decision 54)."""
+    text = data.get("platform")
+    if not isinstance(text, str) or not text.strip():
+        return data
+    definition = instances.latest_definition(session, instances.INCIDENT_PROCESS)
+    field = catalog.version(definition.id).fields().get("platform")
+    if field is None:
+        return data
+    code = forms.match_choice(field.schema, text)
+    if code is None:
+        return {**data, "platform": OTHER_PLATFORM, "platform_other": text.strip()}
+    return {**data, "platform": code}
 
 
 def receive_alert(payload: Any, *, source: str, actor: User | None = None) -> tuple[Alert, bool]:

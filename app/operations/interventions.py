@@ -26,6 +26,7 @@ from app import clock, forms
 from app.db import transaction
 from app.engine import repair, runner
 from app.engine.runner import RouteRefused, TaskNotReady
+from app.engine.state import StateError
 from app.extensions import db
 from app.models import (
     AuditEvent,
@@ -37,8 +38,9 @@ from app.models import (
     TaskStatus,
     User,
 )
-from app.operations import catalog, instances, ledger, tasks
+from app.operations import assignment, catalog, instances, ledger, tasks
 from app.operations.errors import Conflict, Invalid, NotFound
+from app.operations.failures import quarantining, reading_state, unreadable_reason
 
 ENDED = (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED)
 LIVE = (InstanceStatus.WAITING, InstanceStatus.RUNNING)
@@ -108,7 +110,8 @@ def _touch(instance: ProcessInstance) -> None:
 def _advance(session: Session, instance: ProcessInstance, actor: User | None,
              run: Callable[[runner.Environment], runner.Step]) -> None:
     try:
-        step = run(instances.environment(session, instance))
+        with reading_state(instance):
+            step = run(instances.environment(session, instance))
     except RouteRefused as exc:
         message = instances._route_message(exc)
         raise Invalid(message, {"": [message]}) from exc
@@ -172,22 +175,39 @@ def apply_retry(session: Session, instance: ProcessInstance, actor: User | None,
         catalog.spec(instance.definition_id), instance.state_json, instances.budget(), env))
 
 
+def retry_outcome(instance: ProcessInstance) -> tuple[bool, str]:
+    """What a retry led to, for the admin: (the instance went on?, what happened in words)."""
+    if instance.status == InstanceStatus.ERROR:
+        return False, str(_l("已重试,但流程仍然出错(环节 %(element)s):%(reason)s",
+                             element=instance.error_element or "—", reason=instance.error_text or ""))
+    if instance.status == InstanceStatus.COMPLETED:
+        return True, str(_l("已重试,流程已继续运行并结束。"))
+    return True, str(_l("已重试,流程已恢复运行,等待下一步办理。"))
+
+
 INSTANCE_ACTIONS: dict[str, Callable[[Session, ProcessInstance, User | None, str], None]] = {
     "suspend": apply_suspend, "resume": apply_resume, "terminate": apply_terminate, "retry": apply_retry,
 }
 
 
+@quarantining
 def act(public_id: str, action: str, expected: int | None, actor: User, reason: str | None) -> ProcessInstance:
-    """Suspend, resume, terminate or retry one instance (`action`), as the admin saw it at `expected`."""
+    """Suspend, resume, terminate or retry one instance (`action`), as the admin saw it at `expected`.
+
+    Only retry reads the stored state: an instance whose state cannot be read can still be suspended
+    or terminated, and is retried once its cause was fixed.
+    """
     if action not in INSTANCE_ACTIONS:
         raise Invalid(str(_l("未知操作。")))
     why = require_reason(reason)
     with transaction() as session:
         instance = lock_instance(session, public_id, expected)
-        INSTANCE_ACTIONS[action](session, instance, actor, why)
+        with reading_state(instance):
+            INSTANCE_ACTIONS[action](session, instance, actor, why)
         return instance
 
 
+@quarantining
 def edit_data(public_id: str, expected: int | None, actor: User, reason: str | None,
               changes: dict[str, Any], removed: list[str]) -> ProcessInstance:
     """Change the instance's data (e.g. correct a value a gateway reads); the audit keeps before and after."""
@@ -198,8 +218,9 @@ def edit_data(public_id: str, expected: int | None, actor: User, reason: str | N
         instance = lock_instance(session, public_id, expected)
         if instance.status in ENDED:
             raise Conflict(str(_l("流程已结束,不能修改数据。")))
-        spec = catalog.spec(instance.definition_id)
-        before = repair.current_data(spec, instance.state_json)
+        with reading_state(instance):
+            spec = catalog.spec(instance.definition_id)
+            before = repair.current_data(spec, instance.state_json)
         keys = [*changes, *removed]
         audit(session, instance, actor, "data_edited", why,
               before={key: before.get(key) for key in keys}, after={**changes, **dict.fromkeys(removed)})
@@ -217,6 +238,7 @@ def edit_data(public_id: str, expected: int | None, actor: User, reason: str | N
         return instance
 
 
+@quarantining
 def reschedule_timer(public_id: str, expected: int | None, actor: User, reason: str | None, timer_guid: str,
                      due_at: datetime) -> ProcessInstance:
     """Move a waiting timer (a deadline, a reminder round) to `due_at`; a time already past fires it now."""
@@ -225,8 +247,10 @@ def reschedule_timer(public_id: str, expected: int | None, actor: User, reason: 
         instance = lock_instance(session, public_id, expected)
         if instance.status not in (*LIVE, InstanceStatus.SUSPENDED):
             raise Conflict(str(_l("只有运行中的流程可以调整定时。")))
-        spec = catalog.spec(instance.definition_id)
-        timer = next((t for t in repair.waiting_timers(spec, instance.state_json) if t.guid == timer_guid), None)
+        with reading_state(instance):
+            spec = catalog.spec(instance.definition_id)
+            timers = repair.waiting_timers(spec, instance.state_json)
+        timer = next((t for t in timers if t.guid == timer_guid), None)
         if timer is None:
             raise Conflict(str(_l("该定时已触发或不存在,本次操作未执行。")))
         suspended = instance.status == InstanceStatus.SUSPENDED
@@ -269,11 +293,14 @@ def apply_reassign(session: Session, task: HumanTask, instance: ProcessInstance,
             raise Invalid(str(_l("用户“%(name)s”不存在或已停用。", name=username)),
                           {"assignee": [str(_l("用户不存在或已停用。"))]})
         task.assignee_id, task.claimed_at = person.id, clock.now()
-        after: dict[str, Any] = {"assignee": person.username, "roles": task.candidate_roles}
+        if task.addressed_to_id is not None:  # a task the diagram gave to one person is now the new one's
+            task.addressed_to_id = person.id
+        after: dict[str, Any] = {"assignee": person.username, "roles": task.candidate_roles,
+                                 "outside": assignment.holder_problem(session, task, person)}
     elif role:
         if session.scalar(select(Role.code).where(Role.code == role)) is None:
             raise Invalid(str(_l("角色“%(role)s”不存在。", role=role)), {"role": [str(_l("角色不存在。"))]})
-        task.assignee_id, task.claimed_at = None, None
+        task.assignee_id, task.claimed_at, task.addressed_to_id = None, None, None
         task.candidate_roles_text = role
         task.candidates = [HumanTaskCandidate(role_code=role)]
         after = {"assignee": None, "roles": [role]}
@@ -284,11 +311,12 @@ def apply_reassign(session: Session, task: HumanTask, instance: ProcessInstance,
 
 
 def reassign_task(task_public_id: str, expected: int | None, actor: User, reason: str | None,
-                  username: str | None = None, role: str | None = None) -> HumanTask:
-    """Reassign one open task (see apply_reassign)."""
+                  username: str | None = None, role: str | None = None, confirmed: bool = False) -> HumanTask:
+    """Reassign one open task (see apply_reassign); to a person outside its roles or unit only if `confirmed`."""
     why = require_reason(reason)
     with transaction() as session:
         task, instance = _lock_task(session, task_public_id, expected)
+        assignment.check_holder(session, task, username, confirmed)
         apply_reassign(session, task, instance, actor, why, username, role)
         return task
 
@@ -307,6 +335,7 @@ def change_task_due(task_public_id: str, expected: int | None, actor: User, reas
         return task
 
 
+@quarantining
 def complete_on_behalf(task_public_id: str, expected: int | None, actor: User, reason: str | None,
                        data: dict[str, Any] | None) -> HumanTask:
     """Complete a stuck task for its holder with form data (validated like theirs), or skip it
@@ -354,7 +383,10 @@ def instance_repair_view(instance: ProcessInstance) -> dict[str, Any]:
         return {"data": {}, "timers": [], "messages": []}
     if instance.status in ENDED:
         return {"data": instance.data or {}, "timers": [], "messages": []}
-    timers, messages = repair.waiting_for(catalog.spec(instance.definition_id), instance.state_json)
+    try:
+        timers, messages = repair.waiting_for(catalog.spec(instance.definition_id), instance.state_json)
+    except StateError as exc:  # the row's data snapshot is still shown; only retry and terminate apply
+        return {"data": instance.data or {}, "timers": [], "messages": [], "unreadable": unreadable_reason(exc)}
     return {"data": instance.data or {}, "timers": timers, "messages": messages}
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,7 +24,17 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.db import transaction
 from app.extensions import db
-from app.models import AppSetting, AuditEvent, Job, JobStatus, User, WorkerLease
+from app.models import (
+    AppSetting,
+    AuditEvent,
+    Job,
+    JobStatus,
+    NotificationChannel,
+    NotificationDelivery,
+    ProcessInstance,
+    User,
+    WorkerLease,
+)
 from app.operations import alerts
 from app.operations.errors import Conflict, NotFound
 
@@ -33,6 +44,8 @@ BACKOFF_CAP = 3600
 LEASE_SECONDS = 120
 _WRITTEN = "yq_jobs_written"
 _listeners: list[Callable[[list[int]], None]] = []
+Settle = Callable[[Session, Job], None]
+_settlers: dict[str, tuple[Settle, Settle]] = {}  # kind → (on failed, on retried)
 
 
 def enqueue(session: Session, kind: str, payload: dict[str, Any], *, run_at: datetime | None = None,
@@ -64,6 +77,12 @@ def on_jobs_committed(listener: Callable[[list[int]], None]) -> None:
     """Call `listener(job_ids)` after every commit that wrote jobs (runners use it to wake up)."""
     if listener not in _listeners:
         _listeners.append(listener)
+
+
+def on_job_settled(kind: str, *, failed: Settle, retried: Settle) -> None:
+    """Keep the rows a job kind works on in step with it: `failed(session, job)` runs in the transaction
+    that gives the job up, `retried` in the one an admin puts it back in the queue with."""
+    _settlers[kind] = (failed, retried)
 
 
 def remove_listener(listener: Callable[[list[int]], None]) -> None:
@@ -145,6 +164,8 @@ def finish_job(job_id: int, worker: str, error: str | None = None, *, permanent:
         if permanent or job.attempts >= job.max_attempts:
             job.status = JobStatus.FAILED
             _alert_admins(session, job)
+            if job.kind in _settlers:
+                _settlers[job.kind][0](session, job)
         else:
             job.status, job.run_at, job.dispatched_at = JobStatus.PENDING, now + backoff(job.attempts), None
         return job.status
@@ -166,6 +187,8 @@ def retry_job(job_id: int, actor: User | None) -> Job:
             raise Conflict(str(_l("只有失败的任务可以重试。")))
         job.status, job.run_at, job.attempts, job.dispatched_at = JobStatus.PENDING, clock.now(), 0, None
         session.info.setdefault(_WRITTEN, []).append(job)
+        if job.kind in _settlers:
+            _settlers[job.kind][1](session, job)
         session.add(AuditEvent(actor_id=actor.id if actor else None, action="job_retried",
                                detail={"job": job.id, "kind": job.kind}))
         return job
@@ -189,6 +212,62 @@ def list_jobs(status: str, limit: int = 200) -> list[Job]:
     """Jobs in a status, newest failures first."""
     return list(db.session.scalars(select(Job).where(Job.status == status)
                                    .order_by(Job.last_failed_at.desc(), Job.id.desc()).limit(limit)))
+
+
+@dataclass(frozen=True)
+class FailedJob:
+    """A failed job as the failures page shows it: what it was, and the instance and channel it concerns."""
+
+    job: Job
+    label: str
+    instance: ProcessInstance | None
+    channel: str | None  # a registered channel's name (for call_system, the name even if none is registered)
+    via: str | None  # otherwise the personal channel (e-mail) and whom it was for
+
+
+def failed_jobs(limit: int = 200) -> list[FailedJob]:
+    """Failed jobs, newest first, each with the instance and the channel its payload names (one query per table)."""
+    rows = list_jobs(JobStatus.FAILED, limit)
+    payloads = [row.payload or {} for row in rows]
+    sent = _by_id(NotificationDelivery, [p.get("delivery_id") for p in payloads])
+    instances = _by_id(ProcessInstance, [p.get("instance_id") for p in payloads]
+                       + [d.instance_id for d in sent.values()])
+    channels = _by_id(NotificationChannel, [d.channel_id for d in sent.values()])
+    people = _by_id(User, [d.user_id for d in sent.values()])
+    described = []
+    for row, payload in zip(rows, payloads, strict=True):
+        delivery = sent.get(payload.get("delivery_id"))
+        if delivery is None:
+            name = payload.get("channel")
+            described.append(FailedJob(row, _kind_label(row.kind), instances.get(payload.get("instance_id")),
+                                       name if isinstance(name, str) else None, None))
+            continue
+        channel = channels.get(delivery.channel_id)
+        described.append(FailedJob(row, _kind_label(row.kind), instances.get(delivery.instance_id),
+                                   channel.name if channel else None,
+                                   None if channel else _personal(delivery, people.get(delivery.user_id))))
+    return described
+
+
+def _personal(delivery: NotificationDelivery, person: User | None) -> str:
+    """A delivery without a registered channel (an e-mail), and whom it was for."""
+    via = str(_l("电子邮件")) if delivery.channel_kind == "email" else delivery.channel_kind
+    return f"{via}({person.display_name})" if person else via
+
+
+KIND_LABELS = {"deliver_notification": _l("通知发送"), "call_system": _l("外部系统调用"),
+               "batch_operation": _l("批量操作"), "fire_due_timers": _l("到期定时处理"), "probe": _l("运行检查")}
+
+
+def _kind_label(kind: str) -> str:
+    return str(KIND_LABELS.get(kind, kind))
+
+
+def _by_id(model: Any, ids: list[Any]) -> dict[int, Any]:
+    wanted = {i for i in ids if isinstance(i, int) and not isinstance(i, bool)}
+    if not wanted:
+        return {}
+    return {row.id: row for row in db.session.scalars(select(model).where(model.id.in_(wanted)))}
 
 
 def undispatched(older_than: timedelta, limit: int = 500) -> list[int]:

@@ -175,7 +175,7 @@ KINDS: dict[str, Kind] = {
     "task_force": Kind("成立工作专班", summary=("leader_person",)),
     "investigation": Kind("调查核实", summary=("findings",)),
     "consultation": Kind("会商研判", head=_consulted, summary=("talking_points",)),
-    "superior_measures": Kind("上级会商意见", summary=("measures",)),
+    "superior_measures": Kind("上级会商意见", summary=("superior_measures",)),
     "dispatch": Kind("下达处置任务", head=_dispatched),
     "unit_feedback": Kind("承办反馈", head=_unit_answered, summary=("unit_feedback_text",)),
     "release_drafted": Kind("起草通稿", summary=("release_title",)),
@@ -314,8 +314,10 @@ def _write(session: Session, instance: ProcessInstance, kind_name: str, view: Vi
     incident.updated_at = now
     if instance.title and not incident.title:
         incident.title = instance.title
+    # A person's line says only what they submitted: the task data still holds earlier rounds' answers.
+    said = data if task_id is not None else view
     entry = LedgerEntry(incident_id=incident.id, kind=kind_name, at=now, actor_id=actor.id if actor else None,
-                        element=element, task_id=task_id, data=data, summary=_summary(kind_name, view, data))
+                        element=element, task_id=task_id, data=data, summary=_summary(kind_name, said, data))
     session.add(entry)
     return entry
 

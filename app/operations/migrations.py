@@ -19,6 +19,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from app import clock
 from app.db import transaction
 from app.engine import migration, repair
+from app.engine.state import StateError
 from app.extensions import db
 from app.models import (
     HumanTask,
@@ -30,7 +31,7 @@ from app.models import (
     TaskStatus,
     User,
 )
-from app.operations import catalog, interventions
+from app.operations import catalog, failures, interventions
 from app.operations.errors import Conflict, Invalid, NotFound
 
 MOVABLE_STATUSES = (InstanceStatus.WAITING, InstanceStatus.RUNNING, InstanceStatus.SUSPENDED, InstanceStatus.ERROR)
@@ -71,7 +72,15 @@ def preview(source: ProcessDefinition, target: ProcessDefinition, limit: int = P
                                                                .subquery())) or 0
     old, new = catalog.spec(source.id), catalog.spec(target.id)
     rows = db.session.scalars(query.order_by(ProcessInstance.started_at, ProcessInstance.id).limit(limit))
-    return [InstancePreview(row, migration.plan(old, new, row.state_json)) for row in rows], total
+    return [InstancePreview(row, _plan(old, new, row)) for row in rows], total
+
+
+def _plan(old: Any, new: Any, row: ProcessInstance) -> migration.MigrationPlan:
+    """The row's plan; one whose state cannot be read cannot move (and does not spoil the preview)."""
+    try:
+        return migration.plan(old, new, row.state_json)
+    except StateError as exc:
+        return migration.MigrationPlan(movable=False, tasks=[], blockers=[failures.unreadable_reason(exc)])
 
 
 def _check_pair(source: ProcessDefinition, target: ProcessDefinition) -> None:
@@ -142,13 +151,15 @@ def _set_state(session: Session, instance: ProcessInstance, definition_id: int, 
             row.candidates = [HumanTaskCandidate(role_code=role) for role in roles]
 
 
+@failures.quarantining
 def migrate_instance(public_id: str, expected: int | None, to_definition_id: int, actor: User,
                      reason: str | None) -> InstanceMigration:
     """Move one instance (from its page), as the admin saw it at `expected`."""
     why = interventions.require_reason(reason)
     with transaction() as session:
         instance = interventions.lock_instance(session, public_id, expected)
-        apply_migration(session, instance, to_definition_id, actor, why)
+        with failures.reading_state(instance):
+            apply_migration(session, instance, to_definition_id, actor, why)
         return session.scalar(select(InstanceMigration).where(InstanceMigration.instance_id == instance.id)
                               .order_by(InstanceMigration.id.desc()).limit(1))
 

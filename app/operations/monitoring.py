@@ -18,7 +18,17 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app import clock
 from app.extensions import db
-from app.models import HumanTask, Incident, InstanceStatus, Job, JobStatus, ProcessInstance, TaskStatus, WorkerLease
+from app.models import (
+    HumanTask,
+    Incident,
+    InstanceStatus,
+    Job,
+    JobStatus,
+    ProcessInstance,
+    TaskStatus,
+    User,
+    WorkerLease,
+)
 
 # Upper bounds (seconds) of the task completion histogram: 1 min, 5 min, 15 min, 30 min, 1 h, 4 h, 12 h, 24 h.
 COMPLETION_BUCKETS: tuple[float, ...] = (60, 300, 900, 1800, 3600, 4 * 3600, 12 * 3600, 24 * 3600)
@@ -49,6 +59,8 @@ class Health:
     database_ms: float | None
     database_error: str | None
     worker: WorkerHealth | None  # None when the database could not be asked
+    error_instances: int | None = None  # instances in error, waiting for an admin
+    demo_accounts: int | None = None  # active accounts still holding the password seed-demo printed
 
 
 def _worker_health(now: datetime, stale_after: float) -> WorkerHealth:
@@ -60,17 +72,24 @@ def _worker_health(now: datetime, stale_after: float) -> WorkerHealth:
     return WorkerHealth(last, age, age <= stale_after)
 
 
-def health(stale_after: float) -> Health:
-    """Database reachable (`SELECT 1`) and worker alive: ok, degraded (worker stale) or fail (database)."""
+def health(stale_after: float, demo_accounts_degrade: bool = False) -> Health:
+    """Database reachable (`SELECT 1`): ok, or degraded when the worker is stale, an instance is in error
+    or (`demo_accounts_degrade`: where they can log in) a demo account keeps its printed password;
+    fail when the database cannot be asked."""
     started = time.perf_counter()
     try:
         db.session.execute(text("SELECT 1")).scalar()
         elapsed = round((time.perf_counter() - started) * 1000, 1)
         worker = _worker_health(clock.now(), stale_after)
+        errors = db.session.scalar(select(func.count()).select_from(ProcessInstance)
+                                   .where(ProcessInstance.status == InstanceStatus.ERROR)) or 0
+        demo = db.session.scalar(select(func.count()).select_from(User)
+                                 .where(User.demo_password.is_(True), User.active.is_(True))) or 0
     except SQLAlchemyError as exc:
         db.session.rollback()
         return Health("fail", False, None, type(exc).__name__, None)
-    return Health("ok" if worker.ok else "degraded", True, elapsed, None, worker)
+    healthy = worker.ok and not errors and not (demo and demo_accounts_degrade)
+    return Health("ok" if healthy else "degraded", True, elapsed, None, worker, errors, demo)
 
 
 # -- metrics ------------------------------------------------------------------------------------------

@@ -50,7 +50,9 @@ CITY: dict[str, Any] = {
     "summary_due": "P15D",
     "approval_reminder": "R3/PT1H",
     "monthly_report_recipients": ["市工信委", "同级网管部门"],
-    "risk_filing_dept": "上级主管部门",
+    "risk_filing_depts": ["省人力资源和社会保障厅", "市委、市政府"],
+    "consultation_superiors": ["市委、市政府", "市委宣传部", "市委网信办"],
+    "consultation_partners": ["市委网信办", "市委宣传部", "市公安局网安支队", "属地政府", "专家"],
 }
 
 COUNTY: dict[str, Any] = {
@@ -65,6 +67,9 @@ COUNTY: dict[str, Any] = {
     "false_info_owner": "party_group",
     "press_conference_requester": "party_group",
     "spokesperson_designators": ["县委宣传部"],
+    "risk_filing_depts": ["市民政局", "县委、县政府"],
+    "consultation_superiors": ["县委、县政府", "县委宣传部", "市委宣传部"],
+    "consultation_partners": ["县委网信办", "县委宣传部", "县公安局", "属地政府", "专家"],
 }
 
 SHIPPED = {"city": ("市级单位(篇三)", CITY), "county": ("县级单位(篇二)", COUNTY)}
@@ -95,10 +100,17 @@ def ensure_profiles() -> int:
 
 
 def active_values(session: Session | None = None) -> dict[str, Any]:
-    """The active profile's values over the city defaults (a key added in a later release has a value)."""
+    """The active profile's values over its shipped defaults (a key added in a later release has a value)."""
     session = session or db.session
     row = session.scalar(select(OrgProfile).where(OrgProfile.active.is_(True)))
-    return {**CITY, **(row.values if row else {})}
+    return values_of(row) if row else dict(CITY)
+
+
+def values_of(row: OrgProfile) -> dict[str, Any]:
+    """A profile's values over the shipped defaults of the same profile (the city's for others), so a key
+    added in a later release names the county's bodies in the county profile, not the city's."""
+    defaults = SHIPPED.get(row.code, ("", CITY))[1]
+    return {**defaults, **(row.values or {})}
 
 
 def list_profiles() -> list[OrgProfile]:

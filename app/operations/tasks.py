@@ -21,18 +21,18 @@ from app.models import (
     Attachment,
     AuditEvent,
     HumanTask,
-    HumanTaskCandidate,
     InstanceStatus,
     ProcessInstance,
     TaskStatus,
     User,
 )
-from app.operations import catalog, ledger, options
+from app.operations import catalog, ledger, options, visibility
 from app.operations.errors import Conflict, Forbidden, Invalid, NotFound
+from app.operations.failures import quarantining, reading_state
 from app.operations.instances import _route_message, apply_step, budget, environment
 
 MAX_DRAFT_BYTES = 256 * 1024
-OVERSEER_ROLES = ("admin",)
+OVERSEER_ROLES = visibility.TASK_OVERSEERS
 
 
 # -- reads --------------------------------------------------------------------------------------
@@ -46,29 +46,21 @@ def list_my_tasks(user: User, limit: int = 200) -> list[HumanTask]:
         .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at).limit(limit)))
 
 
-def _in_unit(user: User) -> Any:
-    """Tasks open to everyone in their lane, or scoped to the user's own unit."""
-    unit = user.unit.code if user.unit else None
-    return or_(HumanTask.unit_code.is_(None), HumanTask.unit_code == unit) if unit else HumanTask.unit_code.is_(None)
-
-
 def list_group_tasks(user: User, limit: int = 200) -> list[HumanTask]:
-    """Open tasks of the user's roles (lanes) and unit, claimed or not, most urgent first."""
-    roles = sorted(user.role_codes)
-    if not roles:
+    """Open tasks of the user's roles (lanes) and unit, claimed or not, most urgent first; not the
+    tasks the diagram addressed to somebody else."""
+    if not user.role_codes:
         return []
-    candidate = select(HumanTaskCandidate.task_id).where(HumanTaskCandidate.role_code.in_(roles))
     return list(db.session.scalars(
         select(HumanTask)
-        .where(HumanTask.status == TaskStatus.OPEN, HumanTask.id.in_(candidate), _in_unit(user))
+        .where(HumanTask.status == TaskStatus.OPEN, visibility.candidate_clause(user))
         .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at).limit(limit)))
 
 
 def is_candidate(task: HumanTask, user: User) -> bool:
-    """Does the task's lane include one of the user's roles, and its unit (if any) the user?"""
-    if not user.role_codes.intersection(task.candidate_roles):
-        return False
-    return task.unit_code is None or (user.unit is not None and user.unit.code == task.unit_code)
+    """Does the task's lane include one of the user's roles (its unit, for a unit role), and is it
+    addressed to nobody else?"""
+    return visibility.is_candidate(task, user)
 
 
 def can_work(task: HumanTask, user: User) -> bool:
@@ -82,14 +74,14 @@ def can_work(task: HumanTask, user: User) -> bool:
 
 def can_view(task: HumanTask, user: User) -> bool:
     """May the user see this task?"""
-    return (user.id in (task.assignee_id, task.completed_by_id)
-            or is_candidate(task, user) or user.has_role(*OVERSEER_ROLES))
+    return visibility.can_view_task(task, user)
 
 
 def get_task(public_id: str, user: User) -> HumanTask:
     """A task the user may see, else NotFound (invisible and missing look the same)."""
-    task = db.session.scalar(select(HumanTask).where(HumanTask.public_id == public_id))
-    if task is None or not can_view(task, user):
+    task = db.session.scalar(select(HumanTask).where(HumanTask.public_id == public_id,
+                                                     visibility.task_clause(user)))
+    if task is None:
         raise NotFound(str(_l("任务不存在或您无权查看。")))
     return task
 
@@ -123,13 +115,10 @@ def submitted_items(task: HumanTask, files: Callable[[list[forms.FileItem]], str
 
 def next_task_for(user: User, instance_id: int) -> HumanTask | None:
     """The user's most urgent open task in an instance (to continue right after a submission)."""
-    roles = sorted(user.role_codes) or [""]
-    candidate = select(HumanTaskCandidate.task_id).where(HumanTaskCandidate.role_code.in_(roles))
     return db.session.scalar(
         select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.status == TaskStatus.OPEN,
                                 or_(HumanTask.assignee_id == user.id,
-                                    and_(HumanTask.assignee_id.is_(None), HumanTask.id.in_(candidate),
-                                         _in_unit(user))))
+                                    and_(HumanTask.assignee_id.is_(None), visibility.candidate_clause(user))))
         .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id).limit(1))
 
 
@@ -164,6 +153,8 @@ def unclaim_task(public_id: str, user: User) -> HumanTask:
     """Give a claimed task back to its group."""
     with transaction() as session:
         task = task_for_write(session, public_id, user)
+        if task.assignee_id == user.id and task.addressed_to_id == user.id:
+            raise Conflict(str(_l("该任务是指定给您办理的,不能退回组内;如需改派,请联系系统管理员。")))
         result = session.execute(update(HumanTask).where(
             HumanTask.id == task.id, HumanTask.status == TaskStatus.OPEN, HumanTask.assignee_id == user.id,
         ).values(assignee_id=None, claimed_at=None))
@@ -189,6 +180,7 @@ def save_draft(public_id: str, raw: dict[str, Any], user: User) -> HumanTask:
         return task
 
 
+@quarantining
 def complete_task(public_id: str, data: dict[str, Any], user: User) -> HumanTask | None:
     """Validate the form data, complete the task exactly once and advance the instance.
 
@@ -214,8 +206,9 @@ def complete_task(public_id: str, data: dict[str, Any], user: User) -> HumanTask
         if kind:  # before the engine runs: a query later in this step (the summary's timeline) sees it
             ledger.record_task(session, instance, task, kind, data, user)
         try:
-            step = runner.complete(catalog.spec(instance.definition_id), instance.state_json, task.task_guid,
-                                   {**forms.blanks(form, data), **data}, budget(), environment(session, instance))
+            with reading_state(instance):
+                step = runner.complete(catalog.spec(instance.definition_id), instance.state_json, task.task_guid,
+                                       {**forms.blanks(form, data), **data}, budget(), environment(session, instance))
         except RouteRefused as exc:
             raise Invalid(_route_message(exc), {"": [_route_message(exc)]}) from exc
         except TaskNotReady as exc:
@@ -235,9 +228,9 @@ def task_for_write(session: Session, public_id: str, user: User) -> HumanTask:
     owner = select(HumanTask.instance_id).where(HumanTask.public_id == public_id).scalar_subquery()
     instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == owner)
                               .with_for_update(of=ProcessInstance).execution_options(populate_existing=True))
-    task = session.scalar(select(HumanTask).where(HumanTask.public_id == public_id)
+    task = session.scalar(select(HumanTask).where(HumanTask.public_id == public_id, visibility.task_clause(user))
                           .execution_options(populate_existing=True))
-    if task is None or not can_view(task, user):
+    if task is None:
         raise NotFound(str(_l("任务不存在或您无权查看。")))
     if task.status != TaskStatus.OPEN:
         raise Conflict(str(_l("该任务已被处理,无需重复提交。")))

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 from zxcvbn import zxcvbn
 
 from app import clock
@@ -114,7 +115,8 @@ class DemoAccount:
 def seed_demo_users(*, must_change_password: bool = True) -> list[DemoAccount]:
     """Create the demo users that do not exist yet; returns them with their new passwords.
 
-    Outside development mode the printed passwords must be changed at first login (decision 12).
+    Outside development mode the printed passwords must be changed at first login, and in
+    production they are refused (decision 48).
     """
     ensure_roles_and_units()
     created = []
@@ -125,6 +127,10 @@ def seed_demo_users(*, must_change_password: bool = True) -> list[DemoAccount]:
         password = secrets.token_urlsafe(12)
         create_user(username, name, password, roles, unit_code=unit, must_change_password=must_change_password)
         created.append(DemoAccount(username, name, roles, password))
+    if created:  # before anything is printed: these passwords will be known to whoever reads the output
+        with transaction() as session:
+            session.execute(update(User).where(User.username.in_([account.username for account in created]))
+                            .values(demo_password=True))
     return created
 
 
@@ -140,13 +146,24 @@ def authenticate(username: str, password: str) -> User | None:
     return user
 
 
+def demo_login_refused(user: User) -> bool:
+    """Is this a demo account still on its printed password, where such passwords are refused
+    (production)? Its logins are refused and its sessions end."""
+    return bool(user.demo_password) and not current_app.config["DEMO_PASSWORDS_ALLOWED"]
+
+
 def record_login(user_id: int, password: str) -> User:
-    """Note a successful login and upgrade the password hash if its parameters are old."""
+    """Note a successful login and upgrade the password hash if its parameters are old.
+
+    Outside development a demo account must first change the password that was printed.
+    """
     with transaction() as session:
         user = session.get(User, user_id)
         if user is None:
             raise NotFound(str(_l("用户不存在。")))
         user.last_login_at = clock.now()
+        if user.demo_password and current_app.config["YQ_ENV"] != "development":
+            user.must_change_password = True
         if _HASHER.check_needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
         session.add(AuditEvent(actor_id=user.id, action="login"))
@@ -168,7 +185,7 @@ def change_password(user_id: int, current: str, new: str) -> User:
             message = str(_l("当前密码不正确。"))
             raise Invalid(message, {"current_password": [message]}) from exc
         user.password_hash = hash_password(new)
-        user.must_change_password = False
+        user.must_change_password = user.demo_password = False
         user.session_epoch += 1
         session.add(AuditEvent(actor_id=user.id, action="password_changed"))
         return user
@@ -214,6 +231,6 @@ def load_user(session_id: str) -> User | None:
     except ValueError:
         return None
     user = db.session.get(User, user_id)
-    if user is None or user.session_epoch != epoch or not user.active:
+    if user is None or user.session_epoch != epoch or not user.active or demo_login_refused(user):
         return None
     return user

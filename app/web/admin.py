@@ -36,7 +36,7 @@ def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:
 @admin_required
 def failures() -> str:
     """Background jobs that gave up and instances in error, newest first."""
-    return render_template("admin/failures.html", rows=job_ops.list_jobs("failed"),
+    return render_template("admin/failures.html", rows=job_ops.failed_jobs(),
                            instances=interventions.failed_instances())
 
 
@@ -99,7 +99,7 @@ def profile() -> str | Response | tuple[str, int]:
     row = profiles.get_profile(code)
     form = profiles.profile_form()
     locale = tasks.current_locale()
-    values: dict[str, Any] = {**profiles.CITY, **(row.values or {})}
+    values: dict[str, Any] = profiles.values_of(row)
     raw: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
     reason = ""

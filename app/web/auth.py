@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
@@ -14,6 +15,7 @@ from app.operations import users
 from app.operations.errors import Invalid
 
 bp = Blueprint("auth", __name__)
+log = logging.getLogger(__name__)
 
 
 def _username_key() -> str:
@@ -41,6 +43,11 @@ def login() -> str | Response:
         user = users.authenticate(username, password)
         if user is None:
             error = _("用户名或密码不正确。")
+        elif users.demo_login_refused(user):
+            log.warning("login refused: demo account %r still has its printed password", user.username)
+            return render_template("auth/login.html", username=username, error=_(
+                "该账号是演示账号,仍在使用初始化时打印的密码,生产环境中已停用。请使用正式账号登录"
+                "(管理员可用 yuqing create-user 创建)。")), 403
         else:
             lang = session.get("lang")
             session.clear()  # no session fixation: nothing from before login survives

@@ -132,7 +132,7 @@ def start_batch() -> Response:
     selected = request.form.getlist("selected")
     scope_all = request.form.get("scope") == "all"
     params = {"username": request.form.get("assignee"), "role": request.form.get("role"),
-              "element": request.form.get("element")}
+              "element": request.form.get("element"), "confirmed": request.form.get("confirm_outside") == "on"}
     try:
         batch = batches.start_batch(current_user, request.form.get("kind", ""), request.form.get("reason"),
                                     selected=None if scope_all else selected, f=f if scope_all else None,
@@ -253,20 +253,24 @@ def _detail_page(instance: Any, errors: dict[str, list[str]], form: dict[str, An
     return response
 
 
-def _intervene(public_id: str, run: Callable[[int | None, str], Any], done: str) -> Response:
-    """Run one intervention with the version and reason of the form; errors come back on the page."""
+def _intervene(public_id: str, run: Callable[[int | None, str], Any],
+               done: str | Callable[[Any], tuple[bool, str]]) -> Response:
+    """Run one intervention with the version and reason of the form; errors come back on the page.
+
+    `done` is what the flash says, or a function of the intervention's result giving (ok, message)."""
     _require_admin()
     expected = request.form.get("version", type=int)
     reason = request.form.get("reason", "")
     try:
-        run(expected, reason)
+        result = run(expected, reason)
     except Invalid as exc:
         instance = instances.get_visible_instance(public_id, current_user)
         errors = exc.errors or {"": [exc.message]}
         errors.setdefault("", [exc.message])
         return _detail_page(instance, {f"{request.form.get('_form', '')}.{k}" if k else "": v
                                        for k, v in errors.items()}, request.form.to_dict(), 422)
-    flash(done, "success")
+    ok, message = done(result) if callable(done) else (True, done)
+    flash(message, "success" if ok else "error")
     return redirect(url_for("instances.detail", public_id=public_id))
 
 
@@ -275,10 +279,9 @@ def _intervene(public_id: str, run: Callable[[int | None, str], Any], done: str)
 def act(public_id: str) -> Response:
     """Suspend, resume, terminate or retry."""
     action = request.form.get("action", "")
-    names = {"suspend": _("流程已挂起。"), "resume": _("流程已恢复。"), "terminate": _("流程已终止。"),
-             "retry": _("已重试。")}
-    return _intervene(public_id, lambda v, r: interventions.act(public_id, action, v, current_user, r),
-                      names.get(action, _("已完成。")))
+    names = {"suspend": _("流程已挂起。"), "resume": _("流程已恢复。"), "terminate": _("流程已终止。")}
+    done = interventions.retry_outcome if action == "retry" else names.get(action, _("已完成。"))
+    return _intervene(public_id, lambda v, r: interventions.act(public_id, action, v, current_user, r), done)
 
 
 @bp.route("/instances/<public_id>/data", methods=["POST"])
@@ -358,7 +361,8 @@ def task_action(public_id: str, task_id: str) -> Response:
     def run(expected: int | None, reason: str) -> Any:
         if action == "reassign":
             return interventions.reassign_task(task_id, expected, current_user, reason,
-                                               request.form.get("assignee") or None, request.form.get("role") or None)
+                                               request.form.get("assignee") or None, request.form.get("role") or None,
+                                               confirmed=request.form.get("confirm_outside") == "on")
         if action == "due":
             due = _local_datetime("due_at") if request.form.get("due_at") else None
             return interventions.change_task_due(task_id, expected, current_user, reason, due)

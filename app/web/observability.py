@@ -18,6 +18,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, render_templ
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.extensions import limiter
 from app.models import InstanceStatus, JobStatus
 from app.operations import monitoring
 from app.operations.vocabulary import level_name
@@ -33,14 +34,28 @@ PROMETHEUS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # -- /healthz ------------------------------------------------------------------------------------------
 
 
+def _ratelimit_storage_ok() -> bool:
+    """Can the rate limiter reach its storage (always true for memory://)? Else it counts in memory."""
+    if not limiter.enabled or not limiter.initialized:
+        return True
+    try:
+        return bool(limiter.storage.check())
+    except Exception:  # any failure to ask is an unreachable storage
+        return False
+
+
 @bp.route("/healthz")
 def healthz() -> tuple[Response, int]:
-    """ok / degraded (worker heartbeat stale) with 200, fail (database) with 503."""
-    stale_after = float(current_app.config["HEALTH_WORKER_STALE_SECONDS"])
-    result = monitoring.health(stale_after)
+    """ok / degraded (worker heartbeat stale, instances in error, usable demo passwords, rate-limit
+    storage unreachable) with 200, fail (database) with 503."""
+    config = current_app.config
+    stale_after = float(config["HEALTH_WORKER_STALE_SECONDS"])
+    demo_usable = config["DEMO_PASSWORDS_ALLOWED"] and config["YQ_ENV"] != "development"
+    result = monitoring.health(stale_after, demo_accounts_degrade=demo_usable)
     worker = result.worker
+    ratelimit_ok = _ratelimit_storage_ok()
     body = {
-        "status": result.status,
+        "status": "degraded" if result.status == "ok" and not ratelimit_ok else result.status,
         "database": {"ok": result.database_ok, "latency_ms": result.database_ms, "error": result.database_error},
         "worker": {
             "last_heartbeat": worker.last_heartbeat.isoformat() if worker and worker.last_heartbeat else None,
@@ -48,6 +63,9 @@ def healthz() -> tuple[Response, int]:
             "ok": bool(worker and worker.ok),
             "stale_after_seconds": stale_after,
         },
+        "instances": {"error": result.error_instances},
+        "demo_accounts": {"count": result.demo_accounts, "login_refused": not config["DEMO_PASSWORDS_ALLOWED"]},
+        "ratelimit": {"ok": ratelimit_ok},
     }
     return jsonify(body), 503 if result.status == "fail" else 200
 

@@ -17,6 +17,7 @@ from app.operations.errors import Conflict, Invalid
 from app.web.security import download_headers
 
 bp = Blueprint("tasks", __name__)
+ADD_ROW = "add_row:"  # `_action` of a table's 添加一行 button, followed by the table's name
 
 
 @bp.route("/")
@@ -81,6 +82,8 @@ def act(public_id: str) -> str | Response | tuple[str, int]:
     # Files are stored before anything else, so a form sent back with errors still lists them.
     upload_errors = _store_uploads(item, form, formdata)
     files = attachments.stored_files(item, form)
+    if action.startswith(ADD_ROW):
+        return _with_added_row(item, form, formdata, action, upload_errors)
     if action == "draft":
         submission = forms.parse_submission(form, formdata, options, locale, files)
         tasks.save_draft(public_id, submission.raw, current_user)
@@ -110,6 +113,8 @@ def on_behalf(public_id: str) -> str | Response | tuple[str, int]:
     files = attachments.stored_files(item)
     submission = forms.parse_submission(form, formdata, options, locale, files)
     reason = (request.form.get("reason") or "").strip()
+    if (request.form.get("_action") or "").startswith(ADD_ROW):
+        return _with_added_row(item, form, formdata, request.form["_action"], {}, reason)
     errors = dict(submission.errors)
     if not reason:
         errors["_reason"] = [_("请填写操作理由。")]
@@ -143,6 +148,15 @@ def too_large(_error: RequestEntityTooLarge) -> tuple[str, int]:
     public_id = (request.view_args or {}).get("public_id")
     back = url_for("tasks.task", public_id=public_id) if request.endpoint == "tasks.act" and public_id else None
     return render_template("error.html", message=message, status=413, back=back), 413
+
+
+def _with_added_row(item: HumanTask, form: forms.FormSpec, formdata: dict[str, list[str]], action: str,
+                    upload_errors: dict[str, list[str]], reason: str = "") -> tuple[str, int]:
+    """添加一行 without JavaScript: the form again with what was typed and one blank row more, unchecked."""
+    submission = forms.parse_submission(form, formdata, tasks.form_options(form), tasks.current_locale(),
+                                        attachments.stored_files(item, form))
+    raw = forms.add_row(form, formdata, submission.raw, action.removeprefix(ADD_ROW))
+    return _render(item, {}, raw, upload_errors, status=422 if upload_errors else 200, reason=reason)
 
 
 def _store_uploads(item: HumanTask, form: forms.FormSpec, formdata: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -199,8 +213,9 @@ def _render(item: HumanTask, values: dict[str, Any], raw: dict[str, Any], errors
     locale = tasks.current_locale()
     files = attachments.stored_files(item, form) if item.status == TaskStatus.OPEN else None
     fields = forms.build_fields(form, values, raw, errors, item.context, options, locale=locale, files=files)
-    context_items = forms.context_items(form, item.context, options, locale, tasks.process_fields(item))
     links = get_template_attribute("forms/_fields.html", "attachment_links")
+    context_items = forms.context_items(form, item.context, options, locale, tasks.process_fields(item), links,
+                                        get_template_attribute("forms/_fields.html", "external_link"))
     submitted = forms.summary(form, item.submitted, options, locale, links) if item.submitted else []
     page = render_template(
         "tasks/task.html", task=item, fields=fields, context_items=context_items, errors=errors,

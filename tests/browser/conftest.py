@@ -24,6 +24,9 @@ from app.operations import catalog
 from tests.conftest import PASSWORD, ROOT, FakeClock, build_app
 
 ARTIFACTS = Path(os.environ.get("YQ_ARTIFACTS", ROOT / "build" / "artifacts"))
+# Milliseconds Playwright waits for a page, an element or a URL: a bound on a hang on a busy machine,
+# not a latency requirement (each wait returns as soon as its condition holds).
+PATIENCE_MS = 60_000
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -59,6 +62,8 @@ class LiveServer:
 
     def __init__(self, app: Flask):
         self.app = app
+        # Bound and listening when make_server returns: a request sent before the thread runs waits
+        # in the socket's backlog instead of being refused, so there is no start-up to poll for.
         self.server = make_server("127.0.0.1", 0, app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -68,7 +73,8 @@ class LiveServer:
 
     def stop(self) -> None:
         self.server.shutdown()
-        self.thread.join(timeout=10)
+        self.thread.join(timeout=PATIENCE_MS / 1000)
+        self.server.server_close()
 
 
 @pytest.fixture
@@ -95,7 +101,7 @@ def live(tmp_path: Path) -> Iterator[LiveServer]:
 def page(browser: object, live: LiveServer) -> Iterator[object]:
     context = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 1000})
     tab = context.new_page()
-    tab.set_default_timeout(15000)
+    tab.set_default_timeout(PATIENCE_MS)
     errors: list[str] = []
     tab.on("pageerror", lambda error: errors.append(str(error)))
     tab.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)

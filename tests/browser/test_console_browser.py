@@ -19,7 +19,7 @@ def _setup(live, count=3):
         deploy_console()
         admin = make_user(["admin"], username="console_admin")
         staff = make_user(["office_staff"], username="console_staff")
-        make_user(["office_director"], username="deputy_zhao", display_name="赵副主任")
+        make_user(["office_director", "office_staff"], username="deputy_zhao", display_name="赵副主任")
         rows = [instances.start_instance("t_console", staff, {"divisor": 5, "title": f"浏览器实例{n}"})
                 for n in range(count)]
         return admin.username, staff.username, [row.public_id for row in rows]

@@ -23,7 +23,7 @@ from lxml import etree
 
 from app.engine.services import operator_catalogue
 from app.web.security import DIAGRAM_CSP
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import PATIENCE_MS, screenshot
 from tests.conftest import ROOT
 
 STATIC = ROOT / "app" / "static"
@@ -97,7 +97,7 @@ def harness_url() -> Iterator[str]:
 def harness_page(browser: object, harness_url: str) -> Iterator[tuple[object, list[str]]]:
     context = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 1000})
     tab = context.new_page()
-    tab.set_default_timeout(15000)
+    tab.set_default_timeout(PATIENCE_MS)
     problems: list[str] = []
     tab.on("pageerror", lambda error: problems.append(f"page error: {error}"))
     tab.on("console", lambda message: problems.append(f"console {message.type}: {message.text}")

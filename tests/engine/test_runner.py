@@ -407,6 +407,14 @@ def test_load_state_refuses_a_workflow_with_broken_tasks() -> None:
         load_state(json.dumps(dumped), spec, runner.SafeScriptEngine())
 
 
+@pytest.mark.parametrize("text", [None, "{", "[]", '{"serializer_version": "1.0"}',
+                                  '{"serializer_version": "1.5", "spec": {"typename": "No"}, "subprocess_specs": {}}'])
+def test_a_spec_that_cannot_be_restored_is_a_state_error(text: Any) -> None:
+    """A deployed version whose stored spec is broken fails like a broken state: one instance's problem."""
+    with pytest.raises(StateError, match="spec"):
+        state.load_spec(f"broken-{text!r}", lambda: text)
+
+
 # -- service tasks --------------------------------------------------------------------------------
 
 

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 from jinja2 import Environment, FileSystemLoader
 
-from app.forms import FormSchemaError, build_fields, context_items, form_errors, parse_submission
+from app.forms import FormSchemaError, add_row, build_fields, context_items, form_errors, parse_submission
+from app.forms.files import ATTACHMENT_ITEMS
 from tests.forms.conftest import SCHEMA, _make_form
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "app" / "templates"
@@ -207,3 +208,65 @@ def test_form_errors_collects_what_no_field_shows(form):
     errors = {"": ["提交的内容过多"], "evil": ["不允许的字段"], "title": ["此项为必填项"],
               "members.0.person": ["x"]}
     assert form_errors(form, errors) == ["提交的内容过多", "不允许的字段"]
+
+
+def test_options_whose_condition_fails_for_the_task_are_not_offered(make_schema, options):
+    schema = make_schema()
+    schema["properties"]["platforms"]["items"]["oneOf"][2]["x-when"] = "'douyin' in allowed"
+    form = _make_form(schema)
+    offered = by_name(build_fields(form, context={"allowed": ["weibo"]}, options=options))["platforms"]
+    assert [value for value, _label, _selected in offered.choices] == ["weibo", "wechat"]
+    allowed = by_name(build_fields(form, context={"allowed": ["douyin"]}, options=options))["platforms"]
+    assert [value for value, _label, _selected in allowed.choices] == ["weibo", "wechat", "douyin"]
+
+
+def test_errors_of_a_multi_selects_items_and_of_read_only_fields_show_at_the_field(form, options):
+    errors = {"assist_units.1": ["请选择有效的选项"], "assist_units.3": ["请选择有效的选项"],
+              "proposed_level": ["系统建议等级有误"]}
+    fields = by_name(build_fields(form, errors=errors, context={"proposed_level": 2}, options=options))
+    assert fields["assist_units"].errors == ["请选择有效的选项"]
+    assert fields["proposed_level"].errors == ["系统建议等级有误"]
+    assert form_errors(form, errors) == []
+
+
+def test_context_items_leave_out_blank_optional_entries_and_render_links_and_files(make_schema):
+    schema = make_schema(shots={"type": "array", "title": "截图", "maxItems": 5,
+                                "x-attachments": {"accept": ["image"]}, "items": ATTACHMENT_ITEMS})
+    ui = {"ui:context": [{"key": "url", "label": "原文链接"}, {"key": "shots", "label": "截图"},
+                         {"key": "summary", "label": "内容摘要", "optional": True},
+                         {"key": "views", "label": "阅读量", "optional": True}]}
+    form = _make_form(schema, ui)
+    context = {"url": "https://weibo.com/1", "shots": [{"id": "a1", "name": "帖子.png", "size": 2048}], "views": 0}
+    items = context_items(form, context, files=lambda items: f"files:{[item.name for item in items]}",
+                          link=lambda url: f"link:{url}")
+    assert items == [("原文链接", "link:https://weibo.com/1"), ("截图", "files:['帖子.png']"), ("阅读量", "0")]
+    hostile = context_items(form, {"url": "javascript:alert(1)"}, link=lambda url: f"link:{url}")
+    assert hostile[0] == ("原文链接", "javascript:alert(1)")  # only http(s) addresses become links
+    with pytest.raises(FormSchemaError, match="optional: must be true or false"):
+        _make_form(SCHEMA, {"ui:context": [{"key": "url", "label": "x", "optional": "yes"}]})
+
+
+def test_a_table_carries_a_blank_row_to_copy_and_its_add_and_remove_buttons(form, options, macros):
+    field = by_name(build_fields(form, options=options))["members"]
+    template = field.row_tools.template
+    assert [cell.name for cell in template] == ["members.__i__.team", "members.__i__.person", "members.__i__.phone"]
+    assert template[1].label == "专班成员 第 __n__ 行 姓名" and field.row_tools.max_rows == 50
+    html = str(macros.render_fields([field], add_rows=True))
+    assert '<template id="field-members-template"><tr>' in html and 'name="members.__i__.person"' in html
+    assert ('<button type="submit" name="_action" value="add_row:members" formnovalidate '
+            'data-rows-add="field-members">添加一行</button>') in html
+    assert '<button type="button" class="rows__remove" data-rows-remove hidden>删除本行</button>' in html
+    elsewhere = str(macros.render_fields([field]))  # pages that do not handle add_row: the script's button only
+    assert '<button type="button" data-rows-add="field-members" hidden>添加一行</button>' in elsewhere
+
+
+def test_adding_a_row_without_javascript_shows_one_row_more_than_was_posted(form, options):
+    posted = {"members.0.person": ["张三"], "members.1.person": [""], "members.2.person": ["李四"],
+              "members.3.person": [""], "title": ["标题"]}
+    submission = parse_submission(form, posted, options)
+    raw = add_row(form, posted, submission.raw, "members")
+    rows = by_name(build_fields(form, raw=raw, options=options))["members"].rows
+    assert [row[1].value for row in rows] == ["张三", "李四", "", "", ""]  # typed rows first, 4 posted + 1
+    assert add_row(form, posted, submission.raw, "title") == submission.raw  # not a table: nothing changes
+    english = by_name(build_fields(form, options=options, locale="en"))["members"].row_tools
+    assert (english.add, english.remove) == ("Add a row", "Remove this row")

@@ -154,3 +154,13 @@ def test_from_files_raises_with_every_problem(make_form, make_schema):
 def test_from_files_refuses_nan_in_the_uischema(make_schema):
     with pytest.raises(FormSchemaError, match="NaN"):
         FormSpec.from_files("ut_x", json.dumps(make_schema()).encode(), b'{"views": {"ui:rows": NaN}}')
+
+
+def test_a_conditional_option_needs_a_valid_expression(make_schema):
+    schema = make_schema()
+    schema["properties"]["confirmed_level"]["oneOf"][0]["x-when"] = "__import__('os')"
+    assert "confirmed_level.oneOf[0].x-when: line 1: name '__import__' starts with '_'" in problems_for(schema)
+    schema["properties"]["confirmed_level"]["oneOf"][0]["x-when"] = ""
+    assert "confirmed_level.oneOf[0].x-when: must be an expression" in problems_for(schema)
+    schema["properties"]["confirmed_level"]["oneOf"][0]["x-when"] = "levels_in_use != 'three'"
+    assert problems_for(schema) == ""

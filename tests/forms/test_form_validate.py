@@ -191,3 +191,35 @@ def test_deeply_nested_data_never_raises(form, options, valid_data):
     for _ in range(5000):
         deep = [deep]
     assert errors_for(form, valid_data(members=deep), options) == {"": ["提交的内容过多，请精简后再提交"]}
+
+
+def _conditional_levels(make_schema):
+    """The sample form whose Ⅰ级 is offered only when the task data does not say the three-level scheme."""
+    schema = make_schema()
+    levels = schema["properties"]["confirmed_level"]["oneOf"]
+    levels[0]["x-when"] = "levels_in_use != 'three'"
+    return schema
+
+
+def test_an_option_not_offered_for_the_task_is_refused(make_form, make_schema, options, valid_data):
+    form = make_form(_conditional_levels(make_schema))
+    three = {**CONTEXT, "levels_in_use": "three"}
+    assert errors_for(form, valid_data(confirmed_level=1, level_change_reason="严重"), options, three) == {
+        "confirmed_level": ["请选择有效的选项"]}
+    assert errors_for(form, valid_data(confirmed_level=1, level_change_reason="严重"), options,
+                      {**CONTEXT, "levels_in_use": "four"}) == {}
+    assert errors_for(form, valid_data(confirmed_level=2), options, three) == {}
+
+
+def test_an_option_whose_condition_cannot_be_evaluated_stays_offered(make_form, make_schema, options, valid_data):
+    form = make_form(_conditional_levels(make_schema))
+    assert errors_for(form, valid_data(confirmed_level=1, level_change_reason="严重"), options) == {}
+
+
+def test_a_forbid_rule_explains_before_the_generic_message(make_form, make_schema, options, valid_data):
+    schema = _conditional_levels(make_schema)
+    schema["x-rules"].append({"when": "confirmed_level == 1 and levels_in_use == 'three'",
+                              "forbid": "三级方案不设Ⅰ级", "field": "confirmed_level"})
+    errors = errors_for(make_form(schema), valid_data(confirmed_level=1, level_change_reason="严重"), options,
+                        {**CONTEXT, "levels_in_use": "three"})
+    assert errors == {"confirmed_level": ["三级方案不设Ⅰ级", "请选择有效的选项"]}

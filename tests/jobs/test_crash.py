@@ -25,7 +25,7 @@ IN_FLIGHT = 4  # two pool processes, each may have one job claimed and one prefe
 
 class SlowSink(SmtpSink):
     async def handle_DATA(self, server, session, envelope):
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.1)  # the batch takes seconds: the kill lands in its middle even on a busy machine
         return await super().handle_DATA(server, session, envelope)
 
 
@@ -56,11 +56,11 @@ def test_killed_worker_loses_nothing(runner_app, smtp_server, tmp_path, monkeypa
     monkeypatch.setenv("YQ_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("YQ_SMTP_PORT", str(port))
     runner_app.config["SMTP"] = {**runner_app.config["SMTP"], "host": "127.0.0.1", "port": port}
-    _queue_mails(runner_app, MAILS)
     runner = CeleryRunner(runner_app, tmp_path)
-    runner.start()
+    runner.start()  # returns once a worker takes messages: its start-up is not part of the batch
     try:
-        assert wait_for(lambda: len(sink.messages) >= 10, timeout=60)
+        _queue_mails(runner_app, MAILS)
+        assert wait_for(lambda: len(sink.messages) >= 10)
         runner.kill_worker()
         sent_before_kill = len(sink.messages)
         assert sent_before_kill < MAILS, "the batch finished before the kill; make the sink slower"
@@ -69,7 +69,7 @@ def test_killed_worker_loses_nothing(runner_app, smtp_server, tmp_path, monkeypa
         runner.start_worker_only()
         with runner_app.app_context():
             done = wait_for(lambda: db.session.scalar(select(func.count(Job.id)).where(
-                Job.status == JobStatus.DONE)) == MAILS, timeout=90)
+                Job.status == JobStatus.DONE)) == MAILS)
             assert done, f"{len(sink.messages)} mails received"
     finally:
         runner.stop()

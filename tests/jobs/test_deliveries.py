@@ -14,7 +14,8 @@ from app.jobs import registry
 from app.models import Job, JobStatus, Notification, NotificationDelivery, User
 from app.operations import deliveries, instances
 from app.operations.errors import Invalid
-from tests.notify.loopback import RecordingServer, SmtpSink, free_port
+from tests.conftest import login
+from tests.notify.loopback import RecordingServer, Reply, SmtpSink, free_port
 
 LOOPBACK = ("127.0.0.0/8",)
 
@@ -151,3 +152,33 @@ def test_sms_goes_only_with_urgent_notifications_unless_the_person_chose_otherwi
         server.stop()
     sent_to = [json.loads(r.body)["to"] for r in server.requests]
     assert sent_to == ["13800000000"]
+
+
+def test_a_delivery_fails_with_its_job_and_is_pending_again_when_an_admin_retries_it(db, client, user_factory,
+                                                                                    fake_clock):
+    server = RecordingServer().start()
+    server.replies["/hook"] = Reply(status=503, body=b'{"errmsg": "busy"}')
+    try:
+        deliveries.register_channel(deliveries.ChannelSpec("值班群", "webhook", server.url("/hook"),
+                                                           allow_networks=LOOPBACK, allow_http=True), None)
+        admin = user_factory(["admin"])
+        _overdue_quick_report(user_factory, fake_clock)
+        _run_until_quiet(fake_clock, minutes=120, step_seconds=120)
+        job = db.session.scalars(select(Job).where(Job.kind == deliveries.JOB_KIND)).one()
+        delivery = db.session.scalars(select(NotificationDelivery)).one()
+        assert job.status == JobStatus.FAILED and job.attempts == deliveries.MAX_ATTEMPTS
+        assert (delivery.status, delivery.attempts) == ("failed", deliveries.MAX_ATTEMPTS)
+        assert "503" in delivery.last_error and delivery.last_error == job.last_error
+
+        server.replies["/hook"] = Reply()  # the group robot is back
+        login(client, admin)
+        assert client.post(f"/admin/failures/{job.id}", data={"_action": "retry"}).status_code == 302
+        db.session.expire_all()
+        assert db.session.get(NotificationDelivery, delivery.id).status == "pending"
+        _run_until_quiet(fake_clock, minutes=1)
+    finally:
+        server.stop()
+    db.session.expire_all()
+    delivery = db.session.get(NotificationDelivery, delivery.id)
+    assert (delivery.status, delivery.last_error) == ("sent", None)
+    assert len(server.requests) == deliveries.MAX_ATTEMPTS + 1

@@ -140,7 +140,7 @@ def test_a_job_sent_by_id_is_claimed_even_while_the_sweep_holds_its_row(committe
         sweep = threading.Thread(target=sweep_marking)
         sweep.start()
         try:
-            assert locked.wait(10)
+            assert locked.wait(60)
             threading.Timer(0.3, release.set).start()
             assert jobs.claim_jobs("w1", ids=[job_id]) == [job_id]
         finally:

@@ -17,7 +17,7 @@ def make_message(**overrides: object) -> OutgoingMessage:
 
 
 def make_channel(port: int, **overrides: object) -> SmtpChannel:
-    return SmtpChannel(**{"host": "127.0.0.1", "port": port, "security": "none", "timeout": 5, **overrides})
+    return SmtpChannel(**{"host": "127.0.0.1", "port": port, "security": "none", "timeout": 30, **overrides})
 
 
 def test_sends_utf8_chinese_with_a_stable_message_id(smtp_sink):

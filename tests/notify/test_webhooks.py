@@ -115,11 +115,11 @@ def test_a_huge_reply_is_cut_at_one_megabyte(web):
 
 
 def test_a_slow_server_is_a_temporary_failure(web):
-    web.replies["/hook"] = Reply(delay=5)
+    web.replies["/hook"] = Reply(delay=300)  # answers only when the server stops
     started = time.monotonic()
     with pytest.raises(TemporaryFailure, match="timed out"):
         WebhookChannel(HttpOptions(read_timeout=0.5)).send(hook(web.url()), MESSAGE)
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 60  # gave up long before the answer, even on a busy machine
 
 
 def test_nothing_listening_is_a_temporary_failure():

@@ -153,9 +153,26 @@ def test_batch_terminate_terminates_the_incidents_with_a_ledger_line(db, fake_cl
         (admin.id, f"演练数据(批量操作 {batch.public_id[:8]})")] * 2
 
 
+def test_batch_retry_reports_the_instances_still_in_error_as_failed(db, fake_clock):
+    deploy_console()
+    admin, staff = make_user(["admin"]), make_user(["office_staff"])
+    fixed, broken = (instances.start_instance("t_console", staff, {"divisor": 0}) for _ in range(2))
+    fake_clock.advance(hours=3)
+    instances.fire_due_timers()
+    interventions.edit_data(fixed.public_id, None, admin, "更正", {"divisor": 2}, [])
+    batch = batches.start_batch(admin, "retry", "统一重试", selected=[fixed.public_id, broken.public_id])
+    registry.run_due("test")
+    db.session.expire_all()
+    batch = db.session.get(BatchOperation, batch.id)
+    assert (batch.succeeded, batch.failed) == (1, 1)
+    assert [(r["instance"], r["ok"], r["message"]) for r in batch.results] == [
+        (fixed.public_id, True, "已重试,流程已恢复运行,等待下一步办理。"),
+        (broken.public_id, False, "已重试,但流程仍然出错(环节 sc_divide):EvaluationError:division by zero.")]
+
+
 def test_batch_reassign_moves_open_tasks_and_refuses_bad_input(many):
     admin, _starter, rows = many
-    target = make_user(["office_director"], username="director_li")
+    target = make_user(["office_staff"], username="staff_li")
     with pytest.raises(Invalid):
         batches.start_batch(admin, "reassign", "转办", selected=[rows[0].public_id], params={"username": "nobody"})
     with pytest.raises(Invalid):
@@ -169,6 +186,22 @@ def test_batch_reassign_moves_open_tasks_and_refuses_bad_input(many):
     assert db.session.get(BatchOperation, batch.id).succeeded == 3
     assigned = db.session.scalars(select(HumanTask.instance_id).where(HumanTask.assignee_id == target.id)).all()
     assert sorted(assigned) == sorted(_ids(rows[:3]))
+
+
+def test_batch_reassign_to_a_person_outside_the_tasks_roles_needs_a_confirmation(many):
+    admin, _starter, rows = many
+    director = make_user(["office_director"], display_name="李主任")
+    chosen = [r.public_id for r in rows[:3]]
+    with pytest.raises(Invalid) as refused:
+        batches.start_batch(admin, "reassign", "集中转办", selected=chosen, params={"username": director.username})
+    assert refused.value.message == ("李主任不在“核查情况”的办理角色(办公室工作人员)中。"
+                                     "确需转办,请勾选“仍然转办”后再提交。")  # three tasks, one problem
+    assert db.session.scalar(select(BatchOperation.id)) is None
+    batch = batches.start_batch(admin, "reassign", "集中转办", selected=chosen,
+                                params={"username": director.username, "confirmed": True})
+    registry.run_due("test")
+    db.session.expire_all()
+    assert db.session.get(BatchOperation, batch.id).succeeded == 3
 
 
 def test_a_batch_resumes_after_a_crash_without_doing_an_instance_twice(many):

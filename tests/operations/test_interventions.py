@@ -3,12 +3,14 @@ version (optimistic lock), and leaving the instance in a state the engine can go
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from app import clock
+from app.db import transaction
 from app.extensions import db
 from app.models import AuditEvent, HumanTask, InstanceStatus, Notification, ProcessInstance, TaskStatus
 from app.operations import instances, interventions, tasks
@@ -140,7 +142,7 @@ def test_retry_without_a_fix_fails_again_and_stays_in_error(db, fake_clock):
 
 def test_reassign_to_a_person_and_to_a_role(console):
     instance, admin, staff = console
-    other = make_user(["office_director"])
+    other = make_user(["office_staff"])
     task = open_task(instance, "ut_a")
     interventions.reassign_task(task.public_id, instance.version, admin, "原办理人出差", username=other.username)
     task = db.session.get(HumanTask, task.id)
@@ -156,6 +158,34 @@ def test_reassign_to_a_person_and_to_a_role(console):
     events = _audit(instance, "task_reassigned")
     assert events[0].detail["after"]["assignee"] == other.username
     assert events[1].detail["before"]["assignee"] == other.username
+
+
+def test_reassign_to_a_person_outside_the_task_s_roles_or_unit_needs_a_confirmation(console):
+    instance, admin, _staff = console
+    task = open_task(instance, "ut_a")
+    director = make_user(["office_director"], display_name="王主任")
+    with pytest.raises(Invalid) as refused:
+        interventions.reassign_task(task.public_id, instance.version, admin, "出差", username=director.username)
+    assert refused.value.errors["assignee"] == [
+        "王主任不在“核查情况”的办理角色(办公室工作人员)中。确需转办,请勾选“仍然转办”后再提交。"]
+    assert db.session.get(HumanTask, task.id).assignee_id is None and not _audit(instance, "task_reassigned")
+
+    interventions.reassign_task(task.public_id, instance.version, admin, "出差", username=director.username,
+                                confirmed=True)
+    db.session.expire_all()
+    assert db.session.get(HumanTask, task.id).assignee_id == director.id
+    [event] = _audit(instance, "task_reassigned")
+    assert event.detail["after"]["outside"] == "王主任不在“核查情况”的办理角色(办公室工作人员)中。"
+
+    with transaction():  # a task of section staff scoped to one unit (as a dispatched unit task is)
+        row = db.session.get(HumanTask, task.id)
+        row.unit_code, row.candidate_roles_text = "employment", "section_staff"
+    outsider = make_user(["section_staff"], display_name="社保科小李", unit="social_insurance")
+    with pytest.raises(Invalid, match=re.escape("社保科小李不属于“核查情况”的承办单位(就业促进科)。")):
+        interventions.reassign_task(task.public_id, None, admin, "转办", username=outsider.username)
+    insider = make_user(["section_staff"], unit="employment")
+    interventions.reassign_task(task.public_id, None, admin, "转办", username=insider.username)
+    assert db.session.get(HumanTask, task.id).assignee_id == insider.id
 
 
 def test_complete_on_behalf_validates_the_form_and_skip_takes_the_default_route(console):

@@ -95,7 +95,8 @@ def test_a_stale_page_cannot_migrate(two_versions):
     v2 = migrations.definition("t_console", 2)
     seen = waiting_a.version
     tasks.claim_task(open_task(waiting_a, "ut_a").public_id, staff)
-    interventions.reassign_task(open_task(waiting_a, "ut_a").public_id, None, admin, "转办", username=admin.username)
+    interventions.reassign_task(open_task(waiting_a, "ut_a").public_id, None, admin, "转办", username=admin.username,
+                                confirmed=True)
     with pytest.raises(Conflict):
         migrations.migrate_instance(waiting_a.public_id, seen, v2.id, admin, "迁移")
     assert db.session.scalar(select(HumanTask.id).where(HumanTask.instance_id == waiting_a.id)) is not None

@@ -38,7 +38,7 @@ ANALYSIS: dict[str, Any] = {
 REPORT = {"risk_report": "经评估,该事项舆情风险如下……"}
 MEASURES = {"risk_measures": [{"measure": "提前发布政策解读", "owner": "社会保险科", "due": "2026-12-10"}]}
 EXPLAIN = {"explanation_plan": "政策解读同步发布,12345热线统一答复口径"}
-FILING = {"superior_dept": "市医疗保障局", "filed_at": T0}
+FILING = {"superior_dept": "市委、市政府", "filed_at": T0}
 DECISIONS = ("implement", "postpone", "adjust_and_reassess", "not_implement")
 ALLOWED = {"high": ["not_implement", "adjust_and_reassess"], "medium": ["postpone"], "low": ["implement"]}
 
@@ -122,10 +122,11 @@ def test_simplified_procedure_still_needs_a_report_then_low_risk_is_implemented_
     title = db.session.scalar(select(Notification.title).where(Notification.instance_id == flow.instance.id))
     assert title == "【待备案】调整城乡居民医保个人缴费标准(舆情风险评估)"
     filing = flow.task("ut_risk_filing")
-    assert filing.context["risk_filing_dept"] == "上级主管部门" and filing.unit_code == UNIT
+    assert filing.context["risk_filing_dept"] == "省人力资源和社会保障厅"  # the profile's first, the default
+    assert filing.unit_code == UNIT
     flow.do("ut_risk_filing", **FILING)
     assert flow.instance.status == InstanceStatus.COMPLETED
-    assert flow.instance.data["superior_dept"] == "市医疗保障局" and flow.instance.data["risk_decision"] == "implement"
+    assert flow.instance.data["superior_dept"] == "市委、市政府" and flow.instance.data["risk_decision"] == "implement"
     assert flow.ledger() == []
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from app.db import transaction
 from app.jobs import registry
 from app.models import Job, JobStatus, NotificationChannel, User
-from app.operations import jobs
+from app.operations import deliveries, instances, jobs
 from tests.conftest import login
 
 
@@ -64,3 +66,32 @@ def test_people_set_their_own_contacts_and_sms_choice(client, db, user_factory):
     row = db.session.get(User, person.id)
     assert (row.email, row.phone) == ("me@bureau.example", "13800000000")
     assert 'value="always" selected' in client.get("/account/notifications").get_data(as_text=True)
+
+
+def _failure_row(page: str, job_id: int) -> str:
+    return re.search(rf'<tr data-job="{job_id}">.*?</tr>', page, re.DOTALL).group(0)
+
+
+def test_each_failed_job_links_its_instance_and_its_channel(client, db, user_factory, fake_clock):
+    channel = deliveries.register_channel(deliveries.ChannelSpec(
+        "值班群", "webhook", "http://127.0.0.1:8080/hook", allow_networks=("127.0.0.0/8",), allow_http=True), None)
+    incident = instances.start_incident(user_factory(["monitor"]))
+    fake_clock.advance(minutes=31)  # the quick report is overdue: an urgent notice for the duty group
+    instances.fire_due_timers()
+    deliveries.deactivate_channel(channel.id, None)  # so its delivery fails for good at once
+    with transaction() as session:
+        call = jobs.enqueue(session, "call_system", {"instance_id": incident.id, "task_guid": "g", "element": "st",
+                                                     "channel": "上级报送系统", "payload": {}})
+    other = _failed_job()
+    registry.run_due("test")
+    delivery_job = db.session.scalar(select(Job.id).where(Job.kind == deliveries.JOB_KIND))
+
+    login(client, user_factory(["admin"]))
+    page = client.get("/admin/failures").get_data(as_text=True)
+    row = _failure_row(page, delivery_job)
+    assert "通知发送" in row and f'<a href="/instances/{incident.public_id}">{incident.business_key}</a>' in row
+    assert '<a href="/admin/channels">值班群</a>' in row
+    row = _failure_row(page, call.id)
+    assert "外部系统调用" in row and f'<a href="/instances/{incident.public_id}">{incident.business_key}</a>' in row
+    assert '<a href="/admin/channels">上级报送系统</a>' in row  # named by the diagram, not registered yet
+    assert "/instances/" not in _failure_row(page, other) and "/admin/channels" not in _failure_row(page, other)

@@ -7,7 +7,8 @@ import pytest
 from app.extensions import db as _db
 from app.extensions import limiter
 from app.operations import users
-from tests.conftest import PASSWORD, build_app, login
+from tests.conftest import PASSWORD, build_app, login, make_user
+from tests.notify.loopback import free_port
 
 
 def test_wrong_password_is_refused_without_saying_which_part_was_wrong(client, user_factory):
@@ -110,3 +111,95 @@ def test_login_is_rate_limited_per_username(limited_app):
     assert codes[:5] == [401] * 5 and codes[5:] == [429, 429]
     page = client.post("/login", data={"username": "someone", "password": "x"}).get_data(as_text=True)
     assert "登录尝试过于频繁" in page
+
+
+# -- demo accounts outside development ------------------------------------------------------------
+
+
+@pytest.fixture
+def demo_app(tmp_path, request):
+    """A database on which `yuqing seed-demo` made the demo accounts in development (passwords printed,
+    no change required), now served as `request.param`."""
+    application, drop = build_app(tmp_path, YQ_ENV=request.param, SESSION_COOKIE_SECURE=False)
+    with application.app_context():
+        passwords = {a.username: a.password for a in users.seed_demo_users(must_change_password=False)}
+    yield application, passwords
+    with application.app_context():
+        _db.session.remove()
+        _db.engine.dispose()
+    drop()
+
+
+@pytest.mark.parametrize("demo_app", ["production"], indirect=True)
+def test_production_refuses_demo_accounts_that_keep_their_printed_password(demo_app):
+    app, passwords = demo_app
+    client = app.test_client()
+    refused = client.post("/login", data={"username": "admin", "password": passwords["admin"]})
+    assert refused.status_code == 403 and "演示账号" in refused.get_data(as_text=True)
+    assert client.get("/admin/failures").status_code == 302  # not logged in
+    with app.app_context():
+        users.change_password(users.authenticate("office", passwords["office"]).id, passwords["office"],
+                              "a much better passphrase")
+    assert client.post("/login", data={"username": "office", "password": "a much better passphrase"}
+                       ).status_code == 302  # a changed password is an ordinary account's
+    health = client.get("/healthz").get_json()
+    assert health["demo_accounts"] == {"count": len(passwords) - 1, "login_refused": True}
+
+
+@pytest.mark.parametrize("demo_app", ["production"], indirect=True)
+def test_a_session_a_demo_account_opened_before_production_ends(demo_app):
+    app, passwords = demo_app
+    client = app.test_client()
+    app.config.update(YQ_ENV="development", DEMO_PASSWORDS_ALLOWED=True)  # where the session was opened
+    assert client.post("/login", data={"username": "admin", "password": passwords["admin"]}).status_code == 302
+    assert client.get("/admin/failures").status_code == 200
+    app.config.update(YQ_ENV="production", DEMO_PASSWORDS_ALLOWED=False)
+    assert client.get("/admin/failures").headers["Location"].startswith("/login")
+
+
+@pytest.mark.parametrize("demo_app", ["staging"], indirect=True)
+def test_outside_development_a_demo_account_changes_its_printed_password_first(demo_app):
+    app, passwords = demo_app
+    client = app.test_client()
+    assert client.get("/healthz").get_json()["status"] == "degraded"  # printed passwords still work here
+    response = client.post("/login", data={"username": "admin", "password": passwords["admin"]})
+    assert response.headers["Location"].endswith("/account/password")
+    assert client.get("/admin/failures").headers["Location"].endswith("/account/password")
+    changed = client.post("/account/password", data={"current_password": passwords["admin"],
+                                                       "new_password": "a much better passphrase"})
+    assert changed.status_code == 302 and client.get("/admin/failures").status_code == 200
+    assert client.get("/healthz").get_json()["demo_accounts"]["count"] == len(passwords) - 1
+
+
+# -- rate-limit storage down ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def unreachable_limits_app(tmp_path):
+    """Rate limits kept in a Redis that is down: nothing listens on the port."""
+    was_enabled = limiter.enabled
+    application, drop = build_app(tmp_path, RATELIMIT_ENABLED=True,
+                                  RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{free_port()}/0")
+    yield application
+    limiter.enabled = was_enabled
+    limiter._storage_dead = False  # the limiter object outlives this app; the next one starts afresh
+    with application.app_context():
+        _db.session.remove()
+        _db.engine.dispose()
+    drop()
+
+
+def test_login_works_and_is_still_limited_in_memory_when_the_limit_storage_is_down(unreachable_limits_app, caplog):
+    app = unreachable_limits_app
+    with app.app_context():
+        user = make_user(["monitor"])
+    client = app.test_client()
+    assert client.post("/login", data={"username": user.username, "password": PASSWORD}).status_code == 302
+    assert client.get("/tasks").status_code == 200
+    assert any(r.levelname == "ERROR" and "rate-limit storage" in r.getMessage() for r in caplog.records)
+    other = app.test_client()
+    codes = [other.post("/login", data={"username": "someone", "password": f"guess {i}"}).status_code
+             for i in range(6)]
+    assert codes[0] == 401 and codes[-1] == 429  # the limits still hold, counted in this process
+    health = client.get("/healthz").get_json()
+    assert health["ratelimit"] == {"ok": False} and health["status"] == "degraded"

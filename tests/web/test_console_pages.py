@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.jobs import registry
 from app.models import BatchOperation, HumanTask, InstanceStatus, ProcessInstance, TaskStatus
-from app.operations import instances, migrations
+from app.operations import instances, interventions, migrations
 from tests.conftest import login, make_user
 from tests.operations.console import console_v2, deploy_console, open_task
 
@@ -86,7 +86,7 @@ def test_reassign_and_data_edit_from_the_instance_page(client, setup):
     login(client, admin)
     instance = rows[1]
     task = open_task(instance, "ut_a")
-    other = make_user(["office_director"], username="deputy_wang")
+    other = make_user(["office_staff"], username="deputy_wang")
     response = client.post(f"/instances/{instance.public_id}/tasks/{task.public_id}",
                            data={"action": "reassign", "assignee": other.username, "reason": "出差",
                                  "version": instance.version})
@@ -163,3 +163,80 @@ def test_failures_page_lists_instances_in_error_with_a_retry(client, db, fake_cl
                 data={"action": "retry", "reason": "已更正", "version": _fresh(instance).version})
     assert _fresh(instance).status == InstanceStatus.WAITING
     assert f'data-instance="{instance.public_id}"' not in client.get("/admin/failures").get_data(as_text=True)
+
+
+def test_a_suspended_instance_s_task_says_so_at_once_and_offers_no_submit(client, setup):
+    admin, staff, rows = setup
+    task = open_task(rows[0], "ut_a")
+    interventions.act(rows[0].public_id, "suspend", None, admin, "等待上级意见")
+    login(client, staff)
+    worklist = client.get("/tasks?view=group").get_data(as_text=True)
+    row = re.search(rf'<tr[^>]*>\s*<td><a href="/tasks/{task.public_id}">.*?</tr>', worklist, re.DOTALL).group(0)
+    assert "已挂起" in row and 'value="claim"' not in row
+    others = re.search(rf'<tr[^>]*>\s*<td><a href="/tasks/{open_task(rows[1], "ut_a").public_id}">.*?</tr>',
+                       worklist, re.DOTALL).group(0)
+    assert "已挂起" not in others and 'value="claim"' in others
+
+    page = client.get(f"/tasks/{task.public_id}").get_data(as_text=True)
+    assert "该流程已被管理员挂起,暂不能办理;恢复后可继续。" in page
+    buttons = re.findall(r"<button[^>]*>", page.split('data-testid="suspended-banner"', 1)[1])
+    assert buttons and all("disabled" in button for button in buttons)
+
+    interventions.act(rows[0].public_id, "resume", None, admin, "上级已答复")
+    page = client.get(f"/tasks/{task.public_id}").get_data(as_text=True)
+    assert "暂不能办理" not in page and "disabled" not in page and 'value="complete"' in page
+
+
+def _flashes(page: str) -> list[tuple[str, str]]:
+    return re.findall(r'<p class="flash flash--(\w+)"[^>]*>([^<]*)</p>', page)
+
+
+def test_retry_says_whether_the_instance_went_on_or_is_still_in_error(client, db, fake_clock):
+    deploy_console()
+    admin = make_user(["admin"])
+    instance = instances.start_instance("t_console", make_user(["office_staff"]), {"divisor": 0})
+    fake_clock.advance(hours=3)
+    instances.fire_due_timers()
+    login(client, admin)
+    again = client.post(f"/instances/{instance.public_id}/act", follow_redirects=True,
+                        data={"action": "retry", "reason": "再试一次", "version": _fresh(instance).version})
+    assert _flashes(again.get_data(as_text=True)) == [
+        ("error", "已重试,但流程仍然出错(环节 sc_divide):EvaluationError:division by zero.")]
+    assert _fresh(instance).status == InstanceStatus.ERROR
+
+    client.post(f"/instances/{instance.public_id}/data",
+                data={"key": "divisor", "value": "2", "reason": "更正", "version": _fresh(instance).version})
+    fixed = client.post(f"/instances/{instance.public_id}/act", follow_redirects=True,
+                        data={"action": "retry", "reason": "已更正", "version": _fresh(instance).version})
+    assert ("success", "已重试,流程已恢复运行,等待下一步办理。") in _flashes(fixed.get_data(as_text=True))
+    assert _fresh(instance).status == InstanceStatus.WAITING
+
+
+def test_reassigning_to_someone_outside_the_lane_is_refused_on_the_page_until_confirmed(client, setup):
+    admin, _staff, rows = setup
+    instance = rows[1]
+    task = open_task(instance, "ut_a")
+    make_user(["office_director"], username="director_wu", display_name="吴主任")
+    login(client, admin)
+    url = f"/instances/{instance.public_id}/tasks/{task.public_id}"
+    form = {"action": "reassign", "_form": "task", "task": task.public_id, "assignee": "director_wu",
+            "reason": "原办理人出差", "version": instance.version}
+    refused = client.post(url, data=form)
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    message = re.search(r'data-testid="reassign-error">([^<]*)<', page).group(1)
+    assert message == "吴主任不在“核查情况”的办理角色(办公室工作人员)中。确需转办,请勾选“仍然转办”后再提交。"
+    assert 'name="confirm_outside"' in page and '<option value="director_wu" selected>' in page
+    assert db.session.get(HumanTask, task.id).assignee_id is None
+
+    assert client.post(url, data={**form, "confirm_outside": "on"}).status_code == 302
+    assert db.session.get(HumanTask, task.id).assignee.username == "director_wu"
+
+    batch = client.post("/instances/batch", follow_redirects=True, data={
+        "kind": "reassign", "reason": "集中转办", "scope": "selected", "selected": [rows[2].public_id],
+        "assignee": "director_wu", "query": "{}"})
+    assert "吴主任不在“核查情况”的办理角色(办公室工作人员)中。" in batch.get_data(as_text=True)
+    confirmed = client.post("/instances/batch", data={
+        "kind": "reassign", "reason": "集中转办", "scope": "selected", "selected": [rows[2].public_id],
+        "assignee": "director_wu", "query": "{}", "confirm_outside": "on"})
+    assert "/admin/batches/" in confirmed.headers["Location"]

@@ -8,7 +8,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app import create_app
 from app.db import transaction
@@ -121,8 +121,10 @@ def test_healthz_is_ok_with_a_fresh_heartbeat_and_says_so_in_json(client, fake_c
     response = client.get("/healthz")
     assert response.status_code == 200 and response.mimetype == "application/json"
     body = response.get_json()
-    assert set(body) == {"status", "database", "worker"}
+    assert set(body) == {"status", "database", "worker", "instances", "demo_accounts", "ratelimit"}
     assert body["status"] == "ok"
+    assert body["instances"] == {"error": 0} and body["ratelimit"] == {"ok": True}
+    assert body["demo_accounts"] == {"count": 0, "login_refused": False}
     assert body["database"]["ok"] is True and body["database"]["error"] is None
     assert isinstance(body["database"]["latency_ms"], float)
     assert body["worker"]["ok"] is True and body["worker"]["age_seconds"] == 30
@@ -143,6 +145,19 @@ def test_healthz_is_degraded_but_200_when_the_worker_heartbeat_is_stale(client, 
     assert body["worker"] == {**body["worker"], "ok": False, "age_seconds": 121}
     jobs.heartbeat("celery-beat", "beat@node2")  # the newest heartbeat of any worker counts
     assert client.get("/healthz").get_json()["status"] == "ok"
+
+
+def test_healthz_is_degraded_while_an_instance_is_in_error(client, fake_clock, user_factory):
+    jobs.heartbeat("celery-beat", "beat@node1")
+    instance = instances.start_incident(user_factory(["monitor"]))
+    with transaction() as session:  # its stored state cannot be read any more
+        session.execute(update(ProcessInstance).where(ProcessInstance.id == instance.id).values(state_json="{"))
+    assert client.get("/healthz").get_json()["status"] == "ok"
+    fake_clock.advance(minutes=31)
+    jobs.heartbeat("celery-beat", "beat@node1")
+    instances.fire_due_timers()
+    body = client.get("/healthz").get_json()
+    assert body["status"] == "degraded" and body["instances"] == {"error": 1} and body["worker"]["ok"] is True
 
 
 def test_healthz_fails_with_503_when_the_database_cannot_be_reached(tmp_path):

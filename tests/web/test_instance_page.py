@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 import re
 
-from tests.web.scenario import act_as, start_incident, submit
+from sqlalchemy import update
+
+from app.db import transaction
+from app.models import InstanceStatus, ProcessInstance
+from tests.web.scenario import act_as, open_task, start_incident, submit
 
 
 def _diagram(page: str) -> dict:
@@ -39,3 +43,23 @@ def test_diagram_source_is_served_as_plain_text_to_those_who_may_see(app, db, us
     assert stranger.get(f"/instances/{instance.public_id}/diagram/yq_incident.bpmn").status_code == 404
     assert monitor.get(f"/instances/{instance.public_id}/diagram/no_such.bpmn").status_code == 404
     assert monitor.get(f"/instances/{instance.public_id}/diagram/..%2Fx.bpmn").status_code == 404
+
+
+def test_an_instance_whose_state_cannot_be_read_still_has_its_pages(app, db, user_factory):
+    monitor = act_as(app, user_factory(["monitor"]))
+    director = act_as(app, user_factory(["office_director"]))
+    instance = start_incident(monitor)
+    with transaction() as session:
+        session.execute(update(ProcessInstance).where(ProcessInstance.id == instance.id)
+                        .values(state_json='{"serializer_version": "0.9"}'))
+    page = director.get(f"/instances/{instance.public_id}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert 'data-testid="state-error"' in text and 'data-testid="unreadable-note"' in text
+    assert _diagram(text)["processes"][0]["status"] == {}
+    refused = submit(monitor, instance, "ut_register")
+    assert refused.status_code == 409 and "状态数据无法读取" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(ProcessInstance, instance.id).status == InstanceStatus.ERROR
+    task_page = monitor.get(f"/tasks/{open_task(instance, 'ut_register').public_id}")
+    assert task_page.status_code == 200 and 'data-testid="error-banner"' in task_page.get_data(as_text=True)

@@ -98,7 +98,9 @@ def test_admins_edit_the_profile_with_a_reason_and_errors_keep_what_was_typed(cl
             "release_approval_l4": "group", "false_info_owner": "leadership",
             "press_conference_requester": "leadership",
             "continuous_monitoring_hours": "24", "aftermath_watch": "P7D", "aftermath_check_every": "P1D",
-            "summary_due": "P15D", "approval_reminder": "R3/PT1H", "risk_filing_dept": "上级主管部门",
+            "summary_due": "P15D", "approval_reminder": "R3/PT1H", "risk_filing_depts.0": "省人力资源和社会保障厅",
+            "consultation_superiors.0": "市委、市政府", "consultation_partners.0": "市委网信办",
+            "file_record_with.0": "市委网信办",
             "superiors_l1.0": "市委、市政府", "external_report_to.0": "市委网信办", "quick_report_to.0": "市委办",
             "external_approvers.0": "市委宣传部", "spokesperson_designators.0": "市委宣传部",
             "monthly_report_recipients.0": "市工信委", "reason": "更正单位名称", "code": "city"}

@@ -1,0 +1,113 @@
+"""Who sees what (docs/decisions.md 46): the SQL conditions that every list and page of instances,
+tasks and attachments filters by, their mirror for rows already loaded, and the units an instance
+concerns.
+
+Overview roles see every instance. Everybody else sees an instance they started, hold or did a task
+of, or could be asked to do a task of; a holder of a unit role (section head or staff, consultation
+member, risk owner) also sees the instances that name their unit. A task's `unit` binds the unit
+roles of its lane only; a task addressed to one person is theirs alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy.orm import Session
+
+from app.models import HumanTask, HumanTaskCandidate, InstanceUnit, ProcessInstance, User
+
+OVERVIEW_ROLES = ("admin", "group_leader", "group_deputy", "office_director", "office_staff", "info_officer",
+                  "party_group")
+UNIT_ROLES = frozenset({"section_head", "section_staff", "consultation_member", "risk_owner"})
+TASK_OVERSEERS = ("admin",)
+# Data names that name the units an instance concerns (docs/processes.md "Data of an incident").
+UNIT_KEYS = ("lead_unit", "assist_units", "related_units", "dispatch_unit", "risk_owner_unit")
+MAX_UNITS = 100
+
+
+def _unit(user: User) -> str | None:
+    return user.unit.code if user.unit else None
+
+
+def _tasks_of_roles(roles: list[str]) -> ColumnElement[bool]:
+    return HumanTask.id.in_(select(HumanTaskCandidate.task_id).where(HumanTaskCandidate.role_code.in_(roles)))
+
+
+def candidate_clause(user: User) -> ColumnElement[bool]:
+    """Tasks the user could be asked to do: a lane role of theirs, the task's unit for a unit role,
+    and not addressed to somebody else."""
+    free = sorted(user.role_codes - UNIT_ROLES)
+    bound = sorted(user.role_codes & UNIT_ROLES)
+    parts = [_tasks_of_roles(free)] if free else []
+    if bound:
+        unit = _unit(user)
+        in_unit = or_(HumanTask.unit_code.is_(None), HumanTask.unit_code == unit) if unit else \
+            HumanTask.unit_code.is_(None)
+        parts.append(and_(_tasks_of_roles(bound), in_unit))
+    if not parts:
+        return false()
+    return and_(or_(*parts), or_(HumanTask.addressed_to_id.is_(None), HumanTask.addressed_to_id == user.id))
+
+
+def is_candidate(task: HumanTask, user: User) -> bool:
+    """`candidate_clause` for a loaded task."""
+    roles = user.role_codes.intersection(task.candidate_roles)
+    if not roles or task.addressed_to_id not in (None, user.id):
+        return False
+    if task.unit_code is None or roles - UNIT_ROLES:
+        return True
+    return _unit(user) == task.unit_code
+
+
+def task_clause(user: User) -> ColumnElement[bool]:
+    """Tasks the user may open: theirs, done by them, theirs to claim; every task for admins."""
+    if user.has_role(*TASK_OVERSEERS):
+        return true()
+    return or_(HumanTask.assignee_id == user.id, HumanTask.completed_by_id == user.id, candidate_clause(user))
+
+
+def can_view_task(task: HumanTask, user: User) -> bool:
+    """`task_clause` for a loaded task."""
+    return (user.id in (task.assignee_id, task.completed_by_id) or is_candidate(task, user)
+            or user.has_role(*TASK_OVERSEERS))
+
+
+def instance_clause(user: User) -> ColumnElement[bool]:
+    """Instances the user may open (see the module's docstring)."""
+    if user.has_role(*OVERVIEW_ROLES):
+        return true()
+    involved = select(HumanTask.instance_id).where(or_(
+        HumanTask.assignee_id == user.id, HumanTask.completed_by_id == user.id, candidate_clause(user)))
+    parts = [ProcessInstance.started_by_id == user.id, ProcessInstance.id.in_(involved)]
+    unit = _unit(user)
+    if unit and user.role_codes & UNIT_ROLES:
+        parts.append(ProcessInstance.id.in_(select(InstanceUnit.instance_id).where(InstanceUnit.unit_code == unit)))
+        parts.append(ProcessInstance.id.in_(select(HumanTask.instance_id).where(HumanTask.unit_code == unit)))
+    return or_(*parts)
+
+
+def units_in(data: dict[str, Any] | None) -> set[str]:
+    """The unit codes instance data names (lead, assisting, related, dispatched, risk owner)."""
+    if not isinstance(data, dict):
+        return set()
+    values: list[Any] = []
+    for key in UNIT_KEYS:
+        value = data.get(key)
+        values.extend(value if isinstance(value, list) else [value])
+    rows = data.get("dispatch_tasks")
+    if isinstance(rows, list):
+        values.extend(row.get("unit") for row in rows if isinstance(row, dict))
+    return {value for value in values if isinstance(value, str) and 0 < len(value) <= 64}
+
+
+def record_units(session: Session, instance: ProcessInstance, before: dict[str, Any] | None,
+                 after: dict[str, Any]) -> None:
+    """Add the units `after` names that `before` (the instance's previous data) did not."""
+    new = units_in(after) - units_in(before)
+    if not new:
+        return
+    new = set(sorted(new)[:MAX_UNITS])
+    known = set(session.scalars(select(InstanceUnit.unit_code).where(
+        InstanceUnit.instance_id == instance.id, InstanceUnit.unit_code.in_(sorted(new)))))
+    session.add_all(InstanceUnit(instance_id=instance.id, unit_code=code) for code in sorted(new - known))
