@@ -103,3 +103,15 @@ def test_false_information_is_handled_after_the_release(db):
 
 def test_the_external_report_is_due_with_the_quick_report(flow):
     assert flow.task("ut_external_report").due_at.isoformat() == "2026-11-25T01:30:00+00:00"  # 09:30 Shanghai
+
+
+def test_a_deputy_of_the_group_may_hold_the_consultation(flow):
+    from app.operations import tasks  # noqa: PLC0415
+    from tests.conftest import make_user  # noqa: PLC0415
+
+    deputy = make_user(["group_deputy"])  # no unit: a consultation bound to the lead unit is still theirs
+    flow.do("ut_external_report", **EXTERNAL_REPORT)
+    flow.do("ut_task_force", **TASK_FORCE)
+    consult = flow.task("ut_consult")
+    assert tasks.is_candidate(consult, deputy)
+    assert consult in tasks.list_group_tasks(deputy)

@@ -241,3 +241,15 @@ def test_postpone_waits_for_the_measures_then_reassesses(flow):
     flow.do("ut_risk_filing", **FILING)
     assert flow.instance.status == InstanceStatus.COMPLETED
     assert flow.instance.data["risk_report"] == "措施落实后重新评估为低风险"
+
+
+def test_the_assessment_item_belongs_to_whoever_started_it(db):
+    from app.operations import instances  # noqa: PLC0415
+
+    owner = make_user(["risk_owner"], unit=UNIT)
+    colleague = make_user(["risk_owner"], unit=UNIT)
+    instance = instances.start_instance("yq_risk_assessment", owner)
+    item = db.session.scalar(select(HumanTask).where(HumanTask.instance_id == instance.id))
+    assert item.spec_id == "ut_risk_item" and item.assignee_id == owner.id
+    assert item in tasks.list_my_tasks(owner)
+    assert item not in tasks.list_group_tasks(colleague) and not tasks.is_candidate(item, colleague)
