@@ -17,7 +17,7 @@ from tests.e2e.walk import Walk
 @pytest.fixture(scope="session")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """Overrides the suite's app: forms must carry the CSRF token the page rendered, as in production."""
-    application, drop = build_app(tmp_path_factory.mktemp("e2e"), WTF_CSRF_ENABLED=True,
+    application, drop = build_app(tmp_path_factory.mktemp("e2e"), WTF_CSRF_ENABLED=True, YQ_ENV="development",
                                   PROPAGATE_EXCEPTIONS=False)
     yield application
     with application.app_context():
