@@ -6,7 +6,7 @@ app.operations, app.web; the only app import is the expression evaluator. See do
 """
 
 from app.forms.checks import check_schema
-from app.forms.data import FORM_FILE_NAME, blanks, declared_data, field_index, sources_of
+from app.forms.data import FORM_FILE_NAME, blanks, context_sources, declared_data, field_index, sources_of
 from app.forms.display import FileItem, context_items, display_text, file_items, summary
 from app.forms.fields import FieldDef, choices, match_choice
 from app.forms.files import (
@@ -50,6 +50,7 @@ __all__ = [
     "choices",
     "clean_filename",
     "context_items",
+    "context_sources",
     "declared_data",
     "display_text",
     "field_index",

@@ -44,6 +44,20 @@ def sources_of(form: FormSpec) -> set[str]:
     return found
 
 
+def context_sources(form: FormSpec, fields: dict[str, Any]) -> set[str]:
+    """The `x-source` lists the task data shown above the form draws from (a unit, a person), so the
+    page can show their names: `fields` are the definitions of the other forms of the process."""
+    found: set[str] = set()
+    for entry in form.uischema.get("ui:context", []) if isinstance(form.uischema.get("ui:context"), list) else []:
+        key = entry.get("as") or str(entry.get("key", "")).split(".")[-1] if isinstance(entry, dict) else ""
+        definition = form.by_name.get(key) or fields.get(key)
+        if definition is not None:
+            for schema in (definition.schema, (definition.item.schema if definition.item else {})):
+                if isinstance(schema.get("x-source"), str):
+                    found.add(schema["x-source"])
+    return found
+
+
 def field_index(forms: list[FormSpec]) -> dict[str, Any]:
     """Field name → its definition across several forms (first form wins), for labelling task data."""
     index: dict[str, Any] = {}

@@ -127,6 +127,11 @@ def form_options(form: forms.FormSpec) -> dict[str, list[tuple[str, str]]]:
     return options.options_for(forms.sources_of(form))
 
 
+def page_options(task: HumanTask, form: forms.FormSpec) -> dict[str, list[tuple[str, str]]]:
+    """The form's choices and those of the task data shown above it (a unit's name, not its code)."""
+    return options.options_for(forms.sources_of(form) | forms.context_sources(form, process_fields(task)))
+
+
 # -- writes -------------------------------------------------------------------------------------
 
 

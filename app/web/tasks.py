@@ -209,7 +209,7 @@ def _complete(item: HumanTask, submission: Any) -> str | Response | tuple[str, i
 def _render(item: HumanTask, values: dict[str, Any], raw: dict[str, Any], errors: dict[str, list[str]],
             status: int = 200, reason: str = "") -> tuple[str, int]:
     form = tasks.task_form(item)
-    options = tasks.form_options(form)
+    options = tasks.page_options(item, form)
     locale = tasks.current_locale()
     files = attachments.stored_files(item, form) if item.status == TaskStatus.OPEN else None
     fields = forms.build_fields(form, values, raw, errors, item.context, options, locale=locale, files=files)
