@@ -19,6 +19,7 @@ from app.engine import environment
 MAX_ITEMS = 10_000
 MAX_TEXT = 100_000
 MAX_DURATION = timedelta(days=3660)
+MAX_CYCLES = 1000  # repeats a cycle timer may ask for (R1000/PT1H)
 
 
 def _bounded(items: Iterable[Any]) -> list[Any]:

@@ -16,7 +16,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefi
 from app.engine import checker, helpers, lint, services
 from app.engine.specs import CleanBusinessRuleTask
 
-MAX_CYCLES = 1000
+MAX_CYCLES = helpers.MAX_CYCLES
 
 def check_specs(specs: dict[str, Any], file_of_process: dict[str, str],
                 lanes: dict[str, dict[str, tuple[str, ...]]], known_roles: Iterable[str] | None,

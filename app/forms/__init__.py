@@ -8,6 +8,7 @@ app.operations, app.web; the only app import is the expression evaluator. See do
 from app.forms.checks import check_schema
 from app.forms.data import FORM_FILE_NAME, blanks, context_sources, declared_data, field_index, sources_of
 from app.forms.display import FileItem, context_items, display_text, file_items, summary
+from app.forms.durations import cycle_words, duration_words, keep_spelling
 from app.forms.fields import FieldDef, choices, match_choice
 from app.forms.files import (
     CONTENT_TYPES,
@@ -51,11 +52,14 @@ __all__ = [
     "clean_filename",
     "context_items",
     "context_sources",
+    "cycle_words",
     "declared_data",
     "display_text",
+    "duration_words",
     "field_index",
     "file_items",
     "form_errors",
+    "keep_spelling",
     "load_json",
     "match_choice",
     "message",

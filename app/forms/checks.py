@@ -13,6 +13,7 @@ from jsonschema.exceptions import SchemaError
 
 from app.engine.evaluator import check_expression
 from app.engine.helpers import FUNCTIONS
+from app.forms.durations import CYCLE_FORMAT, DURATION_FORMAT, is_cycle, is_duration
 from app.forms.fields import BOUNDED_FORMATS, FIELD_TYPES, MAX_STRING_LENGTH, NAME_RE, is_choice
 from app.forms.files import ATTACHMENT_ITEMS, CATEGORIES, MAX_ATTACHMENTS
 from app.forms.uischema import check_uischema
@@ -176,7 +177,7 @@ def _one_field(path: str, name: str, prop: Any, *, in_table: bool) -> list[str]:
     if prop.get("type") not in FIELD_TYPES:
         return [*problems, f"{path}: type must be one of {', '.join(FIELD_TYPES)}"]
     if prop["type"] != "array":
-        return problems + _scalar_problems(path, prop)
+        return problems + _scalar_problems(path, prop) + _duration_problems(path, prop, top=not in_table)
     if in_table:
         return [*problems, f"{path}: table cells hold single values, not lists"]
     return problems + _array_problems(path, prop)
@@ -194,6 +195,20 @@ def _scalar_problems(path: str, prop: dict[str, Any]) -> list[str]:
         if not isinstance(limit, int) or not 0 < limit <= MAX_STRING_LENGTH:
             problems.append(f"{path}: string fields need maxLength between 1 and {MAX_STRING_LENGTH}")
     return problems
+
+
+def _duration_problems(path: str, prop: dict[str, Any], *, top: bool) -> list[str]:
+    """A duration or cycle (docs/forms.md, Durations) is a field of its own with a default it accepts."""
+    kind = prop.get("format")
+    if kind not in (DURATION_FORMAT, CYCLE_FORMAT) or prop.get("type") != "string" or is_choice(prop):
+        return []
+    if not top:
+        return [f"{path}: a {kind} field must be a field of its own, not a table cell or list item"]
+    accepts = is_cycle if kind == CYCLE_FORMAT else is_duration
+    if "default" in prop and not accepts(prop["default"]):
+        return [f"{path}.default: not a {kind} the field accepts (days, hours, minutes up to ten years, "
+                "e.g. PT30M, P7D, R3/PT1H)"]
+    return []
 
 
 def _choice_problems(path: str, prop: dict[str, Any]) -> list[str]:
@@ -229,7 +244,7 @@ def _array_problems(path: str, prop: dict[str, Any]) -> list[str]:
         return problems + _table_problems(path, items)
     if items.get("type") not in ("string", "integer"):
         return [*problems, f"{path}.items: list items must be strings or integers"]
-    return problems + _scalar_problems(f"{path}.items", items)
+    return problems + _scalar_problems(f"{path}.items", items) + _duration_problems(f"{path}.items", items, top=False)
 
 
 def _attachment_problems(path: str, prop: dict[str, Any]) -> list[str]:

@@ -6,7 +6,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from app.forms.fields import FieldDef, Options, choices
+from app.forms.durations import cycle_words, duration_words
+from app.forms.fields import DURATION_KINDS, FieldDef, Options, choices
 from app.forms.files import attachment_refs, format_size
 from app.forms.messages import message
 from app.forms.schema import FormSpec
@@ -104,7 +105,8 @@ def file_items(refs: Sequence[Mapping[str, Any]], removed: frozenset[str] = froz
 
 def display_text(definition: FieldDef | None, value: Any, options: Options | None = None,
                  locale: str = "zh_CN") -> str:
-    """A stored value as text to read: option labels, 是/否, local times, lists joined with 、."""
+    """A stored value as text to read: option labels, 是/否, local times, durations in words (30分钟,
+    每1小时,最多3次), lists joined with 、."""
     if value is None or value in ("", []):
         return message("empty", locale)
     if isinstance(value, bool):
@@ -113,9 +115,21 @@ def display_text(definition: FieldDef | None, value: Any, options: Options | Non
         return _display_list(definition, value, options, locale)
     if isinstance(value, dict):
         return _display_row(definition, value, options, locale)
+    return _display_scalar(definition, value, options, locale)
+
+
+def _display_scalar(definition: FieldDef | None, value: Any, options: Options | None, locale: str) -> str:
+    if definition is not None and definition.kind in DURATION_KINDS:
+        words = (cycle_words if definition.kind == "cycle" else duration_words)(value, locale)
+        return words or str(value)
     for option, label in choices(definition.schema, options) if definition else ():
         if option == value:
             return label
+    if definition is None and isinstance(value, str) and value.startswith(("P", "R")):
+        # process data shown as context (a monitoring interval): a duration reads as words there too
+        words = duration_words(value, locale) or cycle_words(value, locale)
+        if words:
+            return words
     return to_local_display(value) if isinstance(value, str) else str(value)
 
 

@@ -16,8 +16,10 @@ MAX_STRING_LENGTH = 100_000
 # Property names double as evaluator names in x-rules, so they follow its identifier rules.
 NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 FIELD_TYPES = ("string", "integer", "boolean", "array")
-BOUNDED_FORMATS = ("date", "date-time")
-SCALAR_KINDS = ("text", "textarea", "int", "bool", "enum", "datetime", "date", "url")
+# Formats whose values are short by construction, so their strings need no maxLength.
+BOUNDED_FORMATS = ("date", "date-time", "duration", "duration-cycle")
+SCALAR_KINDS = ("text", "textarea", "int", "bool", "enum", "datetime", "date", "url", "duration", "cycle")
+DURATION_KINDS = ("duration", "cycle")
 DEFAULT_BLANK_ROWS = 2
 
 
@@ -75,7 +77,7 @@ def field_kind(schema: Mapping[str, Any], ui: Mapping[str, Any]) -> str:
         return "enum"
     if kind == "integer":
         return "int"
-    formats = {"date-time": "datetime", "date": "date", "uri": "url"}
+    formats = {"date-time": "datetime", "date": "date", "uri": "url", "duration": "duration", "duration-cycle": "cycle"}
     if schema.get("format") in formats:
         return formats[schema["format"]]
     return "textarea" if ui.get("ui:widget") == "textarea" else "text"

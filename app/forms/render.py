@@ -8,7 +8,8 @@ from typing import Any
 
 from app import clock
 from app.forms.display import FileItem, display_text, file_items
-from app.forms.fields import FieldDef, Options, offered, widget_for
+from app.forms.durations import UNITS, cycle_to_input, to_input, unit_label
+from app.forms.fields import DURATION_KINDS, FieldDef, Options, offered, widget_for
 from app.forms.files import StoredFiles, accept_attribute, accepted_categories, attachment_refs, extensions_text
 from app.forms.messages import message
 from app.forms.schema import FormSpec
@@ -59,6 +60,8 @@ class Field:
     accept: str = ""
     hint: str = ""
     row_tools: RowTools | None = None
+    parts: list[Field] = field(default_factory=list)  # a duration's number and unit (a cycle's repeats too)
+    words: list[str] = field(default_factory=list)  # a cycle's words around its parts: 每 … 提醒一次,最多 … 次
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,8 @@ def _build(definition: FieldDef, form: FormSpec, sources: _Sources) -> Field:
         return _files_field(definition, sources)
     if definition.kind in ("table", "list"):
         return _rows_field(definition, _initial(definition, form, sources), sources)
+    if definition.kind in DURATION_KINDS:
+        return _duration_field(definition, _initial(definition, form, sources), sources)
     if sources.raw:
         value = sources.raw.get(definition.name, [] if definition.kind == "multi" else "")
     else:
@@ -181,6 +186,36 @@ def _choices(definition: FieldDef, widget: str, value: str | list[str],
         pairs.insert(0, ("", message("select", sources.locale)))
     chosen = set(value) if isinstance(value, list) else {value}
     return [(option, label, option in chosen) for option, label in pairs]
+
+
+def _duration_field(definition: FieldDef, initial: Any, sources: _Sources) -> Field:
+    """[number] [unit ▾], for a cycle 每 [number] [unit ▾] 提醒一次,最多 [repeats] 次: what was posted, else
+    the stored ISO value (`PT30M`, `R3/PT1H`) in its own unit (docs/forms.md, Durations)."""
+    name, label, locale = definition.name, definition.title, sources.locale
+    cycle = definition.kind == "cycle"
+    if sources.raw:
+        amount, unit, times = (str(sources.raw.get(key, "")) for key in (name, f"{name}.unit", f"{name}.times"))
+    else:
+        amount, unit, times = cycle_to_input(initial) if cycle else (*to_input(initial), "")
+    result = _finish(Field(name, name, _html_id(name), label, definition.kind, help=definition.help,
+                           required=definition.required, errors=_errors_at(sources.errors, name)))
+    every = message("cycle_every_label", locale, label=label) if cycle else ""
+    units = _part(result, ".unit", unit, message("unit_label", locale, label=label))
+    units.widget = "select"
+    units.choices = [(code, unit_label(code, locale), code == unit) for code in UNITS]
+    result.parts = [_part(result, "", amount, every), units]
+    if cycle:
+        result.parts.append(_part(result, ".times", times, message("cycle_times_label", locale, label=label)))
+        result.words = [message(key, locale) for key in ("cycle_every", "cycle_between", "cycle_after")]
+    return result
+
+
+def _part(whole: Field, suffix: str, value: str, aria_label: str) -> Field:
+    """One input of a duration: named `<field><suffix>`, described and marked invalid with the whole field."""
+    part = Field(whole.name + suffix, whole.path + suffix, whole.id + suffix.replace(".", "-"), aria_label,
+                 "integer", required=whole.required, value=value, errors=whole.errors, inputmode="numeric")
+    part.describedby = whole.describedby
+    return part
 
 
 def _rows_field(definition: FieldDef, initial: Any, sources: _Sources) -> Field:

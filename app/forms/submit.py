@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.forms.durations import cycle_from_input, from_input
 from app.forms.fields import FieldDef, Options
 from app.forms.files import StoredFiles
 from app.forms.messages import message
@@ -22,6 +23,7 @@ from app.forms.values import (
 )
 
 _MISSING = object()
+_PART_LENGTH = 50  # what is kept of a typed number or unit of a duration, for redisplay
 _ROW_KEY = re.compile(r"(\d{1,5})(?:\.([a-z][a-z0-9_]{0,63}))?")
 ROWS_KEY = "_rows"  # `<table>._rows` in `raw`: how many rows to show when the form comes back
 
@@ -228,4 +230,37 @@ def _read_files(definition: FieldDef, formdata: FormData, submission: Submission
         submission.data[name] = refs
 
 
-_READERS = {"multi": _read_multi, "table": _read_table, "list": _read_list}
+def _read_duration(definition: FieldDef, formdata: FormData, submission: Submission, locale: str) -> None:
+    """[number] [unit] as an ISO duration (`PT30M`); a blank number leaves the field blank."""
+    name = definition.name
+    amount, unit = _part(formdata, submission, name), _part(formdata, submission, f"{name}.unit")
+    if amount.strip():
+        value, error = from_input(parse_integer(amount), unit.strip(), locale)
+        _store(submission, name, value, error)
+
+
+def _read_cycle(definition: FieldDef, formdata: FormData, submission: Submission, locale: str) -> None:
+    """每 [number] [unit] 提醒一次,最多 [repeats] 次 as an ISO cycle (`R3/PT1H`); blank when both are blank."""
+    name = definition.name
+    amount, unit = _part(formdata, submission, name), _part(formdata, submission, f"{name}.unit")
+    times = _part(formdata, submission, f"{name}.times")
+    if amount.strip() or times.strip():
+        value, error = cycle_from_input(parse_integer(amount), unit.strip(), parse_integer(times), locale)
+        _store(submission, name, value, error)
+
+
+def _part(formdata: FormData, submission: Submission, key: str) -> str:
+    text = _first(formdata, key)[:_PART_LENGTH]
+    submission.raw[key] = text
+    return text
+
+
+def _store(submission: Submission, name: str, value: str | None, error: str | None) -> None:
+    if value is None:
+        add_error(submission.errors, name, error or "")
+    else:
+        submission.data[name] = value
+
+
+_READERS = {"multi": _read_multi, "table": _read_table, "list": _read_list, "duration": _read_duration,
+            "cycle": _read_cycle}

@@ -15,6 +15,7 @@ from referencing.exceptions import NoSuchResource, Unresolvable
 
 from app.engine.evaluator import EvaluationError, evaluate
 from app.forms.checks import compile_re2
+from app.forms.durations import CYCLE_FORMAT, DURATION_FORMAT, is_cycle, is_duration
 from app.forms.fields import Options, conditional, offered
 from app.forms.messages import message
 from app.forms.schema import FormSpec
@@ -24,7 +25,8 @@ _LIMITS = frozenset({"maxLength", "minLength", "minimum", "maximum", "exclusiveM
                      "exclusiveMaximum", "maxItems", "minItems"})
 _CHOICES = frozenset({"enum", "const", "oneOf", "anyOf"})
 _SIMPLE = frozenset({"required", "uniqueItems", "additionalProperties"})
-_FORMATS = {"date-time": "date-time", "date": "date", "uri": "url"}
+_FORMATS = {"date-time": "date-time", "date": "date", "uri": "url", DURATION_FORMAT: "duration",
+            CYCLE_FORMAT: "duration-cycle"}
 _TYPES = {"integer": "integer", "boolean": "boolean", "string": "string", "array": "array"}
 
 
@@ -42,6 +44,9 @@ def _format_checker() -> FormatChecker:
     checker.checks("date-time")(_is_date_time)
     checker.checks("uri")(_is_uri)
     checker.checks("regex", raises=re2.error)(_is_regex)
+    # Narrower than JSON Schema's "duration": days, hours, minutes within the engine's bounds (docs/forms.md).
+    checker.checks(DURATION_FORMAT)(lambda instance: not isinstance(instance, str) or is_duration(instance))
+    checker.checks(CYCLE_FORMAT)(lambda instance: not isinstance(instance, str) or is_cycle(instance))
     return checker
 
 

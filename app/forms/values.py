@@ -16,8 +16,6 @@ _DATETIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?
 _OFFSET_DATETIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})")
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _INTEGER_RE = re.compile(r"[+-]?[0-9]{1,15}")
-_DURATION_RE = re.compile(r"P(?:(\d{1,4})D)?(?:T(?:(\d{1,4})H)?(?:(\d{1,4})M)?)?")
-_DURATION_UNITS = ("天", "小时", "分钟")
 TRUE_WORDS = frozenset({"true", "1", "on", "yes", "是"})
 FALSE_WORDS = frozenset({"false", "0", "off", "no", "否"})
 
@@ -96,14 +94,9 @@ def to_local_input(value: Any) -> str:
 
 
 def to_local_display(value: Any) -> str:
-    """An ISO datetime as `YYYY-MM-DD HH:MM` in Asia/Shanghai, an ISO duration as 1天 / 4小时, for reading."""
+    """An ISO datetime as `YYYY-MM-DD HH:MM` in Asia/Shanghai, for reading."""
     local = _local(value)
-    if local:
-        return local.strftime("%Y-%m-%d %H:%M")
-    duration = _DURATION_RE.fullmatch(value.strip()) if isinstance(value, str) and len(value) > 2 else None
-    if duration and any(duration.groups()):
-        return "".join(f"{int(n)}{unit}" for n, unit in zip(duration.groups(), _DURATION_UNITS, strict=True) if n)
-    return _text(value)
+    return local.strftime("%Y-%m-%d %H:%M") if local else _text(value)
 
 
 def _local(value: Any) -> datetime | None:

@@ -39,6 +39,7 @@ TEXT_LIMITS = {"title": 300, "url": 2000, "platform": 64, "snippet": 5000, "auth
                "note": 2000}
 METRICS = ("views", "reposts", "comments", "likes")
 OTHER_PLATFORM = "other"  # the registration form's 其他, whose name goes into platform_other
+EARLIEST_YEAR = 2000  # a lead's times are recent; earlier ones are typing or clock errors
 TOKEN_PREFIX = "yqt_"  # noqa: S105 - a visible prefix of issued tokens, not a secret
 
 
@@ -58,7 +59,7 @@ def clean_alert(payload: Any) -> dict[str, Any]:
     clean: dict[str, Any] = {}
     for key in sorted(set(payload) - {"source_type", "published_at", "detected_at", "metrics", *TEXT_LIMITS}):
         errors[key] = [str(_l("不认识的字段。"))]
-    if payload.get("source_type") in SOURCE_TYPES:
+    if isinstance(payload.get("source_type"), str) and payload["source_type"] in SOURCE_TYPES:
         clean["source_type"] = payload["source_type"]
     else:
         errors["source_type"] = [str(_l("线索来源须为 %(values)s 之一。", values=", ".join(SOURCE_TYPES)))]
@@ -99,6 +100,8 @@ def _clean_times(payload: dict[str, Any], clean: dict[str, Any], errors: dict[st
         parsed = clock.parse_aware(value)
         if parsed is None:
             errors[key] = [str(_l("须为带时区的 ISO 8601 时间,如 2026-11-25T09:30:00+08:00。"))]
+        elif parsed.year < EARLIEST_YEAR:  # year 0001 cannot even be shown in Shanghai time
+            errors[key] = [str(_l("时间不能早于 %(year)s 年。", year=EARLIEST_YEAR))]
         elif parsed > clock.now():
             errors[key] = [str(_l("时间不能晚于现在。"))]
         else:

@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 
 from app import clock, forms
 from app.db import transaction
-from app.engine import helpers
 from app.extensions import db
 from app.models import AuditEvent, OrgProfile, User
 from app.operations.errors import Invalid, NotFound
@@ -74,7 +73,6 @@ COUNTY: dict[str, Any] = {
 
 SHIPPED = {"city": ("市级单位(篇三)", CITY), "county": ("县级单位(篇二)", COUNTY)}
 DEFAULT = "city"
-DURATION_KEYS = ("report_within", "aftermath_watch", "aftermath_check_every", "summary_due")
 
 
 @cache
@@ -125,15 +123,9 @@ def get_profile(code: str) -> OrgProfile:
 
 
 def check_values(values: dict[str, Any], locale: str = "zh_CN") -> dict[str, list[str]]:
-    """Errors by field for a profile's values: the form's rules plus durations the engine accepts."""
-    errors = forms.validate(profile_form(), values, {}, locale=locale)
-    for key in DURATION_KEYS:
-        if key in values and key not in errors:
-            try:
-                helpers.parse_duration(values[key])
-            except ValueError:
-                errors[key] = [str(_l("不是有效的时长,例如 PT30M、P7D"))]
-    return errors
+    """Errors by field for a profile's values: the form's rules, durations and cycles within the engine's
+    bounds included (their formats, docs/forms.md)."""
+    return forms.validate(profile_form(), values, {}, locale=locale)
 
 
 def update_profile(code: str, values: dict[str, Any], actor: User, reason: str) -> OrgProfile:
@@ -148,6 +140,7 @@ def update_profile(code: str, values: dict[str, Any], actor: User, reason: str) 
         if row is None:
             raise NotFound(str(_l("没有这个机构配置。")))
         before = row.values or {}
+        values = forms.keep_spelling(profile_form().fields, before, values)
         changed = sorted(k for k in set(before) | set(values) if before.get(k) != values.get(k))
         row.values = copy.deepcopy(values)
         row.updated_by_id = actor.id

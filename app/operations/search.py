@@ -107,10 +107,14 @@ class _Args:
         if text is None:
             return None
         try:
-            return date.fromisoformat(text)
+            day = date.fromisoformat(text)
         except ValueError:
             self.errors[name] = [str(_l("日期格式应为 YYYY-MM-DD。"))]
             return None
+        if not 1900 <= day.year <= 2999:  # a day more or less must still be a date
+            self.errors[name] = [str(_l("日期应在 1900 年至 2999 年之间。"))]
+            return None
+        return day
 
     def choices(self, name: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
         given = self.many(name)

@@ -113,6 +113,8 @@ def _checked_text(name: str, content: bytes | str) -> str:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise Invalid(str(_l("文件须为 UTF-8 编码。"))) from exc
+    if "\x00" in text:  # no database text column can hold it
+        raise Invalid(str(_l("文件中不能含有空字符(NUL)。")))
     if deploy.file_kind(name) in ("bpmn", "dmn"):
         # Hostile XML (DTD, entities, XInclude, oversize) is refused before anything is stored.
         problem = definitions.xml_problem(data, name)

@@ -8,23 +8,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, has_request_context, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
+from flask import Flask, Response, has_request_context, redirect, request, session, url_for
 from flask_login import current_user
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import login_manager
 from app.operations import users
-from app.operations.errors import OperationError
 from app.operations.notifications import unread_count
 from app.web import (
     account,
     admin,
     alerts,
     auth,
+    errors,
     filters,
     inbox,
+    inputs,
     instances,
     ledger,
     observability,
@@ -57,16 +55,14 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = None
     login_manager.session_protection = "strong"
     login_manager.user_loader(users.load_user)
+    inputs.init_app(app)  # before the routes: `<int:…>` must be the bounded converter when they compile
     for blueprint in (auth.bp, tasks.bp, instances.bp, inbox.bp, account.bp, admin.bp, alerts.bp, ledger.bp, start.bp,
                       observability.bp, studio.bp):
         app.register_blueprint(blueprint)
     filters.init_app(app)
+    errors.init_app(app)
     app.before_request(_require_new_password)
     app.after_request(security_headers)
-    app.register_error_handler(OperationError, _operation_error)
-    app.register_error_handler(StaleDataError, _stale)
-    app.register_error_handler(OperationalError, _database_unavailable)
-    app.register_error_handler(429, _too_many_requests)
     app.context_processor(_template_globals)
 
 
@@ -80,22 +76,7 @@ def _require_new_password() -> Response | None:
 
 
 def _template_globals() -> dict[str, Any]:
-    unread = unread_count(current_user) if current_user and current_user.is_authenticated else 0
+    # An error page (perhaps for a failed database) draws the layout without the inbox count.
+    signed_in = current_user and current_user.is_authenticated and not errors.is_error_page()
+    unread = unread_count(current_user) if signed_in else 0
     return {"unread_count": unread, "current_locale": select_locale()}
-
-
-def _operation_error(error: OperationError) -> tuple[str, int]:
-    return render_template("error.html", message=error.message, status=error.status), error.status
-
-
-def _stale(_error: StaleDataError) -> tuple[str, int]:
-    return render_template("error.html", message=_("数据已被他人修改,请刷新后重试。"), status=409), 409
-
-
-def _too_many_requests(_error: Exception) -> tuple[str, int]:
-    return render_template("error.html", message=_("登录尝试过于频繁,请一分钟后再试。"), status=429), 429
-
-
-def _database_unavailable(_error: OperationalError) -> tuple[str, int, dict[str, str]]:
-    page = render_template("error.html", message=_("数据库暂时不可用,请稍后重试。"), status=503)
-    return page, 503, {"Retry-After": "5"}

@@ -15,6 +15,7 @@ from app import forms
 from app.operations import deliveries, intake, interventions, profiles, tasks
 from app.operations import jobs as job_ops
 from app.operations.errors import Invalid
+from app.web.inputs import int_arg
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -132,7 +133,7 @@ def api_tokens() -> str | tuple[str, int]:
     errors: dict[str, list[str]] = {}
     issued = None
     if request.method == "POST" and request.form.get("_action") == "revoke":
-        intake.revoke_token(request.form.get("token_id", 0, type=int), current_user)
+        intake.revoke_token(int_arg(request.form, "token_id", 0), current_user)
         flash(_("令牌已停用。"), "success")
     elif request.method == "POST":
         try:

@@ -31,6 +31,7 @@ from app.db import transaction
 from app.models import AuditEvent, InstanceStatus, TaskStatus
 from app.operations import batches, instances, interventions, migrations, search, tasks
 from app.operations.errors import Invalid, OperationError
+from app.web.inputs import int_arg, parse_json
 from app.web.security import DIAGRAM_CSP
 
 bp = Blueprint("instances", __name__)
@@ -114,7 +115,7 @@ def delete_filter(filter_id: int) -> Response:
 
 def _query_from(text: str) -> dict[str, Any]:
     try:
-        value = json.loads(text or "{}")
+        value = parse_json(text or "{}")
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
@@ -180,8 +181,8 @@ def migration_preview() -> str | Response:
     processes = search.process_choices()
     key = request.values.get("process") or ""
     versions = migrations.versions_of(key) if key else []
-    source_v = request.values.get("from", type=int)
-    target_v = request.values.get("to", type=int) or (versions[0].version if versions else None)
+    source_v = int_arg(request.values, "from")
+    target_v = int_arg(request.values, "to") or (versions[0].version if versions else None)
     if request.method == "POST":
         target = migrations.definition(key, target_v or 0)
         try:
@@ -259,7 +260,7 @@ def _intervene(public_id: str, run: Callable[[int | None, str], Any],
 
     `done` is what the flash says, or a function of the intervention's result giving (ok, message)."""
     _require_admin()
-    expected = request.form.get("version", type=int)
+    expected = int_arg(request.form, "version")
     reason = request.form.get("reason", "")
     try:
         result = run(expected, reason)
@@ -304,7 +305,7 @@ def edit_data(public_id: str) -> Response:
 
 def _json_value(text: str) -> Any:
     try:
-        return json.loads(text)
+        return parse_json(text)
     except ValueError:
         return text
 
@@ -347,7 +348,7 @@ def send_message(public_id: str) -> Response:
 @login_required
 def migrate(public_id: str) -> Response:
     """Move this instance to another version."""
-    target = request.form.get("to_definition_id", type=int) or 0
+    target = int_arg(request.form, "to_definition_id", 0)
     return _intervene(public_id, lambda v, r: migrations.migrate_instance(public_id, v, target, current_user, r),
                       _("已迁移到新版本。"))
 

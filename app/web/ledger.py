@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -15,6 +15,7 @@ from app.models import AuditEvent
 from app.operations import deadlines, labels, ledger
 from app.operations.ledger import LedgerFilter
 from app.operations.vocabulary import INCIDENT_STATUSES
+from app.web.inputs import int_arg, parse_day
 
 bp = Blueprint("ledger", __name__, url_prefix="/ledger")
 
@@ -29,11 +30,8 @@ def _allowed() -> None:
 
 
 def _date(value: str | None) -> datetime | None:
-    try:
-        day = date.fromisoformat(value or "")
-    except ValueError:
-        return None
-    return datetime.combine(day, time(0), tzinfo=clock.SHANGHAI)
+    day = parse_day(value)
+    return datetime.combine(day, time(0), tzinfo=clock.SHANGHAI) if day else None
 
 
 def _filter(args: Any) -> LedgerFilter:
@@ -58,7 +56,7 @@ def _filter(args: Any) -> LedgerFilter:
 def index() -> str:
     """The ledger, filtered by period, level, unit, platform, status and overdue."""
     _allowed()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = int_arg(request.args, "page", 1, high=100_000)
     rows, total = ledger.list_incidents(_filter(request.args), page, PER_PAGE)
     pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
     query = {k: v for k, v in request.args.items() if k != "page" and v}

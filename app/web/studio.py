@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 from app import forms
 from app.operations import options, sandbox, studio, tasks
 from app.operations.errors import DeployRefused, Invalid, OperationError
+from app.web.inputs import int_arg, parse_json
 from app.web.security import DIAGRAM_CSP, download_headers
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")
@@ -166,7 +167,8 @@ def upload() -> Response:
 def preview_form() -> Response:
     """The form rendered by the worklist's renderer from the editor's (unsaved) text, as an HTML fragment."""
     _editor()
-    body = request.get_json(silent=True) or {}
+    body = request.get_json(silent=True)
+    body = body if isinstance(body, dict) else {}
     name = str(body.get("name") or "preview.schema.json")[:200]
     form, problems = studio.preview_form(name, str(body.get("schema") or ""), str(body.get("uischema") or ""))
     if form is None:  # a preview of text being typed: problems are its answer, not a failed request
@@ -200,7 +202,7 @@ def download(key: str, version: int, name: str) -> Response:
 def diff(key: str) -> Response:
     """Two versions side by side: added, removed and changed elements on the diagrams, changed properties."""
     _editor()
-    old, new = request.args.get("old", type=int), request.args.get("new", type=int)
+    old, new = int_arg(request.args, "old"), int_arg(request.args, "new")
     if not old or not new:
         abort(404)
     changes = studio.diff(key[:100], old, new)
@@ -223,7 +225,7 @@ def sandbox_index() -> str | Response:
         key = (request.form.get("process") or "")[:100]
         text = request.form.get("data") or "{}"
         try:
-            data = json.loads(text)
+            data = parse_json(text)
             if not isinstance(data, dict):
                 raise ValueError
         except ValueError:

@@ -7,13 +7,13 @@ from typing import Any
 from flask import Blueprint, abort, flash, get_template_attribute, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from app import forms
 from app.models import HumanTask, InstanceStatus, TaskStatus
 from app.operations import attachments, instances, interventions, ledger, tasks
 from app.operations.errors import Conflict, Invalid
+from app.web.inputs import int_arg
 from app.web.security import download_headers
 
 bp = Blueprint("tasks", __name__)
@@ -121,7 +121,7 @@ def on_behalf(public_id: str) -> str | Response | tuple[str, int]:
     if errors:
         return _render(item, submission.data, submission.raw, errors, status=422, reason=reason)
     try:
-        interventions.complete_on_behalf(public_id, request.form.get("version", type=int), current_user, reason,
+        interventions.complete_on_behalf(public_id, int_arg(request.form, "version"), current_user, reason,
                                          submission.data)
     except Invalid as exc:
         return _render(item, submission.data, submission.raw, exc.errors or {"": [exc.message]}, status=422,
@@ -138,16 +138,6 @@ def download_attachment(public_id: str) -> Response:
     response = Response(download.content)
     response.headers.update(download_headers(download.filename, download.content_type))
     return response
-
-
-@bp.errorhandler(RequestEntityTooLarge)
-def too_large(_error: RequestEntityTooLarge) -> tuple[str, int]:
-    """A post over MAX_CONTENT_LENGTH (a file over the upload cap) gets a page that says what to do."""
-    message = _("上传的文件过大:单个附件不能超过 %(limit)s MB。请返回任务页面,重新选择较小的文件后再提交。",
-                limit=attachments.max_upload_mb())
-    public_id = (request.view_args or {}).get("public_id")
-    back = url_for("tasks.task", public_id=public_id) if request.endpoint == "tasks.act" and public_id else None
-    return render_template("error.html", message=message, status=413, back=back), 413
 
 
 def _with_added_row(item: HumanTask, form: forms.FormSpec, formdata: dict[str, list[str]], action: str,

@@ -51,7 +51,7 @@ def browser(chromium_path: str) -> Iterator[object]:
     from playwright.sync_api import sync_playwright  # noqa: PLC0415 - only browser tests need it
 
     with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=chromium_path, headless=True,
+        instance = playwright.chromium.launch(executable_path=chromium_path, headless=True, timeout=PATIENCE_MS,
                                               args=["--no-sandbox", "--disable-dev-shm-usage"])
         yield instance
         instance.close()

@@ -17,7 +17,7 @@ from app.operations import clock as clock_ops
 from app.operations import deliveries, users
 from tests.conftest import PASSWORD
 from tests.jobs.conftest import CeleryRunner, wait_for
-from tests.notify.loopback import SmtpSink, free_port
+from tests.notify.loopback import READY_TIMEOUT, SmtpSink, free_port
 
 MAILS = 60
 IN_FLIGHT = 4  # two pool processes, each may have one job claimed and one prefetched
@@ -32,7 +32,7 @@ class SlowSink(SmtpSink):
 @pytest.fixture
 def smtp_server():
     sink, port = SlowSink(), free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller = Controller(sink, hostname="127.0.0.1", port=port, ready_timeout=READY_TIMEOUT)
     controller.start()
     yield sink, port
     controller.stop()

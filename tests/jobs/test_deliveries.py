@@ -15,7 +15,7 @@ from app.models import Job, JobStatus, Notification, NotificationDelivery, User
 from app.operations import deliveries, instances
 from app.operations.errors import Invalid
 from tests.conftest import login
-from tests.notify.loopback import RecordingServer, Reply, SmtpSink, free_port
+from tests.notify.loopback import READY_TIMEOUT, RecordingServer, Reply, SmtpSink, free_port
 
 LOOPBACK = ("127.0.0.0/8",)
 
@@ -56,7 +56,7 @@ def _run_until_quiet(fake_clock, minutes, step_seconds=30, on_tick=None):
 
 def test_email_is_sent_through_smtp_with_a_stable_message_id(db, smtp, user_factory, fake_clock):
     sink, port = smtp
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller = Controller(sink, hostname="127.0.0.1", port=port, ready_timeout=READY_TIMEOUT)
     controller.start()
     try:
         _people(user_factory)
@@ -75,7 +75,7 @@ def test_ten_minutes_of_smtp_outage_delay_mail_but_lose_and_double_none(db, smtp
     sink, port = smtp
     _people(user_factory)
     _overdue_quick_report(user_factory, fake_clock)
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller = Controller(sink, hostname="127.0.0.1", port=port, ready_timeout=READY_TIMEOUT)
 
     def server_back_after_ten_minutes(elapsed):
         if elapsed == 600:

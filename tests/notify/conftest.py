@@ -13,7 +13,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from tests.notify.loopback import RecordingServer, SmtpSink, free_port
+from tests.notify.loopback import READY_TIMEOUT, RecordingServer, SmtpSink, free_port
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def smtp_sink() -> Iterator[tuple[SmtpSink, int]]:
     """An aiosmtpd server on 127.0.0.1 that keeps what it accepts."""
     sink = SmtpSink()
     port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller = Controller(sink, hostname="127.0.0.1", port=port, ready_timeout=READY_TIMEOUT)
     controller.start()
     yield sink, port
     controller.stop()
@@ -80,8 +80,8 @@ def starttls_sink(tls_files: TlsFiles) -> Iterator[tuple[SmtpSink, int]]:
     """An aiosmtpd server that requires STARTTLS before MAIL."""
     sink = SmtpSink()
     port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port, tls_context=tls_files.server_context(),
-                            require_starttls=True)
+    controller = Controller(sink, hostname="127.0.0.1", port=port, ready_timeout=READY_TIMEOUT,
+                            tls_context=tls_files.server_context(), require_starttls=True)
     controller.start()
     yield sink, port
     controller.stop()
@@ -92,7 +92,8 @@ def smtps_sink(tls_files: TlsFiles) -> Iterator[tuple[SmtpSink, int]]:
     """An aiosmtpd server speaking implicit TLS (SMTPS)."""
     sink = SmtpSink()
     port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port, ssl_context=tls_files.server_context())
+    controller = Controller(sink, hostname="127.0.0.1", port=port, ready_timeout=READY_TIMEOUT,
+                            ssl_context=tls_files.server_context())
     controller.start()
     yield sink, port
     controller.stop()
@@ -108,8 +109,9 @@ def auth_sink(tls_files: TlsFiles) -> Iterator[tuple[SmtpSink, int]]:
     """An aiosmtpd server that requires STARTTLS and then AUTH as yq/pw."""
     sink = SmtpSink()
     port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port, tls_context=tls_files.server_context(),
-                            require_starttls=True, authenticator=_authenticate, auth_required=True)
+    controller = Controller(sink, hostname="127.0.0.1", port=port, ready_timeout=READY_TIMEOUT,
+                            tls_context=tls_files.server_context(), require_starttls=True,
+                            authenticator=_authenticate, auth_required=True)
     controller.start()
     yield sink, port
     controller.stop()

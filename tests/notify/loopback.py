@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 
 LOOPBACK = ("127.0.0.0/8", "::1/128")  # what the tests allow-list: localhost may resolve to either
+# Seconds an SMTP sink may take to start (aiosmtpd's default is 5, which a busy machine can exceed);
+# start() returns as soon as the server answers.
+READY_TIMEOUT = 60.0
 
 
 def free_port() -> int:

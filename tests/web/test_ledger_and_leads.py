@@ -93,12 +93,15 @@ def test_admins_edit_the_profile_with_a_reason_and_errors_keep_what_was_typed(cl
     login(client, user_factory(["admin"]))
     page = client.get("/admin/profile").get_data(as_text=True)
     assert "市人力资源和社会保障局" in page
-    form = {"org_name": "某市某局", "levels_in_use": "four", "report_within": "半小时", "file_record_l3": "true",
+    form = {"org_name": "某市某局", "levels_in_use": "four", "report_within": "半小时", "report_within.unit": "minutes",
+            "file_record_l3": "true",
             "release_approval_l1": "external", "release_approval_l2": "external", "release_approval_l3": "group",
             "release_approval_l4": "group", "false_info_owner": "leadership",
             "press_conference_requester": "leadership",
-            "continuous_monitoring_hours": "24", "aftermath_watch": "P7D", "aftermath_check_every": "P1D",
-            "summary_due": "P15D", "approval_reminder": "R3/PT1H", "risk_filing_depts.0": "省人力资源和社会保障厅",
+            "continuous_monitoring_hours": "24", "aftermath_watch": "7", "aftermath_watch.unit": "days",
+            "aftermath_check_every": "1", "aftermath_check_every.unit": "days", "summary_due": "15",
+            "summary_due.unit": "days", "approval_reminder": "1", "approval_reminder.unit": "hours",
+            "approval_reminder.times": "3", "risk_filing_depts.0": "省人力资源和社会保障厅",
             "consultation_superiors.0": "市委、市政府", "consultation_partners.0": "市委网信办",
             "file_record_with.0": "市委网信办",
             "superiors_l1.0": "市委、市政府", "external_report_to.0": "市委网信办", "quick_report_to.0": "市委办",
@@ -106,8 +109,8 @@ def test_admins_edit_the_profile_with_a_reason_and_errors_keep_what_was_typed(cl
             "monthly_report_recipients.0": "市工信委", "reason": "更正单位名称", "code": "city"}
     bad = client.post("/admin/profile", data=form)
     assert bad.status_code == 422 and 'value="半小时"' in bad.get_data(as_text=True)
-    assert client.post("/admin/profile", data={**form, "report_within": "PT30M", "reason": ""}).status_code == 422
-    ok = client.post("/admin/profile", data={**form, "report_within": "PT30M"})
+    assert client.post("/admin/profile", data={**form, "report_within": "30", "reason": ""}).status_code == 422
+    ok = client.post("/admin/profile", data={**form, "report_within": "30"})
     assert ok.status_code == 302
     assert db.session.get(OrgProfile, "city").values["org_name"] == "某市某局"
     client.post("/admin/profile", data={"code": "county", "_action": "activate"})
