@@ -501,7 +501,7 @@ def instance_diagram(instance: ProcessInstance) -> dict[str, Any]:
         status = runner.element_status(spec, instance.state_json)
     except state.StateError as exc:
         return {"processes": [{"id": instance.process_key, "name": instance.definition.name, "status": {}}],
-                "error": unreadable_reason(exc)}
+                "error": unreadable_reason(exc), "names": {}, "elements": {}}
     names = runner.process_names(spec)
     order = [instance.process_key, *sorted(p for p in status if p != instance.process_key)]
     return {"processes": [{"id": pid, "name": names.get(pid, pid), "status": status.get(pid, {})} for pid in order],

@@ -7,6 +7,7 @@ import pytest
 
 from app.operations import profiles
 from tests.processes.answers import MONITOR
+from tests.conftest import make_user
 from tests.processes.levels import at_level
 
 FILED = {"filed_with": ["市委网信办"], "filed_at": "2026-11-25T09:00:00+08:00"}
@@ -94,3 +95,14 @@ def test_a_mass_incident_is_monitored_every_hour_for_the_first_24_hours(db, fake
     fake_clock.advance(hours=2)
     flow.fire_timers()
     assert "ut_monitor_report" not in flow.open()
+
+
+def test_the_consultation_may_come_before_the_investigation(flow):
+    from tests.processes.answers import CONSULT, INVESTIGATE  # noqa: PLC0415
+
+    commentator = make_user(["commentator"])
+    flow.do("ut_file_record", **FILED)
+    flow.do("ut_consult", **{**CONSULT, "need_press_conference": True, "dispatch_needed": True,
+                             "commentators": [commentator.username]})
+    flow.do("ut_investigate", **INVESTIGATE)  # the two branches meet: the consultation's choices hold
+    assert flow.open()[0] == "ut_dispatch"
