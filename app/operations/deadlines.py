@@ -155,7 +155,7 @@ def deadline_rows(incident: Incident, unit_names: dict[str, str] | None = None) 
     rows = []
     for key, entry in (incident.deadlines or {}).items():
         name, _, rest = key.partition(":")
-        unit = rest.rpartition(":")[0] if name == "dispatch" and rest else None
+        unit = rest.partition(":")[0] if name == "dispatch" and rest else None  # rest: <unit>:<due time>
         label = DEADLINE_LABELS.get(name, name)
         if unit:
             label = f"{label}({(unit_names or {}).get(unit, unit)})"

@@ -94,6 +94,12 @@ INCIDENT: dict[str, list[Any]] = {
                            "accountability_rows.0.reason": "处置及时。"}],
     "ut_plan_revision": [plan_revision],
     "ut_request_spokesperson": [{"requested_from": FIRST}],
+    "ut_request_spokesperson_party": [{"requested_from": FIRST}],
+    "ut_regrade": [{"reason": "复核后维持原等级。"}],
+    "ut_confirm_downgrade": [{"downgrade_decision": "同意降级", "downgrade_reason": "舆情明显回落。"}],
+    "ut_reply_plan": [{"reply_plan": "由网评员说明整改时限和进展。", "reply_by": "网评员(演示)"}],
+    "ut_reply_by_plan": [{"content": "窗口已增开,整改将于本周完成。", "links.0": "https://weibo.com/c/2"}],
+    "ut_risk_no_assessment": [{"no_assessment_reason": "属于执行上级统一规定,不涉及本单位决策。"}],
     "ut_record_designation": [{"designated_person": "局新闻发言人"}],
     "ut_prepare_conference": [{"conference_format": "新闻发布会"}],
     "ut_press_conference_record": [{"media_present": "市电视台、日报社", "conference_summary": "通报调查进展。"}],
@@ -119,6 +125,7 @@ LEVEL3 = with_answers(
     INCIDENT,
     ut_register=register(netizen_attention="较高", spread_speed="中等", impact_scope="一定范围内"),
     ut_consult={**CONSULT, "dispatch_needed": "是", "need_press_conference": "是"},
+    ut_follow_up_log=[{"outcome": "无法引导需上报", "questions": "网民质疑整改不到位。"}, {"outcome": "缓退/平息"}],
 )
 LEVEL2 = with_answers(
     INCIDENT,
@@ -140,6 +147,7 @@ WORSENING = {"monitor_trend": "升温", "netizen_attention": "高", "spread_spee
              "worsening_desc": "相关话题登上本地热搜,转发量一天内过万。"}
 UPGRADE = with_answers(
     INCIDENT,
+    ut_follow_up_log=[{"outcome": "无新情况"}] * 3 + [{"outcome": "缓退/平息"}],
     ut_monitor_report=[WORSENING, {"monitor_trend": "降温", "worsening": "否"}],
     ut_regrade={"confirmed_level": "Ⅱ级 重大或较大网络舆情", "reason": "转发量激增,影响扩散到很大范围。"},
 )

@@ -42,7 +42,7 @@ def walk_factory(people: dict[str, Browser], fake_clock: object):
     """A walk over the demo accounts with the given answers; its typed data is known to the checks."""
 
     def make(answers: dict, **options: object) -> Walk:
-        walk = Walk(people, answers, fake_clock, **options)
+        walk = Walk(people, {spec: list(rounds) for spec, rounds in answers.items()}, fake_clock, **options)
         walk.data.add(b.username for b in people.values())
         walk.data.add(["tests"])  # the note the suite's deploy was made with
         return walk

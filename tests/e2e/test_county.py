@@ -21,7 +21,7 @@ def switch_to_county(walk: Walk) -> None:
 
 
 def test_county_level2_incident_with_false_information_for_the_party_group(walk_factory):
-    walk = walk_factory(answers.LEVEL2)
+    walk = walk_factory(answers.LEVEL2, prefer={"ut_false_info_party": "party"})
     switch_to_county(walk)
     walk.start(*REGISTER)
     walk.run()

@@ -59,6 +59,7 @@ class Walk:
     seen_stable: dict[str, set[str]] = field(default_factory=dict)
     visible: dict[str, dict[str, str]] = field(default_factory=dict)  # person → task url → row text
     hold: set[str] = field(default_factory=set)  # spec ids left open on purpose (to let a deadline pass)
+    prefer: dict[str, str] = field(default_factory=dict)  # spec id → the person who should take it first
     crawl: bool = True
     _open_urls: set[str] = field(default_factory=set)
     _allowed: set[str] = field(default_factory=set)
@@ -215,6 +216,8 @@ class Walk:
 
     def _who(self, task: HumanTask, url: str) -> str | None:
         order = sorted(self.people, key=lambda n: PREFERENCE.index(n) if n in PREFERENCE else len(PREFERENCE))
+        if task.spec_id in self.prefer:
+            order.insert(0, self.prefer[task.spec_id])
         for name in order:
             if url in self.visible.get(name, {}):
                 return name
