@@ -330,8 +330,10 @@ def _summary(kind_name: str, view: View, data: dict[str, Any]) -> str:
         return f"{deadlines.DEADLINE_LABELS.get(data['deadline'], data['deadline'])}{who}已超时{note}"[:200]
     if kind_name in ("level_confirmed", "leader_confirmed", "level_changed", "regrade"):
         level = level_name(_level(view.get("confirmed_level")))
-        if level:
-            return level
+        reason = next((str(view[k]).strip() for k in ("level_change_reason", "reason", "upgrade_reason")
+                       if isinstance(view.get(k), str) and view[k].strip()), "")
+        if level:  # the level and why it was chosen, when it was not simply the proposal
+            return f"{level}:{reason.splitlines()[0]}"[:200] if reason else level
     if data.get("note"):
         return str(data["note"])[:200]
     for key in kind.summary:

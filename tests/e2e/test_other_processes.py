@@ -32,10 +32,10 @@ def test_a_risk_assessment_postponed_then_implemented(walk_factory):
 def test_the_monthly_analysis_reads_the_months_incidents_with_labels(walk_factory):
     incident = walk_factory(answers.INCIDENT, crawl=False)
     incident.start("monitor", "/tasks", "登记新舆情(快报)")
-    incident.run()
-    assert schedules.ensure_scheduled() == 1  # what the worker does every round
+    incident.run(until=lambda w: "ut_publish_response" in {spec for _who, spec in w.done})  # 25 November
+    assert schedules.ensure_scheduled() == 1  # what the worker does every round: 1 December, for November
     monthly = db.session.scalar(select(ProcessInstance).where(ProcessInstance.process_key == "yq_monthly_analysis"))
-    walk = walk_factory(answers.MONTHLY)
+    walk = walk_factory(answers.MONTHLY, follow_new=False)  # the incident goes on waiting meanwhile
     walk.instance_ids.append(monthly.public_id)
     shown: list[str] = []
 

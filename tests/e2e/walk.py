@@ -61,9 +61,12 @@ class Walk:
     hold: set[str] = field(default_factory=set)  # spec ids left open on purpose (to let a deadline pass)
     prefer: dict[str, str] = field(default_factory=dict)  # spec id → the person who should take it first
     crawl: bool = True
+    follow_new: bool = True  # follow instances whose tasks appear in worklists (a lead's incident)
     _open_urls: set[str] = field(default_factory=set)
     _allowed: set[str] = field(default_factory=set)
     _stages: set[Any] = field(default_factory=set)
+    _number: str | None = None
+    _levels: set[int] = field(default_factory=set)
 
     # -- starting ---------------------------------------------------------------------------------
 
@@ -111,6 +114,7 @@ class Walk:
         self._open_urls = {f"/tasks/{task.public_id}" for task in open_tasks}
         self._allowed = self.allowed_deadlines()
         incident = self.incident()
+        self._number = incident.number if incident else None
         stage = (tuple(sorted(t.spec_id for t in open_tasks)), incident and (incident.level, incident.status),
                  incident and tuple(sorted((k, bool(v.get("done_at")), bool(v.get("missed")))
                                            for k, v in (incident.deadlines or {}).items())))
@@ -120,7 +124,8 @@ class Walk:
             self.visible[name] = self._worklist(browser)
             if walk_site:
                 self._crawl(name, browser)
-        self._follow_new_work()
+        if self.follow_new:
+            self._follow_new_work()
 
     def _follow_new_work(self) -> None:
         """A task of an instance not followed yet (the incident a lead became, the scheduled monthly
@@ -182,7 +187,9 @@ class Walk:
         return any(path == f"/instances/{i}" for i in self.instance_ids)
 
     def _check(self, page: Page) -> None:
-        for problem in page_problems(page, self.data, self._allowed):
+        # Deadline rows are judged only on pages about this walk's incident, whose shaping it knows.
+        mine = self._number is not None and self._number in page.html
+        for problem in page_problems(page, self.data, self._allowed if mine else None):
             if problem not in self.problems:
                 self.problems.append(problem)
 
@@ -309,7 +316,9 @@ class Walk:
         allowed = {"report"}
         if self.facts.confirmed:
             allowed.add("first_release")
-        if incident is not None and incident.level in (3, 4):
+        if incident is not None and incident.level:
+            self._levels.add(incident.level)
+        if self._levels & {3, 4}:  # met or missed at Ⅲ/Ⅳ, it stays on the record after an upgrade
             allowed.add("national")
         expected = any((self.instance(pid).data or {}).get("press_conference_default") for pid in self.instance_ids)
         if self.facts.press_conference or expected or (incident is not None and incident.press_conf_at):

@@ -163,3 +163,11 @@ def test_the_ledger_list_filters_and_the_csv_neutralises_formulas(incident, db):
     assert text.startswith("\ufeff编号,标题")
     row = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))[1]
     assert row[1].startswith("'=HYPERLINK")
+
+
+def test_a_level_line_says_why(incident, db):
+    instance, _head = incident
+    entry = _record(instance, "level_changed", {"confirmed_level": 2, "upgraded_from": 4,
+                                                 "upgrade_reason": "转发量激增\n详见监测报告"})
+    assert entry.summary == "Ⅱ级 重大或较大网络舆情:转发量激增"
+    assert _record(instance, "level_changed", {"confirmed_level": 3}).summary == "Ⅲ级 一般网络舆情"
