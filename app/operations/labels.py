@@ -67,17 +67,6 @@ def _incident_version(definition_id: int | None) -> catalog.Version | None:
     return catalog.version(definition_id) if definition_id is not None else None
 
 
-def choice_label(field: str, value: Any, definition_id: int | None = None, locale: str = "zh_CN") -> str:
-    """The label of a value of a form field (`platform`, `source_type`, `channels` …) as the form offered it."""
-    if value is None or value == "":
-        return ""
-    version = _incident_version(definition_id)
-    definition = version.fields().get(field) if version is not None else None
-    if definition is None:
-        return "、".join(map(str, value)) if isinstance(value, list) else str(value)
-    return forms.display_text(definition, value, None, locale)
-
-
 def incident_definition(incident: Incident) -> int | None:
     """The process version an incident runs on (its choices are labelled by that version's forms)."""
     if incident.instance_id is None:
@@ -85,17 +74,29 @@ def incident_definition(incident: Incident) -> int | None:
     return db.session.scalar(select(ProcessInstance.definition_id).where(ProcessInstance.id == incident.instance_id))
 
 
-def incident_facts(incident: Incident, locale: str = "zh_CN", names: dict[str, str] | None = None) -> dict[str, str]:
-    """The coded facts of an incident as words: source, platform, lead and related units, status."""
+def incident_facts(incident: Incident, locale: str = "zh_CN", names: dict[str, str] | None = None,
+                   choices: dict[str, dict[str, str]] | None = None) -> dict[str, str]:
+    """The coded facts of an incident as words: source, platform, lead and related units, status.
+
+    Lists and exports pass `names` and `choices` (`field_labels` of the newest version) read once for
+    all their rows; a single incident is labelled by its own process version.
+    """
     names = unit_names() if names is None else names
-    definition_id = incident_definition(incident)
+    if choices is None:
+        definition_id = incident_definition(incident)
+        choices = {field: field_labels(field, definition_id) for field in ("source_type", "platform")}
     return {
-        "source_type": choice_label("source_type", incident.source_type, definition_id, locale),
-        "platform": choice_label("platform", incident.platform, definition_id, locale),
+        "source_type": choices["source_type"].get(incident.source_type or "", incident.source_type or ""),
+        "platform": choices["platform"].get(incident.platform or "", incident.platform or ""),
         "lead_unit": units_text(incident.lead_unit, names) if incident.lead_unit else "",
         "related_units": units_text(incident.related_units, names),
         "status": incident_status(incident.status),
     }
+
+
+def field_labels(field: str, definition_id: int | None = None) -> dict[str, str]:
+    """Value → label of every choice a form field offers."""
+    return dict(choice_pairs(field, definition_id))
 
 
 def choice_pairs(field: str, definition_id: int | None = None) -> list[tuple[str, str]]:

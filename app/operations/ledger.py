@@ -391,16 +391,15 @@ def period_stats(session: Session, start: datetime, end: datetime) -> dict[str, 
     commentaries = session.scalar(select(func.count(LedgerEntry.id)).where(
         LedgerEntry.kind == "commentary", LedgerEntry.at >= start, LedgerEntry.at < end)) or 0
     by_level = Counter(i.level for i in incidents)
-    names = labels.unit_names()
+    names, choices = labels.unit_names(), {field: labels.field_labels(field) for field in ("source_type", "platform")}
+    facts_of = [labels.incident_facts(i, names=names, choices=choices) for i in incidents]
     stats = {
         "period": f"{_short(start)} 至 {_short(end)}",
         "total": len(incidents),
         "by_level": _counts({LEVEL_NAMES[n].split(" ")[0]: by_level.get(n, 0) for n in (1, 2, 3, 4)}),
-        "by_source": _counts(Counter(labels.choice_label("source_type", i.source_type) or "未填"
-                                     for i in incidents)),
-        "by_platform": _counts(Counter(labels.choice_label("platform", i.platform) or "未填" for i in incidents)),
-        "by_unit": _counts(Counter(labels.units_text(i.lead_unit, names) if i.lead_unit else "未定"
-                                   for i in incidents)),
+        "by_source": _counts(Counter(facts["source_type"] or "未填" for facts in facts_of)),
+        "by_platform": _counts(Counter(facts["platform"] or "未填" for facts in facts_of)),
+        "by_unit": _counts(Counter(facts["lead_unit"] or "未定" for facts in facts_of)),
         "report_minutes_median": _round(statistics.median(report_minutes)) if report_minutes else None,
         "report_minutes_max": _round(max(report_minutes)) if report_minutes else None,
         "release_hours_median": _round(statistics.median(release_hours)) if release_hours else None,
@@ -549,8 +548,9 @@ def export_csv(f: LedgerFilter) -> str:
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     names = labels.unit_names()
+    choices = {field: labels.field_labels(field) for field in ("source_type", "platform")}
     for incident in db.session.scalars(_filtered(f).order_by(Incident.discovered_at, Incident.id)):
-        facts = labels.incident_facts(incident, names=names)
+        facts = labels.incident_facts(incident, names=names, choices=choices)
         missed = [row.label for row in deadlines.deadline_rows(incident, names) if row.missed]
         writer.writerow([
             incident.number, csv_cell(incident.title), facts["status"],
