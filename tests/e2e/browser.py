@@ -75,9 +75,9 @@ class Page:
                     and element.getparent().tag not in HIDDEN_TAGS:
                 pieces.append(element.tail.strip())
             pieces.extend(element.get(a).strip() for a in TEXT_ATTRIBUTES if (element.get(a) or "").strip())
-            if element.tag in ("button", "input") and element.get("type") in ("submit", "button") \
-                    and (element.get("value") or "").strip() and element.tag == "input":
-                pieces.append(element.get("value").strip())
+            if element.tag == "input" and element.get("type") in ("submit", "button") \
+                    and (element.get("value") or "").strip():
+                pieces.append(element.get("value").strip())  # an input button shows its value
         return pieces
 
     def links(self) -> list[str]:
