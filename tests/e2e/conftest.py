@@ -37,12 +37,20 @@ def people(app: Flask, db: object) -> dict[str, Browser]:
     return browsers
 
 
+@pytest.fixture(scope="session")
+def stable_pages() -> dict[str, set[str]]:
+    """Pages that do not change with an incident (the studio, the admin's settings) are read once per
+    person in the whole session, not once per walk."""
+    return {}
+
+
 @pytest.fixture
-def walk_factory(people: dict[str, Browser], fake_clock: object):
+def walk_factory(people: dict[str, Browser], fake_clock: object, stable_pages: dict[str, set[str]]):
     """A walk over the demo accounts with the given answers; its typed data is known to the checks."""
 
     def make(answers: dict, **options: object) -> Walk:
-        walk = Walk(people, {spec: list(rounds) for spec, rounds in answers.items()}, fake_clock, **options)
+        walk = Walk(people, {spec: list(rounds) for spec, rounds in answers.items()}, fake_clock,
+                    seen_stable=stable_pages, **options)
         walk.data.add(b.username for b in people.values())
         walk.data.add(["tests"])  # the note the suite's deploy was made with
         return walk
