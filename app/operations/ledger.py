@@ -316,13 +316,15 @@ def _write(session: Session, instance: ProcessInstance, kind_name: str, view: Vi
         incident.title = instance.title
     # A person's line says only what they submitted: the task data still holds earlier rounds' answers.
     said = data if task_id is not None else view
+    summary = _summary(kind_name, said, data, incident.deadlines)
     entry = LedgerEntry(incident_id=incident.id, kind=kind_name, at=now, actor_id=actor.id if actor else None,
-                        element=element, task_id=task_id, data=data, summary=_summary(kind_name, said, data))
+                        element=element, task_id=task_id, data=data, summary=summary)
     session.add(entry)
     return entry
 
 
-def _summary(kind_name: str, view: View, data: dict[str, Any]) -> str:
+def _summary(kind_name: str, view: View, data: dict[str, Any],
+             incident_deadlines: dict[str, Any] | None = None) -> str:
     kind = KINDS[kind_name]
     if kind_name == "deadline_missed":
         who = f"({labels.units_text(data['subject'])})" if data.get("subject") else ""
@@ -334,6 +336,10 @@ def _summary(kind_name: str, view: View, data: dict[str, Any]) -> str:
                        if isinstance(view.get(k), str) and view[k].strip()), "")
         if level:  # the level and why it was chosen, when it was not simply the proposal
             return f"{level}:{reason.splitlines()[0]}"[:200] if reason else level
+    if kind_name == "deadlines_set":  # which deadlines were set, and for when
+        return ";".join(f"{deadlines.DEADLINE_LABELS[name].split('(')[0]} {_short(_parse(view[key]))}"
+                        for name, key in deadlines.DEADLINE_SOURCES.items()
+                        if key in data and name in (incident_deadlines or {}))[:200]
     if data.get("note"):
         return str(data["note"])[:200]
     for key in kind.summary:

@@ -313,9 +313,7 @@ class Walk:
     def allowed_deadlines(self) -> set[str]:
         """The deadlines that apply to the incident as the scenario has shaped it so far."""
         incident = self.incident()
-        allowed = {"report"}
-        if self.facts.confirmed:
-            allowed.add("first_release")
+        allowed = {"report", "first_release"}  # watched from the quick report on (the proposed level's time)
         if incident is not None and incident.level:
             self._levels.add(incident.level)
         if self._levels & {3, 4}:  # met or missed at Ⅲ/Ⅳ, it stays on the record after an upgrade

@@ -124,7 +124,7 @@ def test_incident_record_shows_the_timeline_and_timeliness(incident, db):
     _record(instance, "deadlines_set", {"report_due_at": "2026-11-25T09:30:00+08:00"})
     _record(instance, "registered", {"title": "某帖", "report_due_at": "2026-11-25T09:30:00+08:00"})
     record = ledger.query(db.session, instance, "incident_record", {})
-    assert record["timeline"] == ["11-25 09:00 处置时限", "11-25 09:00 登记舆情(快报):某帖"]
+    assert record["timeline"] == ["11-25 09:00 处置时限:快报 11-25 09:30", "11-25 09:00 登记舆情(快报):某帖"]
     assert record["timeliness"] == ["快报(发现后30分钟内):时限 11-25 09:30,11-25 09:00 完成,按时"]
     assert record["first_release_done"] is False
 

@@ -58,7 +58,7 @@ def test_a_report_in_time_is_recorded_as_met(flow, fake_clock):
     assert head.title == "某事件" and head.platform == "weibo" and head.reported_at is not None
     assert head.deadlines["report"] == {"due_at": "2026-11-25T09:30:00+08:00", "done_at": "2026-11-25T09:20:00+08:00",
                                         "missed": False}
-    assert kinds(flow) == ["registered", "level_proposed"]
+    assert kinds(flow) == ["registered", "level_proposed", "deadlines_set"]  # provisional, from the proposal
 
 
 def test_the_report_deadline_follows_a_corrected_discovery_time(flow, fake_clock):
@@ -204,3 +204,30 @@ def test_false_information_and_severe_proposals_are_reported_to_the_party_group(
     calm = Flow("yq_incident", incident=True, unit=LEAD_UNIT)
     calm.do("ut_register", **REGISTER)
     assert party.id not in calm.notified("quick_report")
+
+
+def test_the_first_release_is_watched_from_the_quick_report_while_the_level_waits(flow, fake_clock):
+    flow.do("ut_register", **REGISTER)
+    assert flow.incident().deadlines["first_release"]["due_at"] == "2026-11-25T21:00:00+08:00"  # proposed Ⅳ级
+    fake_clock.advance(hours=11, minutes=1)  # nobody has confirmed the level yet
+    flow.fire_timers()
+    assert flow.notifications().count("release_warning") > 0
+    fake_clock.advance(hours=1)
+    flow.fire_timers()
+    overdue = flow.notifications().count("release_overdue")
+    assert overdue > 0 and [d["deadline"] for k, d in flow.ledger() if k == "deadline_missed"] == ["first_release"]
+    warned = flow.notifications().count("release_warning")
+    flow.do("ut_confirm_level", **CONFIRM)  # confirmed at last: the level's own watch does not say it again
+    flow.do("ut_request_instruction", **REQUEST)
+    flow.fire_timers()
+    assert flow.notifications().count("release_warning") == warned
+    assert flow.notifications().count("release_overdue") == overdue
+    assert [k for k, _d in flow.ledger()].count("deadline_missed") == 1
+
+
+def test_a_level_confirmed_in_time_ends_the_early_watch(flow, fake_clock):
+    flow.do("ut_register", **REGISTER)
+    flow.do("ut_confirm_level", **CONFIRM)
+    flow.do("ut_request_instruction", **REQUEST)
+    flow.do("ut_instruction_decision", decision="reject", reason="不构成舆情")
+    assert flow.instance.status == InstanceStatus.COMPLETED  # no watch is left waiting

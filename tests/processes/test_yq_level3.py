@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from app.operations import profiles
-from tests.processes.answers import MONITOR
 from tests.conftest import make_user
+from tests.processes.answers import MONITOR
 from tests.processes.levels import at_level
 
 FILED = {"filed_with": ["市委网信办"], "filed_at": "2026-11-25T09:00:00+08:00"}
