@@ -33,7 +33,7 @@ from app.models import (
     TaskStatus,
     User,
 )
-from app.operations import catalog, ledger, notifications, profiles, visibility
+from app.operations import alerts, catalog, ledger, notifications, profiles, visibility
 from app.operations.errors import Conflict, Invalid, NotFound
 from app.operations.failures import (
     crash_reason,
@@ -331,6 +331,8 @@ def _sync_human_tasks(session: Session, instance: ProcessInstance, step: Step, n
         session.add(AuditEvent(instance_id=instance.id, task=row, action="task_created",
                                detail={"task": task.spec_id, "name": task.name,
                                        "due_at": task.due_at.isoformat() if task.due_at else None}))
+        if row.assignee_id is None and not visibility.has_candidates(session, roles, row.unit_code):
+            alerts.alert_unstaffed(session, instance, row)
         opened.append(row)
     return opened
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from sqlalchemy.orm import Session
 
-from app.models import HumanTask, HumanTaskCandidate, InstanceUnit, ProcessInstance, User
+from app.models import HumanTask, HumanTaskCandidate, InstanceUnit, OrgUnit, ProcessInstance, User, UserRole
 
 OVERVIEW_ROLES = ("admin", "group_leader", "group_deputy", "office_director", "office_staff", "info_officer",
                   "party_group")
@@ -48,6 +48,18 @@ def candidate_clause(user: User) -> ColumnElement[bool]:
     if not parts:
         return false()
     return and_(or_(*parts), or_(HumanTask.addressed_to_id.is_(None), HumanTask.addressed_to_id == user.id))
+
+
+def has_candidates(session: Session, roles: list[str], unit_code: str | None) -> bool:
+    """Is any active person able to take a task of these lane roles (bound to `unit_code`)?"""
+    free = sorted(set(roles) - UNIT_ROLES)
+    bound = sorted(set(roles) & UNIT_ROLES)
+    people = select(User.id).join(UserRole).where(User.active.is_(True))
+    clauses = [UserRole.role_code.in_(free)] if free else []
+    if bound:
+        in_unit = User.unit_id.in_(select(OrgUnit.id).where(OrgUnit.code == unit_code)) if unit_code else true()
+        clauses.append(and_(UserRole.role_code.in_(bound), in_unit))
+    return bool(clauses) and session.scalar(people.where(or_(*clauses)).limit(1)) is not None
 
 
 def is_candidate(task: HumanTask, user: User) -> bool:

@@ -43,3 +43,19 @@ def test_involved_reaches_whoever_held_or_did_a_task_of_the_instance(db, user_fa
         Notification.dedup_key.like("%involved-guid%"))))
     assert reached == {flow.user.id, claimer.id}  # registered the incident; holds its next task
     assert bystander.id not in reached
+
+
+def test_a_task_nobody_can_take_is_told_to_the_admins_and_the_office(db, user_factory):
+    from tests.processes.answers import CONFIRM, REQUEST  # noqa: PLC0415
+
+    admin, director = user_factory(["admin"]), user_factory(["office_director"])
+    user_factory(["section_head"], unit="employment")  # a section head, but of another unit
+    flow = Flow("yq_incident", incident=True, unit="employment")
+    flow.do("ut_register", **REGISTER)
+    flow.do("ut_confirm_level", **{**CONFIRM, "lead_unit": "policy"})  # nobody works in 政策法规科
+    flow.do("ut_request_instruction", **REQUEST)
+    flow.do("ut_instruction_decision", decision="approve")
+    alerts = db.session.scalars(select(Notification).where(Notification.kind == "task_unstaffed")).all()
+    assert {a.user_id for a in alerts} >= {admin.id, director.id}
+    assert {a.title for a in alerts} == {"无人可办理:调查核实(YQ-2026-0001)"}
+    assert "政策法规科" in alerts[0].body

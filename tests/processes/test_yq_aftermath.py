@@ -92,7 +92,7 @@ def test_seven_daily_watches_then_the_summary(db, people, fake_clock):
     assert summary.due_at.replace(tzinfo=UTC) == datetime(2026, 12, 10, 1, 0, tzinfo=UTC)
     record = summary.context["record"]
     # Every watch is in the timeline, the last one too (it was written in the step that read the record).
-    assert record["timeline"] == ["11-25 09:00 处置时限", *WATCH_LINES]
+    assert record["timeline"] == ["11-25 09:00 处置时限:总结评估 12-10 09:00", *WATCH_LINES]
     assert any(line.startswith("总结评估:时限 12-10 09:00") for line in record["timeliness"])
     shown = dict(forms.context_items(tasks.task_form(summary), summary.context, {}, "zh_CN",
                                      tasks.process_fields(summary)))
@@ -154,8 +154,8 @@ def test_the_summary_is_returned_then_approved_then_evaluated_and_the_plan_revis
     again = flow.task("ut_summary")
     assert again.context["summary_comment"] == "补充内部原因"
     # The record is read again for each draft, with what happened up to the return.
-    assert first.context["record"]["timeline"] == ["11-25 09:00 处置时限"]
-    assert again.context["record"]["timeline"] == ["11-25 09:00 处置时限", "11-25 09:00 总结评估",
+    assert first.context["record"]["timeline"] == ["11-25 09:00 处置时限:总结评估 12-02 09:00"]
+    assert again.context["record"]["timeline"] == ["11-25 09:00 处置时限:总结评估 12-02 09:00", "11-25 09:00 总结评估",
                                                    "11-25 09:00 审定总结:补充内部原因"]
     flow.do("ut_summary", **{**SUMMARY, "internal_causes": "窗口人手不足", "plan_revision_needed": True})
     flow.do("ut_approve_summary", summary_decision="approve")
