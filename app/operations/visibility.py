@@ -73,8 +73,9 @@ def is_candidate(task: HumanTask, user: User) -> bool:
 
 
 def task_clause(user: User) -> ColumnElement[bool]:
-    """Tasks the user may open: theirs, done by them, theirs to claim; every task for admins."""
-    if user.has_role(*TASK_OVERSEERS):
+    """Tasks the user may open: theirs, done by them, theirs to claim; every task for the overview roles,
+    who see every incident (to read it; working it still needs the task's roles)."""
+    if user.has_role(*OVERVIEW_ROLES):
         return true()
     return or_(HumanTask.assignee_id == user.id, HumanTask.completed_by_id == user.id, candidate_clause(user))
 
@@ -82,7 +83,7 @@ def task_clause(user: User) -> ColumnElement[bool]:
 def can_view_task(task: HumanTask, user: User) -> bool:
     """`task_clause` for a loaded task."""
     return (user.id in (task.assignee_id, task.completed_by_id) or is_candidate(task, user)
-            or user.has_role(*TASK_OVERSEERS))
+            or user.has_role(*OVERVIEW_ROLES))
 
 
 def instance_clause(user: User) -> ColumnElement[bool]:

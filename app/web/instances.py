@@ -237,7 +237,11 @@ def _detail_page(instance: Any, errors: dict[str, list[str]], form: dict[str, An
     page = render_template(
         "instances/detail.html", instance=instance,
         open_tasks=[t for t in all_tasks if t.status == TaskStatus.OPEN],
-        done_tasks=[(t, tasks.submitted_items(t, links)) for t in done],
+        # What was submitted in a task shows only to those who may open it (an accountability result,
+        # a task force's phone numbers are not for everyone who worked a step of the incident).
+        done_tasks=[(t, tasks.submitted_items(t, links) if tasks.can_view(t, current_user) else None)
+                    for t in done],
+        viewable={t.id for t in all_tasks if tasks.can_view(t, current_user)},
         events=instances.instance_events(instance),
         diagram=instances.instance_diagram(instance),
         admin=_admin(), overview=overview,

@@ -213,7 +213,7 @@ def dashboard_data(view: monitoring.Dashboard) -> dict[str, Any]:
             "month": _period(view.month),
         },
         "failures": {"total": view.failures, "jobs": view.failed_jobs, "instances": view.error_instances,
-                     "url": url_for("admin.failures")},
+                     "url": url_for("admin.failures") if current_user.has_role("admin") else None},
         "worker": {
             "last_heartbeat": localtime(worker.last_heartbeat, "%Y-%m-%d %H:%M:%S") or "—",
             "age_seconds": _seconds(worker.age_seconds),

@@ -63,3 +63,20 @@ def test_an_instance_whose_state_cannot_be_read_still_has_its_pages(app, db, use
     assert db.session.get(ProcessInstance, instance.id).status == InstanceStatus.ERROR
     task_page = monitor.get(f"/tasks/{open_task(instance, 'ut_register').public_id}")
     assert task_page.status_code == 200 and 'data-testid="error-banner"' in task_page.get_data(as_text=True)
+
+
+def test_what_others_submitted_shows_only_to_those_who_may_open_it(app, db, user_factory):
+    monitor = act_as(app, user_factory(["monitor"]))
+    office = act_as(app, user_factory(["office_director"]))
+    instance = start_incident(monitor)
+    assert submit(monitor, instance, "ut_register").status_code == 302
+    assert submit(office, instance, "ut_confirm_level").status_code == 302
+    mine = monitor.get(f"/instances/{instance.public_id}").get_data(as_text=True)
+    assert "某街道社保窗口服务态度问题引发网民关注" in mine  # their own quick report, in full
+    assert "请社保科会同办公室核实情况。" not in mine and "仅办理人及领导小组、办公室可见" in mine
+    overview = office.get(f"/instances/{instance.public_id}").get_data(as_text=True)
+    assert "请社保科会同办公室核实情况。" in overview
+    leader = act_as(app, user_factory(["group_leader"]))
+    links = re.findall(r'href="(/tasks/[0-9a-f-]{36})"', leader.get(f"/instances/{instance.public_id}")
+                       .get_data(as_text=True))
+    assert links and all(leader.get(link).status_code == 200 for link in links)  # no dead links for leaders
