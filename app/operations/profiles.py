@@ -48,7 +48,7 @@ CITY: dict[str, Any] = {
     "aftermath_check_every": "P1D",
     "summary_due": "P15D",
     "approval_reminder": "R3/PT1H",
-    "monthly_report_recipients": ["市工信委", "同级网管部门"],
+    "monthly_report_recipients": ["市委网信办", "省人力资源和社会保障厅"],
     "risk_filing_depts": ["省人力资源和社会保障厅", "市委、市政府"],
     "consultation_superiors": ["市委、市政府", "市委宣传部", "市委网信办"],
     "consultation_partners": ["市委网信办", "市委宣传部", "市公安局网安支队", "属地政府", "专家"],
@@ -67,6 +67,7 @@ COUNTY: dict[str, Any] = {
     "press_conference_requester": "party_group",
     "spokesperson_designators": ["县委宣传部"],
     "risk_filing_depts": ["市民政局", "县委、县政府"],
+    "monthly_report_recipients": ["县委网信办", "市民政局"],
     "consultation_superiors": ["县委、县政府", "县委宣传部", "市委宣传部"],
     "consultation_partners": ["县委网信办", "县委宣传部", "县公安局", "属地政府", "专家"],
 }

@@ -86,7 +86,7 @@ def export() -> Response:
     stamp = clock.local(clock.now()).strftime("%Y%m%d-%H%M")
     disposition = f"attachment; filename=\"instances-{stamp}.csv\"; filename*=UTF-8''{quote(f'流程实例-{stamp}.csv')}"
     rows = search.export_rows(current_user, f, request.host_url.rstrip("/"))
-    return Response(stream_with_context(rows), mimetype="text/csv; charset=utf-8",
+    return Response(stream_with_context(rows), mimetype="text/csv",
                     headers={"Content-Disposition": disposition})
 
 

@@ -57,8 +57,12 @@ def index() -> str:
     """The ledger, filtered by period, level, unit, platform, status and overdue."""
     _allowed()
     page = int_arg(request.args, "page", 1, high=100_000)
-    rows, total = ledger.list_incidents(_filter(request.args), page, PER_PAGE)
+    filters = _filter(request.args)
+    rows, total = ledger.list_incidents(filters, page, PER_PAGE)
     pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
+    if page > pages:  # a page past the end (an old bookmark, a typed number) shows the last one
+        page = pages
+        rows, total = ledger.list_incidents(filters, page, PER_PAGE)
     query = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("ledger/index.html", rows=rows, total=total, page=page, pages=pages, args=request.args,
                            query=query, units=sorted(labels.unit_names().items()), statuses=INCIDENT_STATUSES,
@@ -77,7 +81,7 @@ def export() -> Response:
                                detail={k: v for k, v in request.args.items() if v}))
     stamp = clock.local(clock.now()).strftime("%Y%m%d-%H%M")
     disposition = f"attachment; filename=\"ledger-{stamp}.csv\"; filename*=UTF-8''{quote(f'舆情台账-{stamp}.csv')}"
-    return Response(body, mimetype="text/csv; charset=utf-8", headers={"Content-Disposition": disposition})
+    return Response(body, mimetype="text/csv", headers={"Content-Disposition": disposition})
 
 
 @bp.route("/<number>")

@@ -104,7 +104,7 @@ ANSWERS: dict[str, dict[str, Any]] = {
     "ut_risk_no_assessment": {"no_assessment_reason": "不涉及群众切身利益"},
     "ut_draft_monthly": {"overview": "平稳", "key_incidents": "无", "risks": "无", "suggestions": "无"},
     "ut_approve_monthly": {"monthly_decision": "approve"},
-    "ut_file_monthly": {"filed_with": ["市工信委"], "filed_at": "2026-12-01T10:00:00+08:00",
+    "ut_file_monthly": {"filed_with": ["市委网信办"], "filed_at": "2026-12-01T10:00:00+08:00",
                         "filing_method": "official_document"},
     "ut_triage": {"relevance": "new"},
 }
