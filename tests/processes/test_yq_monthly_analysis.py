@@ -153,6 +153,7 @@ def test_returned_report_is_redrafted_then_approved_and_filed(waiting, fake_cloc
     waiting.do("ut_file_monthly", **FILE)
     assert waiting.instance.status == InstanceStatus.COMPLETED
     data = waiting.instance.data
-    assert data["filed_with"] == ["市委网信办", "省人力资源和社会保障厅"] and data["filing_method"] == "official_document"
+    assert data["filed_with"] == ["市委网信办", "省人力资源和社会保障厅"]
+    assert data["filing_method"] == "official_document"
     assert data["key_incidents"] == "社保卡补办排队问题,当日回应,效果较好"
     assert waiting.notifications() == [] and waiting.ledger() == []
