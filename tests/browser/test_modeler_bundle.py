@@ -174,6 +174,9 @@ def _save(page: object) -> bytes:
 
 
 def _click(page: object, element_id: str) -> None:
+    # As a person would: scroll the shape clear of the palette first (wherever the layout put it).
+    page.evaluate("""([id]) => harness.bpmn.modeler.get('canvas').scrollToElement(id,
+                       {top: 100, bottom: 100, left: 320, right: 100})""", [element_id])
     page.locator(f'#canvas .djs-element[data-element-id="{element_id}"]').first.click()
 
 
