@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
@@ -18,8 +18,24 @@ bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
 
 
+ACCOUNT_KEY = "user:"
+
+
 def _username_key() -> str:
-    return "user:" + (request.form.get("username", "") or "").strip().lower()[:64]
+    return ACCOUNT_KEY + (request.form.get("username", "") or "").strip().lower()[:64]
+
+
+def _failed(response: Response) -> bool:
+    """Only a refused password counts against the limits; a success never does."""
+    return response.status_code == 401
+
+
+def _account_limit() -> str:
+    return str(current_app.config["LOGIN_LIMIT_ACCOUNT"])
+
+
+def _address_limit() -> str:
+    return str(current_app.config["LOGIN_LIMIT_ADDRESS"])
 
 
 def _safe_next(target: str | None) -> str:
@@ -29,8 +45,8 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("5 per minute", methods=["POST"])
-@limiter.limit("5 per minute", methods=["POST"], key_func=_username_key)
+@limiter.limit(_address_limit, methods=["POST"], deduct_when=_failed)
+@limiter.limit(_account_limit, methods=["POST"], key_func=_username_key, deduct_when=_failed)
 def login() -> str | Response:
     """Show the login form; on POST check the password and start a fresh session."""
     if current_user.is_authenticated:

@@ -8,6 +8,8 @@ TESTING they propagate to the test as Flask does by default.
 from __future__ import annotations
 
 import logging
+import time
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, jsonify, render_template, request, url_for
@@ -18,9 +20,11 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from app.extensions import db
+from app import clock
+from app.extensions import db, limiter
 from app.operations import attachments
 from app.operations.errors import OperationError
+from app.web.auth import ACCOUNT_KEY
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +72,24 @@ def _http_error(error: HTTPException) -> Response | tuple[str, int, list[tuple[s
     message = _messages().get(code) or _("请求无法完成(错误代码 %(code)s)。", code=code)
     back = None
     if code == 429 and request.endpoint == "auth.login":
-        message = _("登录尝试过于频繁,请一分钟后再试。")
+        message = _login_locked_message()
     if code == 413:
         message, back = _too_large_message()
     headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
     return _page(code, message, back=back, headers=headers)
+
+
+def _login_locked_message() -> str:
+    """Which limit the failed logins reached (this account, or this address) and when to try again."""
+    limit = limiter.current_limit
+    reset = datetime.fromtimestamp(limit.reset_at if limit else time.time() + 60, UTC)
+    minutes = max(1, round((reset.timestamp() - time.time()) / 60))
+    at = clock.local(reset).strftime("%H:%M")
+    if limit is not None and f"/{ACCOUNT_KEY}" in "/" + "/".join(limit.request_args):
+        return _("该账号登录失败次数过多,已暂时锁定。请在 %(at)s 后(约 %(minutes)s 分钟)再试;"
+                 "忘记密码请联系系统管理员。", at=at, minutes=minutes)
+    return _("从您所在的网络地址登录失败的次数过多,已暂时停止接受登录。请在 %(at)s 后(约 %(minutes)s 分钟)再试。",
+             at=at, minutes=minutes)
 
 
 def _too_large_message() -> tuple[str, str | None]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from app.extensions import db as _db
@@ -95,7 +97,8 @@ def test_english_on_request(client, user_factory):
 def limited_app(tmp_path):
     # The limiter object is shared by every app of the test session; give its switch back afterwards.
     was_enabled = limiter.enabled
-    application, drop = build_app(tmp_path, RATELIMIT_ENABLED=True)
+    application, drop = build_app(tmp_path, RATELIMIT_ENABLED=True, LOGIN_LIMIT_ADDRESS="12 per 15 minutes",
+                                  LOGIN_LIMIT_ADDRESS_N=12)
     yield application
     limiter.enabled = was_enabled
     with application.app_context():
@@ -104,13 +107,47 @@ def limited_app(tmp_path):
     drop()
 
 
-def test_login_is_rate_limited_per_username(limited_app):
+def test_failed_logins_lock_the_account_and_say_when_to_retry(limited_app):
     client = limited_app.test_client()
-    codes = [client.post("/login", data={"username": "someone", "password": f"guess number {i}"}).status_code
+    codes = [client.post("/login", data={"username": "Someone", "password": f"guess number {i}"}).status_code
              for i in range(7)]
     assert codes[:5] == [401] * 5 and codes[5:] == [429, 429]
-    page = client.post("/login", data={"username": "someone", "password": "x"}).get_data(as_text=True)
-    assert "登录尝试过于频繁" in page
+    response = client.post("/login", data={"username": "someone", "password": "x"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 429 and "该账号登录失败次数过多,已暂时锁定" in page
+    assert re.search(r"请在 \d\d:\d\d 后\(约 1[0-5] 分钟\)再试", page), page
+    assert int(response.headers["Retry-After"]) > 60
+    # The lock is the account's: a colleague behind the same address still logs in.
+    with limited_app.app_context():
+        colleague = make_user(["monitor"])
+    assert client.post("/login", data={"username": colleague.username, "password": PASSWORD}).status_code == 302
+
+
+def test_successful_logins_never_count(limited_app):
+    """A shift change: twenty colleagues log in from one office address, then one mistypes."""
+    with limited_app.app_context():
+        people = [make_user(["monitor"]) for _ in range(limited_app.config["LOGIN_LIMIT_ADDRESS_N"] + 5)]
+    for person in people:
+        client = limited_app.test_client()
+        assert client.post("/login", data={"username": person.username, "password": PASSWORD}).status_code == 302
+    same = limited_app.test_client()
+    assert same.post("/login", data={"username": people[0].username, "password": "typo!"}).status_code == 401
+    for _ in range(10):  # and one person logging in and out all day is never locked either
+        assert same.post("/login", data={"username": people[1].username, "password": PASSWORD}).status_code == 302
+        same.post("/logout", data={})
+        same = limited_app.test_client()
+
+
+def test_an_address_gets_a_larger_allowance_than_an_account(limited_app):
+    client = limited_app.test_client()
+    allowance = limited_app.config["LOGIN_LIMIT_ADDRESS_N"]
+    codes = [client.post("/login", data={"username": f"person{i // 4}", "password": "wrong"}).status_code
+             for i in range(allowance)]
+    assert set(codes) == {401}  # four failures each for many accounts: none of them locked yet
+    response = client.post("/login", data={"username": "another", "password": "wrong"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 429 and "从您所在的网络地址登录失败的次数过多" in page
+    assert "该账号" not in page
 
 
 # -- demo accounts outside development ------------------------------------------------------------
