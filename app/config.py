@@ -110,6 +110,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
             "timeout": float(_env("SMTP_TIMEOUT", "10")),
             "hostname_for_message_id": _env("SMTP_MESSAGE_ID_HOST", "yuqing.local"),
         },
+        # Task notices landing on one person within this many seconds go out as one e-mail/SMS.
+        "TASK_DIGEST_SECONDS": int(_env("TASK_DIGEST_SECONDS", "120")),
         "PUBLIC_URL": (_env("PUBLIC_URL", "http://127.0.0.1:5000") or "").rstrip("/"),
         "LOG_LEVEL": _env("LOG_LEVEL", "INFO"),
         # Monitoring: /metrics answers anonymous scrapes only from these networks (admins anywhere);

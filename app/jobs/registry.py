@@ -11,7 +11,7 @@ from typing import Any
 
 from app import notify
 from app.extensions import db
-from app.operations import batches, deliveries, external, instances
+from app.operations import batches, deliveries, external, instances, task_notices
 from app.operations import jobs as job_ops
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,9 @@ HANDLERS: dict[str, Handler] = {
     deliveries.JOB_KIND: deliveries.send_delivery,
     batches.JOB_KIND: batches.run_batch,
     external.JOB_KIND: external.run_call,
+    task_notices.LANDED_JOB: task_notices.land,
+    task_notices.DIGEST_JOB: task_notices.digest,
+    task_notices.REMINDER_JOB: task_notices.remind,
 }
 PERMANENT_ERRORS: tuple[type[BaseException], ...] = (PermanentJobError, notify.PermanentFailure)
 

@@ -46,9 +46,14 @@ class Notice:
     instance_id: int | None = None
 
 
-def plan_deliveries(session: Session, notice: Notice, user_ids: list[int], event_key: str
-                    ) -> list[NotificationDelivery]:
-    """Write the deliveries (and their jobs) one notification needs, by preferences and channels."""
+def plan_deliveries(session: Session, notice: Notice, user_ids: list[int], event_key: str,
+                    group_channels: str = "all") -> list[NotificationDelivery]:
+    """Write the deliveries (and their jobs) one notification needs, by preferences and channels.
+
+    `group_channels`: "all" (robots and webhooks that want the type, `*` included), "explicit" (only
+    those that name the type: a person's task notices reach a group chat only if it asked for them),
+    or "none" (personal channels only).
+    """
     kind, urgent = notice.kind, notice.urgent
     common = {"kind": kind, "subject": notice.subject, "body": notice.body, "urgent": urgent, "link": notice.link,
               "instance_id": notice.instance_id}
@@ -67,6 +72,8 @@ def plan_deliveries(session: Session, notice: Notice, user_ids: list[int], event
             rows.append(NotificationDelivery(channel_kind="sms", channel_id=sms_gateway.id, user_id=user.id,
                                              address=user.phone, dedup_key=f"{event_key}:sms:{user.id}", **common))
     for channel in channels:
+        if group_channels == "none" or (group_channels == "explicit" and kind not in (channel.kinds or [])):
+            continue
         if channel.kind != "sms" and channel.wants(kind, urgent):
             rows.append(NotificationDelivery(channel_kind=channel.kind, channel_id=channel.id,
                                              address=channel.address, dedup_key=f"{event_key}:channel:{channel.id}",
@@ -239,6 +246,22 @@ def deactivate_channel(channel_id: int, actor: User | None) -> NotificationChann
 def list_channels() -> list[NotificationChannel]:
     """Every registered channel."""
     return list(db.session.scalars(select(NotificationChannel).order_by(NotificationChannel.name)))
+
+
+def fallbacks(user: User) -> list[str]:
+    """Why some notices reach this person in the inbox only: an address they have not given, or a
+    channel this installation has not set up (shown on their settings page)."""
+    notes = []
+    if not user.email:
+        notes.append(str(_l("您还没有填写电子邮箱:应发邮件的通知只会出现在站内消息中。")))
+    elif not current_app.config["SMTP"].get("host"):
+        notes.append(str(_l("本系统未配置邮件服务器:应发邮件的通知只会出现在站内消息中。")))
+    if not user.phone:
+        notes.append(str(_l("您还没有填写手机号码:应发短信的通知只会出现在站内消息中。")))
+    elif db.session.scalar(select(NotificationChannel.id).where(
+            NotificationChannel.kind == "sms", NotificationChannel.active.is_(True)).limit(1)) is None:
+        notes.append(str(_l("本系统未登记短信网关:应发短信的通知只会出现在站内消息中。")))
+    return notes
 
 
 def preference_for(user_id: int, kind: str) -> NotificationPreference:

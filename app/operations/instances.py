@@ -33,7 +33,7 @@ from app.models import (
     TaskStatus,
     User,
 )
-from app.operations import alerts, catalog, ledger, notifications, profiles, visibility
+from app.operations import alerts, catalog, ledger, notifications, profiles, task_notices, visibility
 from app.operations.errors import Conflict, Invalid, NotFound
 from app.operations.failures import (
     crash_reason,
@@ -162,6 +162,7 @@ def apply_step(session: Session, instance: ProcessInstance, step: Step, actor: U
     _set_status(session, instance, step, now)
     _settle_ended_alert(session, instance, step)
     opened = _sync_human_tasks(session, instance, step, now)
+    task_notices.tasks_opened(session, opened, actor)
     for effect in _coalesced(step.side_effects):
         EFFECTS[effect.operator](session, instance, effect, actor)
     for warning in step.warnings:

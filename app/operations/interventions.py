@@ -13,6 +13,7 @@ instance) without an expected version: the batch was chosen by a filter, not fro
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -38,7 +39,7 @@ from app.models import (
     TaskStatus,
     User,
 )
-from app.operations import assignment, catalog, instances, ledger, tasks
+from app.operations import assignment, catalog, instances, ledger, task_notices, tasks
 from app.operations.errors import Conflict, Invalid, NotFound
 from app.operations.failures import quarantining, reading_state, unreadable_reason
 
@@ -297,6 +298,9 @@ def apply_reassign(session: Session, task: HumanTask, instance: ProcessInstance,
             task.addressed_to_id = person.id
         after: dict[str, Any] = {"assignee": person.username, "roles": task.candidate_roles,
                                  "outside": assignment.holder_problem(session, task, person)}
+        if actor is None or person.id != actor.id:
+            key = f"a{task.id}x{uuid.uuid4().hex[:8]}"
+            task_notices.notify_people(session, task, {person.id}, "task_assigned", key)
     elif role:
         if session.scalar(select(Role.code).where(Role.code == role)) is None:
             raise Invalid(str(_l("角色“%(role)s”不存在。", role=role)), {"role": [str(_l("角色不存在。"))]})
@@ -304,6 +308,8 @@ def apply_reassign(session: Session, task: HumanTask, instance: ProcessInstance,
         task.candidate_roles_text = role
         task.candidates = [HumanTaskCandidate(role_code=role)]
         after = {"assignee": None, "roles": [role]}
+        task_notices.notify_people(session, task, task_notices.holders(session, task) - {actor.id if actor else None},
+                                   "task_group", f"g{task.id}x{uuid.uuid4().hex[:8]}")
     else:
         raise Invalid(str(_l("请选择办理人或角色。")), {"assignee": [str(_l("请选择办理人或角色。"))]})
     _touch(instance)

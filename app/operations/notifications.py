@@ -13,9 +13,9 @@ from app import clock
 from app.db import transaction
 from app.engine.services import SideEffect
 from app.extensions import db
-from app.models import AuditEvent, HumanTask, Notification, OrgUnit, ProcessInstance, User, UserRole
+from app.models import AuditEvent, HumanTask, Notification, OrgUnit, ProcessInstance, TaskStatus, User, UserRole
 from app.notify import templates
-from app.operations import catalog
+from app.operations import catalog, visibility
 from app.operations import deliveries as deliveries_ops
 from app.operations.vocabulary import level_name
 
@@ -33,20 +33,51 @@ def deliver(session: Session, instance: ProcessInstance, effect: SideEffect) -> 
             return []  # this alert (for this deadline) was already sent by another path
     recipients = _recipients(session, instance, effect.params["recipients"], effect.data)
     subject, body = templates.render(kind, message_context(instance, effect.data))
-    link = f"/instances/{instance.public_id}"
+    links = links_for(session, instance, recipients)
     rows = []
     for user_id in sorted(recipients):
-        row = Notification(user_id=user_id, kind=kind, title=subject, body=body, link=link,
+        row = Notification(user_id=user_id, kind=kind, title=subject, body=body, link=links[user_id],
                            instance_id=instance.id, urgent=urgent, dedup_key=f"{event_key}:{user_id}")
         session.add(row)
         rows.append(row)
-    notice = deliveries_ops.Notice(kind=kind, subject=subject, body=body, urgent=urgent,
-                                   link=current_app.config["PUBLIC_URL"] + link, instance_id=instance.id)
-    deliveries = deliveries_ops.plan_deliveries(session, notice, sorted(recipients), event_key)
+    base = current_app.config["PUBLIC_URL"]
+    deliveries = []
+    for link in sorted(set(links.values())):  # each person's e-mail carries their own link
+        notice = deliveries_ops.Notice(kind=kind, subject=subject, body=body, urgent=urgent, link=base + link,
+                                       instance_id=instance.id)
+        people = sorted(user_id for user_id, theirs in links.items() if theirs == link)
+        deliveries += deliveries_ops.plan_deliveries(session, notice, people, event_key, group_channels="none")
+    number = instance.business_key or ""
+    group_link = f"/ledger/{number}" if number.startswith("YQ-") else f"/instances/{instance.public_id}"
+    notice = deliveries_ops.Notice(kind=kind, subject=subject, body=body, urgent=urgent, link=base + group_link,
+                                   instance_id=instance.id)
+    deliveries += deliveries_ops.plan_deliveries(session, notice, [], event_key)
     session.add(AuditEvent(instance_id=instance.id, action="notification_sent",
                            detail={"kind": kind, "element": effect.task_spec, "recipients": len(rows),
                                    "deliveries": [d.channel_kind for d in deliveries]}))
     return rows
+
+
+def links_for(session: Session, instance: ProcessInstance, people: set[int]) -> dict[int, str]:
+    """Where a notice about `instance` takes each person: their most urgent open task of it, else the
+    incident's ledger page for the people who read the ledger, else the instance page (admins)."""
+    if not people:
+        return {}
+    tasks = list(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                         HumanTask.status == TaskStatus.OPEN)
+                                 .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)))
+    users = session.scalars(select(User).where(User.id.in_(sorted(people)))) if tasks or instance.business_key \
+        else []
+    number = instance.business_key or ""
+    links = {person: f"/instances/{instance.public_id}" for person in people}
+    for user in users:
+        task = next((t for t in tasks if t.assignee_id == user.id
+                     or (t.assignee_id is None and visibility.is_candidate(t, user))), None)
+        if task is not None:
+            links[user.id] = f"/tasks/{task.public_id}"
+        elif number.startswith("YQ-") and user.has_role(*visibility.OVERVIEW_ROLES) and not user.has_role("admin"):
+            links[user.id] = f"/ledger/{number}"
+    return links
 
 
 def _recipients(session: Session, instance: ProcessInstance, keys: list[str], data: dict[str, Any]) -> set[int]:

@@ -124,3 +124,20 @@ def record_units(session: Session, instance: ProcessInstance, before: dict[str, 
     known = set(session.scalars(select(InstanceUnit.unit_code).where(
         InstanceUnit.instance_id == instance.id, InstanceUnit.unit_code.in_(sorted(new)))))
     session.add_all(InstanceUnit(instance_id=instance.id, unit_code=code) for code in sorted(new - known))
+
+
+def candidate_ids(session: Session, task: HumanTask) -> set[int]:
+    """The active people `candidate_clause` gives an unclaimed task to (its addressee, if it has one)."""
+    if task.addressed_to_id is not None:
+        return {task.addressed_to_id}
+    roles = task.candidate_roles
+    free = sorted(set(roles) - UNIT_ROLES)
+    bound = sorted(set(roles) & UNIT_ROLES)
+    clauses = [UserRole.role_code.in_(free)] if free else []
+    if bound:
+        in_unit = User.unit_id.in_(select(OrgUnit.id).where(OrgUnit.code == task.unit_code)) if task.unit_code \
+            else true()
+        clauses.append(and_(UserRole.role_code.in_(bound), in_unit))
+    if not clauses:
+        return set()
+    return set(session.scalars(select(User.id).join(UserRole).where(User.active.is_(True), or_(*clauses))))
