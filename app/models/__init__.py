@@ -26,7 +26,7 @@ from app.models.processes import (
 )
 from app.models.settings import AppSetting, Counter
 from app.models.studio import SandboxRun, WorkspaceFile
-from app.models.users import OrgUnit, Role, User, UserRole
+from app.models.users import Delegation, OrgUnit, Role, User, UserRole
 
 __all__ = [
     "Alert",
@@ -36,6 +36,7 @@ __all__ = [
     "AuditEvent",
     "BatchOperation",
     "Counter",
+    "Delegation",
     "Deployment",
     "HumanTask",
     "HumanTaskCandidate",

@@ -86,3 +86,22 @@ class UserRole(db.Model):
     role_code: Mapped[str] = mapped_column(ForeignKey("role.code"), index=True)
 
     user: Mapped[User] = relationship(back_populates="roles")
+
+
+class Delegation(db.Model):
+    """A standing delegate (委托): while `starts_at` <= now < `ends_at`, `delegate` sees and works the
+    tasks `user` holds, on their behalf. Ended early by setting `ended_at`."""
+
+    __tablename__ = "task_delegation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    delegate_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    delegate: Mapped[User] = relationship(foreign_keys=[delegate_id])

@@ -26,7 +26,7 @@ from app import clock
 from app.db import transaction
 from app.models import HumanTask, Notification, TaskStatus, User
 from app.notify import templates
-from app.operations import deliveries, jobs, labels, visibility
+from app.operations import delegation, deliveries, jobs, labels, visibility
 from app.operations.notifications import message_context
 
 LANDED_JOB = "task_landed"
@@ -56,7 +56,7 @@ def notify_people(session: Session, task: HumanTask, people: Iterable[int], kind
                   extra: dict[str, Any] | None = None) -> int:
     """Inbox rows for `people` about `task` each linking to the task page, and the
     digest job of each person's current window. Returns how many rows were written."""
-    people = set(people)
+    people = delegation.with_delegates(session, set(people))
     if not people:
         return 0
     now = clock.now()

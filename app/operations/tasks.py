@@ -39,10 +39,11 @@ OVERSEER_ROLES = visibility.TASK_OVERSEERS
 
 
 def list_my_tasks(user: User, limit: int = 200) -> list[HumanTask]:
-    """Open tasks assigned to the user, most urgent first."""
+    """Open tasks assigned to the user or to someone whose delegate they are now, most urgent first."""
     return list(db.session.scalars(
         select(HumanTask)
-        .where(HumanTask.assignee_id == user.id, HumanTask.status == TaskStatus.OPEN)
+        .where(or_(HumanTask.assignee_id == user.id, HumanTask.assignee_id.in_(visibility.delegators(user))),
+               HumanTask.status == TaskStatus.OPEN)
         .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at).limit(limit)))
 
 
@@ -68,7 +69,7 @@ def can_work(task: HumanTask, user: User) -> bool:
     if task.status != TaskStatus.OPEN:
         return False
     if task.assignee_id is not None:
-        return task.assignee_id == user.id
+        return task.assignee_id == user.id or visibility.acts_for(user, task.assignee_id)
     return is_candidate(task, user)
 
 
@@ -218,8 +219,11 @@ def complete_task(public_id: str, data: dict[str, Any], user: User) -> HumanTask
             raise Invalid(_route_message(exc), {"": [_route_message(exc)]}) from exc
         except TaskNotReady as exc:
             raise Conflict(str(_l("该任务已被处理,无需重复提交。"))) from exc
+        detail = {"task": task.spec_id, "name": task.name, "data": data}
+        if task.assignee_id not in (None, user.id):  # a delegate completed it for its holder
+            detail["on_behalf_of"] = task.assignee.display_name if task.assignee else task.assignee_id
         session.add(AuditEvent(actor_id=user.id, instance_id=instance.id, task_id=task.id,
-                               action="task_completed", detail={"task": task.spec_id, "name": task.name, "data": data}))
+                               action="task_completed", detail=detail))
         opened = apply_step(session, instance, step, user)
         return next((row for row in opened if can_work(row, user)), None)
 
@@ -291,16 +295,17 @@ def _settle_attachments(session: Session, task: HumanTask, form: forms.FormSpec,
 
 def _switch_to_completed(session: Session, task: HumanTask, data: dict[str, Any], user: User) -> None:
     now = clock.now()
+    holder = task.assignee_id or user.id  # a delegate completes a task its holder keeps (can_work checked it)
     result = session.execute(update(HumanTask).where(
         HumanTask.id == task.id, HumanTask.status == TaskStatus.OPEN,
-        or_(HumanTask.assignee_id.is_(None), HumanTask.assignee_id == user.id),
+        or_(HumanTask.assignee_id.is_(None), HumanTask.assignee_id == holder),
     ).values(status=TaskStatus.COMPLETED, completed_by_id=user.id, completed_at=now, submitted=data,
-             assignee_id=user.id, claimed_at=task.claimed_at or now, draft=None))
+             assignee_id=holder, claimed_at=task.claimed_at or now, draft=None))
     if result.rowcount != 1:
         raise Conflict(str(_l("该任务已被处理,无需重复提交。")))
     # Keep the in-memory row in step with the database without another SELECT or UPDATE.
     values = {"status": TaskStatus.COMPLETED, "completed_by_id": user.id, "completed_at": now,
-              "submitted": data, "assignee_id": user.id, "draft": None}
+              "submitted": data, "assignee_id": holder, "draft": None}
     for key, value in values.items():
         set_committed_value(task, key, value)
 

@@ -15,7 +15,18 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from sqlalchemy.orm import Session
 
-from app.models import HumanTask, HumanTaskCandidate, InstanceUnit, OrgUnit, ProcessInstance, User, UserRole
+from app import clock
+from app.extensions import db
+from app.models import (
+    Delegation,
+    HumanTask,
+    HumanTaskCandidate,
+    InstanceUnit,
+    OrgUnit,
+    ProcessInstance,
+    User,
+    UserRole,
+)
 
 OVERVIEW_ROLES = ("admin", "group_leader", "group_deputy", "office_director", "office_staff", "info_officer",
                   "party_group")
@@ -72,18 +83,34 @@ def is_candidate(task: HumanTask, user: User) -> bool:
     return _unit(user) == task.unit_code
 
 
+def delegators(user: User) -> Any:
+    """The people whose standing delegate (委托) `user` is right now, as a subquery."""
+    now = clock.now()
+    return select(Delegation.user_id).where(Delegation.delegate_id == user.id, Delegation.starts_at <= now,
+                                            Delegation.ends_at > now, Delegation.ended_at.is_(None))
+
+
+def acts_for(user: User, holder_id: int | None) -> bool:
+    """Is `user` the delegate of the task holder `holder_id` right now?"""
+    if holder_id is None or holder_id == user.id:
+        return False
+    return db.session.scalar(delegators(user).where(Delegation.user_id == holder_id).limit(1)) is not None
+
+
 def task_clause(user: User) -> ColumnElement[bool]:
-    """Tasks the user may open: theirs, done by them, theirs to claim; every task for the overview roles,
-    who see every incident (to read it; working it still needs the task's roles)."""
+    """Tasks the user may open: theirs, done by them, theirs to claim, held by someone they stand in for;
+    every task for the overview roles, who see every incident (to read it; working it still needs the
+    task's roles)."""
     if user.has_role(*OVERVIEW_ROLES):
         return true()
-    return or_(HumanTask.assignee_id == user.id, HumanTask.completed_by_id == user.id, candidate_clause(user))
+    return or_(HumanTask.assignee_id == user.id, HumanTask.completed_by_id == user.id, candidate_clause(user),
+               HumanTask.assignee_id.in_(delegators(user)))
 
 
 def can_view_task(task: HumanTask, user: User) -> bool:
     """`task_clause` for a loaded task."""
     return (user.id in (task.assignee_id, task.completed_by_id) or is_candidate(task, user)
-            or user.has_role(*OVERVIEW_ROLES))
+            or user.has_role(*OVERVIEW_ROLES) or acts_for(user, task.assignee_id))
 
 
 def instance_clause(user: User) -> ColumnElement[bool]:
@@ -91,7 +118,8 @@ def instance_clause(user: User) -> ColumnElement[bool]:
     if user.has_role(*OVERVIEW_ROLES):
         return true()
     involved = select(HumanTask.instance_id).where(or_(
-        HumanTask.assignee_id == user.id, HumanTask.completed_by_id == user.id, candidate_clause(user)))
+        HumanTask.assignee_id == user.id, HumanTask.completed_by_id == user.id, candidate_clause(user),
+        HumanTask.assignee_id.in_(delegators(user))))
     parts = [ProcessInstance.started_by_id == user.id, ProcessInstance.id.in_(involved)]
     unit = _unit(user)
     if unit and user.role_codes & UNIT_ROLES:

@@ -56,6 +56,8 @@ ACTION_NAMES = {
     "system_called": _l("调用外部系统"),
     "system_answered": _l("外部系统已答复"),
     "system_answer_kept": _l("外部系统答复已记录"),
+    "task_passed": _l("同事转办"),
+    "task_urged": _l("催办"),
 }
 
 

@@ -11,9 +11,10 @@ from werkzeug.wrappers import Response
 
 from app import forms
 from app.models import HumanTask, InstanceStatus, TaskStatus
-from app.operations import attachments, instances, interventions, ledger, tasks
+from app.operations import attachments, handover, instances, interventions, ledger, tasks
 from app.operations.errors import Conflict, Invalid
 from app.web.inputs import int_arg
+from app.web.lead import lead_card
 from app.web.security import download_headers
 
 bp = Blueprint("tasks", __name__)
@@ -66,14 +67,8 @@ def task(public_id: str) -> str:
 def act(public_id: str) -> str | Response | tuple[str, int]:
     """Claim, unclaim, save a draft or complete a task."""
     action = request.form.get("_action", "complete")
-    if action == "claim":
-        tasks.claim_task(public_id, current_user)
-        flash(_("已签收任务。"), "success")
-        return redirect(url_for("tasks.task", public_id=public_id))
-    if action == "unclaim":
-        tasks.unclaim_task(public_id, current_user)
-        flash(_("已退回任务。"), "success")
-        return redirect(url_for("tasks.worklist"))
+    if action in ("claim", "unclaim", "pass", "urge"):
+        return _hand_over(public_id, action)
     item = tasks.get_task(public_id, current_user)
     form = tasks.task_form(item)
     options = tasks.form_options(form)
@@ -128,6 +123,35 @@ def on_behalf(public_id: str) -> str | Response | tuple[str, int]:
                        reason=reason)
     flash(_("已代为办理“%(name)s”。", name=item.name), "success")
     return redirect(url_for("instances.detail", public_id=item.instance.public_id))
+
+
+def _hand_over(public_id: str, action: str) -> Response | tuple[str, int]:
+    """Claim, give back to the group, 转办 to a colleague, or 催办 by the office; a refusal of the last two
+    comes back on the task page with its reason."""
+    if action == "claim":
+        tasks.claim_task(public_id, current_user)
+        flash(_("已签收任务。"), "success")
+        return redirect(url_for("tasks.task", public_id=public_id))
+    if action == "unclaim":
+        tasks.unclaim_task(public_id, current_user)
+        flash(_("已退回任务。"), "success")
+        return redirect(url_for("tasks.worklist"))
+    item = tasks.get_task(public_id, current_user)
+    try:
+        if action == "pass":
+            moved = handover.pass_task(public_id, current_user, request.form.get("pass_to", ""),
+                                       request.form.get("pass_reason", ""))
+            person = moved.assignee.display_name if moved.assignee else ""
+            flash(_("已将“%(name)s”转办给%(person)s。", name=item.name, person=person), "success")
+            return redirect(url_for("tasks.worklist"))
+        told = handover.urge_task(public_id, current_user, request.form.get("urge_note", ""))
+        flash(_("已催办,%(n)s人收到通知。", n=told), "success")
+    except Invalid as exc:
+        return _render(item, {}, item.draft or {}, {}, status=422,
+                       handover_errors=exc.errors or {"": [exc.message]}, pass_form=request.form)
+    except Conflict as exc:
+        flash(exc.message, "error")
+    return redirect(url_for("tasks.task", public_id=public_id))
 
 
 @bp.route("/attachments/<public_id>")
@@ -197,7 +221,7 @@ def _complete(item: HumanTask, submission: Any) -> str | Response | tuple[str, i
 
 
 def _render(item: HumanTask, values: dict[str, Any], raw: dict[str, Any], errors: dict[str, list[str]],
-            status: int = 200, reason: str = "") -> tuple[str, int]:
+            status: int = 200, reason: str = "", **handover_context: Any) -> tuple[str, int]:
     form = tasks.task_form(item)
     options = tasks.page_options(item, form)
     locale = tasks.current_locale()
@@ -216,6 +240,20 @@ def _render(item: HumanTask, values: dict[str, Any], raw: dict[str, Any], errors
         title=form.schema.get("title") or item.name, panel=ledger.panel_for(item.instance),
         on_behalf=item.status == TaskStatus.OPEN and current_user.has_role("admin")
         and not tasks.can_work(item, current_user),
-        reason=reason,
+        reason=reason, lead=lead_card(item, form, options, locale),
+        **{**_handover_context(item), **handover_context},
     )
     return page, status
+
+
+def _handover_context(item: HumanTask) -> dict[str, Any]:
+    """What the 转办/催办 panel needs (nothing for a task that is done)."""
+    if item.status != TaskStatus.OPEN:
+        return {}
+    workable = tasks.can_work(item, current_user)
+    acting_for = item.assignee.display_name if workable and item.assignee_id not in (None, current_user.id) \
+        and item.assignee else None
+    may_urge = handover.may_urge(current_user)
+    return {"pass_people": handover.pass_candidates(item, current_user) if workable else [],
+            "may_urge": may_urge, "holders_text": handover.holders_text(item) if may_urge else "",
+            "acting_for": acting_for, "pass_form": {}, "handover_errors": {}}

@@ -114,6 +114,8 @@ def get_urls(world: World) -> dict[str, str]:
         "tasks.new_incident": "/incidents/new",
         "tasks.download_attachment": "/attachments/00000000-0000-4000-8000-000000000000",
         "account.notifications": "/account/notifications",
+        "account.delegations": "/account/delegation",
+        "lead.preview": "/attachments/00000000-0000-4000-8000-000000000000/preview",
         "auth.password": "/account/password",
         "auth.login": "/login",
         "admin.api_tokens": "/admin/api-tokens",

@@ -1,0 +1,147 @@
+"""Handing work on, as staff: 转办 to a colleague who fits the task, 委托 while away, 催办 from the office."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from app import clock
+from app.jobs import registry
+from app.models import AuditEvent, HumanTask
+from tests.web.scenario import act_as, open_tasks, start_incident, submit
+
+
+def _office_task(app, user_factory):
+    """A registered incident; the office's open task of it."""
+    monitor = act_as(app, user_factory(["monitor"]))
+    instance = start_incident(monitor)
+    assert submit(monitor, instance, "ut_register").status_code == 302
+    return next(t for t in open_tasks(instance) if "office_director" in t.candidate_roles)
+
+
+def _work():
+    registry.run_due("test-worker", limit=100)
+
+
+def _local(moment):
+    return clock.local(moment).strftime("%Y-%m-%dT%H:%M")
+
+
+def test_a_task_is_passed_to_a_colleague_with_a_reason_who_is_told(app, db, user_factory, fake_clock):
+    task = _office_task(app, user_factory)
+    mine = act_as(app, user_factory(["office_director"], display_name="王主任"))
+    colleague = act_as(app, user_factory(["office_director"], display_name="李主任"))
+    page = mine.get(f"/tasks/{task.public_id}").get_data(as_text=True)
+    assert "转办给同事" in page and f'<option value="{colleague.user.username}">李主任' in page
+    refused = mine.post(f"/tasks/{task.public_id}", {"_action": "pass", "pass_to": colleague.user.username,
+                                                      "pass_reason": ""})
+    assert refused.status_code == 422 and "请填写转办理由" in refused.get_data(as_text=True)
+    response = mine.post(f"/tasks/{task.public_id}", {"_action": "pass", "pass_to": colleague.user.username,
+                                                       "pass_reason": "我在外开会,请李主任处理。"})
+    assert response.status_code == 302
+    assert "已将" in mine.get("/tasks").get_data(as_text=True)
+    db.session.refresh(task)
+    assert task.assignee_id == colleague.user.id
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.task_id == task.id,
+                                                       AuditEvent.action == "task_passed"))
+    assert event.actor_id == mine.user.id and event.detail["reason"] == "我在外开会,请李主任处理。"
+    _work()
+    inbox = colleague.get("/inbox").get_data(as_text=True)
+    assert "【转办】" + task.name in inbox and "王主任将任务" in inbox and "我在外开会" in inbox
+    assert f'value="/tasks/{task.public_id}"' in inbox
+
+
+def test_a_task_is_not_passed_to_someone_without_the_lanes_role(app, db, user_factory, fake_clock):
+    task = _office_task(app, user_factory)
+    mine = act_as(app, user_factory(["office_director"]))
+    outsider = user_factory(["monitor"], display_name="赵监控")
+    page = mine.get(f"/tasks/{task.public_id}").get_data(as_text=True)
+    assert f'value="{outsider.username}"' not in page  # not offered
+    response = mine.post(f"/tasks/{task.public_id}", {"_action": "pass", "pass_to": outsider.username,
+                                                       "pass_reason": "请代办"})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "赵监控不在“" in text and "的办理角色" in text and "不能转办给该同事" in text
+    db.session.refresh(task)
+    assert task.assignee_id is None
+
+
+def test_a_delegate_sees_and_works_my_tasks_on_my_behalf_and_cannot_delegate_back(app, db, user_factory,
+                                                                                  fake_clock):
+    task = _office_task(app, user_factory)
+    away = act_as(app, user_factory(["office_director"], display_name="王主任"))
+    delegate = act_as(app, user_factory(["office_director"], display_name="李主任"))
+    assert away.post(f"/tasks/{task.public_id}", {"_action": "claim"}).status_code == 302
+    assert "已由王主任签收" in delegate.get(f"/tasks/{task.public_id}").get_data(as_text=True)
+    now = clock.now()
+    page = away.get("/account/delegation").get_data(as_text=True)
+    assert "委托代办" in page and 'name="starts_at"' in page
+    response = away.post("/account/delegation", {"delegate": delegate.user.username, "starts_at": _local(now),
+                                                 "ends_at": _local(now + timedelta(days=3)), "reason": "出差"})
+    assert response.status_code == 302
+    page = delegate.get(f"/tasks/{task.public_id}").get_data(as_text=True)
+    assert "您正受王主任委托代为办理此任务" in page and 'value="complete"' in page
+    # no loops: the delegate cannot hand their own tasks back (or on) while standing in
+    loop = delegate.post("/account/delegation", {"delegate": away.user.username, "starts_at": _local(now),
+                                                 "ends_at": _local(now + timedelta(days=1)), "reason": ""})
+    assert loop.status_code == 422 and "不能再委托他人(委托不能连环或循环)" in loop.get_data(as_text=True)
+    chain = user_factory(["office_director"])
+    third = act_as(app, chain)
+    onward = third.post("/account/delegation", {"delegate": away.user.username, "starts_at": _local(now),
+                                                "ends_at": _local(now + timedelta(days=1)), "reason": ""})
+    assert onward.status_code == 422 and "不能再转委托" in onward.get_data(as_text=True)
+    # the delegate passes it on for the holder: the audit says on whose behalf
+    colleague = user_factory(["office_director"])
+    assert delegate.post(f"/tasks/{task.public_id}", {"_action": "pass", "pass_to": colleague.username,
+                                                       "pass_reason": "转给值班同事"}).status_code == 302
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.task_id == task.id,
+                                                       AuditEvent.action == "task_passed"))
+    assert event.actor_id == delegate.user.id and event.detail["on_behalf_of"] == "王主任"
+
+
+def test_a_delegate_completes_a_task_and_the_record_names_the_holder(app, db, user_factory, fake_clock):
+    monitor = act_as(app, user_factory(["monitor"], display_name="张监控"))
+    instance = start_incident(monitor)
+    register = next(t for t in open_tasks(instance) if t.spec_id == "ut_register")
+    helper = act_as(app, user_factory(["monitor"], display_name="钱监控"))
+    now = clock.now()
+    monitor.post("/account/delegation", {"delegate": helper.user.username, "starts_at": _local(now),
+                                         "ends_at": _local(now + timedelta(hours=8)), "reason": "夜班交接"})
+    if register.assignee_id != monitor.user.id:
+        monitor.post(f"/tasks/{register.public_id}", {"_action": "claim"})
+    assert register.public_id in helper.get("/tasks").get_data(as_text=True)
+    assert submit(helper, instance, "ut_register").status_code == 302
+    row = db.session.get(HumanTask, register.id)
+    db.session.refresh(row)
+    assert row.status == "completed" and row.completed_by_id == helper.user.id
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.task_id == register.id,
+                                                       AuditEvent.action == "task_completed"))
+    assert event.detail["on_behalf_of"] == "张监控"
+    admin = act_as(app, user_factory(["admin"]))
+    assert "代张监控办理" in admin.get(f"/instances/{instance.public_id}").get_data(as_text=True)
+
+
+def test_the_office_urges_the_holders_once_per_half_hour(app, db, user_factory, fake_clock):
+    task = _office_task(app, user_factory)
+    holder = act_as(app, user_factory(["office_director"], display_name="王主任"))
+    holder.post(f"/tasks/{task.public_id}", {"_action": "claim"})
+    office = act_as(app, user_factory(["office_staff"], display_name="办公室小刘"))
+    page = office.get(f"/tasks/{task.public_id}").get_data(as_text=True)
+    assert "当前办理人:王主任" in page
+    response = office.post(f"/tasks/{task.public_id}", {"_action": "urge", "urge_note": "请于十分钟内定级。"})
+    assert response.status_code == 302
+    assert "已催办,1人收到通知" in office.get(f"/tasks/{task.public_id}").get_data(as_text=True)
+    assert office.post(f"/tasks/{task.public_id}", {"_action": "urge", "urge_note": ""}).status_code == 302
+    text = office.get(f"/tasks/{task.public_id}").get_data(as_text=True)
+    assert "30 分钟内不重复催办" in text and "后再催办" in text
+    _work()
+    inbox = holder.get("/inbox").get_data(as_text=True)
+    assert inbox.count("【催办】" + task.name) == 1
+    assert "办公室小刘催办事件" in inbox and "请于十分钟内定级" in inbox
+    fake_clock.advance(minutes=31)
+    assert office.post(f"/tasks/{task.public_id}", {"_action": "urge"}).status_code == 302
+    # people outside the office are not offered 催办, and are refused if they post it
+    leader = act_as(app, user_factory(["group_leader"]))  # sees every task, but is not the office
+    assert 'value="urge"' not in leader.get(f"/tasks/{task.public_id}").get_data(as_text=True)
+    assert leader.post(f"/tasks/{task.public_id}", {"_action": "urge"}).status_code == 403
