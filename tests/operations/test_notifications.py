@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.db import transaction
 from app.engine.services import SideEffect
-from app.models import Notification
+from app.models import HumanTask, Notification
 from app.operations import notifications
 from tests.processes.answers import REGISTER
 from tests.processes.flow import Flow
@@ -59,3 +59,7 @@ def test_a_task_nobody_can_take_is_told_to_the_admins_and_the_office(db, user_fa
     assert {a.user_id for a in alerts} >= {admin.id, director.id}
     assert {a.title for a in alerts} == {"无人可办理:调查核实(YQ-2026-0001)"}
     assert "政策法规科" in alerts[0].body
+    links = {a.user_id: a.link for a in alerts}
+    task = db.session.scalar(select(HumanTask).where(HumanTask.spec_id == "ut_investigate"))
+    assert links[admin.id].startswith("/instances/")  # the admin reassigns it from the console
+    assert links[director.id] == f"/tasks/{task.public_id}"  # the office opens the task itself
