@@ -3,6 +3,7 @@ before the due time, links to the task page, and the inbox as the fallback of ev
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
@@ -13,7 +14,8 @@ from sqlalchemy import select
 from app.db import transaction
 from app.jobs import registry
 from app.models import Notification, NotificationDelivery, User
-from tests.notify.loopback import READY_TIMEOUT, SmtpSink, free_port
+from app.operations import deliveries
+from tests.notify.loopback import READY_TIMEOUT, RecordingServer, SmtpSink, free_port
 from tests.web.scenario import act_as, open_task, open_tasks, start_incident, submit
 
 
@@ -123,3 +125,41 @@ def test_process_notices_link_staff_to_their_task_or_the_ledger_never_the_admin_
     rows = db.session.scalars(select(Notification).where(Notification.user_id == leader.id)).all()
     assert rows, "the leader is told of a new quick report"
     assert all(row.link.startswith(("/tasks/", "/ledger/")) for row in rows), [r.link for r in rows]
+
+
+def test_task_notices_follow_their_own_settings(app, db, user_factory, fake_clock, mail):
+    office = act_as(app, user_factory(["office_director"]))
+    page = office.get("/account/notifications").get_data(as_text=True)
+    assert 'name="task_email" checked' in page  # e-mail on by default
+    response = office.post("/account/notifications", {"email": "office@bureau.example", "phone": "",
+                                                      "use_email": "on", "sms": "urgent", "task_sms": "never"})
+    assert response.status_code == 302
+    page = office.get("/account/notifications").get_data(as_text=True)
+    assert 'name="task_email" checked' not in page and 'name="use_email" checked' in page
+    monitor = act_as(app, user_factory(["monitor"]))
+    instance = start_incident(monitor)
+    submit(monitor, instance, "ut_register")
+    _work(fake_clock)
+    assert "【组内新任务】" in _inbox(office)  # the inbox always
+    assert not [m for m in mail.messages if "office@bureau.example" in str(m["To"]) and "新任务" in str(m["Subject"])]
+
+
+def test_group_robots_get_task_notices_only_when_they_subscribe_to_them(app, db, user_factory, fake_clock):
+    server = RecordingServer().start()
+    try:
+        deliveries.register_channel(deliveries.ChannelSpec(
+            "值班群(全部通知)", "webhook", server.url("/all"), allow_networks=("127.0.0.0/8",), allow_http=True), None)
+        deliveries.register_channel(deliveries.ChannelSpec(
+            "任务群", "webhook", server.url("/tasks"), kinds=("task",), allow_networks=("127.0.0.0/8",),
+            allow_http=True), None)
+        user_factory(["office_director"])
+        monitor = act_as(app, user_factory(["monitor"]))
+        instance = start_incident(monitor)
+        submit(monitor, instance, "ut_register")
+        _work(fake_clock)
+    finally:
+        server.stop()
+    task_posts = [json.loads(r.body) for r in server.requests if r.path == "/tasks"]
+    assert task_posts and all("新任务" in post["subject"] for post in task_posts)
+    assert all("/tasks/" in (post["link"] or "") for post in task_posts)
+    assert not [r for r in server.requests if r.path == "/all" and "新任务" in json.loads(r.body)["subject"]]
