@@ -13,7 +13,7 @@ from app import clock
 from app.db import transaction
 from app.engine.services import SideEffect
 from app.extensions import db
-from app.models import AuditEvent, HumanTask, Notification, OrgUnit, ProcessInstance, User, UserRole
+from app.models import AuditEvent, HumanTask, Incident, Notification, OrgUnit, ProcessInstance, User, UserRole
 from app.notify import templates
 from app.operations import catalog
 from app.operations import deliveries as deliveries_ops
@@ -33,7 +33,7 @@ def deliver(session: Session, instance: ProcessInstance, effect: SideEffect) -> 
             return []  # this alert (for this deadline) was already sent by another path
     recipients = _recipients(session, instance, effect.params["recipients"], effect.data)
     subject, body = templates.render(kind, message_context(instance, effect.data))
-    link = f"/instances/{instance.public_id}"
+    link = page_link(session, instance)
     rows = []
     for user_id in sorted(recipients):
         row = Notification(user_id=user_id, kind=kind, title=subject, body=body, link=link,
@@ -47,6 +47,12 @@ def deliver(session: Session, instance: ProcessInstance, effect: SideEffect) -> 
                            detail={"kind": kind, "element": effect.task_spec, "recipients": len(rows),
                                    "deliveries": [d.channel_kind for d in deliveries]}))
     return rows
+
+
+def page_link(session: Session, instance: ProcessInstance) -> str:
+    """Where a notice about an instance takes people: its incident's staff page, else the instance page."""
+    number = session.scalar(select(Incident.number).where(Incident.instance_id == instance.id))
+    return f"/incidents/{number}" if number else f"/instances/{instance.public_id}"
 
 
 def _recipients(session: Session, instance: ProcessInstance, keys: list[str], data: dict[str, Any]) -> set[int]:

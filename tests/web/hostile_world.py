@@ -138,6 +138,8 @@ def get_urls(world: World) -> dict[str, str]:
         "ledger.index": "/ledger/",
         "ledger.export": "/ledger/export.csv",
         "ledger.detail": f"/ledger/{world.flow.incident().number}",
+        "incidents.detail": f"/incidents/{world.flow.incident().number}",
+        "incidents.preview": "/attachments/00000000-0000-4000-8000-000000000000/preview",
         "start.risk_assessment": "/risk-assessments/new",
         "studio.index": "/studio/",
         "studio.edit": "/studio/files/ut_triage.schema.json",
