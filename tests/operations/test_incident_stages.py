@@ -1,4 +1,4 @@
-"""The progress strip of an incident, derived from its ledger lines (docs/decisions.md staffpage-1)."""
+"""The progress strip of an incident, derived from its ledger lines (docs/decisions.md 70)."""
 
 from __future__ import annotations
 

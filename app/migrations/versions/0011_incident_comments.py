@@ -1,6 +1,6 @@
 """incident comments (流转意见)
 
-Revision ID: 0011_staffpage
+Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-06 10:40:00.000000
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0011_staffpage'
+revision = '0011'
 down_revision = '0010'
 branch_labels = None
 depends_on = None
