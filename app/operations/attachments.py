@@ -108,6 +108,24 @@ def open_attachment(public_id: str, user: User) -> Download:
         return Download(row.filename, row.content_type, row.content)
 
 
+PREVIEW_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+
+
+def open_preview(public_id: str, user: User) -> Download:
+    """A raster image attachment to show inline (the incident page's thumbnails), for someone who may see
+    it; anything else, and anything they may not see, does not exist. Audited like a download."""
+    with transaction() as session:
+        row = session.scalar(select(Attachment).where(Attachment.public_id == public_id, _visible(user),
+                                                      Attachment.content_type.in_(sorted(PREVIEW_TYPES)))
+                             .options(undefer(Attachment.content)))
+        if row is None:
+            raise NotFound(str(_l("附件不存在或您无权查看。")))
+        session.add(AuditEvent(actor_id=user.id, instance_id=row.instance_id, task_id=row.task_id,
+                               action="attachment_previewed",
+                               detail={"field": row.field, "attachment": row.public_id, "name": row.filename}))
+        return Download(row.filename, row.content_type, row.content)
+
+
 def _file_field(task: HumanTask, field: str) -> forms.FieldDef:
     definition = tasks.task_form(task).by_name.get(field)
     if definition is None or definition.kind != "files" or definition.read_only:

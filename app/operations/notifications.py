@@ -13,7 +13,17 @@ from app import clock
 from app.db import transaction
 from app.engine.services import SideEffect
 from app.extensions import db
-from app.models import AuditEvent, HumanTask, Notification, OrgUnit, ProcessInstance, TaskStatus, User, UserRole
+from app.models import (
+    AuditEvent,
+    HumanTask,
+    Incident,
+    Notification,
+    OrgUnit,
+    ProcessInstance,
+    TaskStatus,
+    User,
+    UserRole,
+)
 from app.notify import templates
 from app.operations import catalog, visibility
 from app.operations import deliveries as deliveries_ops
@@ -47,9 +57,8 @@ def deliver(session: Session, instance: ProcessInstance, effect: SideEffect) -> 
                                        instance_id=instance.id)
         people = sorted(user_id for user_id, theirs in links.items() if theirs == link)
         deliveries += deliveries_ops.plan_deliveries(session, notice, people, event_key, group_channels="none")
-    number = instance.business_key or ""
-    group_link = f"/ledger/{number}" if number.startswith("YQ-") else f"/instances/{instance.public_id}"
-    notice = deliveries_ops.Notice(kind=kind, subject=subject, body=body, urgent=urgent, link=base + group_link,
+    notice = deliveries_ops.Notice(kind=kind, subject=subject, body=body, urgent=urgent,
+                                   link=base + page_link(session, instance),
                                    instance_id=instance.id)
     deliveries += deliveries_ops.plan_deliveries(session, notice, [], event_key)
     session.add(AuditEvent(instance_id=instance.id, action="notification_sent",
@@ -60,24 +69,28 @@ def deliver(session: Session, instance: ProcessInstance, effect: SideEffect) -> 
 
 def links_for(session: Session, instance: ProcessInstance, people: set[int]) -> dict[int, str]:
     """Where a notice about `instance` takes each person: their most urgent open task of it, else the
-    incident's ledger page for the people who read the ledger, else the instance page (admins)."""
+    incident's staff page (`page_link`)."""
     if not people:
         return {}
     tasks = list(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
                                                          HumanTask.status == TaskStatus.OPEN)
                                  .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)))
-    users = session.scalars(select(User).where(User.id.in_(sorted(people)))) if tasks or instance.business_key \
-        else []
-    number = instance.business_key or ""
-    links = {person: f"/instances/{instance.public_id}" for person in people}
-    for user in users:
+    page = page_link(session, instance)
+    links = dict.fromkeys(people, page)
+    for user in session.scalars(select(User).where(User.id.in_(sorted(people)))) if tasks else []:
         task = next((t for t in tasks if t.assignee_id == user.id
                      or (t.assignee_id is None and visibility.is_candidate(t, user))), None)
         if task is not None:
             links[user.id] = f"/tasks/{task.public_id}"
-        elif number.startswith("YQ-") and user.has_role(*visibility.OVERVIEW_ROLES) and not user.has_role("admin"):
-            links[user.id] = f"/ledger/{number}"
     return links
+
+
+def page_link(session: Session, instance: ProcessInstance) -> str:
+    """Where a notice about an instance takes people: its incident's staff page, else the instance page."""
+    number = session.scalar(select(Incident.number).where(Incident.instance_id == instance.id))
+    if number is None and (instance.business_key or "").startswith("YQ-"):  # a level's response, a release …
+        number = instance.business_key
+    return f"/incidents/{number}" if number else f"/instances/{instance.public_id}"
 
 
 def _recipients(session: Session, instance: ProcessInstance, keys: list[str], data: dict[str, Any]) -> set[int]:

@@ -22,9 +22,9 @@ from app.web import (
     errors,
     filters,
     inbox,
+    incidents,
     inputs,
     instances,
-    lead,
     ledger,
     observability,
     start,
@@ -57,8 +57,8 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "strong"
     login_manager.user_loader(users.load_user)
     inputs.init_app(app)  # before the routes: `<int:…>` must be the bounded converter when they compile
-    for blueprint in (auth.bp, tasks.bp, instances.bp, inbox.bp, account.bp, admin.bp, alerts.bp, ledger.bp, start.bp,
-                      observability.bp, studio.bp, lead.bp):
+    for blueprint in (auth.bp, tasks.bp, instances.bp, inbox.bp, account.bp, admin.bp, alerts.bp, ledger.bp,
+                      incidents.bp, start.bp, observability.bp, studio.bp):
         app.register_blueprint(blueprint)
     filters.init_app(app)
     errors.init_app(app)

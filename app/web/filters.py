@@ -4,12 +4,14 @@ the data holds (units, roles, form choices, statuses) — a page never shows a c
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, g
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 
 from app import clock
 from app.operations import labels
@@ -34,6 +36,8 @@ ACTION_NAMES = {
     "deploy": _l("部署流程"),
     "attachment_uploaded": _l("上传附件"),
     "attachment_downloaded": _l("下载附件"),
+    "attachment_previewed": _l("预览附件"),
+    "comment_added": _l("发表流转意见"),
     "attachments_discarded": _l("删除未提交附件"),
     "alert_received": _l("收到线索"),
     "incident_opened": _l("登记为新事件"),
@@ -187,11 +191,31 @@ def incident_status(code: str | None) -> str:
     return labels.incident_status(code)
 
 
+LINK = Markup('<a href="{}" rel="noopener noreferrer nofollow" target="_blank">{}</a>')
+URL = re.compile(r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
+
+
+def linkify(text: str | None) -> Markup:
+    """Plain text with its http(s) addresses as links and nothing else rendered: every piece is escaped
+    (a comment with <script> shows as text), line breaks are kept by CSS (white-space: pre-line)."""
+    text = text or ""
+    parts: list[Markup] = []
+    last = 0
+    for match in URL.finditer(text):
+        url = match.group(0).rstrip(".,;:!?)'")
+        end = match.start() + len(url)
+        parts.append(escape(text[last:match.start()]))
+        parts.append(LINK.format(url, url))  # Markup.format escapes its arguments
+        last = end
+    parts.append(escape(text[last:]))
+    return Markup("").join(parts)
+
+
 def init_app(app: Flask) -> None:
     """Register the filters."""
     app.jinja_env.filters.update(
         localtime=localtime, due_state=due_state, remaining=remaining, level_name=level_name,
         status_name=status_name, action_name=action_name, display_value=display_value, batch_kind=batch_kind,
         pretty_json=pretty_json, span=span, message_name=message_name, unit_name=unit_name, role_name=role_name,
-        incident_status=incident_status,
+        incident_status=incident_status, linkify=linkify,
     )

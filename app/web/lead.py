@@ -1,23 +1,17 @@
 """The lead itself (link, platform, metrics, screenshots) beside the grading proposal on the tasks that
-confirm a level, and the inline preview of a screenshot."""
+confirm a level; screenshots are shown through the incident page's inline preview (`incidents.preview`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, abort
-from flask_login import current_user, login_required
-from werkzeug.wrappers import Response
-
 from app import forms
 from app.models import HumanTask
-from app.operations import attachments, tasks
+from app.operations import tasks
+from app.operations.attachments import PREVIEW_TYPES
 from app.operations.vocabulary import level_name
-from app.web.security import download_headers
 
-bp = Blueprint("lead", __name__)
-PREVIEW_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 METRICS = ("views", "reposts", "comments", "likes")
 ABOUT = ("source_type", "author", "occurred_at", "discovered_at")
 
@@ -64,17 +58,3 @@ def lead_card(item: HumanTask, form: forms.FormSpec, options: dict[str, Any], lo
         images=[ref for ref in refs if ref.get("content_type") in PREVIEW_TYPES],
         files=[ref for ref in refs if ref.get("content_type") not in PREVIEW_TYPES],
         summary=str(data.get("summary") or "")[:2000])
-
-
-@bp.route("/attachments/<public_id>/preview")
-@login_required
-def preview(public_id: str) -> Response:
-    """A screenshot shown inside the page: images only, never sniffed, in a sandbox; others are downloads."""
-    download = attachments.open_attachment(public_id, current_user)
-    if download.content_type not in PREVIEW_TYPES:
-        abort(404)
-    response = Response(download.content)
-    response.headers.update(download_headers(download.filename, download.content_type))
-    disposition = response.headers["Content-Disposition"]
-    response.headers["Content-Disposition"] = disposition.replace("attachment;", "inline;", 1)
-    return response

@@ -12,9 +12,10 @@ from flask_login import current_user, login_required
 from app import clock
 from app.db import transaction
 from app.models import AuditEvent
-from app.operations import deadlines, labels, ledger
+from app.operations import labels, ledger
 from app.operations.ledger import LedgerFilter
 from app.operations.vocabulary import INCIDENT_STATUSES
+from app.web import incidents
 from app.web.inputs import int_arg, parse_day
 
 bp = Blueprint("ledger", __name__, url_prefix="/ledger")
@@ -87,10 +88,6 @@ def export() -> Response:
 @bp.route("/<number>")
 @login_required
 def detail(number: str) -> str:
-    """One incident: head, deadlines met or missed, and every ledger entry in time order."""
+    """One incident, for the ledger's readers: the staff incident page (/incidents/<number>) at its old address."""
     _allowed()
-    incident = ledger.get_incident(number[:32])
-    return render_template("ledger/detail.html", incident=incident, entries=ledger.entries_of(incident),
-                           deadlines=deadlines.deadline_rows(incident, labels.unit_names()),
-                           facts=labels.incident_facts(incident),
-                           instance_id=ledger.instance_public_id(incident))
+    return incidents.render_incident(number)

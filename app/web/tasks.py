@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from app import forms
 from app.models import HumanTask, InstanceStatus, TaskStatus
-from app.operations import attachments, handover, instances, interventions, ledger, tasks
+from app.operations import attachments, comments, handover, instances, interventions, ledger, tasks
 from app.operations.errors import Conflict, Invalid
 from app.web.inputs import int_arg
 from app.web.lead import lead_card
@@ -220,6 +220,11 @@ def _complete(item: HumanTask, submission: Any) -> str | Response | tuple[str, i
     return redirect(url_for("tasks.worklist"))
 
 
+def _latest_comments(item: HumanTask) -> dict[str, Any]:
+    rows, total = comments.latest(item.instance)
+    return {"latest_comments": rows, "comment_total": total}
+
+
 def _render(item: HumanTask, values: dict[str, Any], raw: dict[str, Any], errors: dict[str, list[str]],
             status: int = 200, reason: str = "", **handover_context: Any) -> tuple[str, int]:
     form = tasks.task_form(item)
@@ -238,6 +243,7 @@ def _render(item: HumanTask, values: dict[str, Any], raw: dict[str, Any], errors
         claimable=item.status == TaskStatus.OPEN and item.assignee_id is None
         and tasks.is_candidate(item, current_user),
         title=form.schema.get("title") or item.name, panel=ledger.panel_for(item.instance),
+        **_latest_comments(item),
         on_behalf=item.status == TaskStatus.OPEN and current_user.has_role("admin")
         and not tasks.can_work(item, current_user),
         reason=reason, lead=lead_card(item, form, options, locale),

@@ -83,9 +83,20 @@ class Walk:
         """Remember the instance a task page or instance page belongs to."""
         for link in page.links():
             match = re.fullmatch(r"/instances/([0-9a-f-]{36})", link)
-            if match and match.group(1) not in self.instance_ids:
-                self.instance_ids.append(match.group(1))
+            public_id = match.group(1) if match else self._incident_instance(link)
+            if public_id and public_id not in self.instance_ids:
+                self.instance_ids.append(public_id)
                 return
+
+    @staticmethod
+    def _incident_instance(link: str) -> str | None:
+        """The instance of an incident page's link (task pages link to the incident, not the instance)."""
+        match = re.fullmatch(r"/incidents/(YQ-[^/?]+)", link)
+        if match is None:
+            return None
+        return db.session.scalar(select(ProcessInstance.public_id).join(Incident, Incident.instance_id ==
+                                                                         ProcessInstance.id)
+                                 .where(Incident.number == match.group(1)))
 
     # -- the loop ---------------------------------------------------------------------------------
 
@@ -182,7 +193,7 @@ class Walk:
         path = url.split("?", maxsplit=1)[0]
         if path in ("/tasks", "/inbox", "/instances", "/ledger/", "/alerts", "/"):
             return True
-        if path in self._open_urls or path.startswith("/ledger/YQ-"):
+        if path in self._open_urls or path.startswith(("/ledger/YQ-", "/incidents/YQ-")):
             return True
         return any(path == f"/instances/{i}" for i in self.instance_ids)
 

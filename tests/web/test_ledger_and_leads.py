@@ -144,4 +144,5 @@ def test_a_task_page_shows_its_incident_deadlines_and_latest_records(client, db,
     page = client.get(f"/tasks/{task.public_id}").get_data(as_text=True)
     panel = page.split('data-testid="incident-panel"')[1].split("</section>")[0]
     assert instance.business_key in panel and "Ⅲ级" in panel
-    assert "确认定级" in panel and "登记舆情(快报)" in panel and "查看台账" in panel
+    assert "确认定级" in panel and "登记舆情(快报)" in panel and "查看事件" in panel
+    assert f'href="/incidents/{instance.business_key}"' in panel

@@ -124,7 +124,7 @@ def test_process_notices_link_staff_to_their_task_or_the_ledger_never_the_admin_
     submit(monitor, instance, "ut_register")
     rows = db.session.scalars(select(Notification).where(Notification.user_id == leader.id)).all()
     assert rows, "the leader is told of a new quick report"
-    assert all(row.link.startswith(("/tasks/", "/ledger/")) for row in rows), [r.link for r in rows]
+    assert all(row.link.startswith(("/tasks/", "/incidents/")) for row in rows), [r.link for r in rows]
 
 
 def test_task_notices_follow_their_own_settings(app, db, user_factory, fake_clock, mail):
