@@ -145,3 +145,28 @@ def test_the_office_urges_the_holders_once_per_half_hour(app, db, user_factory, 
     leader = act_as(app, user_factory(["group_leader"]))  # sees every task, but is not the office
     assert 'value="urge"' not in leader.get(f"/tasks/{task.public_id}").get_data(as_text=True)
     assert leader.post(f"/tasks/{task.public_id}", {"_action": "urge"}).status_code == 403
+
+
+def test_while_i_am_away_my_delegate_is_told_of_tasks_passed_to_me(app, db, user_factory, fake_clock):
+    task = _office_task(app, user_factory)
+    away = act_as(app, user_factory(["office_director"], display_name="王主任"))
+    delegate = act_as(app, user_factory(["office_director"], display_name="李主任"))
+    sender = act_as(app, user_factory(["office_director"], display_name="赵主任"))
+    assert 'href="/account/delegation"' in away.get("/tasks").get_data(as_text=True)  # from every page's header
+    now = clock.now()
+    away.post("/account/delegation", {"delegate": delegate.user.username, "starts_at": _local(now),
+                                      "ends_at": _local(now + timedelta(days=2)), "reason": "休假"})
+    page = delegate.get("/account/delegation").get_data(as_text=True)
+    assert "王主任" in page and "休假" in page  # the delegate sees whom they stand in for
+    sender.post(f"/tasks/{task.public_id}", {"_action": "pass", "pass_to": away.user.username,
+                                              "pass_reason": "请王主任定级"})
+    _work()
+    assert "【转办】" + task.name in delegate.get("/inbox").get_data(as_text=True)
+    # ended early: the delegate no longer sees or works the task
+    mine = away.get("/account/delegation").get_data(as_text=True)
+    assert 'value="end"' not in page and 'value="end"' in mine  # only the one who delegated ends it
+    row = mine[mine.index('name="id" value="'):]
+    ident = row[len('name="id" value="'):].split('"')[0]
+    assert away.post("/account/delegation", {"_action": "end", "id": ident}).status_code == 302
+    assert delegate.get(f"/tasks/{task.public_id}").status_code in (200, 404)
+    assert "您正受王主任委托" not in delegate.get(f"/tasks/{task.public_id}").get_data(as_text=True)
