@@ -6,6 +6,7 @@ Importing this package registers every model on the metadata (Alembic and tests 
 from app.models.admin import BatchOperation, InstanceMigration, SavedFilter
 from app.models.audit import AuditEvent
 from app.models.base import utcnow
+from app.models.documents import GeneratedDocument
 from app.models.jobs import Job, JobStatus, WorkerLease
 from app.models.ledger import Alert, ApiToken, Attachment, Incident, LedgerEntry, OrgProfile
 from app.models.notifications import (
@@ -37,6 +38,7 @@ __all__ = [
     "BatchOperation",
     "Counter",
     "Deployment",
+    "GeneratedDocument",
     "HumanTask",
     "HumanTaskCandidate",
     "Incident",
