@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user, login_required
 
 from app import clock
@@ -95,7 +95,7 @@ def export_xlsx() -> Response:
                                detail={"format": "xlsx", **{k: v for k, v in request.args.items() if v}}))
     stamp = clock.local(clock.now()).strftime("%Y%m%d-%H%M")
     disposition = f"attachment; filename=\"ledger-{stamp}.xlsx\"; filename*=UTF-8''{quote(f'舆情台账-{stamp}.xlsx')}"
-    return Response(stream_with_context(body), mimetype=ledger_export.XLSX,
+    return Response(body, mimetype=ledger_export.XLSX,
                     headers={"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"})
 
 

@@ -163,7 +163,7 @@ def test_the_monthly_report_reads_the_statistics_and_an_empty_month_is_a_valid_f
 
 @pytest.mark.skipif(shutil.which("soffice") is None,
                     reason="LibreOffice is not installed: run scripts/ensure_libreoffice.sh (make test does)")
-def test_every_kind_converts_to_pdf_with_libreoffice(db, fake_clock, tmp_path: Path):
+def test_every_kind_converts_to_pdf_and_libreoffice_reads_the_first_page(db, fake_clock, tmp_path: Path):
     flow = _walked(fake_clock)
     number = flow.instance.business_key
     rows = [documents.generate_document(kind, number, flow.user) for kind in ("quick_report", "release", "case_file")]
@@ -180,3 +180,8 @@ def test_every_kind_converts_to_pdf_with_libreoffice(db, fake_clock, tmp_path: P
         assert pdf.startswith(b"%PDF")
         pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
         assert 1 <= pages <= 6, (row.kind, pages)  # A4 pages of a short document, not one page per line
+    text = subprocess.run(
+        ["soffice", f"-env:UserInstallation=file://{tmp_path}/profile", "--headless", "--cat",
+         str(tmp_path / "quick_report.docx")], capture_output=True, text=True, timeout=300, check=True).stdout
+    first = [line.strip("\ufeff ") for line in text.splitlines() if line.strip("\ufeff ")][:4]
+    assert first == ["市人力资源和社会保障局舆情快报", "舆快〔2026〕1号", f"关于“{TITLE}”的舆情快报", "领导小组:"]
