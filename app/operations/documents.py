@@ -48,6 +48,7 @@ TASK_DOCUMENTS = {
     "ut_summary": ("case_file",),
     "ut_approve_summary": ("case_file",),
 }
+MONTHLY_TASKS = ("ut_draft_monthly", "ut_approve_monthly", "ut_file_monthly")
 
 
 def kind_label(kind: str) -> str:
@@ -83,12 +84,14 @@ def list_documents(incident: Incident, kinds: tuple[str, ...] = INCIDENT_KINDS
     return by_kind
 
 
-def list_monthly() -> list[tuple[GeneratedDocument, str | None]]:
-    """The stored monthly reports, newest month and version first, with who generated each."""
+def list_monthly(month: str | None = None) -> list[tuple[GeneratedDocument, str | None]]:
+    """The stored monthly reports (of one month, if given), newest month and version first, with who made each."""
+    query = select(GeneratedDocument, User.display_name).outerjoin(User, User.id == GeneratedDocument.created_by_id)
+    query = query.where(GeneratedDocument.kind == "monthly")
+    if month:
+        query = query.where(GeneratedDocument.subject == month[:7])
     return [(row, name) for row, name in db.session.execute(
-        select(GeneratedDocument, User.display_name).outerjoin(User, User.id == GeneratedDocument.created_by_id)
-        .where(GeneratedDocument.kind == "monthly")
-        .order_by(GeneratedDocument.subject.desc(), GeneratedDocument.version.desc()).limit(24)).all()]
+        query.order_by(GeneratedDocument.subject.desc(), GeneratedDocument.version.desc()).limit(24)).all()]
 
 
 def _store(session: Session, kind: str, subject: str, content: bytes, user: User,
@@ -139,9 +142,14 @@ def month_period(month: str) -> tuple[datetime, datetime]:
     return start, end
 
 
+def may_read_monthly(user: User) -> bool:
+    """The monthly report lists every incident of the month: it is for the roles that read the whole ledger."""
+    return user.has_role(*visibility.OVERVIEW_ROLES)
+
+
 def generate_monthly(month: str, user: User) -> GeneratedDocument:
     """The monthly analysis report of `month` ('2026-11') from the ledger's statistics, stored as a new version."""
-    if not user.has_role(*visibility.OVERVIEW_ROLES):
+    if not may_read_monthly(user):
         raise NotFound(str(_l("没有这种文书。")))
     start, end = month_period(month)
     with transaction() as session:
@@ -157,7 +165,7 @@ def open_document(public_id: str, user: User) -> Download:
     """A stored document's bytes for someone who may see its incident (monthly: the ledger's readers); audited."""
     with transaction() as session:
         readable = _readable(user)
-        monthly = GeneratedDocument.incident_id.is_(None) if user.has_role(*visibility.OVERVIEW_ROLES) else None
+        monthly = GeneratedDocument.incident_id.is_(None) if may_read_monthly(user) else None
         incidents = GeneratedDocument.incident_id.in_(select(Incident.id).where(readable))
         allowed = or_(incidents, monthly) if monthly is not None else incidents
         row = session.scalar(select(GeneratedDocument).options(undefer(GeneratedDocument.content)).where(

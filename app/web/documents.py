@@ -50,6 +50,9 @@ def generate_monthly() -> Response:
     else:
         flash(_("已生成%(month)s月度分析研判报告(第 %(version)s 版)。", month=row.subject, version=row.version),
               "success")
+    task = request.form.get("task", "")
+    if task and task.replace("-", "").isalnum() and len(task) <= 36:
+        return redirect(url_for("tasks.task", public_id=task, _anchor="monthly"))
     return redirect(url_for("ledger.index", _anchor="monthly"))
 
 
@@ -71,9 +74,19 @@ def incident_documents(incident: object, kinds: tuple[str, ...] = documents.INCI
 
 
 @bp.app_template_global()
-def monthly_documents() -> list[object]:
-    """The stored monthly analysis reports with who generated them."""
-    return documents.list_monthly()  # type: ignore[return-value]
+def monthly_documents(month: str | None = None) -> list[object]:
+    """The stored monthly analysis reports (of `month` only, if given) with who generated them."""
+    return documents.list_monthly(month)  # type: ignore[return-value]
+
+
+@bp.app_template_global()
+def monthly_task_month(task: object) -> str | None:
+    """The month ('2026-11') a monthly-analysis task is about, for the report it drafts, approves or files;
+    None on other tasks and for people who do not read the whole ledger (the report lists every incident)."""
+    if getattr(task, "spec_id", "") not in documents.MONTHLY_TASKS or not documents.may_read_monthly(current_user):
+        return None
+    period = str((getattr(task, "context", None) or {}).get("period_from") or "")
+    return period[:7] if len(period) >= 7 and period[4] == "-" else None
 
 
 @bp.app_template_global()

@@ -111,6 +111,9 @@ def test_the_external_report_is_for_levels_one_and_two_and_names_the_superiors(d
     assert f"关于“{TITLE}”网络舆情有关情况的报告" in text and "市委宣传部、市委网信办:" in text
     assert "Ⅱ级 重大或较大网络舆情" in text and "成立工作专班" in text and "特此报告。" in text
     _no_codes(text)
+    flow.investigate_and_publish()  # at Ⅱ级 the superior approves the 通稿 and the group leader signs it
+    text, _ = _read(documents.generate_document("release", flow.instance.business_key, flow.user))
+    assert "通稿" in text and "正文" in text and "舆稿〔2026〕1号" in text
 
 
 def test_a_document_that_lacks_a_fact_says_which(db, fake_clock):

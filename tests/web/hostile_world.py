@@ -137,6 +137,8 @@ def get_urls(world: World) -> dict[str, str]:
         "inbox.index": "/inbox",
         "ledger.index": "/ledger/",
         "ledger.export": "/ledger/export.csv",
+        "ledger.export_xlsx": "/ledger/export.xlsx",
+        "documents.download": "/documents/00000000-0000-4000-8000-000000000000",
         "ledger.detail": f"/ledger/{world.flow.incident().number}",
         "start.risk_assessment": "/risk-assessments/new",
         "studio.index": "/studio/",

@@ -11,7 +11,9 @@ import docx
 import openpyxl
 from sqlalchemy import select
 
-from app.models import AuditEvent, GeneratedDocument
+from app import clock
+from app.models import AuditEvent, GeneratedDocument, HumanTask
+from app.operations import instances, schedules
 from tests.web.scenario import act_as, open_task, start_incident, submit
 
 
@@ -120,3 +122,19 @@ def test_the_ledger_exports_a_workbook_with_labels_dates_and_a_frozen_header(app
     assert people["other"].get("/ledger/export.xlsx").status_code == 404
     exported = db.session.scalars(select(AuditEvent.detail).where(AuditEvent.action == "ledger_exported")).all()
     assert {"format": "xlsx", "platform": "weibo"} in exported
+
+
+def test_the_monthly_tasks_offer_the_report_of_their_month(app, db, user_factory, fake_clock):
+    people = _people(app, user_factory)
+    assert schedules.ensure_scheduled() >= 1
+    fake_clock.set(datetime(2026, 12, 1, 9, 0, 1, tzinfo=clock.SHANGHAI))  # the analysis of November starts
+    assert instances.fire_due_timers() >= 1
+    draft = db.session.scalars(select(HumanTask).where(HumanTask.spec_id == "ut_draft_monthly")).one()
+    page = people["office"].get(f"/tasks/{draft.public_id}").get_data(as_text=True)
+    assert 'data-testid="monthly-documents"' in page and 'name="month" value="2026-11"' in page
+    back = _ok(people["office"].post("/ledger/monthly-report", {"month": "2026-11", "task": draft.public_id}))
+    assert back.headers["Location"].endswith(f"/tasks/{draft.public_id}#monthly")
+    page = people["office"].get(f"/tasks/{draft.public_id}").get_data(as_text=True)
+    assert "已生成2026-11月度分析研判报告(第 1 版)" in page and len(_download_links(page)) == 1
+    monitor_page = people["monitor"].get(f"/tasks/{draft.public_id}").get_data(as_text=True)
+    assert "编写月度分析研判报告" in monitor_page and 'data-testid="monthly-documents"' not in monitor_page
