@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, func, or_, select, true
@@ -20,8 +21,7 @@ from app import clock
 from app.db import transaction
 from app.extensions import db
 from app.models import AuditEvent, GeneratedDocument, Incident, ProcessInstance, User
-from app.operations import document_monthly, document_texts, ledger, profiles, visibility
-from app.operations.attachments import Download
+from app.operations import attachments, document_monthly, document_texts, ledger, profiles, tasks, visibility
 from app.operations.errors import Invalid, NotFound
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -49,6 +49,8 @@ TASK_DOCUMENTS = {
     "ut_approve_summary": ("case_file",),
 }
 MONTHLY_TASKS = ("ut_draft_monthly", "ut_approve_monthly", "ut_file_monthly")
+# The file field a task sends its documents with (the 快报 and the report go with the external report).
+ATTACH_FIELDS = {"ut_external_report": "report_doc"}
 
 
 def kind_label(kind: str) -> str:
@@ -161,7 +163,7 @@ def generate_monthly(month: str, user: User) -> GeneratedDocument:
         return _store(session, "monthly", f"{start.year}-{start.month:02d}", content, user, None)
 
 
-def open_document(public_id: str, user: User) -> Download:
+def open_document(public_id: str, user: User) -> attachments.Download:
     """A stored document's bytes for someone who may see its incident (monthly: the ledger's readers); audited."""
     with transaction() as session:
         readable = _readable(user)
@@ -177,4 +179,17 @@ def open_document(public_id: str, user: User) -> Download:
         session.add(AuditEvent(actor_id=user.id, instance_id=instance_id, action="document_downloaded",
                                detail={"kind": row.kind, "subject": row.subject, "version": row.version,
                                        "document": row.public_id, "name": row.filename}))
-        return Download(row.filename, DOCX, row.content)
+        return attachments.Download(row.filename, DOCX, row.content)
+
+
+def attach_document(document_id: str, task_id: str, user: User) -> dict[str, Any]:
+    """Attach a stored document of the task's incident to the task's file field (the 快报 sent with the external
+    report), as if its worker had uploaded it: the same checks, the same audit (`attachment_uploaded`)."""
+    task = tasks.get_task(task_id[:36], user)
+    field = ATTACH_FIELDS.get(task.spec_id)
+    row = db.session.scalar(select(GeneratedDocument).options(undefer(GeneratedDocument.content)).where(
+        GeneratedDocument.public_id == document_id[:36],
+        GeneratedDocument.incident_id.in_(select(Incident.id).where(Incident.instance_id == task.instance_id))))
+    if field is None or row is None:
+        raise NotFound(str(_l("文书不存在或您无权查看。")))
+    return attachments.store_upload(task.public_id, field, row.filename, row.content, user)

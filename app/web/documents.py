@@ -56,6 +56,20 @@ def generate_monthly() -> Response:
     return redirect(url_for("ledger.index", _anchor="monthly"))
 
 
+@bp.route("/documents/<public_id>/attach", methods=["POST"])
+@login_required
+def attach(public_id: str) -> Response:
+    """Attach a stored document to the task it is sent with (e.g. the 快报 to the external report's materials)."""
+    task = (request.form.get("task") or "")[:36]
+    try:
+        ref = documents.attach_document(public_id, task, current_user)
+    except Invalid as exc:
+        flash(exc.message, "error")
+    else:
+        flash(_("已将%(name)s附到本任务的报送材料。", name=ref["name"]), "success")
+    return redirect(url_for("tasks.task", public_id=task, _anchor="documents"))
+
+
 @bp.route("/documents/<public_id>")
 @login_required
 def download(public_id: str) -> Response:
@@ -87,6 +101,12 @@ def monthly_task_month(task: object) -> str | None:
         return None
     period = str((getattr(task, "context", None) or {}).get("period_from") or "")
     return period[:7] if len(period) >= 7 and period[4] == "-" else None
+
+
+@bp.app_template_global()
+def task_attaches_documents(task: object) -> bool:
+    """Whether the task sends its documents on in a file field (then the 文书 block offers to attach them)."""
+    return getattr(task, "spec_id", "") in documents.ATTACH_FIELDS and getattr(task, "status", "") == "open"
 
 
 @bp.app_template_global()

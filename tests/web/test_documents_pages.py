@@ -138,3 +138,34 @@ def test_the_monthly_tasks_offer_the_report_of_their_month(app, db, user_factory
     assert "已生成2026-11月度分析研判报告(第 1 版)" in page and len(_download_links(page)) == 1
     monitor_page = people["monitor"].get(f"/tasks/{draft.public_id}").get_data(as_text=True)
     assert "编写月度分析研判报告" in monitor_page and 'data-testid="monthly-documents"' not in monitor_page
+
+
+def test_the_external_report_task_attaches_the_quick_report_to_its_materials(app, db, user_factory, fake_clock):
+    people = _people(app, user_factory)
+    leader = act_as(app, user_factory(["group_leader"], "leader"))
+    instance = start_incident(people["monitor"])
+    _ok(submit(people["monitor"], instance, "ut_register"))
+    _ok(submit(people["office"], instance, "ut_confirm_level", confirmed_level="2",
+               level_change_reason="境外媒体已转载"))
+    _ok(submit(leader, instance, "ut_leader_confirm", confirmed_level="2", level_change_reason="同意",
+               start_plan="true"))
+    report = open_task(instance, "ut_external_report")
+    page = people["office"].get(f"/tasks/{report.public_id}").get_data(as_text=True)
+    assert "外部报告" in page and ">附到本任务</button>" not in page  # nothing generated yet
+    _ok(people["office"].post(f"/ledger/{instance.business_key}/documents",
+                              {"kind": "quick_report", "task": report.public_id}))
+    page = people["office"].get(f"/tasks/{report.public_id}").get_data(as_text=True)
+    [link] = _download_links(page)
+    assert ">附到本任务</button>" in page
+    back = _ok(people["office"].post(f"{link}/attach", {"task": report.public_id}))
+    assert back.headers["Location"].endswith(f"/tasks/{report.public_id}#documents")
+    page = people["office"].get(f"/tasks/{report.public_id}").get_data(as_text=True)
+    name = f"{instance.business_key}-快报-v1.docx"
+    assert f"已将{name}附到本任务的报送材料。" in page
+    assert re.search(r'<ul class="attachments" id="field-report_doc-list">.*?' + re.escape(name), page, re.S)
+    uploaded = db.session.scalars(select(AuditEvent.detail).where(AuditEvent.action == "attachment_uploaded")).one()
+    assert uploaded["field"] == "report_doc" and uploaded["name"] == name
+    # a task that sends nothing on cannot receive it, nor can someone who may not see the incident
+    confirm = db.session.scalars(select(HumanTask).where(HumanTask.spec_id == "ut_confirm_level")).one()
+    assert people["office"].post(f"{link}/attach", {"task": confirm.public_id}).status_code == 404
+    assert people["other"].post(f"{link}/attach", {"task": report.public_id}).status_code == 404
