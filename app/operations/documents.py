@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, func, or_, select, true
 from sqlalchemy.orm import Session, undefer
@@ -100,8 +101,10 @@ def _store(session: Session, kind: str, subject: str, content: bytes, user: User
            incident: Incident | None) -> GeneratedDocument:
     version = (session.scalar(select(func.max(GeneratedDocument.version)).where(
         GeneratedDocument.kind == kind, GeneratedDocument.subject == subject)) or 0) + 1
+    with force_locale("zh_CN"):  # the document is Chinese whoever generates it, and so is its file name
+        filename = f"{subject}-{kind_label(kind)}-v{version}.docx"
     row = GeneratedDocument(kind=kind, subject=subject, incident_id=incident.id if incident else None,
-                            version=version, filename=f"{subject}-{kind_label(kind)}-v{version}.docx",
+                            version=version, filename=filename,
                             size=len(content), sha256=hashlib.sha256(content).hexdigest(), content=content,
                             created_by_id=user.id, created_at=clock.now())
     session.add(row)
