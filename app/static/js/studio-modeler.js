@@ -43,14 +43,35 @@
     var here = problems.filter(function (p) { return p.file === name; });
     problems.forEach(function (p) {
       var item = document.createElement("li");
-      item.textContent = (p.file || "") + (p.element ? " · " + p.element : "") + ": " + p.reason;
-      if (p.element) { item.setAttribute("data-element", p.element); }
+      var text = document.createElement("span");
+      text.textContent = (p.file || "") + (p.element ? " · " + p.element : "") + ":" + (p.message || p.reason);
+      item.appendChild(text);
+      if (p.hint) {
+        var hint = document.createElement("span");
+        hint.className = "studio-problem-hint";
+        hint.textContent = p.hint;
+        item.appendChild(hint);
+      }
+      if (p.element) {
+        item.setAttribute("data-element", p.element);
+        item.setAttribute("tabindex", "0");
+        item.className = "studio-problem--link";
+        var open = function () {
+          if (p.file === name && editor.select) { editor.select(p.element); return; }
+          if (p.file) {
+            window.location.href = host.getAttribute("data-file-url").replace("__name__", encodeURIComponent(p.file)) +
+              "#" + encodeURIComponent(p.element);
+          }
+        };
+        item.addEventListener("click", open);
+        item.addEventListener("keydown", function (event) { if (event.key === "Enter") { open(); } });
+      }
       list.appendChild(item);
     });
     if (editor.markProblems) {
       editor.clearProblems();
       editor.markProblems(here.filter(function (p) { return p.element; })
-        .map(function (p) { return { element_id: p.element, message: p.reason }; }));
+        .map(function (p) { return { element_id: p.element, message: p.message || p.reason }; }));
     }
   }
 
