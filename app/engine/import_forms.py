@@ -39,7 +39,7 @@ class FormsMixin:
 
     root: Any
     forms: dict[str, dict[str, Any]]
-    handled: set[tuple[int, str]]
+    handled: set[tuple[Any, str]]
 
     def note(self, element: Any, code: str, converted: bool, **args: Any) -> None:
         raise NotImplementedError
@@ -54,15 +54,15 @@ class FormsMixin:
         for child in list(extensions) if extensions is not None else []:
             namespace, local = etree.QName(child).namespace, etree.QName(child).localname
             if namespace == CAMUNDA and local == "formData":
-                self.handled.add((id(child), "*"))
+                self.handled.add((child, "*"))
                 fields += [(f.get("id"), f.get("label") or f.get("id"), f.get("type") or "string", _choices(f))
                            for f in child if etree.QName(f).localname == "formField"]
             elif namespace in (FLOWABLE, ACTIVITI) and local == "formProperty":
-                self.handled.add((id(child), "*"))
+                self.handled.add((child, "*"))
                 fields.append((child.get("id"), child.get("name") or child.get("id"), child.get("type") or "string",
                                _choices(child)))
             elif namespace == ZEEBE and local == "formDefinition":
-                self.handled.add((id(child), "*"))
+                self.handled.add((child, "*"))
                 key = key or child.get("formKey") or child.get("formId")
                 fields += self._camunda8_fields(child.get("formKey") or "")
         if not key and not fields:
@@ -77,6 +77,9 @@ class FormsMixin:
         self.note(task, "form_stub", True, form=name, key=key or "", fields=len(schema["properties"]))
         for label in skipped:
             self.note(task, "form_field", False, field=label)
+        for key, *_rest in fields:
+            if field_name(key) not in (None, key) and field_name(key) in schema["properties"]:
+                self.note(task, "form_field_renamed", False, field=key, name=field_name(key))
 
     def _camunda8_fields(self, form_key: str) -> list[tuple[str, str, str, list[tuple[str, str]]]]:
         """Fields of a Camunda 8 form embedded in the file (zeebe:userTaskForm), by its form key."""
@@ -84,7 +87,7 @@ class FormsMixin:
         for form in self.root.iter(f"{{{ZEEBE}}}userTaskForm"):
             if form.get("id") != wanted:
                 continue
-            self.handled.add((id(form), "*"))
+            self.handled.add((form, "*"))
             try:
                 components = json.loads(form.text or "{}").get("components", [])
             except (ValueError, AttributeError):

@@ -18,7 +18,8 @@ DC = "{http://www.omg.org/spec/DD/20100524/DC}"
 LANE_HEIGHT = 150
 
 
-def place_in_lanes(root: Any, process: Any, groups: dict[str, list[Any]]) -> list[tuple[Any, bool, str]]:
+def place_in_lanes(root: Any, process: Any, groups: dict[str, list[Any]], labels: dict[str, str]
+                   ) -> list[tuple[Any, bool, str]]:
     """Put every task of each candidate group in a lane with those roles: (lane, created?, roles)."""
     done: list[tuple[Any, bool, str]] = []
     lane_of = {ref.text: lane for lane in process.iter(f"{B}lane") for ref in lane.findall(f"{B}flowNodeRef")}
@@ -31,7 +32,8 @@ def place_in_lanes(root: Any, process: Any, groups: dict[str, list[Any]]) -> lis
                 done.append((lane, False, roles))
             elif lane is None:
                 if roles not in created:
-                    created[roles] = _new_lane(process, roles)
+                    name = "、".join(labels.get(role, role) for role in roles.split(","))
+                    created[roles] = _new_lane(process, roles, name)
                     done.append((created[roles], True, roles))
                 ref = etree.SubElement(created[roles], f"{B}flowNodeRef")
                 ref.text = task.get("id")
@@ -40,13 +42,15 @@ def place_in_lanes(root: Any, process: Any, groups: dict[str, list[Any]]) -> lis
     return done
 
 
-def _new_lane(process: Any, roles: str) -> Any:
+def _new_lane(process: Any, roles: str, name: str) -> Any:
     lane_set = process.find(f"{B}laneSet")
     if lane_set is None:
         lane_set = etree.Element(f"{B}laneSet", id=f"LaneSet_{process.get('id')}")
-        process.insert(0, lane_set)
+        leading = [c for c in process if isinstance(c.tag, str) and etree.QName(c).localname in (
+            "documentation", "extensionElements", "auditing", "monitoring", "property")]
+        process.insert(process.index(leading[-1]) + 1 if leading else 0, lane_set)
     number = len(lane_set.findall(f"{B}lane")) + 1
-    lane = etree.SubElement(lane_set, f"{B}lane", id=f"Lane_{process.get('id')}_{number}", name=roles)
+    lane = etree.SubElement(lane_set, f"{B}lane", id=f"Lane_{process.get('id')}_{number}", name=name)
     set_property(lane, "roles", roles)
     return lane
 

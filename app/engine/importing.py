@@ -80,14 +80,15 @@ def _spiffarena_marks(root: etree._Element) -> bool:
                for p in root.iter(f"{S}property"))
 
 
-def convert_bpmn(content: bytes, filename: str) -> Conversion:
-    """Convert a BPMN file; raises DefinitionError (hostile or malformed) as the deploy checks would."""
+def convert_bpmn(content: bytes, filename: str, role_labels: dict[str, str] | None = None) -> Conversion:
+    """Convert a BPMN file; raises DefinitionError (hostile or malformed) as the deploy checks would.
+    `role_labels` names the lanes made from candidate groups (role code → label)."""
     root = parse_xml(content, filename)
     dialect = detect(root)
     if dialect == "native" or etree.QName(root).namespace != BPMN_NS:
         return Conversion(dialect, content)
     root = _with_spiff_namespace(root)
-    work = _Converter(root, dialect)
+    work = _Converter(root, dialect, role_labels or {})
     work.run()
     text = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
     return Conversion(dialect, text, work.notes, work.forms)
@@ -158,12 +159,13 @@ def convert_timer(text: str) -> str | None:
 
 
 class _Converter(import_forms.FormsMixin):
-    def __init__(self, root: etree._Element, dialect: str) -> None:
+    def __init__(self, root: etree._Element, dialect: str, role_labels: dict[str, str]) -> None:
         self.root = root
+        self.role_labels = role_labels
         self.dialect = dialect
         self.notes: list[Note] = []
         self.forms: dict[str, dict[str, Any]] = {}
-        self.handled: set[tuple[int, str]] = set()  # (element, attribute) pairs taken care of
+        self.handled: set[tuple[Any, str]] = set()  # (element, attribute) pairs taken care of
 
     def note(self, element: Any, code: str, converted: bool, **args: Any) -> None:
         element_id = element.get("id") if element is not None else None
@@ -175,7 +177,7 @@ class _Converter(import_forms.FormsMixin):
         for namespace in (CAMUNDA, FLOWABLE, ACTIVITI, ZEEBE):
             value = element.get(f"{{{namespace}}}{namespace_attr}")
             if value is not None:
-                self.handled.add((id(element), f"{{{namespace}}}{namespace_attr}"))
+                self.handled.add((element, f"{{{namespace}}}{namespace_attr}"))
                 return value
         return None
 
@@ -188,7 +190,7 @@ class _Converter(import_forms.FormsMixin):
             for element in list(process.iter()):
                 if isinstance(element.tag, str) and etree.QName(element).namespace == BPMN_NS:
                     self._element(element, groups)
-            for lane, created, roles in import_lanes.place_in_lanes(self.root, process, groups):
+            for lane, created, roles in import_lanes.place_in_lanes(self.root, process, groups, self.role_labels):
                 self.note(lane, "lane_created" if created else "lane_roles", True, roles=roles)
             self._leftovers(process)
         self._spiffarena()
@@ -216,7 +218,7 @@ class _Converter(import_forms.FormsMixin):
         groups = self.take(task, "candidateGroups")
         assignment = _zeebe(task, "assignmentDefinition")
         if assignment is not None:
-            self.handled.add((id(assignment), "*"))
+            self.handled.add((assignment, "*"))
             assignee = assignee or assignment.get("assignee")
             groups = groups or assignment.get("candidateGroups")
             users = users or assignment.get("candidateUsers")
@@ -229,7 +231,7 @@ class _Converter(import_forms.FormsMixin):
             self.note(task, "candidate_users", False, users=users)
         schedule = _zeebe(task, "taskSchedule")
         if schedule is not None:
-            self.handled.add((id(schedule), "*"))
+            self.handled.add((schedule, "*"))
         for attribute, code in (("dueDate", "due"), ("followUpDate", "follow_up")):
             value = self.take(task, attribute) or (schedule.get(attribute) if schedule is not None else None)
             if value:
@@ -280,7 +282,7 @@ class _Converter(import_forms.FormsMixin):
                  if self.take(element, a) is not None]
         definition = _zeebe(element, "taskDefinition")
         if definition is not None:
-            self.handled.add((id(definition), "*"))
+            self.handled.add((definition, "*"))
             found.append(f"zeebe:taskDefinition type={definition.get('type')}")
         if found:
             self.note(element, "service_impl", False, what=", ".join(found))
@@ -289,7 +291,7 @@ class _Converter(import_forms.FormsMixin):
         decision = self.take(element, "decisionRef")
         called = _zeebe(element, "calledDecision")
         if called is not None:
-            self.handled.add((id(called), "*"))
+            self.handled.add((called, "*"))
             decision = decision or called.get("decisionId")
             if called.get("resultVariable"):
                 self.note(element, "result_variable", False, value=called.get("resultVariable"))
@@ -308,7 +310,7 @@ class _Converter(import_forms.FormsMixin):
     def _call_activity(self, element: Any) -> None:
         called = _zeebe(element, "calledElement")
         if called is not None:
-            self.handled.add((id(called), "*"))
+            self.handled.add((called, "*"))
             if called.get("processId"):
                 element.set("calledElement", called.get("processId"))
                 self.note(element, "called_process", True, process=called.get("processId"))
@@ -317,7 +319,7 @@ class _Converter(import_forms.FormsMixin):
         language = (element.get("scriptFormat") or "python").lower()
         script = _zeebe(element, "script")
         if script is not None:
-            self.handled.add((id(script), "*"))
+            self.handled.add((script, "*"))
             language = "feel"
         if language not in ("python", "text/x-python"):
             self.note(element, "script_language", False, language=language)
@@ -359,12 +361,12 @@ class _Converter(import_forms.FormsMixin):
             owner = _owner(element)
             for attribute in element.attrib:
                 namespace = etree.QName(attribute).namespace
-                if namespace in DIALECT_NAMESPACES and (id(element), attribute) not in self.handled:
+                if namespace in DIALECT_NAMESPACES and (element, attribute) not in self.handled:
                     what = f"{_prefix(namespace)}:{etree.QName(attribute).localname}"
                     self.note(owner, "attribute", False, what=what, value=element.get(attribute))
             namespace = etree.QName(element).namespace
             parent = element.getparent()
-            if (namespace in DIALECT_NAMESPACES and (id(element), "*") not in self.handled
+            if (namespace in DIALECT_NAMESPACES and (element, "*") not in self.handled
                     and parent is not None and etree.QName(parent).localname == "extensionElements"):
                 self.note(owner, "extension", False, what=f"{_prefix(namespace)}:{etree.QName(element).localname}")
 

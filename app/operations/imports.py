@@ -22,6 +22,7 @@ from app.extensions import db
 from app.models import User, WorkspaceFile
 from app.operations import deploy, problem_text, studio
 from app.operations.errors import Invalid
+from app.operations.vocabulary import ROLES
 
 _NOT_EXECUTABLE = re.compile(r"""isExecutable\s*=\s*(["'])false\1""")
 
@@ -43,6 +44,8 @@ REPORT: dict[str, Any] = {
     "form_stub": _l("表单 %(key)s 已转换为表单草稿 %(form)s(%(fields)s 个字段),请在表单编辑器中完善。"),
     "form_kept": _l("任务已有本平台的表单,原表单 %(form)s 未转换。"),
     "form_field": _l("表单字段 %(field)s 未转换:类型不受支持,请在表单编辑器中添加。"),
+    "form_field_renamed": _l("表单字段 %(field)s 改名为 %(name)s(字段名只能用小写字母、数字和下划线);"
+                             "引用 %(field)s 的条件和表达式请一并修改。"),
     "service_impl": _l("服务实现 %(what)s 未转换:本平台不运行外部代码;请在属性面板中选择已登记的服务操作。"),
     "decision": _l("调用的决策 %(decision)s 已转换。"),
     "result_variable": _l("结果变量 %(value)s 未转换:决策结果按决策表的输出列名写入流程数据。"),
@@ -102,7 +105,7 @@ def preview_upload(name: str, content: bytes, actor: User) -> ImportPreview | No
     if deploy.file_kind(name) != "bpmn":
         return None
     try:
-        conversion = importing.convert_bpmn(content, name)
+        conversion = importing.convert_bpmn(content, name, _role_labels())
     except definitions.DefinitionError as exc:
         raise Invalid("; ".join(problem_text.describe(p)["message"] for p in exc.problems)) from exc
     if not conversion.changed and conversion.dialect == "native":
@@ -112,6 +115,10 @@ def preview_upload(name: str, content: bytes, actor: User) -> ImportPreview | No
         (preview.converted if note.converted else preview.not_converted).append(describe_note(note))
     preview.problems = _problems_with(name, conversion.content, conversion.forms)
     return preview
+
+
+def _role_labels() -> dict[str, str]:
+    return {code: name_zh for code, name_zh, _en in ROLES}
 
 
 def _problems_with(name: str, content: bytes, forms: Mapping[str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -148,7 +155,7 @@ def convert_for_deploy(process_files: Mapping[str, bytes], form_files: Mapping[s
         if deploy.file_kind(name) != "bpmn":
             continue
         try:
-            conversion = importing.convert_bpmn(content, name)
+            conversion = importing.convert_bpmn(content, name, _role_labels())
         except definitions.DefinitionError:
             continue  # the deploy checks report it
         if not conversion.changed:
