@@ -18,6 +18,7 @@ from app.web.security import DIAGRAM_CSP, download_headers
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")
 MAX_UPLOAD = studio.MAX_FILE_BYTES
+AUTOSAVE_SECONDS = 5
 
 
 def _editor() -> None:
@@ -105,7 +106,10 @@ def edit(name: str) -> Response:
     _editor()
     row = studio.get_file(name)
     template = "studio/form.html" if row.kind == "form" else "studio/modeler.html"
-    page = render_template(template, file=row, catalogue=studio.catalogue(), companion=studio.ui_companion(name))
+    # Drafts are saved a few seconds after the last edit (`?autosave=` seconds, 1-600, for tests).
+    autosave = int_arg(request.args, "autosave", AUTOSAVE_SECONDS, high=600)
+    page = render_template(template, file=row, catalogue=studio.catalogue(), companion=studio.ui_companion(name),
+                           autosave_seconds=autosave)
     response = make_response(page)
     response.headers["Content-Security-Policy"] = DIAGRAM_CSP
     return response

@@ -1,6 +1,7 @@
 // The studio's modeller page: loads the file's text, mounts the BPMN modeller (with our properties
 // panel) or the DMN editor from the locally built bundle (window.YuqingModeler), saves drafts and
-// shows the deploy checks' problems on the elements they concern.
+// shows the deploy checks' problems on the elements they concern (a click on one selects it). Edits
+// are saved as a draft a few seconds after the last change, and leaving with unsaved edits asks first.
 (function () {
   "use strict";
   var host = document.getElementById("studio-modeler");
@@ -10,6 +11,12 @@
   var csrf = host.getAttribute("data-csrf");
   var name = host.getAttribute("data-name");
   var editor = null;
+  var edits = 0;       // changes made since the page opened
+  var savedEdits = 0;  // changes the last successful save holds
+  var autosave = null;
+  var autosaveMs = Math.max(1, parseInt(host.getAttribute("data-autosave-seconds"), 10) || 5) * 1000;
+
+  function dirty() { return edits !== savedEdits; }
 
   function say(text, state) {
     status.textContent = text;
@@ -28,15 +35,49 @@
       .then(function (response) { return response.json(); });
   }
 
-  function save() {
+  function save(auto) {
+    var holding = edits;
+    window.clearTimeout(autosave);
     return editor.saveXML().then(function (xml) {
       return post(host.getAttribute("data-save-url"), xml, "text/plain; charset=utf-8");
     }).then(function (result) {
-      say(result.ok ? host.getAttribute("data-saved") : host.getAttribute("data-failed") + ": " + result.message,
+      if (result.ok) { savedEdits = Math.max(savedEdits, holding); }
+      host.setAttribute("data-dirty", dirty() ? "true" : "false");
+      var done = auto === true ? host.getAttribute("data-autosaved") : host.getAttribute("data-saved");
+      say(result.ok ? done : host.getAttribute("data-failed") + ": " + result.message,
         result.ok ? "saved" : "failed");
       return result.ok;
     });
   }
+
+  function changed() {
+    edits += 1;
+    host.setAttribute("data-dirty", "true");
+    say(host.getAttribute("data-unsaved"), "dirty");
+    window.clearTimeout(autosave);
+    autosave = window.setTimeout(function () { save(true); }, autosaveMs);
+  }
+
+  function watch(created) {
+    if (created.on) { created.on("change", changed); return; }
+    var modeler = created.modeler;  // the decision table editor: watch each view's command stack
+    function watchView() {
+      var viewer = modeler.getActiveViewer && modeler.getActiveViewer();
+      if (viewer && !viewer.yqWatched) {
+        viewer.yqWatched = true;
+        viewer.get("eventBus").on("commandStack.changed", changed);
+      }
+    }
+    modeler.on("views.changed", watchView);
+    watchView();
+  }
+
+  window.addEventListener("beforeunload", function (event) {
+    if (!editor || !dirty()) { return undefined; }
+    event.preventDefault();
+    event.returnValue = "";
+    return "";
+  });
 
   function showProblems(problems) {
     list.textContent = "";
@@ -87,7 +128,7 @@
     });
   }
 
-  host.querySelector("[data-action=save]").addEventListener("click", save);
+  host.querySelector("[data-action=save]").addEventListener("click", function () { save(false); });
   host.querySelector("[data-action=validate]").addEventListener("click", validate);
 
   fetch(host.getAttribute("data-source-url"), { credentials: "same-origin" })
@@ -106,6 +147,7 @@
     })
     .then(function (created) {
       editor = created;
+      watch(created);
       window.YuqingStudio = { editor: editor };  // for automation (browser tests), like the page's own buttons
       var wanted = decodeURIComponent((window.location.hash || "").slice(1));
       if (wanted && editor.select) { editor.select(wanted); }  // a problem link from the studio page
