@@ -7,7 +7,6 @@ and reason. Nothing here touches a database: the caller stores what comes back.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -15,13 +14,14 @@ from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
-    TimerEventDefinition,
-)
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
-from app.engine import dmn_checks, lint, spec_checks
+from app.engine import dmn_checks, lint, process_info, spec_checks
+from app.engine.process_info import TaskInfo, file_hash
+
+__all__ = ["CompiledProcess", "DefinitionError", "Problem", "TaskInfo", "compile_bundle", "file_hash", "kind_of",
+           "normalise_dmn_cells", "parse_xml", "xml_problem"]
 from app.engine.specs import CleanBusinessRuleTask, ProcessParser
 from app.engine.state import dump_spec
 
@@ -60,20 +60,6 @@ class DefinitionError(Exception):
     def __init__(self, problems: list[Problem]):
         super().__init__("; ".join(str(p) for p in problems))
         self.problems = problems
-
-
-@dataclass(frozen=True)
-class TaskInfo:
-    """What the app needs to know about a user task without loading the engine."""
-
-    process_id: str
-    spec_id: str
-    name: str
-    lane: str | None
-    roles: tuple[str, ...]
-    form: str | None
-    ui_form: str | None
-    ledger: str | None = None  # ledger entry kind written when the task is completed
 
 
 @dataclass
@@ -137,11 +123,6 @@ def kind_of(root: etree._Element) -> str | None:
     return None
 
 
-def file_hash(content: bytes) -> str:
-    """Content hash of one file."""
-    return hashlib.sha256(content).hexdigest()
-
-
 def compile_bundle(files: Mapping[str, bytes], *, known_roles: Iterable[str] | None = None,
                    known_forms: Iterable[str] | None = None, form_hashes: Mapping[str, str] | None = None,
                    run_lint: bool = True) -> dict[str, CompiledProcess]:
@@ -163,7 +144,10 @@ def compile_bundle(files: Mapping[str, bytes], *, known_roles: Iterable[str] | N
                             for element, code, args, reason in lint.check_xml(root))
         if kind_of(root) == "bpmn":
             problems.extend(_not_executable(name, root))
-    lanes = {name: _lane_roles(root) for name, root in roots.items() if kind_of(root) == "bpmn"}
+    seen = {(p.file, p.reason) for p in problems}
+    problems.extend(Problem(name, element, reason, code, args) for name, element, code, args, reason
+                    in dmn_checks.check_parsed(parser.dmn_parsers, file_of_decision) if (name, reason) not in seen)
+    lanes = {name: process_info.lane_roles(root) for name, root in roots.items() if kind_of(root) == "bpmn"}
     ends = {element for root in roots.values() if kind_of(root) == "bpmn" for element in lint.implicit_ends(root)}
     compiled: dict[str, CompiledProcess] = {}
     for process_id, filename in sorted(file_of_process.items()):
@@ -178,13 +162,13 @@ def compile_bundle(files: Mapping[str, bytes], *, known_roles: Iterable[str] | N
                       for pid, spec in specs.items()}
         problems.extend(Problem(*found) for found in
                         spec_checks.check_specs(specs, spec_files, lanes, known_roles, known_forms, run_lint))
-        process.tasks = _task_infos(specs, lanes, spec_files)
+        process.tasks = process_info.task_infos(specs, lanes, spec_files)
         process.forms = {f for t in process.tasks.values() for f in (t.form, t.ui_form) if f}
-        process.content_hash = _closure_hash(process, files, form_hashes or {})
-        if process.timer_start and process.schedule not in SCHEDULES:
+        process.content_hash = process_info.closure_hash(process, files, form_hashes or {})
+        if process.timer_start and process.schedule not in process_info.SCHEDULES:
             problems.append(Problem(filename, process_id, "a process started by a timer needs spiffworkflow:property "
-                                    f"name=\"schedule\" on its start event ({', '.join(SCHEDULES)})",
-                                    "timer_schedule", {"choices": ", ".join(SCHEDULES)}))
+                                    f"name=\"schedule\" on its start event ({', '.join(process_info.SCHEDULES)})",
+                                    "timer_schedule", {"choices": ", ".join(process_info.SCHEDULES)}))
         compiled[process_id] = process
     if problems:
         raise DefinitionError(_unique(problems))
@@ -328,9 +312,9 @@ def _compile_process(parser: ProcessParser, process_id: str, filename: str, file
         spec_json=dump_spec(spec, subprocess_specs),
         files=files,
         content_hash="",
-        message_starts=_message_starts(spec),
-        timer_start=_has_timer_start(spec),
-        schedule=_start_schedule(spec),
+        message_starts=process_info.message_starts(spec),
+        timer_start=process_info.has_timer_start(spec),
+        schedule=process_info.start_schedule(spec),
         generated_forms={spec_checks.GENERATED_FORM: spec_checks.GENERATED_SCHEMA} if generated else {},
     )
     return process, specs
@@ -354,72 +338,3 @@ def _decisions(specs: dict[str, Any]) -> set[str]:
     return {d for d in found if d}
 
 
-def _message_starts(spec: Any) -> list[str]:
-    names = []
-    for task_spec in spec.task_specs.values():
-        definition = getattr(task_spec, "event_definition", None)
-        if type(task_spec).__name__ == "StartEvent" and type(definition).__name__ == "MessageEventDefinition":
-            names.append(definition.name)
-    return names
-
-
-def _has_timer_start(spec: Any) -> bool:
-    return any(
-        type(t).__name__ == "StartEvent" and isinstance(getattr(t, "event_definition", None), TimerEventDefinition)
-        for t in spec.task_specs.values()
-    )
-
-
-SCHEDULES = ("daily", "monthly", "quarterly", "yearly")
-
-
-def _start_schedule(spec: Any) -> str | None:
-    for task_spec in spec.task_specs.values():
-        if type(task_spec).__name__ == "StartEvent" and isinstance(getattr(task_spec, "event_definition", None),
-                                                                    TimerEventDefinition):
-            return (task_spec.extensions.get("properties") or {}).get("schedule")
-    return None
-
-
-def _lane_roles(root: etree._Element) -> dict[str, tuple[str, ...]]:
-    """Lane name → role codes, from `spiffworkflow:property name="roles"` on each lane."""
-    lanes: dict[str, tuple[str, ...]] = {}
-    for lane in root.iter(f"{{{BPMN_NS}}}lane"):
-        roles: tuple[str, ...] = ()
-        for prop in lane.iter(f"{{{SPIFF_NS}}}property"):
-            if prop.get("name") == "roles":
-                roles = tuple(r.strip() for r in (prop.get("value") or "").split(",") if r.strip())
-        lanes[lane.get("name") or lane.get("id")] = roles
-    return lanes
-
-
-def _task_infos(specs: dict[str, Any], lanes: dict[str, dict[str, tuple[str, ...]]],
-                file_of_process: dict[str, str]) -> dict[str, TaskInfo]:
-    infos = {}
-    for process_id, spec in specs.items():
-        file_lanes = lanes.get(file_of_process.get(process_id, ""), {})
-        for task_spec in spec.task_specs.values():
-            if not task_spec.manual:
-                continue
-            props = task_spec.extensions.get("properties", {})
-            info = TaskInfo(
-                process_id=process_id,
-                spec_id=task_spec.bpmn_id,
-                name=task_spec.bpmn_name or task_spec.bpmn_id,
-                lane=task_spec.lane,
-                roles=file_lanes.get(task_spec.lane, ()),
-                form=props.get("formJsonSchemaFilename"),
-                ui_form=props.get("formUiSchemaFilename"),
-                ledger=props.get("ledger"),
-            )
-            infos[f"{process_id}:{task_spec.bpmn_id}"] = info
-    return infos
-
-
-def _closure_hash(process: CompiledProcess, files: Mapping[str, bytes], form_hashes: Mapping[str, str]) -> str:
-    digest = hashlib.sha256()
-    for name in process.files:
-        digest.update(name.encode() + b"\0" + file_hash(files[name]).encode() + b"\n")
-    for form in sorted(process.forms):
-        digest.update(form.encode() + b"\0" + form_hashes.get(form, "missing").encode() + b"\n")
-    return digest.hexdigest()

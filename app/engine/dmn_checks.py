@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from lxml import etree
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from app.engine import checker
 
@@ -111,3 +112,38 @@ def _check_rule(rule: Any, number: int, inputs: list[Any], outputs: list[Any], a
                                  {**args, "rule": number, "column": label, "detail": str(problem)},
                                  f"decision rule {number} {side}: {problem}"))
     return findings
+
+
+def check_parsed(parsers: dict[str, Any], file_of_decision: dict[str, str]
+                 ) -> list[tuple[str, str, str, dict[str, Any], str]]:
+    """(file, decision id, code, args, reason) for every text SpiffWorkflow's parse of each decision
+    would evaluate and the checker refuses: the safety net under `check_dmn`, which reads the XML the
+    way a person does (SpiffWorkflow matches element names more loosely)."""
+    found: list[tuple[str, str, str, dict[str, Any], str]] = []
+    for decision_id, dmn_parser in parsers.items():
+        filename = file_of_decision.get(decision_id, "")
+        try:
+            dmn_parser.parse()
+        except (SpiffWorkflowException, etree.LxmlError, KeyError, IndexError, AttributeError, TypeError,
+                ValueError) as exc:
+            detail = str(exc) or type(exc).__name__
+            found.append((filename, decision_id, "parser", {"detail": detail}, detail))
+            continue
+        for table in dmn_parser.decision.decisionTables:
+            for label, text in _table_texts(table):
+                found += [(filename, decision_id, "dmn_hidden", {"decision": decision_id, "detail": f"{label}: {p}"},
+                           f"{label}: {p}") for p in checker.check_expression(text)]
+    return found
+
+
+def _table_texts(table: Any) -> list[tuple[str, str]]:
+    found = [(f"decision input '{i.label or i.id}'", i.expression) for i in table.inputs if i.expression]
+    for rule in table.rules:
+        for entry in rule.inputEntries:
+            for cell in entry.lhs:
+                if cell:
+                    found.append((f"decision rule {rule.row_number} input", cell.replace("?", "dmninputexpr")))
+        for entry in rule.outputEntries:
+            if entry.text:
+                found.append((f"decision rule {rule.row_number} output", entry.text))
+    return found

@@ -70,6 +70,8 @@ MESSAGES: dict[str, tuple[Any, Any]] = {
                        _l("条件写法如 \"高\"、> 5、in (1, 2)、? >= 3 and ? < 10;留空或 - 表示任意值。")),
     "dmn_output_cell": (_l("决策“%(decision)s”第 %(rule)s 条规则“%(column)s”列的结果不被接受:%(detail)s"),
                         _l("结果须为常量(如 \"Ⅱ级\"、3、True)或只用变量和登记函数的表达式。")),
+    "dmn_hidden": (_l("决策“%(decision)s”中有不被接受的表达式:%(detail)s"),
+                   _l("在决策表编辑器中检查该决策的每个单元格;文件若经手工修改,请用决策表编辑器重新保存。")),
     "conversion": (_l("导入时未能转换:%(detail)s"), _l("按报告手工修改该元素。")),
 }
 GENERIC = (_l("%(detail)s"), _l("按提示修改该文件;仍无法解决时,请把文件和此消息交给系统管理员。"))

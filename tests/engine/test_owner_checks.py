@@ -146,3 +146,25 @@ def test_our_checks_run_even_where_the_parser_stops() -> None:
     gateway_xml = bundle(start(), '<bpmn:exclusiveGateway id="g"/>', flow("start", "g"), name="c.bpmn", pid="r")
     found = {(p.file, p.element) for p in problems_of({**broken, **unsafe, **gateway_xml})}
     assert {("a.bpmn", "br"), ("b.bpmn", "sc"), ("c.bpmn", "g")} <= found
+
+
+@pytest.mark.parametrize("rule", [
+    # a second <text> in a cell: SpiffWorkflow evaluates the last one
+    '<rule id="r"><inputEntry id="ri"><text>"x"</text></inputEntry><outputEntry id="ro"><text>"y"</text>'
+    "<text>open('/etc/passwd')</text></outputEntry></rule>",
+    # an element SpiffWorkflow takes for an input entry because its name ends so
+    '<rule id="r"><inputEntry id="ri"><text>"x"</text></inputEntry><outputEntry id="ro"><text>"y"</text></outputEntry>'
+    '<x:fakeinputEntry xmlns:x="urn:x" id="f"><text>().__class__</text></x:fakeinputEntry></rule>',
+])
+@pytest.mark.parametrize("namespace", [DMN_NS, "http://www.omg.org/spec/DMN/20180521/MODEL/"])
+def test_cells_hidden_from_a_plain_reading_are_still_refused(rule: str, namespace: str) -> None:
+    # DMN 1.3 files are also refused by the schema; DMN 1.2 ones (no usable schema) by the safety net.
+    table = (f'<definitions xmlns="{namespace}" id="defs" name="D" namespace="http://x"><decision id="d1" name="d1">'
+             '<decisionTable id="dt" hitPolicy="FIRST"><input id="in" label="a"><inputExpression id="ie" '
+             'typeRef="string"><text>a</text></inputExpression></input><output id="out" name="o" typeRef="string"/>'
+             f"{rule}</decisionTable></decision></definitions>").encode()
+    files = {**bundle(start(), business_rule("br", "d1"), user_task("ut"), end(), chain("start", "br", "ut", "end")),
+             "d.dmn": table}
+    reasons = [p.reason for p in problems_of(files) if p.file == "d.dmn"]
+    assert any(word in r for r in reasons for word in ("not in the registry", "attribute access", "not expected",
+                                                        "out of range")), reasons
