@@ -113,7 +113,8 @@ def _detail(text: str) -> str:
         if found:
             text = str(template) % {"x": found.group(1) if found.groups() else ""}
             break
-    return str(_l("第 %(n)s 行:%(text)s", n=line, text=text)) if line else text
+    # A one-line expression (a condition, a cell) needs no line number.
+    return str(_l("第 %(n)s 行:%(text)s", n=line, text=text)) if line and line != "1" else text
 
 
 def _where(label: str) -> str:

@@ -69,3 +69,26 @@ def test_a_click_on_a_problem_selects_its_element(page, live):
     problem.click()
     page.wait_for_selector('g.djs-element.selected[data-element-id="end_b"]')
     screenshot(page, "studio-problem-selected")
+
+
+def test_a_bad_decision_cell_is_marked_in_the_table_and_selected_from_the_list(page, live):
+    with live.app.app_context():
+        deploy_console()
+        owner = make_user(["process_owner"], username="owner_dmn")
+        table = studio.get_file("yq_grade.dmn").current
+        cell = table.split("<outputEntry", 1)[1].split("</outputEntry>", 1)[0]
+        cell_id = cell.split('id="', 1)[1].split('"', 1)[0]
+        studio.save_draft("yq_grade.dmn", table.replace(cell, cell.split("<text>", 1)[0] + "<text>open('x')</text>", 1),
+                          owner)
+    log_in(page, live, "owner_dmn")
+    page.goto(f"{live.url}/studio/files/yq_grade.dmn?autosave=600")
+    page.wait_for_selector('#studio-modeler[data-ready="true"]')
+    page.click('[data-action="validate"]')
+    page.wait_for_selector('#studio-modeler[data-state="invalid"]')
+    marked = page.locator(f'td.el--problem[data-element-id="{cell_id}"]')
+    assert "函数“open”不在允许的函数清单中" in marked.get_attribute("title")
+    problem = page.locator(f'[data-testid="modeler-problems"] li[data-element="{cell_id}"]')
+    assert "第 1 条规则" in problem.inner_text()
+    problem.click()
+    page.wait_for_selector(f'td.yq-selected[data-element-id="{cell_id}"]')
+    screenshot(page, "studio-dmn-problem")

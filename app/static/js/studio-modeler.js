@@ -98,7 +98,10 @@
         item.setAttribute("tabindex", "0");
         item.className = "studio-problem--link";
         var open = function () {
-          if (p.file === name && editor.select) { editor.select(p.element); return; }
+          if (p.file === name) {
+            if (editor.select) { editor.select(p.element); } else { selectCell(p.element); }
+            return;
+          }
           if (p.file) {
             window.location.href = host.getAttribute("data-file-url").replace("__name__", encodeURIComponent(p.file)) +
               "#" + encodeURIComponent(p.element);
@@ -113,7 +116,60 @@
       editor.clearProblems();
       editor.markProblems(here.filter(function (p) { return p.element; })
         .map(function (p) { return { element_id: p.element, message: p.message || p.reason }; }));
+    } else {
+      markCells(here);
     }
+  }
+
+  // The decision table editor: a problem on a cell (or an input column) marks it in the table.
+  var dmnProblems = [];
+  function cellOf(id) {
+    var escaped = window.CSS && CSS.escape ? CSS.escape(id) : id;
+    return host.querySelector('[data-element-id="' + escaped + '"], [data-col-id="' + escaped + '"]');
+  }
+
+  function markCells(problems) {
+    dmnProblems = problems.filter(function (p) { return p.element; });
+    host.querySelectorAll(".el--problem").forEach(function (node) {
+      node.classList.remove("el--problem");
+      node.removeAttribute("title");
+    });
+    dmnProblems.forEach(function (p) {
+      var cell = cellOf(p.element);
+      if (cell) {
+        cell.classList.add("el--problem");
+        cell.setAttribute("title", p.message || p.reason);
+      }
+    });
+  }
+
+  function viewHolding(id) {
+    var views = editor.modeler.getViews ? editor.modeler.getViews() : [];
+    return views.find(function (view) {
+      var decision = view.element;
+      if (!decision || view.type !== "decisionTable") { return false; }
+      if (decision.id === id) { return true; }
+      var table = decision.decisionLogic || {};
+      var ids = [table.id].concat((table.input || []).map(function (c) { return c.id; }));
+      (table.rule || []).forEach(function (rule) {
+        ids.push(rule.id);
+        (rule.inputEntry || []).concat(rule.outputEntry || []).forEach(function (e) { ids.push(e.id); });
+      });
+      return ids.indexOf(id) >= 0;
+    });
+  }
+
+  function selectCell(id) {
+    var cell = cellOf(id);
+    var view = cell ? null : viewHolding(id);
+    var shown = view ? editor.modeler.open(view).then(function () { markCells(dmnProblems); }) : Promise.resolve();
+    shown.then(function () {
+      host.querySelectorAll(".yq-selected").forEach(function (node) { node.classList.remove("yq-selected"); });
+      var found = cellOf(id);
+      if (!found) { return; }
+      found.classList.add("yq-selected");
+      found.scrollIntoView({ block: "center", inline: "center" });
+    });
   }
 
   function validate() {
@@ -150,7 +206,7 @@
       watch(created);
       window.YuqingStudio = { editor: editor };  // for automation (browser tests), like the page's own buttons
       var wanted = decodeURIComponent((window.location.hash || "").slice(1));
-      if (wanted && editor.select) { editor.select(wanted); }  // a problem link from the studio page
+      if (wanted) { if (editor.select) { editor.select(wanted); } else { selectCell(wanted); } }  // a problem link
       host.setAttribute("data-ready", "true");
     })
     .catch(function (error) { say(String(error && error.message || error), "failed"); });
