@@ -19,11 +19,15 @@ MAX_CYCLES = helpers.MAX_CYCLES
 
 Found = tuple[str, str, dict[str, Any]]  # (English reason, code, args)
 GENERATED_FORM = "yq_confirm.schema.json"
-# The form a user or manual task without a form of its own gets: its instructions, then 意见 and 完成.
+# The form a user or manual task without a form of its own gets: its instructions, 完成 and 意见.
 GENERATED_SCHEMA: dict[str, Any] = {
     "title": "确认办理", "type": "object", "additionalProperties": False,
-    "description": "请按办理说明完成本任务,填写意见(可选)后提交。",
-    "properties": {"comment": {"type": "string", "title": "意见", "maxLength": 2000}},
+    "description": "请按办理说明完成本任务,确认完成并填写意见(可选)后提交。",
+    "required": ["done"],
+    "properties": {
+        "done": {"type": "string", "title": "完成情况", "oneOf": [{"const": "done", "title": "已完成"}]},
+        "comment": {"type": "string", "title": "意见", "maxLength": 2000},
+    },
 }
 
 

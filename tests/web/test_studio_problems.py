@@ -68,9 +68,11 @@ def test_a_task_without_a_form_is_worked_through_the_generated_confirmation_form
     [task] = tasks.list_group_tasks(clerk)
     login(client, clerk)
     page = client.get(f"/tasks/{task.public_id}").get_data(as_text=True)
-    assert "请阅读上级通报并落实。" in page and "意见" in page
+    assert "请阅读上级通报并落实。" in page and "意见" in page and "已完成" in page
     csrf = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-    done = client.post(f"/tasks/{task.public_id}", data={"csrf_token": csrf, "comment": "已阅,落实中"})
+    unconfirmed = client.post(f"/tasks/{task.public_id}", data={"csrf_token": csrf, "comment": "已阅"})
+    assert unconfirmed.status_code == 422 and "已阅" in unconfirmed.get_data(as_text=True)  # what was typed is kept
+    done = client.post(f"/tasks/{task.public_id}", data={"csrf_token": csrf, "done": "done", "comment": "已阅,落实中"})
     assert done.status_code == 302
     from app.extensions import db  # noqa: PLC0415
 
