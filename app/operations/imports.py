@@ -17,7 +17,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from app.engine import definitions, importing
+from app.engine import definitions, import_dmn, importing
 from app.extensions import db
 from app.models import User, WorkspaceFile
 from app.operations import deploy, problem_text, studio
@@ -29,7 +29,7 @@ _NOT_EXECUTABLE = re.compile(r"""isExecutable\s*=\s*(["'])false\1""")
 DIALECTS: dict[str, Any] = {
     "camunda7": _l("Camunda 7(Camunda Modeler)"), "camunda8": _l("Camunda 8(Zeebe)"),
     "flowable": _l("Flowable / Activiti"), "spiffarena": _l("SpiffArena"), "bpmn": _l("标准 BPMN(如 bpmn.io)"),
-    "native": _l("本平台"),
+    "native": _l("本平台"), "dmn": _l("标准 DMN"),
 }
 # code → (what was converted | what was not, and what to do)
 REPORT: dict[str, Any] = {
@@ -56,6 +56,7 @@ REPORT: dict[str, Any] = {
     "attribute": _l("设置 %(what)s=%(value)s 未转换:本平台没有对应的功能,保留在文件中但不起作用。"),
     "extension": _l("扩展 %(what)s(如监听器、输入输出映射)未转换:保留在文件中但不起作用,请用本平台的任务实现。"),
     "instructions": _l("给办理人的说明已转换为任务说明。"),
+    "cell": _l("条件 %(value)s 已转换为 %(expression)s。"),
     "lane_without_roles": _l("泳道“%(lane)s”没有角色:请在属性面板中选择办理其任务的角色。"),
 }
 NOT_CONVERTED = {"condition": _l("条件 %(value)s 未转换:只能自动转换简单的比较和逻辑条件,"
@@ -63,7 +64,8 @@ NOT_CONVERTED = {"condition": _l("条件 %(value)s 未转换:只能自动转换�
                         "timer": _l("定时器 %(value)s 未转换:请改为带引号的 ISO-8601 值或一个变量名。"),
                         "assignee": _l("办理人 %(value)s 未转换:请填写用户名或一个变量名。"),
                         "due": _l("到期时间 %(value)s 未转换:请填写办理期限表达式,如 add_duration(now(), \"P2D\")。"),
-                        "follow_up": _l("跟进时间 %(value)s 未转换:本平台每个任务只有一个办理期限。")}
+                        "follow_up": _l("跟进时间 %(value)s 未转换:本平台每个任务只有一个办理期限。"),
+                        "cell": _l("条件 %(value)s 未转换:只能自动转换区间、列表和 not(…),请改写为本平台的条件。")}
 
 
 @dataclass
@@ -102,10 +104,10 @@ def preview_upload(name: str, content: bytes, actor: User) -> ImportPreview | No
     studio.require_edit(actor)
     studio.check_name(name)
     studio.checked_text(name, content)  # hostile XML is refused whole, before any conversion
-    if deploy.file_kind(name) != "bpmn":
+    if deploy.file_kind(name) not in ("bpmn", "dmn"):
         return None
     try:
-        conversion = importing.convert_bpmn(content, name, _role_labels())
+        conversion = _convert(name, content)
     except definitions.DefinitionError as exc:
         raise Invalid("; ".join(problem_text.describe(p)["message"] for p in exc.problems)) from exc
     if not conversion.changed and conversion.dialect == "native":
@@ -115,6 +117,12 @@ def preview_upload(name: str, content: bytes, actor: User) -> ImportPreview | No
         (preview.converted if note.converted else preview.not_converted).append(describe_note(note))
     preview.problems = _problems_with(name, conversion.content, conversion.forms)
     return preview
+
+
+def _convert(name: str, content: bytes) -> importing.Conversion:
+    if deploy.file_kind(name) == "dmn":
+        return import_dmn.convert_dmn(content, name)
+    return importing.convert_bpmn(content, name, _role_labels())
 
 
 def _role_labels() -> dict[str, str]:
@@ -152,10 +160,8 @@ def convert_for_deploy(process_files: Mapping[str, bytes], form_files: Mapping[s
     processes, forms_ = dict(process_files), dict(form_files)
     lines: list[str] = []
     for name, content in sorted(process_files.items()):
-        if deploy.file_kind(name) != "bpmn":
-            continue
         try:
-            conversion = importing.convert_bpmn(content, name, _role_labels())
+            conversion = _convert(name, content)
         except definitions.DefinitionError:
             continue  # the deploy checks report it
         if not conversion.changed:

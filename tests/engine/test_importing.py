@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.engine.definitions import parse_xml
+from app.engine.import_dmn import convert_cell
 from app.engine.importing import convert_bpmn, convert_expression, convert_timer, detect
 from tests.conftest import ROOT
 
@@ -69,3 +70,12 @@ def test_spiffarena_instructions_become_documentation_and_roleless_lanes_are_rep
     assert [(n.element, n.code, n.converted) for n in conversion.notes] == [
         ("ut", "instructions", True), ("lane_a", "lane_without_roles", False)]
     assert b"<bpmn:documentation>Check the invoice</bpmn:documentation>" in conversion.content
+
+
+@pytest.mark.parametrize(("cell", "ours"), [
+    ("[1..5]", "? >= 1 and ? <= 5"), ("]1..5[", "? > 1 and ? < 5"), ('"a","b"', '? in ("a", "b",)'),
+    ('not("a")', '? not in ("a",)'), ('"a"', None), (">= 5", None), ("-", None), ("x.__class__", None),
+    ('date("2020-01-01")', None), ('"a",x.__class__', None),
+])
+def test_feel_input_cells_are_converted_only_where_clear_and_safe(cell: str, ours: str | None) -> None:
+    assert convert_cell(cell) == ours

@@ -13,6 +13,7 @@ import shutil
 import pytest
 from sqlalchemy import select
 
+from app.engine import decisions
 from app.extensions import db
 from app.models import ProcessDefinition, WorkspaceFile
 from app.operations import studio
@@ -210,3 +211,30 @@ def test_yuqing_deploy_converts_and_prints_the_report(app, db, tmp_path):
     assert "+ flowYes 条件 ${verified} 已转换为 verified。" in result.output
     assert "deployed fl_verify v1" in result.output
     assert _latest("fl_verify").forms["ut_verifylead.schema.json"]["properties"]["verified"]["type"] == "boolean"
+
+
+def test_a_camunda_decision_table_gets_its_feel_cells_converted(client, owners):
+    editor, _publisher = owners
+    login(client, editor)
+    page = _upload(client, "camunda_heat.dmn").get_data(as_text=True)
+    assert "Camunda 7" in page
+    done = _rows(_section(page, "import-converted"))
+    assert done["Rule_high_score"] == ["条件 [80..100] 已转换为 ? >= 80 and ? <= 100。"]
+    assert done["Rule_high_platform"] == ['条件 "weibo","douyin" 已转换为 ? in ("weibo", "douyin",)。']
+    assert done["Rule_mid_platform"] == ['条件 not("wechat") 已转换为 ? not in ("wechat",)。']
+    left = _rows(_section(page, "import-not-converted"))
+    assert left["Input_score"] == [
+        "设置 camunda:inputVariable=score 未转换:本平台没有对应的功能,保留在文件中但不起作用。"]
+    assert left["Rule_date_score"][0].startswith('条件 date and time("2026-01-01T00:00:00") 未转换')
+    problems = html.unescape(_section(page, "import-problems"))
+    assert "Rule_date_score" in problems and "第 3 条规则“热度”列的条件不被接受" in problems
+    _save(client, page)
+    fixed = studio.get_file("camunda_heat.dmn").draft.replace('date and time("2026-01-01T00:00:00")', "&lt; 0")
+    studio.save_draft("camunda_heat.dmn", fixed, editor)
+    assert studio.validate(editor).ok
+    content = studio.get_file("camunda_heat.dmn").draft.encode()
+    for score, platform, band in ((90, "weibo", "高"), (90, "wechat", None), (60, "weibo", "中"),
+                                  (60, "wechat", None), (10, "wechat", "低")):
+        result = decisions.evaluate_decision(content, "camunda_heat.dmn", "heat_band",
+                                             {"heat_score": score, "platform": platform})
+        assert result.get("band") == band, (score, platform, result)
