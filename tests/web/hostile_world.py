@@ -73,6 +73,8 @@ def build_world(app: Flask, *, full: bool = False) -> World:
          "release_due_at": "2026-11-25T21:00:00+08:00"})})  # a deadline timer waits
     assert started.status_code == 302, started.get_data(as_text=True)[:300]
     run = db.session.scalars(select(SandboxRun).order_by(SandboxRun.id.desc())).first()
+    if full:  # a non-executable draft: the studio's problem list offers to make it executable
+        studio.save_draft("t_noexec.bpmn", _NOT_EXECUTABLE, flow.user, create=True)
     task = flow.task("ut_request_instruction")
     admin = _client(app, make_user(["admin"])) if full else None
     return World(flow, client, task, done, alert, batch, run, admin, extra)
@@ -101,6 +103,12 @@ def _full_world(flow: Flow) -> list[str]:
     return [f"/tasks/{severe.task('ut_external_report').public_id}",
             f"/instances/{old.public_id}", f"/instances/{moved.public_id}", f"/studio/sandbox/{run.public_id}",
             "/admin/migrations?process=t_console&from=1&to=2"]
+
+
+_NOT_EXECUTABLE = (b'<?xml version="1.0" encoding="UTF-8"?><bpmn:definitions '
+                   b'xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="http://x">'
+                   b'<bpmn:process id="t_noexec" isExecutable="false"><bpmn:startEvent id="s"/></bpmn:process>'
+                   b"</bpmn:definitions>")
 
 
 def _triage_schema() -> bytes:
