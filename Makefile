@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test install assets translations db lint bench clean stack stack-stop browser
+.PHONY: run test install assets translations db lint bench clean stack stack-stop browser documents
 
 run: install assets translations db
 	$(YUQING) serve --host $(HOST) --port $(PORT)
@@ -41,6 +41,10 @@ db: install translations
 browser:
 	@scripts/ensure_chromium.sh
 
+# The document tests convert every generated .docx to PDF with Debian's LibreOffice (headless Writer).
+documents:
+	@scripts/ensure_libreoffice.sh
+
 lint: install
 	$(VENV)/bin/ruff check app tests bench tools
 	$(VENV)/bin/lint-imports
@@ -48,7 +52,7 @@ lint: install
 # Both passes always run (a failure on SQLite must not hide one on PostgreSQL); the target fails if
 # either did. Any non-zero pytest status is a failure, 5 ("no tests collected") included.
 # PYTEST_ARGS narrows a run, e.g. make test PYTEST_ARGS=tests/jobs
-test: install assets translations lint browser
+test: install assets translations lint browser documents
 	@sqlite=0; postgresql=skipped; \
 	echo "--- tests on SQLite"; \
 	YQ_TEST_BACKEND=sqlite $(PY) -m pytest $(PYTEST_ARGS) || sqlite=$$?; \

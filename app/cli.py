@@ -18,7 +18,7 @@ from werkzeug.serving import run_simple
 from app import clock
 from app.engine.helpers import parse_duration
 from app.operations import clock as clock_ops
-from app.operations import deliveries, instances, profiles, studio, users
+from app.operations import deliveries, imports, instances, profiles, studio, users
 from app.operations import deploy as deploy_ops
 from app.operations import jobs as job_ops
 from app.operations.errors import DeployRefused, OperationError
@@ -63,6 +63,10 @@ def deploy(path: Path | None, forms_dir: Path | None, note: str) -> None:
     path = path or Path(current_app.config["PROCESSES_DIR"])
     forms_dir = forms_dir or Path(current_app.config["FORMS_DIR"])
     process_files, form_files = deploy_ops.read_directory(path, forms_dir)
+    # Files made in other modellers are converted as the studio's upload does; the report is printed.
+    process_files, form_files, report = imports.convert_for_deploy(process_files, form_files)
+    for line in report:
+        click.echo(line)
     try:
         # Files changed in the studio since the last deploy from disk stay as the studio left them.
         result = studio.deploy_from_disk(process_files, form_files, note)
@@ -70,7 +74,8 @@ def deploy(path: Path | None, forms_dir: Path | None, note: str) -> None:
         click.echo(exc.message, err=True)
         for problem in exc.problems:
             where = problem["file"] + (f" · {problem['element']}" if problem["element"] else "")
-            click.echo(f"  {where}: {problem['reason']}", err=True)
+            click.echo(f"  {where}: {problem['message']}", err=True)
+            click.echo(f"    {problem['hint']}", err=True)
         sys.exit(1)
     for key, version in sorted(result.created.items()):
         click.echo(f"deployed {key} v{version}")

@@ -7,7 +7,6 @@ and reason. Nothing here touches a database: the caller stores what comes back.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -15,13 +14,14 @@ from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
-    TimerEventDefinition,
-)
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
-from app.engine import lint, spec_checks
+from app.engine import dmn_checks, lint, process_info, spec_checks
+from app.engine.process_info import TaskInfo, file_hash
+
+__all__ = ["CompiledProcess", "DefinitionError", "Problem", "TaskInfo", "compile_bundle", "file_hash", "kind_of",
+           "normalise_dmn_cells", "parse_xml", "xml_problem"]
 from app.engine.specs import CleanBusinessRuleTask, ProcessParser
 from app.engine.state import dump_spec
 
@@ -40,11 +40,14 @@ _OPERATOR_CELL = re.compile(r"^\s*(not\s+in\b|in\b|[<>]=?|==|!=)")
 
 @dataclass(frozen=True)
 class Problem:
-    """One reason a file is refused."""
+    """One reason a file is refused: `reason` in English for logs and tests, `code` and `args` for the
+    owner's message in their language (app.operations.problem_text)."""
 
     file: str
     element: str | None
     reason: str
+    code: str = field(default="", compare=False)
+    args: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __str__(self) -> str:
         where = f"{self.file}" + (f" · {self.element}" if self.element else "")
@@ -57,20 +60,6 @@ class DefinitionError(Exception):
     def __init__(self, problems: list[Problem]):
         super().__init__("; ".join(str(p) for p in problems))
         self.problems = problems
-
-
-@dataclass(frozen=True)
-class TaskInfo:
-    """What the app needs to know about a user task without loading the engine."""
-
-    process_id: str
-    spec_id: str
-    name: str
-    lane: str | None
-    roles: tuple[str, ...]
-    form: str | None
-    ui_form: str | None
-    ledger: str | None = None  # ledger entry kind written when the task is completed
 
 
 @dataclass
@@ -87,12 +76,14 @@ class CompiledProcess:
     message_starts: list[str] = field(default_factory=list)
     timer_start: bool = False
     schedule: str | None = None  # monthly | quarterly | yearly | daily, for processes started by a timer
+    generated_forms: dict[str, dict[str, Any]] = field(default_factory=dict)  # forms made for tasks without one
 
 
 def parse_xml(content: bytes, filename: str) -> etree._Element:
     """Parse untrusted XML with entities, DTDs, network and XInclude off (docs/security.md §2)."""
     if len(content) > MAX_FILE_BYTES:
-        raise DefinitionError([Problem(filename, None, f"file larger than {MAX_FILE_BYTES // 1024} kB")])
+        raise DefinitionError([Problem(filename, None, f"file larger than {MAX_FILE_BYTES // 1024} kB",
+                                        "file_too_large", {"limit": MAX_FILE_BYTES // 1024})])
     parser = etree.XMLParser(
         resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
         huge_tree=False, remove_comments=True, remove_pis=True,
@@ -100,12 +91,13 @@ def parse_xml(content: bytes, filename: str) -> etree._Element:
     try:
         root = etree.fromstring(content, parser)
     except etree.XMLSyntaxError as exc:
-        raise DefinitionError([Problem(filename, None, f"malformed XML: {exc}")]) from exc
+        raise DefinitionError([Problem(filename, None, f"malformed XML: {exc}", "malformed_xml",
+                                        {"detail": str(exc)})]) from exc
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
-        raise DefinitionError([Problem(filename, None, "DOCTYPE declarations are not allowed")])
+        raise DefinitionError([Problem(filename, None, "DOCTYPE declarations are not allowed", "doctype")])
     if next(root.iter(f"{{{XINCLUDE_NS}}}*"), None) is not None:
-        raise DefinitionError([Problem(filename, None, "XInclude is not allowed")])
+        raise DefinitionError([Problem(filename, None, "XInclude is not allowed", "xinclude")])
     return root
 
 
@@ -131,32 +123,37 @@ def kind_of(root: etree._Element) -> str | None:
     return None
 
 
-def file_hash(content: bytes) -> str:
-    """Content hash of one file."""
-    return hashlib.sha256(content).hexdigest()
-
-
 def compile_bundle(files: Mapping[str, bytes], *, known_roles: Iterable[str] | None = None,
                    known_forms: Iterable[str] | None = None, form_hashes: Mapping[str, str] | None = None,
                    run_lint: bool = True) -> dict[str, CompiledProcess]:
-    """Parse, check and serialise every executable process in `files`; raise on any problem."""
+    """Parse, check and serialise every executable process in `files`; raise on any problem.
+
+    Every check runs in one pass: a file SpiffWorkflow's parser stops at is still checked by our
+    own rules, and the other files go on, so the owner sees every problem at once.
+    """
     problems: list[Problem] = []
     roots = _parse_all(files, problems)
     parser = ProcessParser(validator=VALIDATOR)
-    file_of_process, file_of_decision = _add_to_parser(parser, roots, problems)
-    if problems:
-        raise DefinitionError(problems)
-    if run_lint:
-        problems.extend(Problem(name, element, reason) for name, root in roots.items() if kind_of(root) == "bpmn"
-                        for element, reason in lint.check_xml(root))
-    if problems:
-        raise DefinitionError(problems)
-    lanes = {name: _lane_roles(root) for name, root in roots.items() if kind_of(root) == "bpmn"}
+    file_of_process, file_of_decision, broken = _add_to_parser(parser, roots, problems)
+    for name, root in roots.items():
+        if kind_of(root) == "dmn":
+            problems.extend(Problem(name, element, reason, code, args)
+                            for element, code, args, reason in dmn_checks.check_dmn(root))
+        elif run_lint:
+            problems.extend(Problem(name, element, reason, code, args)
+                            for element, code, args, reason in lint.check_xml(root))
+        if kind_of(root) == "bpmn":
+            problems.extend(_not_executable(name, root))
+    seen = {(p.file, p.reason) for p in problems}
+    problems.extend(Problem(name, element, reason, code, args) for name, element, code, args, reason
+                    in dmn_checks.check_parsed(parser.dmn_parsers, file_of_decision) if (name, reason) not in seen)
+    lanes = {name: process_info.lane_roles(root) for name, root in roots.items() if kind_of(root) == "bpmn"}
+    ends = {element for root in roots.values() if kind_of(root) == "bpmn" for element in lint.implicit_ends(root)}
     compiled: dict[str, CompiledProcess] = {}
     for process_id, filename in sorted(file_of_process.items()):
-        if not _is_executable(roots[filename], process_id):
+        if filename in broken or not _is_executable(roots[filename], process_id):
             continue
-        result = _compile_process(parser, process_id, filename, file_of_process, file_of_decision, problems)
+        result = _compile_process(parser, process_id, filename, file_of_process, file_of_decision, problems, ends)
         if result is None:
             continue
         process, specs = result
@@ -165,23 +162,44 @@ def compile_bundle(files: Mapping[str, bytes], *, known_roles: Iterable[str] | N
                       for pid, spec in specs.items()}
         problems.extend(Problem(*found) for found in
                         spec_checks.check_specs(specs, spec_files, lanes, known_roles, known_forms, run_lint))
-        process.tasks = _task_infos(specs, lanes, spec_files)
+        process.tasks = process_info.task_infos(specs, lanes, spec_files)
         process.forms = {f for t in process.tasks.values() for f in (t.form, t.ui_form) if f}
-        process.content_hash = _closure_hash(process, files, form_hashes or {})
-        if process.timer_start and process.schedule not in SCHEDULES:
+        process.content_hash = process_info.closure_hash(process, files, form_hashes or {})
+        if process.timer_start and process.schedule not in process_info.SCHEDULES:
             problems.append(Problem(filename, process_id, "a process started by a timer needs spiffworkflow:property "
-                                    f"name=\"schedule\" on its start event ({', '.join(SCHEDULES)})"))
+                                    f"name=\"schedule\" on its start event ({', '.join(process_info.SCHEDULES)})",
+                                    "timer_schedule", {"choices": ", ".join(process_info.SCHEDULES)}))
         compiled[process_id] = process
     if problems:
-        raise DefinitionError(problems)
+        raise DefinitionError(_unique(problems))
     return compiled
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    seen: set[tuple[str, str | None, str]] = set()
+    kept = []
+    for problem in problems:
+        key = (problem.file, problem.element, problem.reason)
+        if key not in seen:
+            seen.add(key)
+            kept.append(problem)
+    return kept
+
+
+def _not_executable(filename: str, root: etree._Element) -> list[Problem]:
+    """A process marked isExecutable="false" (bpmn.io's default) is reported, never silently left out."""
+    return [Problem(filename, process.get("id"), "the process is marked isExecutable=\"false\" and would not run",
+                    "not_executable", {"process": process.get("name") or process.get("id")})
+            for process in root.iter(f"{{{BPMN_NS}}}process")
+            if (process.get("isExecutable") or "").strip().lower() == "false"]
 
 
 def _parse_all(files: Mapping[str, bytes], problems: list[Problem]) -> dict[str, etree._Element]:
     roots: dict[str, etree._Element] = {}
     for name, content in sorted(files.items()):
         if not FILE_NAME.match(name):
-            problems.append(Problem(name, None, "file names must match [A-Za-z0-9_.-] and end in .bpmn or .dmn"))
+            problems.append(Problem(name, None, "file names must match [A-Za-z0-9_.-] and end in .bpmn or .dmn",
+                                    "file_name"))
             continue
         try:
             root = parse_xml(content, name)
@@ -191,16 +209,19 @@ def _parse_all(files: Mapping[str, bytes], problems: list[Problem]) -> dict[str,
         kind = kind_of(root)
         expected = name.rsplit(".", 1)[1]
         if kind != expected:
-            problems.append(Problem(name, None, f"root element is not a {expected.upper()} definitions element"))
+            problems.append(Problem(name, None, f"root element is not a {expected.upper()} definitions element",
+                                    "wrong_root", {"kind": expected.upper()}))
             continue
         roots[name] = root
     return roots
 
 
-def _add_to_parser(parser: ProcessParser, roots: dict[str, etree._Element],
-                   problems: list[Problem]) -> tuple[dict[str, str], dict[str, str]]:
+def _add_to_parser(parser: ProcessParser, roots: dict[str, etree._Element], problems: list[Problem]
+                   ) -> tuple[dict[str, str], dict[str, str], set[str]]:
+    """Add every file to SpiffWorkflow's parser: (process → file, decision → file, files it refused)."""
     file_of_process: dict[str, str] = {}
     file_of_decision: dict[str, str] = {}
+    broken: set[str] = set()
     for name, root in roots.items():
         try:
             if kind_of(root) == "dmn":
@@ -215,12 +236,27 @@ def _add_to_parser(parser: ProcessParser, roots: dict[str, etree._Element],
                 for process_id in set(parser.process_parsers) - before:
                     file_of_process[process_id] = name
         except ValidationException as exc:
-            problems.append(Problem(name, exc.id or None, _validation_reason(exc)))
-        except (SpiffWorkflowException, etree.LxmlError, ValueError, KeyError) as exc:
-            problems.append(Problem(name, None, str(exc)))
+            broken.add(name)
+            problems.append(Problem(name, exc.id or _element_named(root, str(exc)), _validation_reason(exc),
+                                    "parser", {"detail": _validation_reason(exc)}))
+        except (SpiffWorkflowException, etree.LxmlError, ValueError, KeyError, AttributeError, IndexError,
+                TypeError) as exc:
+            broken.add(name)
+            problems.append(Problem(name, _element_named(root, str(exc)), str(exc) or type(exc).__name__,
+                                    "parser", {"detail": str(exc) or type(exc).__name__}))
     duplicates = [pid for pid in file_of_process if pid in file_of_decision]
-    problems.extend(Problem(file_of_process[d], d, "id used by both a process and a decision") for d in duplicates)
-    return file_of_process, file_of_decision
+    problems.extend(Problem(file_of_process[d], d, "id used by both a process and a decision", "duplicate_id")
+                    for d in duplicates)
+    return file_of_process, file_of_decision, broken
+
+
+def _element_named(root: etree._Element, message: str) -> str | None:
+    """The id of an element a parser message quotes, so the problem can be marked on the diagram."""
+    ids = {element.get("id") for element in root.iter() if isinstance(element.tag, str) and element.get("id")}
+    for quoted in re.findall(r"""['"]([A-Za-z_][\w.-]*)['"]""", message):
+        if quoted in ids:
+            return quoted
+    return None
 
 
 def _validation_reason(exc: ValidationException) -> str:
@@ -253,18 +289,21 @@ def _is_executable(root: etree._Element, process_id: str) -> bool:
 
 
 def _compile_process(parser: ProcessParser, process_id: str, filename: str, file_of_process: dict[str, str],
-                     file_of_decision: dict[str, str], problems: list[Problem]
+                     file_of_decision: dict[str, str], problems: list[Problem], ends: set[str]
                      ) -> tuple[CompiledProcess, dict[str, Any]] | None:
     try:
         spec = parser.get_spec(process_id)
         subprocess_specs = parser.get_subprocess_specs(process_id)
     except ValidationException as exc:
-        problems.append(Problem(exc.file_name or filename, exc.id or None, _validation_reason(exc)))
+        problems.append(Problem(exc.file_name or filename, exc.id or None, _validation_reason(exc), "parser",
+                                {"detail": _validation_reason(exc)}))
         return None
     except SpiffWorkflowException as exc:
-        problems.append(Problem(filename, process_id, str(exc)))
+        problems.append(Problem(filename, process_id, str(exc), "parser", {"detail": str(exc)}))
         return None
     specs = {process_id: spec, **subprocess_specs}
+    generated = spec_checks.give_generated_forms(specs)
+    _connect_implicit_ends(specs, ends)
     files = sorted({file_of_process[p] for p in specs if p in file_of_process}
                    | {file_of_decision[d] for d in _decisions(specs) if d in file_of_decision})
     process = CompiledProcess(
@@ -273,11 +312,21 @@ def _compile_process(parser: ProcessParser, process_id: str, filename: str, file
         spec_json=dump_spec(spec, subprocess_specs),
         files=files,
         content_hash="",
-        message_starts=_message_starts(spec),
-        timer_start=_has_timer_start(spec),
-        schedule=_start_schedule(spec),
+        message_starts=process_info.message_starts(spec),
+        timer_start=process_info.has_timer_start(spec),
+        schedule=process_info.start_schedule(spec),
+        generated_forms={spec_checks.GENERATED_FORM: spec_checks.GENERATED_SCHEMA} if generated else {},
     )
     return process, specs
+
+
+def _connect_implicit_ends(specs: dict[str, Any], ends: set[str]) -> None:
+    """A path ending at an activity or event without an end event ends its process there, as an end
+    event would (SpiffWorkflow otherwise never marks the workflow completed)."""
+    for spec in specs.values():
+        for task_spec in list(spec.task_specs.values()):
+            if task_spec.bpmn_id in ends and task_spec.name == task_spec.bpmn_id and not task_spec.outputs:
+                task_spec.connect(spec.end)
 
 
 def _decisions(specs: dict[str, Any]) -> set[str]:
@@ -289,72 +338,3 @@ def _decisions(specs: dict[str, Any]) -> set[str]:
     return {d for d in found if d}
 
 
-def _message_starts(spec: Any) -> list[str]:
-    names = []
-    for task_spec in spec.task_specs.values():
-        definition = getattr(task_spec, "event_definition", None)
-        if type(task_spec).__name__ == "StartEvent" and type(definition).__name__ == "MessageEventDefinition":
-            names.append(definition.name)
-    return names
-
-
-def _has_timer_start(spec: Any) -> bool:
-    return any(
-        type(t).__name__ == "StartEvent" and isinstance(getattr(t, "event_definition", None), TimerEventDefinition)
-        for t in spec.task_specs.values()
-    )
-
-
-SCHEDULES = ("daily", "monthly", "quarterly", "yearly")
-
-
-def _start_schedule(spec: Any) -> str | None:
-    for task_spec in spec.task_specs.values():
-        if type(task_spec).__name__ == "StartEvent" and isinstance(getattr(task_spec, "event_definition", None),
-                                                                    TimerEventDefinition):
-            return (task_spec.extensions.get("properties") or {}).get("schedule")
-    return None
-
-
-def _lane_roles(root: etree._Element) -> dict[str, tuple[str, ...]]:
-    """Lane name → role codes, from `spiffworkflow:property name="roles"` on each lane."""
-    lanes: dict[str, tuple[str, ...]] = {}
-    for lane in root.iter(f"{{{BPMN_NS}}}lane"):
-        roles: tuple[str, ...] = ()
-        for prop in lane.iter(f"{{{SPIFF_NS}}}property"):
-            if prop.get("name") == "roles":
-                roles = tuple(r.strip() for r in (prop.get("value") or "").split(",") if r.strip())
-        lanes[lane.get("name") or lane.get("id")] = roles
-    return lanes
-
-
-def _task_infos(specs: dict[str, Any], lanes: dict[str, dict[str, tuple[str, ...]]],
-                file_of_process: dict[str, str]) -> dict[str, TaskInfo]:
-    infos = {}
-    for process_id, spec in specs.items():
-        file_lanes = lanes.get(file_of_process.get(process_id, ""), {})
-        for task_spec in spec.task_specs.values():
-            if not task_spec.manual:
-                continue
-            props = task_spec.extensions.get("properties", {})
-            info = TaskInfo(
-                process_id=process_id,
-                spec_id=task_spec.bpmn_id,
-                name=task_spec.bpmn_name or task_spec.bpmn_id,
-                lane=task_spec.lane,
-                roles=file_lanes.get(task_spec.lane, ()),
-                form=props.get("formJsonSchemaFilename"),
-                ui_form=props.get("formUiSchemaFilename"),
-                ledger=props.get("ledger"),
-            )
-            infos[f"{process_id}:{task_spec.bpmn_id}"] = info
-    return infos
-
-
-def _closure_hash(process: CompiledProcess, files: Mapping[str, bytes], form_hashes: Mapping[str, str]) -> str:
-    digest = hashlib.sha256()
-    for name in process.files:
-        digest.update(name.encode() + b"\0" + file_hash(files[name]).encode() + b"\n")
-    for form in sorted(process.forms):
-        digest.update(form.encode() + b"\0" + form_hashes.get(form, "missing").encode() + b"\n")
-    return digest.hexdigest()

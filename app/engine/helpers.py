@@ -78,15 +78,16 @@ def parse_datetime(value: str) -> datetime:
 
 
 def parse_duration(value: str) -> timedelta:
-    """Parse an ISO-8601 duration of days, hours, minutes and seconds (PnDTnHnMnS, PnW)."""
+    """Parse an ISO-8601 duration of days, hours, minutes and seconds (PnDTnHnMnS, PnW; seconds may
+    have a fraction, PT0.2S)."""
     match = re.fullmatch(
         r"P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?"
-        r"(?:(?P<seconds>\d+)S)?)?",
+        r"(?:(?P<seconds>\d+(?:[.,]\d{1,9})?)S)?)?",
         value if isinstance(value, str) else "",
     )
     if not match or value in ("P", "PT") or value.endswith("T"):
         raise ValueError(f"'{value}' is not an ISO-8601 duration such as PT30M or P1D")
-    parts = {k: int(v) for k, v in match.groupdict().items() if v}
+    parts = {k: float(v.replace(",", ".")) if k == "seconds" else int(v) for k, v in match.groupdict().items() if v}
     try:
         result = timedelta(**parts)
     except OverflowError as exc:

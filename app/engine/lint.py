@@ -1,6 +1,7 @@
 """Structural checks a diagram must pass beyond what the parser enforces.
 
-- every flow node has an incoming and an outgoing sequence flow (unconnected elements are refused);
+- every flow node has an incoming sequence flow unless it starts by itself, and gateways and start
+  events have an outgoing one (unconnected elements are refused; implicit ends are valid);
 - no loop can run without a wait state (a user task, a catching event, or a call activity that
   waits), so no diagram can spin without a person or a timer in between (docs/security.md §9).
 """
@@ -21,9 +22,18 @@ _FLOW_NODES = {
 }
 
 
-def check_xml(root: Any) -> list[tuple[str, str]]:
-    """(element id, reason) for flow nodes that are not connected (checked on the XML itself,
-    because SpiffWorkflow silently leaves out what no start event reaches)."""
+_MUST_CONTINUE = {"startEvent", "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway",
+                  "complexGateway"}
+
+
+def check_xml(root: Any) -> list[tuple[str, str, dict[str, Any], str]]:
+    """(element id, code, args, reason) for flow nodes that are not connected (checked on the XML
+    itself, because SpiffWorkflow silently leaves out what no start event reaches).
+
+    Valid BPMN that is not a mistake passes: an event sub-process starts by its event, a boundary
+    event or a compensation handler has no incoming flow, and a path may end at an activity or an
+    event without an end event (an implicit end). A gateway or a start event leading nowhere is refused.
+    """
     problems = []
     for container in root.iter(f"{BPMN}process", f"{BPMN}subProcess", f"{BPMN}transaction"):
         flows = [f for f in container if f.tag == f"{BPMN}sequenceFlow"]
@@ -31,25 +41,41 @@ def check_xml(root: Any) -> list[tuple[str, str]]:
         targets = {f.get("targetRef") for f in flows}
         event_sub = container.get("triggeredByEvent") == "true"
         for node in container:
-            kind = node.tag.removeprefix(BPMN)
+            kind = node.tag.removeprefix(BPMN) if isinstance(node.tag, str) else ""
             if kind not in _FLOW_NODES:
                 continue
             element = node.get("id")
-            if element not in targets and kind not in ("startEvent", "boundaryEvent") and not event_sub:
-                problems.append((element, "element has no incoming sequence flow"))
-            if element not in sources and kind != "endEvent" and not (event_sub and kind == "startEvent"):
-                problems.append((element, "element has no outgoing sequence flow"))
+            starts_itself = (kind in ("startEvent", "boundaryEvent") or node.get("triggeredByEvent") == "true"
+                             or node.get("isForCompensation") == "true")
+            if element not in targets and not starts_itself:
+                problems.append((element, "no_incoming", {}, "element has no incoming sequence flow"))
+            if element not in sources and kind in _MUST_CONTINUE and not (event_sub and kind == "startEvent"):
+                problems.append((element, "no_outgoing", {}, "element has no outgoing sequence flow"))
     return problems
 
 
-def check_process(spec: Any, specs: dict[str, Any]) -> list[tuple[str, str]]:
+def implicit_ends(root: Any) -> set[str]:
+    """Ids of activities and events a path ends at without an end event (valid BPMN)."""
+    found = set()
+    for container in root.iter(f"{BPMN}process", f"{BPMN}subProcess", f"{BPMN}transaction"):
+        sources = {f.get("sourceRef") for f in container if f.tag == f"{BPMN}sequenceFlow"}
+        for node in container:
+            kind = node.tag.removeprefix(BPMN) if isinstance(node.tag, str) else ""
+            if (kind in _FLOW_NODES and kind not in _MUST_CONTINUE and kind != "endEvent"
+                    and node.get("id") not in sources and node.get("triggeredByEvent") != "true"
+                    and node.get("isForCompensation") != "true"):
+                found.add(node.get("id"))
+    return found
+
+
+def check_process(spec: Any, specs: dict[str, Any]) -> list[tuple[str, str, dict[str, Any], str]]:
     """(element id, reason) for every loop that can run without waiting for a person or an event."""
     problems = []
     for component in _cycles(spec, lambda task_spec: _waits(task_spec, spec, specs)):
         ids = sorted({t.bpmn_id for t in component if t.bpmn_id})
         element = ids[0] if ids else spec.name
-        problems.append((element, "loop without a wait state (user task, timer or message) through "
-                                  + ", ".join(ids)))
+        problems.append((element, "loop", {"elements": ", ".join(ids)},
+                         "loop without a wait state (user task, timer or message) through " + ", ".join(ids)))
     return problems
 
 

@@ -14,15 +14,30 @@ from typing import Any
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 
 from app.engine import checker, helpers, lint, services
-from app.engine.specs import CleanBusinessRuleTask
 
 MAX_CYCLES = helpers.MAX_CYCLES
 
+Found = tuple[str, str, dict[str, Any]]  # (English reason, code, args)
+GENERATED_FORM = "yq_confirm.schema.json"
+# The form a user or manual task without a form of its own gets: its instructions, 完成 and 意见.
+GENERATED_SCHEMA: dict[str, Any] = {
+    "title": "确认办理", "type": "object", "additionalProperties": False,
+    "description": "请按办理说明完成本任务,确认完成并填写意见(可选)后提交。",
+    "required": ["done"],
+    "properties": {
+        "done": {"type": "string", "title": "完成情况", "oneOf": [{"const": "done", "title": "已完成"}]},
+        "comment": {"type": "string", "title": "意见", "maxLength": 2000},
+    },
+}
+
+
 def check_specs(specs: dict[str, Any], file_of_process: dict[str, str],
                 lanes: dict[str, dict[str, tuple[str, ...]]], known_roles: Iterable[str] | None,
-                known_forms: Iterable[str] | None, run_lint: bool) -> list[tuple[str, str | None, str]]:
-    """(file, element id, reason) for every refused expression, script, timer, service call, lane and loop."""
-    problems: list[tuple[str, str | None, str]] = []
+                known_forms: Iterable[str] | None, run_lint: bool
+                ) -> list[tuple[str, str | None, str, str, dict[str, Any]]]:
+    """(file, element id, reason, code, args) for every refused expression, script, timer, service call,
+    lane and loop."""
+    problems: list[tuple[str, str | None, str, str, dict[str, Any]]] = []
     forms = set(known_forms) if known_forms is not None else None
     roles = set(known_roles) if known_roles is not None else None
     for process_id, spec in specs.items():
@@ -32,27 +47,31 @@ def check_specs(specs: dict[str, Any], file_of_process: dict[str, str],
             element = task_spec.bpmn_id
             if element is None:
                 continue
-            for reason in _spec_problems(task_spec, file_lanes, roles, forms):
-                problems.append((filename, element, reason))
+            for reason, code, args in _spec_problems(task_spec, file_lanes, roles, forms):
+                problems.append((filename, element, reason, code, args))
         if run_lint:
-            problems.extend((filename, element, reason) for element, reason in lint.check_process(spec, specs))
-    return list(dict.fromkeys(problems))
+            problems.extend((filename, element, reason, code, args)
+                            for element, code, args, reason in lint.check_process(spec, specs))
+    return problems
 
 
 def _spec_problems(task_spec: Any, file_lanes: dict[str, tuple[str, ...]], roles: set[str] | None,
-                   forms: set[str] | None) -> list[str]:
-    problems = []
+                   forms: set[str] | None) -> list[Found]:
+    problems: list[Found] = []
     for label, text in _expressions(task_spec):
-        problems += [f"{label}: {p}" for p in checker.check_expression(text)]
+        problems += [(f"{label}: {p}", "expression", {"where": label, "detail": str(p)})
+                     for p in checker.check_expression(text)]
     for label, text in _scripts(task_spec):
-        problems += [f"{label}: {p}" for p in checker.check_script(text)]
+        problems += [(f"{label}: {p}", "script", {"where": label, "detail": str(p)})
+                     for p in checker.check_script(text)]
     definition = getattr(task_spec, "event_definition", None)
     if isinstance(definition, TimerEventDefinition):
-        problems += check_timer(definition)
+        problems += [(p, "timer", {"detail": p}) for p in check_timer(definition)]
     if isinstance(getattr(task_spec, "operation_name", None), str):  # a service task (ours or stock)
         params = task_spec.operation_params
         literals = {name: value for name, p in params.items() if (value := _literal(p["value"])) is not _NOT_LITERAL}
-        problems += services.check_call(task_spec.operation_name, set(params), literals)
+        problems += [(p, "service", {"operator": task_spec.operation_name, "detail": p})
+                     for p in services.check_call(task_spec.operation_name, set(params), literals)]
         if task_spec.operation_name == "notify":
             problems += _recipient_problems(literals.get("recipients"), file_lanes, roles)
     if task_spec.manual:
@@ -64,7 +83,8 @@ RECIPIENT_KEYS = ("initiator", "involved")
 RECIPIENT_PREFIXES = ("assignee:", "unit_heads:")
 
 
-def _recipient_problems(recipients: Any, file_lanes: dict[str, tuple[str, ...]], roles: set[str] | None) -> list[str]:
+def _recipient_problems(recipients: Any, file_lanes: dict[str, tuple[str, ...]], roles: set[str] | None
+                        ) -> list[Found]:
     """A notification must reach somebody: every recipient key is a known role or a known kind of key."""
     if not isinstance(recipients, list):
         return []
@@ -74,10 +94,10 @@ def _recipient_problems(recipients: Any, file_lanes: dict[str, tuple[str, ...]],
             continue
         if key.startswith("lane:"):
             if key[5:] not in file_lanes:
-                problems.append(f"recipient '{key}' names no lane of this file")
+                problems.append((f"recipient '{key}' names no lane of this file", "recipient_lane", {"key": key}))
         elif roles is not None and key not in roles:
-            problems.append(f"recipient '{key}' is not a role (nor initiator, involved, lane:, assignee:, "
-                            "unit_heads:)")
+            problems.append((f"recipient '{key}' is not a role (nor initiator, involved, lane:, assignee:, "
+                             "unit_heads:)", "recipient_role", {"key": key}))
     return problems
 
 
@@ -98,8 +118,7 @@ def _expressions(task_spec: Any) -> list[tuple[str, str]]:
             found.append((attr, value))
     if isinstance(getattr(task_spec, "operation_name", None), str):  # a service task (ours or stock)
         found += [(f"parameter '{n}'", p["value"]) for n, p in task_spec.operation_params.items()]
-    if isinstance(task_spec, CleanBusinessRuleTask):
-        found += _decision_expressions(task_spec.dmnEngine.decision_table)
+    # A business rule task's decision table is checked with its own file (dmn_checks), cell by cell.
     return found + _property_expressions(task_spec)
 
 
@@ -107,20 +126,6 @@ def _property_expressions(task_spec: Any) -> list[tuple[str, str]]:
     """Task properties that hold expressions: the due time, the unit, the direct assignee."""
     props = (getattr(task_spec, "extensions", None) or {}).get("properties", {})
     return [(name, props[name]) for name in ("dueAt", "unit", "assignee") if props.get(name)]
-
-
-def _decision_expressions(table: Any) -> list[tuple[str, str]]:
-    found = [(f"decision input '{i.label or i.id}'", i.expression) for i in table.inputs if i.expression]
-    for rule in table.rules:
-        for entry in rule.inputEntries:
-            for cell in entry.lhs:
-                if cell:
-                    text = cell.replace("?", "dmninputexpr") if "?" in cell else cell
-                    found.append((f"decision rule {rule.row_number} input", text))
-        for entry in rule.outputEntries:
-            if entry.text:
-                found.append((f"decision rule {rule.row_number} output", entry.text))
-    return found
 
 
 def _scripts(task_spec: Any) -> list[tuple[str, str]]:
@@ -133,27 +138,42 @@ def _scripts(task_spec: Any) -> list[tuple[str, str]]:
 
 
 def _human_task_problems(task_spec: Any, file_lanes: dict[str, tuple[str, ...]], roles: set[str] | None,
-                         forms: set[str] | None) -> list[str]:
-    problems = []
+                         forms: set[str] | None) -> list[Found]:
+    problems: list[Found] = []
     if not task_spec.lane:
-        problems.append("user task is not in a lane")
+        problems.append(("user task is not in a lane", "no_lane", {"lanes": ", ".join(file_lanes) or "-"}))
     elif not file_lanes.get(task_spec.lane):
-        problems.append(f"lane '{task_spec.lane}' names no roles (spiffworkflow:property name=\"roles\")")
+        problems.append((f"lane '{task_spec.lane}' names no roles (spiffworkflow:property name=\"roles\")",
+                         "lane_roles", {"lane": task_spec.lane}))
     elif roles is not None:
         unknown = [r for r in file_lanes[task_spec.lane] if r not in roles]
         if unknown:
-            problems.append(f"lane '{task_spec.lane}' names unknown roles: {', '.join(unknown)}")
+            problems.append((f"lane '{task_spec.lane}' names unknown roles: {', '.join(unknown)}", "lane_unknown_roles",
+                             {"lane": task_spec.lane, "roles": ", ".join(unknown)}))
     props = task_spec.extensions.get("properties", {})
     for key in ("formJsonSchemaFilename", "formUiSchemaFilename"):
         name = props.get(key)
-        if key == "formJsonSchemaFilename" and not name:
-            problems.append("user task has no form (formJsonSchemaFilename)")
-        elif name and forms is not None and name not in forms:
-            problems.append(f"form '{name}' does not exist in forms/")
+        if name and name != GENERATED_FORM and forms is not None and name not in forms:
+            problems.append((f"form '{name}' does not exist in forms/", "form_missing", {"form": name}))
     kind = props.get("ledger")
     if kind is not None and kind not in services.LEDGER_KINDS:
-        problems.append(f"ledger kind '{kind}' is not one of {', '.join(services.LEDGER_KINDS)}")
+        problems.append((f"ledger kind '{kind}' is not one of {', '.join(services.LEDGER_KINDS)}", "ledger_kind",
+                         {"kind": kind, "choices": ", ".join(services.LEDGER_KINDS)}))
     return problems
+
+
+def give_generated_forms(specs: dict[str, Any]) -> bool:
+    """Give every user or manual task without a form the generated confirmation form; True if any got it."""
+    given = False
+    for spec in specs.values():
+        for task_spec in spec.task_specs.values():
+            if not task_spec.manual:
+                continue
+            props = task_spec.extensions.setdefault("properties", {})
+            if not props.get("formJsonSchemaFilename"):
+                props["formJsonSchemaFilename"] = GENERATED_FORM
+                given = True
+    return given
 
 
 _NOT_LITERAL = object()

@@ -4,17 +4,23 @@
   always leave every output defined (a list under COLLECT), so re-grading never sees stale rows
   (domain.md §11.1: SpiffWorkflow deep-merges lists).
 - Timer events read the application clock (app.clock), so a controlled clock moves them too.
+- DMN files are read whatever prefix names their namespace, one decision at a time (a file may hold
+  several), and the DMN 1.2 schema SpiffWorkflow ships (which does not compile) is not applied.
 - Service tasks whose operator is asynchronous (`kind="async"`, e.g. `call_system`) request the call
   and wait (STARTED) until the application resumes them with the answer (runner.resume_service).
 """
 
 from __future__ import annotations
 
+from copy import deepcopy
 from datetime import datetime
 from typing import Any, ClassVar
 
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
+from SpiffWorkflow.dmn.parser.DMNParser import DMNParser
 from SpiffWorkflow.dmn.specs.business_rule_task_mixin import BusinessRuleTaskMixin
 from SpiffWorkflow.dmn.specs.model import HitPolicy
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
@@ -87,6 +93,35 @@ class ProcessParser(SpiffBpmnParser):
         full_tag("businessRuleTask"): (CleanBusinessRuleTaskParser, CleanBusinessRuleTask),
         full_tag("serviceTask"): (ServiceTaskParser, WaitingServiceTask),
     }
+
+    def add_dmn_xml(self, node: Any, filename: str | None = None) -> None:
+        """Add every decision of a DMN document, its namespace found from the root element itself."""
+        namespace = etree.QName(node).namespace
+        namespaces = {**self.namespaces, "dmn": namespace}
+        schema = self.dmn_schemas.get(namespace)
+        validator = _dmn_validator(schema) if self.validator and schema is not None else None
+        if validator is not None:
+            validator.validate(node, filename)
+        for decision in node.findall(f"{{{namespace}}}decision"):
+            single = etree.Element(node.tag, dict(node.attrib), nsmap=node.nsmap)
+            single.append(deepcopy(decision))
+            dmn_parser = DMNParser(self, single, namespaces, filename=filename)
+            self.dmn_parsers[dmn_parser.bpmn_id] = dmn_parser
+            self.dmn_parsers_by_name[dmn_parser.get_name()] = dmn_parser
+
+
+_VALIDATORS: dict[str, BpmnValidator | None] = {}
+
+
+def _dmn_validator(schema: str) -> BpmnValidator | None:
+    """The validator of a DMN XSD SpiffWorkflow ships, None if it does not compile (its DMN 1.2 schema
+    refers to a DMNDI file it does not ship)."""
+    if schema not in _VALIDATORS:
+        try:
+            _VALIDATORS[schema] = BpmnValidator(schema)
+        except etree.XMLSchemaParseError:
+            _VALIDATORS[schema] = None
+    return _VALIDATORS[schema]
 
 
 class _ClockDatetime(datetime):

@@ -7,6 +7,7 @@ from app.models.admin import BatchOperation, InstanceMigration, SavedFilter
 from app.models.audit import AuditEvent
 from app.models.base import utcnow
 from app.models.comments import IncidentComment
+from app.models.documents import GeneratedDocument
 from app.models.jobs import Job, JobStatus, WorkerLease
 from app.models.ledger import Alert, ApiToken, Attachment, Incident, LedgerEntry, OrgProfile
 from app.models.notifications import (
@@ -39,6 +40,7 @@ __all__ = [
     "Counter",
     "Delegation",
     "Deployment",
+    "GeneratedDocument",
     "HumanTask",
     "HumanTaskCandidate",
     "Incident",

@@ -16,7 +16,7 @@ from app.engine import definitions
 from app.extensions import db
 from app.models import Deployment, ProcessDefinition, Role, User, WorkspaceFile, utcnow
 from app.models.audit import AuditEvent
-from app.operations import options
+from app.operations import options, problem_text
 from app.operations.errors import DeployRefused
 
 FORM_NAME_SUFFIXES = (".schema.json", ".uischema.json")
@@ -103,6 +103,9 @@ def compile_files(session: Session, process_files: Mapping[str, bytes], form_fil
     except definitions.DefinitionError as exc:
         problems.extend(exc.problems)
         compiled = {}
+    for process in compiled.values():
+        for name, schema in process.generated_forms.items():
+            loaded_forms.setdefault(name, schema)  # a form of that name in forms/ replaces the generated one
     return compiled, loaded_forms, problems
 
 
@@ -134,7 +137,7 @@ def file_kind(name: str) -> str:
 
 
 def _problem_dict(problem: definitions.Problem) -> dict[str, str | None]:
-    return {"file": problem.file, "element": problem.element, "reason": problem.reason}
+    return problem_text.describe(problem)
 
 
 def _store(session: Session, compiled: dict[str, definitions.CompiledProcess],

@@ -23,7 +23,7 @@ from app.engine.runner import RouteRefused, TaskNotReady
 from app.engine.services import SideEffect
 from app.extensions import db
 from app.models import SandboxRun, User
-from app.operations import deploy, ledger, options, profiles, studio
+from app.operations import deploy, ledger, options, problem_text, profiles, studio
 from app.operations.errors import Conflict, Forbidden, Invalid, NotFound
 
 MAX_EVENTS = 500
@@ -42,7 +42,8 @@ def start(actor: User, process_key: str, data: dict[str, Any]) -> SandboxRun:
     compiled, loaded_forms, problems = deploy.compile_files(db.session, processes, forms_)
     if problems:
         raise Invalid(str(_l("草稿未通过校验,不能试运行:%(why)s",
-                             why="; ".join(f"{p.file} {p.element or ''} {p.reason}" for p in problems[:5]))))
+                             why="; ".join(f"{p.file} {p.element or ''} {problem_text.describe(p)['message']}"
+                                      for p in problems[:5]))))
     process = compiled.get(process_key)
     if process is None:
         raise NotFound(str(_l("流程 %(key)s 不存在或不可执行。", key=process_key)))

@@ -33,7 +33,7 @@ from app.models import (
     User,
     WorkspaceFile,
 )
-from app.operations import deploy
+from app.operations import deploy, problem_text
 from app.operations.errors import DeployRefused, Forbidden, Invalid, NotFound
 from app.operations.vocabulary import ROLES
 
@@ -57,6 +57,17 @@ def can_deploy(user: User) -> bool:
 def _require(allowed: bool) -> None:
     if not allowed:
         raise Forbidden(str(_l("您没有此项权限。")))
+
+
+def require_edit(actor: User) -> None:
+    """Refuse who may not change drafts."""
+    _require(can_edit(actor))
+
+
+def check_name(name: str) -> None:
+    """Refuse a workspace file name that is not one."""
+    if not FILE_NAME.match(name or ""):
+        raise Invalid(str(_l("文件名须为字母开头,以 .bpmn、.dmn、.schema.json 或 .uischema.json 结尾。")))
 
 
 # -- deploy from disk ---------------------------------------------------------------------------
@@ -105,7 +116,8 @@ def get_file(name: str) -> WorkspaceFile:
     return row
 
 
-def _checked_text(name: str, content: bytes | str) -> str:
+def checked_text(name: str, content: bytes | str) -> str:
+    """The file's text, refused when too large, not UTF-8, or hostile XML."""
     data = content.encode() if isinstance(content, str) else content
     if len(data) > MAX_FILE_BYTES:
         raise Invalid(str(_l("文件过大(上限 2 MB)。")))
@@ -126,9 +138,8 @@ def _checked_text(name: str, content: bytes | str) -> str:
 def save_draft(name: str, content: bytes | str, actor: User, *, create: bool = False) -> WorkspaceFile:
     """Keep work in progress on a file (running instances are not affected)."""
     _require(can_edit(actor))
-    if not FILE_NAME.match(name or ""):
-        raise Invalid(str(_l("文件名须为字母开头,以 .bpmn、.dmn、.schema.json 或 .uischema.json 结尾。")))
-    text = _checked_text(name, content)
+    check_name(name)
+    text = checked_text(name, content)
     with transaction() as session:
         row = session.get(WorkspaceFile, name)
         if row is None:
@@ -259,7 +270,7 @@ def validate(actor: User) -> Validation:
     latest = dict(db.session.execute(select(ProcessDefinition.process_key, ProcessDefinition.content_hash)
                                      .where(ProcessDefinition.is_latest.is_(True))).all())
     changed = sorted(pid for pid, proc in compiled.items() if latest.get(pid) != proc.content_hash)
-    return Validation([{"file": p.file, "element": p.element, "reason": p.reason} for p in problems], changed)
+    return Validation([problem_text.describe(p) for p in problems], changed)
 
 
 @dataclass

@@ -19,6 +19,7 @@ from app.web import (
     admin,
     alerts,
     auth,
+    documents,
     errors,
     filters,
     inbox,
@@ -58,7 +59,7 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(users.load_user)
     inputs.init_app(app)  # before the routes: `<int:…>` must be the bounded converter when they compile
     for blueprint in (auth.bp, tasks.bp, instances.bp, inbox.bp, account.bp, admin.bp, alerts.bp, ledger.bp,
-                      incidents.bp, start.bp, observability.bp, studio.bp):
+                      incidents.bp, start.bp, observability.bp, studio.bp, documents.bp):
         app.register_blueprint(blueprint)
     filters.init_app(app)
     errors.init_app(app)

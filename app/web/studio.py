@@ -11,13 +11,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app import forms
-from app.operations import options, sandbox, studio, tasks
+from app.operations import imports, options, sandbox, studio, tasks
 from app.operations.errors import DeployRefused, Invalid, OperationError
 from app.web.inputs import int_arg, parse_json
 from app.web.security import DIAGRAM_CSP, download_headers
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")
 MAX_UPLOAD = studio.MAX_FILE_BYTES
+AUTOSAVE_SECONDS = 5
 
 
 def _editor() -> None:
@@ -105,7 +106,10 @@ def edit(name: str) -> Response:
     _editor()
     row = studio.get_file(name)
     template = "studio/form.html" if row.kind == "form" else "studio/modeler.html"
-    page = render_template(template, file=row, catalogue=studio.catalogue(), companion=studio.ui_companion(name))
+    # Drafts are saved a few seconds after the last edit (`?autosave=` seconds, 1-600, for tests).
+    autosave = int_arg(request.args, "autosave", AUTOSAVE_SECONDS, high=600)
+    page = render_template(template, file=row, catalogue=studio.catalogue(), companion=studio.ui_companion(name),
+                           autosave_seconds=autosave)
     response = make_response(page)
     response.headers["Content-Security-Policy"] = DIAGRAM_CSP
     return response
@@ -143,10 +147,25 @@ def discard(name: str) -> Response:
     return redirect(url_for("studio.index"))
 
 
+@bp.route("/files/<name>/executable", methods=["POST"])
+@login_required
+def make_executable(name: str) -> Response:
+    """Mark the file's processes executable (a draft), as the problem list offers."""
+    _editor()
+    try:
+        imports.make_executable(name, current_user)
+    except OperationError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(_("已将“%(name)s”中的流程设为可执行(草稿)。", name=name), "success")
+    return redirect(url_for("studio.index"))
+
+
 @bp.route("/upload", methods=["POST"])
 @login_required
 def upload() -> Response:
-    """A file made in another modeller (or a new form) becomes a draft; hostile files are refused."""
+    """A file made in another modeller (or a new form): converted files show their report before the first
+    save; files needing no conversion become a draft at once; hostile files are refused."""
     _editor()
     item = request.files.get("file")
     if item is None or not item.filename:
@@ -154,11 +173,30 @@ def upload() -> Response:
         return redirect(url_for("studio.index"))
     content = item.stream.read(MAX_UPLOAD + 1)
     try:
+        preview = imports.preview_upload(item.filename, content, current_user)
+        if preview is not None:
+            return make_response(render_template("studio/import.html", preview=preview))
         row = studio.save_draft(item.filename, content, current_user, create=True)
     except OperationError as exc:
         flash(_("上传被拒绝:%(why)s", why=exc.message), "error")
         return redirect(url_for("studio.index"))
     flash(_("已上传为草稿:%(name)s", name=row.name), "success")
+    return redirect(url_for("studio.edit", name=row.name))
+
+
+@bp.route("/import", methods=["POST"])
+@login_required
+def save_import() -> Response:
+    """Save a converted file (and its form stubs) as drafts, after the owner read the report."""
+    _editor()
+    name = request.form.get("name", "")[:200]
+    try:
+        row = imports.save_import(name, request.form.get("content", ""), request.form.get("forms", ""),
+                                  current_user)
+    except OperationError as exc:
+        flash(_("保存被拒绝:%(why)s", why=exc.message), "error")
+        return redirect(url_for("studio.index"))
+    flash(_("已导入为草稿:%(name)s", name=row.name), "success")
     return redirect(url_for("studio.edit", name=row.name))
 
 

@@ -164,18 +164,20 @@ def _with_decision(cells_in: list[str], cells_out: list[str]) -> dict[str, bytes
 
 def test_dmn_input_cell_with_class_walk_is_refused() -> None:
     files = _with_decision(["().__class__"], ['"x"'])
-    assert_refused(files, "p.bpmn", "br", "decision rule 1 input: line 1: attribute access is not allowed")
+    # Reported on the decision's own cell, not on the task that calls the table.
+    assert_refused(files, "d.dmn", "r0i0", "decision rule 1 input: line 1: attribute access is not allowed")
+    assert not [p for p in problems_of(files) if p.file == "p.bpmn"]
 
 
 def test_dmn_output_calling_open_is_refused() -> None:
     files = _with_decision(['"x"'], ["open('x')"])
-    assert_refused(files, "p.bpmn", "br", "decision rule 1 output: line 1: function 'open' is not in the registry")
+    assert_refused(files, "d.dmn", "r0o0", "decision rule 1 output: line 1: function 'open' is not in the registry")
 
 
 def test_dmn_input_expression_is_checked() -> None:
     files = bundle(start(), business_rule("br", "d1"), user_task("ut"), end(), chain("start", "br", "ut", "end"))
     files["d.dmn"] = dmn("d1", ["a.__dict__"], ["o"], [(['"x"'], ['"y"'])])
-    assert_refused(files, "p.bpmn", "br", "decision input 'in_0': line 1: attribute access is not allowed")
+    assert_refused(files, "d.dmn", "in_0", "decision input 'in_0': line 1: attribute access is not allowed")
 
 
 def test_service_task_with_unknown_operator_is_refused() -> None:
@@ -222,9 +224,13 @@ def test_lane_with_known_roles_is_accepted() -> None:
     assert compiled["p"].tasks["p:ut"].roles == ("office_staff",)
 
 
-def test_user_task_without_a_form_is_refused() -> None:
+def test_user_task_without_a_form_gets_the_generated_confirmation_form() -> None:
     files = bundle(start(), user_task("ut", form=None), end(), chain("start", "ut", "end"))
-    assert_refused(files, "p.bpmn", "ut", "user task has no form (formJsonSchemaFilename)")
+    compiled = compile_bundle(files, known_forms=set())["p"]
+    assert compiled.tasks["p:ut"].form == "yq_confirm.schema.json"
+    assert compiled.forms == {"yq_confirm.schema.json"}
+    schema = compiled.generated_forms["yq_confirm.schema.json"]
+    assert schema["properties"]["comment"]["title"] == "意见"
 
 
 def test_user_task_naming_an_unknown_form_is_refused() -> None:
@@ -296,9 +302,9 @@ def test_loop_whose_only_catching_event_is_a_boundary_timer_is_refused() -> None
     assert_refused(files, "p.bpmn", "g", "loop without a wait state")
 
 
-def test_element_without_outgoing_flow_is_refused() -> None:
-    files = bundle(start(), user_task("ut"), flow("start", "ut"))
-    assert_refused(files, "p.bpmn", "ut", "element has no outgoing sequence flow")
+def test_gateway_without_outgoing_flow_is_refused() -> None:
+    files = bundle(start(), gateway("g"), flow("start", "g"))
+    assert_refused(files, "p.bpmn", "g", "element has no outgoing sequence flow")
 
 
 def test_element_without_incoming_flow_is_refused() -> None:
@@ -324,12 +330,14 @@ def test_valid_bundle_compiles() -> None:
     assert process_.forms == {"ut_fill.schema.json", "ut_second.schema.json"}
 
 
-def test_parse_problems_stop_the_bundle_before_element_checks() -> None:
+def test_a_broken_file_does_not_hide_the_problems_of_the_others() -> None:
     files = {**bundle(start(), script_task("sc", "import os"), end(), chain("start", "sc", "end")),
              "bad.bpmn": b"<not-closed"}
     problems = problems_of(files)
-    assert {p.file for p in problems} == {"bad.bpmn"}  # parsing problems stop before the checks
-    assert "malformed XML" in problems[0].reason
+    # One pass: the malformed file is reported and the other file is still checked.
+    assert {p.file for p in problems} == {"bad.bpmn", "p.bpmn"}
+    assert "malformed XML" in next(p.reason for p in problems if p.file == "bad.bpmn")
+    assert any(p.element == "sc" and "imports are not allowed" in p.reason for p in problems)
 
 
 def _call_bundle(sub_script: str = "y = 1") -> dict[str, bytes]:

@@ -228,7 +228,7 @@ class Probe:
             if self.before is None:
                 self.before = fingerprint()
             response = request(self.client)
-            self.last = response.get_data(as_text=True)
+            self.last = response.get_data().decode("utf-8", "replace")  # downloads (.xlsx, .docx) are binary
             assert response.status_code < 500, short(what)
             if response.status_code >= 400:
                 assert changed_tables(self.before) == [], (response.status_code, short(what))

@@ -15,11 +15,12 @@ from app.db import transaction
 from app.extensions import db
 from app.jobs import registry
 from app.models import HumanTask, SandboxRun, TaskStatus
-from app.operations import batches, deliveries, instances, intake, jobs, migrations, sandbox, search, studio
+from app.operations import batches, deliveries, documents, instances, intake, jobs, migrations, sandbox, search, studio
 from tests.conftest import PASSWORD, make_user
 from tests.operations.console import DONE, console_v2, deploy_console
 from tests.processes.answers import LEAD_UNIT
 from tests.processes.flow import Flow
+from tests.processes.levels import at_level
 from tests.web.hostile import Form, local_path, parse_page
 from tests.web.hostile_walks import ANSWERS
 
@@ -72,6 +73,8 @@ def build_world(app: Flask, *, full: bool = False) -> World:
          "release_due_at": "2026-11-25T21:00:00+08:00"})})  # a deadline timer waits
     assert started.status_code == 302, started.get_data(as_text=True)[:300]
     run = db.session.scalars(select(SandboxRun).order_by(SandboxRun.id.desc())).first()
+    if full:  # a non-executable draft: the studio's problem list offers to make it executable
+        studio.save_draft("t_noexec.bpmn", _NOT_EXECUTABLE, flow.user, create=True)
     task = flow.task("ut_request_instruction")
     admin = _client(app, make_user(["admin"])) if full else None
     return World(flow, client, task, done, alert, batch, run, admin, extra)
@@ -95,8 +98,17 @@ def _full_world(flow: Flow) -> list[str]:
                                 "迁移到新版本")
     run = sandbox.start(flow.user, "t_console", {"divisor": 5})
     run = sandbox.complete(run.public_id, run.open_tasks[0]["guid"], DONE, flow.user)  # a timer waits
-    return [f"/instances/{old.public_id}", f"/instances/{moved.public_id}", f"/studio/sandbox/{run.public_id}",
+    severe = at_level(2, netizen_attention="high")  # its external report attaches a generated 快报
+    documents.generate_document("quick_report", severe.instance.business_key, flow.user)
+    return [f"/tasks/{severe.task('ut_external_report').public_id}",
+            f"/instances/{old.public_id}", f"/instances/{moved.public_id}", f"/studio/sandbox/{run.public_id}",
             "/admin/migrations?process=t_console&from=1&to=2"]
+
+
+_NOT_EXECUTABLE = (b'<?xml version="1.0" encoding="UTF-8"?><bpmn:definitions '
+                   b'xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="http://x">'
+                   b'<bpmn:process id="t_noexec" isExecutable="false"><bpmn:startEvent id="s"/></bpmn:process>'
+                   b"</bpmn:definitions>")
 
 
 def _triage_schema() -> bytes:
@@ -138,6 +150,8 @@ def get_urls(world: World) -> dict[str, str]:
         "inbox.index": "/inbox",
         "ledger.index": "/ledger/",
         "ledger.export": "/ledger/export.csv",
+        "ledger.export_xlsx": "/ledger/export.xlsx",
+        "documents.download": "/documents/00000000-0000-4000-8000-000000000000",
         "ledger.detail": f"/ledger/{world.flow.incident().number}",
         "incidents.detail": f"/incidents/{world.flow.incident().number}",
         "incidents.preview": "/attachments/00000000-0000-4000-8000-000000000000/preview",

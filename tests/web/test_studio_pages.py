@@ -38,9 +38,12 @@ def test_draft_validate_and_deploy_through_the_pages(client, owners):
     assert saved.get_json() == {"ok": True}
     assert client.get("/studio/files/t_console.bpmn/source").get_data() == broken
     checked = client.post("/studio/validate", json={}, headers={"Accept": "application/json"}).get_json()
-    assert not checked["ok"] and any(p["element"] == "ut_c" for p in checked["problems"])
+    assert not checked["ok"] and any(p["element"] == "gw_route" for p in checked["problems"])
     refused = client.post("/studio/deploy", data={"note": "坏版本"})
-    assert refused.status_code == 422 and "ut_c" in refused.get_data(as_text=True)
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "gw_route" in text
+    assert "该元素没有进入的顺序流,永远不会执行。" in text
+    assert "如何修改:从前一个元素画一条顺序流连到它,或删除它。" in text
     client.post("/studio/files/t_console.bpmn/draft", data=console_v2(), content_type="text/plain")
     page = client.post("/studio/validate").get_data(as_text=True)
     assert "校验通过" in page and "t_console" in page

@@ -1,6 +1,7 @@
 // The studio's modeller page: loads the file's text, mounts the BPMN modeller (with our properties
 // panel) or the DMN editor from the locally built bundle (window.YuqingModeler), saves drafts and
-// shows the deploy checks' problems on the elements they concern.
+// shows the deploy checks' problems on the elements they concern (a click on one selects it). Edits
+// are saved as a draft a few seconds after the last change, and leaving with unsaved edits asks first.
 (function () {
   "use strict";
   var host = document.getElementById("studio-modeler");
@@ -10,6 +11,12 @@
   var csrf = host.getAttribute("data-csrf");
   var name = host.getAttribute("data-name");
   var editor = null;
+  var edits = 0;       // changes made since the page opened
+  var savedEdits = 0;  // changes the last successful save holds
+  var autosave = null;
+  var autosaveMs = Math.max(1, parseInt(host.getAttribute("data-autosave-seconds"), 10) || 5) * 1000;
+
+  function dirty() { return edits !== savedEdits; }
 
   function say(text, state) {
     status.textContent = text;
@@ -28,30 +35,141 @@
       .then(function (response) { return response.json(); });
   }
 
-  function save() {
+  function save(auto) {
+    var holding = edits;
+    window.clearTimeout(autosave);
     return editor.saveXML().then(function (xml) {
       return post(host.getAttribute("data-save-url"), xml, "text/plain; charset=utf-8");
     }).then(function (result) {
-      say(result.ok ? host.getAttribute("data-saved") : host.getAttribute("data-failed") + ": " + result.message,
+      if (result.ok) { savedEdits = Math.max(savedEdits, holding); }
+      host.setAttribute("data-dirty", dirty() ? "true" : "false");
+      var done = auto === true ? host.getAttribute("data-autosaved") : host.getAttribute("data-saved");
+      say(result.ok ? done : host.getAttribute("data-failed") + ": " + result.message,
         result.ok ? "saved" : "failed");
       return result.ok;
     });
   }
+
+  function changed() {
+    edits += 1;
+    host.setAttribute("data-dirty", "true");
+    say(host.getAttribute("data-unsaved"), "dirty");
+    window.clearTimeout(autosave);
+    autosave = window.setTimeout(function () { save(true); }, autosaveMs);
+  }
+
+  function watch(created) {
+    if (created.on) { created.on("change", changed); return; }
+    var modeler = created.modeler;  // the decision table editor: watch each view's command stack
+    function watchView() {
+      var viewer = modeler.getActiveViewer && modeler.getActiveViewer();
+      if (viewer && !viewer.yqWatched) {
+        viewer.yqWatched = true;
+        viewer.get("eventBus").on("commandStack.changed", changed);
+      }
+    }
+    modeler.on("views.changed", watchView);
+    watchView();
+  }
+
+  window.addEventListener("beforeunload", function (event) {
+    if (!editor || !dirty()) { return undefined; }
+    event.preventDefault();
+    event.returnValue = "";
+    return "";
+  });
 
   function showProblems(problems) {
     list.textContent = "";
     var here = problems.filter(function (p) { return p.file === name; });
     problems.forEach(function (p) {
       var item = document.createElement("li");
-      item.textContent = (p.file || "") + (p.element ? " · " + p.element : "") + ": " + p.reason;
-      if (p.element) { item.setAttribute("data-element", p.element); }
+      var text = document.createElement("span");
+      text.textContent = (p.file || "") + (p.element ? " · " + p.element : "") + ":" + (p.message || p.reason);
+      item.appendChild(text);
+      if (p.hint) {
+        var hint = document.createElement("span");
+        hint.className = "studio-problem-hint";
+        hint.textContent = p.hint;
+        item.appendChild(hint);
+      }
+      if (p.element) {
+        item.setAttribute("data-element", p.element);
+        item.setAttribute("tabindex", "0");
+        item.className = "studio-problem--link";
+        var open = function () {
+          if (p.file === name) {
+            if (editor.select) { editor.select(p.element); } else { selectCell(p.element); }
+            return;
+          }
+          if (p.file) {
+            window.location.href = host.getAttribute("data-file-url").replace("__name__", encodeURIComponent(p.file)) +
+              "#" + encodeURIComponent(p.element);
+          }
+        };
+        item.addEventListener("click", open);
+        item.addEventListener("keydown", function (event) { if (event.key === "Enter") { open(); } });
+      }
       list.appendChild(item);
     });
     if (editor.markProblems) {
       editor.clearProblems();
       editor.markProblems(here.filter(function (p) { return p.element; })
-        .map(function (p) { return { element_id: p.element, message: p.reason }; }));
+        .map(function (p) { return { element_id: p.element, message: p.message || p.reason }; }));
+    } else {
+      markCells(here);
     }
+  }
+
+  // The decision table editor: a problem on a cell (or an input column) marks it in the table.
+  var dmnProblems = [];
+  function cellOf(id) {
+    var escaped = window.CSS && CSS.escape ? CSS.escape(id) : id;
+    return host.querySelector('[data-element-id="' + escaped + '"], [data-col-id="' + escaped + '"]');
+  }
+
+  function markCells(problems) {
+    dmnProblems = problems.filter(function (p) { return p.element; });
+    host.querySelectorAll(".el--problem").forEach(function (node) {
+      node.classList.remove("el--problem");
+      node.removeAttribute("title");
+    });
+    dmnProblems.forEach(function (p) {
+      var cell = cellOf(p.element);
+      if (cell) {
+        cell.classList.add("el--problem");
+        cell.setAttribute("title", p.message || p.reason);
+      }
+    });
+  }
+
+  function viewHolding(id) {
+    var views = editor.modeler.getViews ? editor.modeler.getViews() : [];
+    return views.find(function (view) {
+      var decision = view.element;
+      if (!decision || view.type !== "decisionTable") { return false; }
+      if (decision.id === id) { return true; }
+      var table = decision.decisionLogic || {};
+      var ids = [table.id].concat((table.input || []).map(function (c) { return c.id; }));
+      (table.rule || []).forEach(function (rule) {
+        ids.push(rule.id);
+        (rule.inputEntry || []).concat(rule.outputEntry || []).forEach(function (e) { ids.push(e.id); });
+      });
+      return ids.indexOf(id) >= 0;
+    });
+  }
+
+  function selectCell(id) {
+    var cell = cellOf(id);
+    var view = cell ? null : viewHolding(id);
+    var shown = view ? editor.modeler.open(view).then(function () { markCells(dmnProblems); }) : Promise.resolve();
+    shown.then(function () {
+      host.querySelectorAll(".yq-selected").forEach(function (node) { node.classList.remove("yq-selected"); });
+      var found = cellOf(id);
+      if (!found) { return; }
+      found.classList.add("yq-selected");
+      found.scrollIntoView({ block: "center", inline: "center" });
+    });
   }
 
   function validate() {
@@ -66,7 +184,7 @@
     });
   }
 
-  host.querySelector("[data-action=save]").addEventListener("click", save);
+  host.querySelector("[data-action=save]").addEventListener("click", function () { save(false); });
   host.querySelector("[data-action=validate]").addEventListener("click", validate);
 
   fetch(host.getAttribute("data-source-url"), { credentials: "same-origin" })
@@ -85,9 +203,10 @@
     })
     .then(function (created) {
       editor = created;
+      watch(created);
       window.YuqingStudio = { editor: editor };  // for automation (browser tests), like the page's own buttons
       var wanted = decodeURIComponent((window.location.hash || "").slice(1));
-      if (wanted && editor.select) { editor.select(wanted); }  // a problem link from the studio page
+      if (wanted) { if (editor.select) { editor.select(wanted); } else { selectCell(wanted); } }  // a problem link
       host.setAttribute("data-ready", "true");
     })
     .catch(function (error) { say(String(error && error.message || error), "failed"); });

@@ -1,7 +1,7 @@
 """standing delegates (委托) of task holders
 
-Revision ID: 0012_notices
-Revises: 0011
+Revision ID: 0013_notices
+Revises: 0012
 Create Date: 2026-12-06 10:45:00.000000
 
 """
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0012_notices'
-down_revision = '0011'
+revision = '0013_notices'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

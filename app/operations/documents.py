@@ -1,0 +1,198 @@
+"""Generated documents (公文, domain.md §12.6): the 快报, the external report, the approved 通稿, the case file
+of an incident and the monthly analysis report, in the GB/T 9704 layout, stored and versioned.
+
+Generating one stores a new version (what was sent stays readable); both generating and downloading are
+audited. Only people who may see the incident (docs/decisions.md 46) may generate or open its documents;
+the monthly report is for the roles that read the whole ledger.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement, func, or_, select, true
+from sqlalchemy.orm import Session, undefer
+
+from app import clock
+from app.db import transaction
+from app.extensions import db
+from app.models import AuditEvent, GeneratedDocument, Incident, ProcessInstance, User
+from app.operations import attachments, document_monthly, document_texts, ledger, profiles, tasks, visibility
+from app.operations.errors import Invalid, NotFound
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+KINDS = {
+    "quick_report": _l("快报"),
+    "external_report": _l("外部报告"),
+    "release": _l("通稿"),
+    "case_file": _l("事后总结(全案归档)"),
+    "monthly": _l("月度分析研判报告"),
+}
+INCIDENT_KINDS = ("quick_report", "external_report", "release", "case_file")
+BUILDERS: dict[str, Callable[[document_texts.Record], bytes]] = {
+    "quick_report": document_texts.quick_report,
+    "external_report": document_texts.external_report,
+    "release": document_texts.release,
+    "case_file": document_texts.case_file,
+}
+# Task pages that offer an incident's documents (the task that needs them, e.g. to send the 快报 on).
+TASK_DOCUMENTS = {
+    "ut_external_report": ("quick_report", "external_report"),
+    "ut_confirm_level": ("quick_report",),
+    "ut_leader_confirm": ("quick_report",),
+    "ut_publish_response": ("release",),
+    "ut_summary": ("case_file",),
+    "ut_approve_summary": ("case_file",),
+}
+MONTHLY_TASKS = ("ut_draft_monthly", "ut_approve_monthly", "ut_file_monthly")
+# The file field a task sends its documents with (the 快报 and the report go with the external report).
+ATTACH_FIELDS = {"ut_external_report": "report_doc"}
+
+
+def kind_label(kind: str) -> str:
+    """The name of a document kind."""
+    return str(KINDS.get(kind, kind))
+
+
+def _readable(user: User) -> ColumnElement[bool]:
+    if user.has_role(*visibility.OVERVIEW_ROLES):
+        return true()
+    return Incident.instance_id.in_(select(ProcessInstance.id).where(visibility.instance_clause(user)))
+
+
+def readable_incident(number: str, user: User, session: Session | None = None) -> Incident:
+    """The incident numbered `number` if `user` may see it; NotFound otherwise (it does not exist for them)."""
+    session = session or db.session
+    incident = session.scalar(select(Incident).where(Incident.number == number[:32], _readable(user)))
+    if incident is None:
+        raise NotFound(str(_l("台账中没有这个事件。")))
+    return incident
+
+
+def list_documents(incident: Incident, kinds: tuple[str, ...] = INCIDENT_KINDS
+                   ) -> dict[str, list[tuple[GeneratedDocument, str | None]]]:
+    """The stored documents of an incident by kind, newest version first, with who generated each (no bytes)."""
+    rows = db.session.execute(select(GeneratedDocument, User.display_name)
+                              .outerjoin(User, User.id == GeneratedDocument.created_by_id)
+                              .where(GeneratedDocument.incident_id == incident.id, GeneratedDocument.kind.in_(kinds))
+                              .order_by(GeneratedDocument.version.desc())).all()
+    by_kind: dict[str, list[tuple[GeneratedDocument, str | None]]] = {kind: [] for kind in kinds}
+    for row, name in rows:
+        by_kind[row.kind].append((row, name))
+    return by_kind
+
+
+def list_monthly(month: str | None = None) -> list[tuple[GeneratedDocument, str | None]]:
+    """The stored monthly reports (of one month, if given), newest month and version first, with who made each."""
+    query = select(GeneratedDocument, User.display_name).outerjoin(User, User.id == GeneratedDocument.created_by_id)
+    query = query.where(GeneratedDocument.kind == "monthly")
+    if month:
+        query = query.where(GeneratedDocument.subject == month[:7])
+    return [(row, name) for row, name in db.session.execute(
+        query.order_by(GeneratedDocument.subject.desc(), GeneratedDocument.version.desc()).limit(24)).all()]
+
+
+def _store(session: Session, kind: str, subject: str, content: bytes, user: User,
+           incident: Incident | None) -> GeneratedDocument:
+    version = (session.scalar(select(func.max(GeneratedDocument.version)).where(
+        GeneratedDocument.kind == kind, GeneratedDocument.subject == subject)) or 0) + 1
+    with force_locale("zh_CN"):  # the document is Chinese whoever generates it, and so is its file name
+        filename = f"{subject}-{kind_label(kind)}-v{version}.docx"
+    row = GeneratedDocument(kind=kind, subject=subject, incident_id=incident.id if incident else None,
+                            version=version, filename=filename,
+                            size=len(content), sha256=hashlib.sha256(content).hexdigest(), content=content,
+                            created_by_id=user.id, created_at=clock.now())
+    session.add(row)
+    session.flush()
+    session.add(AuditEvent(actor_id=user.id, instance_id=incident.instance_id if incident else None,
+                           action="document_generated",
+                           detail={"kind": kind, "subject": subject, "version": version, "document": row.public_id,
+                                   "name": row.filename, "size": row.size, "sha256": row.sha256}))
+    return row
+
+
+def _refuse_missing(kind: str, exc: document_texts.MissingField) -> Invalid:
+    message = str(_l("无法生成%(kind)s:缺少“%(field)s”。", kind=kind_label(kind), field=exc.field))
+    return Invalid(message, {"kind": [message]})
+
+
+def generate_document(kind: str, number: str, user: User) -> GeneratedDocument:
+    """Write the document `kind` of incident `number` from its ledger and store it as the next version."""
+    if kind not in BUILDERS:
+        raise NotFound(str(_l("没有这种文书。")))
+    with transaction() as session:
+        incident = readable_incident(number, user, session)
+        record = document_texts.load_record(incident, profiles.active_values(session))
+        try:
+            content = BUILDERS[kind](record)
+        except document_texts.MissingField as exc:
+            raise _refuse_missing(kind, exc) from exc
+        return _store(session, kind, incident.number, content, user, incident)
+
+
+def month_period(month: str) -> tuple[datetime, datetime]:
+    """'2026-11' → its first midnight and the next month's, Asia/Shanghai (decision 23); Invalid otherwise."""
+    try:
+        year, number = (int(part) for part in month.split("-"))
+        start = datetime(year, number, 1, tzinfo=clock.SHANGHAI)
+    except ValueError as exc:
+        message = str(_l("请选择月份,格式如 2026-11。"))
+        raise Invalid(message, {"month": [message]}) from exc
+    end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=clock.SHANGHAI)
+    return start, end
+
+
+def may_read_monthly(user: User) -> bool:
+    """The monthly report lists every incident of the month: it is for the roles that read the whole ledger."""
+    return user.has_role(*visibility.OVERVIEW_ROLES)
+
+
+def generate_monthly(month: str, user: User) -> GeneratedDocument:
+    """The monthly analysis report of `month` ('2026-11') from the ledger's statistics, stored as a new version."""
+    if not may_read_monthly(user):
+        raise NotFound(str(_l("没有这种文书。")))
+    start, end = month_period(month)
+    with transaction() as session:
+        stats = ledger.period_stats(session, start, end)
+        try:
+            content = document_monthly.monthly_report(session, start, end, stats, profiles.active_values(session))
+        except document_texts.MissingField as exc:
+            raise _refuse_missing("monthly", exc) from exc
+        return _store(session, "monthly", f"{start.year}-{start.month:02d}", content, user, None)
+
+
+def open_document(public_id: str, user: User) -> attachments.Download:
+    """A stored document's bytes for someone who may see its incident (monthly: the ledger's readers); audited."""
+    with transaction() as session:
+        readable = _readable(user)
+        monthly = GeneratedDocument.incident_id.is_(None) if may_read_monthly(user) else None
+        incidents = GeneratedDocument.incident_id.in_(select(Incident.id).where(readable))
+        allowed = or_(incidents, monthly) if monthly is not None else incidents
+        row = session.scalar(select(GeneratedDocument).options(undefer(GeneratedDocument.content)).where(
+            GeneratedDocument.public_id == public_id[:36], allowed))
+        if row is None:
+            raise NotFound(str(_l("文书不存在或您无权查看。")))
+        instance_id = session.scalar(select(Incident.instance_id).where(Incident.id == row.incident_id)) \
+            if row.incident_id else None
+        session.add(AuditEvent(actor_id=user.id, instance_id=instance_id, action="document_downloaded",
+                               detail={"kind": row.kind, "subject": row.subject, "version": row.version,
+                                       "document": row.public_id, "name": row.filename}))
+        return attachments.Download(row.filename, DOCX, row.content)
+
+
+def attach_document(document_id: str, task_id: str, user: User) -> dict[str, Any]:
+    """Attach a stored document of the task's incident to the task's file field (the 快报 sent with the external
+    report), as if its worker had uploaded it: the same checks, the same audit (`attachment_uploaded`)."""
+    task = tasks.get_task(task_id[:36], user)
+    field = ATTACH_FIELDS.get(task.spec_id)
+    row = db.session.scalar(select(GeneratedDocument).options(undefer(GeneratedDocument.content)).where(
+        GeneratedDocument.public_id == document_id[:36],
+        GeneratedDocument.incident_id.in_(select(Incident.id).where(Incident.instance_id == task.instance_id))))
+    if field is None or row is None:
+        raise NotFound(str(_l("文书不存在或您无权查看。")))
+    return attachments.store_upload(task.public_id, field, row.filename, row.content, user)
