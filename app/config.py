@@ -85,7 +85,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "RATELIMIT_SWALLOW_ERRORS": True,
         "RATELIMIT_STORAGE_OPTIONS": ({"socket_connect_timeout": 1.0, "socket_timeout": 1.0}
                                       if ratelimit_uri.startswith(("redis://", "rediss://")) else {}),
-        # Failed logins (successes never count, decision notices-3): per account, and a larger allowance
+        # Failed logins (successes never count, decision 79): per account, and a larger allowance
         # per address, because an office's colleagues log in from behind one address at shift change.
         "LOGIN_LIMIT_ACCOUNT": _env("LOGIN_LIMIT_ACCOUNT", "5 per 15 minutes"),
         "LOGIN_LIMIT_ADDRESS": _env("LOGIN_LIMIT_ADDRESS", "30 per 15 minutes"),

@@ -1,6 +1,6 @@
 """standing delegates (委托) of task holders
 
-Revision ID: 0013_notices
+Revision ID: 0013
 Revises: 0012
 Create Date: 2026-12-06 10:45:00.000000
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0013_notices'
+revision = '0013'
 down_revision = '0012'
 branch_labels = None
 depends_on = None
