@@ -7,7 +7,7 @@ from app.models.admin import BatchOperation, InstanceMigration, SavedFilter
 from app.models.audit import AuditEvent
 from app.models.base import utcnow
 from app.models.jobs import Job, JobStatus, WorkerLease
-from app.models.ledger import Alert, ApiToken, Attachment, Incident, LedgerEntry, OrgProfile
+from app.models.ledger import Alert, ApiIdempotency, ApiToken, Attachment, Incident, LedgerEntry, OrgProfile
 from app.models.notifications import (
     Notification,
     NotificationChannel,
@@ -30,6 +30,7 @@ from app.models.users import OrgUnit, Role, User, UserRole
 
 __all__ = [
     "Alert",
+    "ApiIdempotency",
     "ApiToken",
     "AppSetting",
     "Attachment",
