@@ -73,7 +73,7 @@ class InstanceQuery(Strict):
     started_from = fields.Date()
     started_to = fields.Date()
     text = fields.String(validate=validate.Length(max=100))
-    cursor = fields.String(validate=validate.Length(max=200))
+    cursor = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,200}$"))
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
 
 
@@ -116,7 +116,7 @@ class TaskQuery(Strict):
                                                    "open: every open task I may see"})
     process = fields.String(validate=validate.Length(max=100))
     overdue = fields.Boolean()
-    cursor = fields.String(validate=validate.Length(max=200))
+    cursor = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,200}$"))
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
 
 
@@ -205,5 +205,5 @@ class IncidentQuery(Strict):
     overdue = fields.Boolean()
     since = fields.Date()
     until = fields.Date()
-    cursor = fields.String(validate=validate.Length(max=200))
+    cursor = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,200}$"))
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
