@@ -34,5 +34,5 @@ def init_app(app: Flask) -> None:
     api.init_app(app)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     for bp in (processes.bp, tasks.bp, incidents.bp):
-        api.register_blueprint(bp, name=f"api_{bp.name}")
+        api.register_blueprint(bp)
     docs.init_app(app, api)

@@ -19,7 +19,7 @@ from app.operations.errors import Forbidden, NotFound
 from app.operations.task_pages import decode_cursor, encode_cursor
 from app.operations.vocabulary import level_name
 
-bp = blueprint("incidents", "The incident ledger and updates to running incidents")
+bp = blueprint("api_incidents", "The incident ledger and updates to running incidents")
 # Who reads the ledger: the same roles as its pages (app/web/ledger.py).
 LEDGER_ROLES = ("admin", "group_leader", "group_deputy", "office_director", "office_staff", "info_officer",
                 "party_group")

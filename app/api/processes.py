@@ -15,7 +15,7 @@ from app.api.schemas import Instance, InstancePage, InstanceQuery, Intervention,
 from app.operations import instances, interventions, search, starts
 from app.operations.errors import Forbidden, Invalid
 
-bp = blueprint("processes", "Deployed processes and their instances")
+bp = blueprint("api_processes", "Deployed processes and their instances")
 ADMIN = "admin"
 
 

@@ -14,7 +14,7 @@ from app.api.schemas import Completed, Completion, Task, TaskDetail, TaskPage, T
 from app.operations import task_pages, tasks
 from app.operations.errors import Invalid
 
-bp = blueprint("tasks", "User tasks: read, claim, unclaim, complete")
+bp = blueprint("api_tasks", "User tasks: read, claim, unclaim, complete")
 TASK_ID = "/tasks/<string(length=36):task_id>"
 
 

@@ -143,3 +143,9 @@ def test_refused_fields_are_listed_one_by_one(api, db):
     assert unknown_query.status_code == 422 and unknown_query.json["errors"][0]["field"] == "bogus"
     bad_date = api(["admin"]).get("/api/v1/instances?started_from=2026-02-30")
     assert bad_date.status_code == 422 and bad_date.json["errors"][0]["field"] == "started_from"
+
+
+def test_the_api_needs_no_csrf_token_its_bearer_token_is_the_credential(api, app, db, monkeypatch):
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    caller = api(["monitor"])
+    assert caller.post("/api/v1/processes/yq_incident/instances").status_code == 201
