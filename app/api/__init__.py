@@ -1,14 +1,13 @@
 """The JSON REST API under /api/v1 (docs/api.md): bearer tokens, problem+json errors, an OpenAPI 3.1
 document generated from the views' schemas (flask-smorest), browsable docs served from local assets.
-Handlers parse input and call operations — the same ones, with the same permissions, as the pages.
-(`POST /api/v1/alerts`, the lead intake, lives with the lead pages in app/web/alerts.py.)"""
+Handlers parse input and call operations — the same ones, with the same permissions, as the pages."""
 
 from __future__ import annotations
 
 from flask import Flask
 from flask_smorest import Api
 
-from app.api import docs, incidents, processes, tasks
+from app.api import alerts, docs, incidents, processes, tasks
 
 
 class _Api(Api):
@@ -33,6 +32,6 @@ def init_app(app: Flask) -> None:
     })
     api.init_app(app)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    for bp in (processes.bp, tasks.bp, incidents.bp):
+    for bp in (alerts.bp, processes.bp, tasks.bp, incidents.bp):
         api.register_blueprint(bp)
     docs.init_app(app, api)

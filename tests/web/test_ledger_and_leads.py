@@ -69,7 +69,8 @@ def test_the_alert_api_needs_a_valid_token_and_answers_per_field(client, db, use
     assert client.post("/api/v1/alerts", json=ALERT, headers={"Authorization": "Bearer yqt_wrong"}).status_code == 401
     auth = {"Authorization": f"Bearer {token}"}
     invalid = client.post("/api/v1/alerts", json={"title": "x"}, headers=auth)
-    assert invalid.status_code == 422 and "source_type" in invalid.get_json()["errors"]
+    assert invalid.status_code == 422 and invalid.mimetype == "application/problem+json"
+    assert "source_type" in [error["field"] for error in invalid.get_json()["errors"]]
     created = client.post("/api/v1/alerts", json=ALERT, headers=auth)
     assert created.status_code == 201 and created.get_json()["duplicate"] is False
     again = client.post("/api/v1/alerts", json=ALERT, headers=auth)

@@ -5,6 +5,8 @@ Revises: 0010
 Create Date: 2026-12-06 10:40:00.000000
 
 """
+from datetime import datetime, timezone
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -28,6 +30,21 @@ def upgrade():
                               ['user_id'], ['id'])
     # Tokens issued before scopes had actions could only post leads.
     op.execute("UPDATE api_token SET scopes = '[\"alerts:write\"]' WHERE scopes = '[\"alerts\"]'")
+    # Each of them gets its service user (no roles, no usable password; inactive if the token was revoked).
+    bind = op.get_bind()
+    tokens = bind.execute(sa.text("SELECT id, name, revoked_at FROM api_token WHERE user_id IS NULL")).all()
+    users = sa.table('user_account', sa.column('id', sa.Integer), sa.column('username', sa.String),
+                     sa.column('display_name', sa.String), sa.column('password_hash', sa.String),
+                     sa.column('active', sa.Boolean), sa.column('must_change_password', sa.Boolean),
+                     sa.column('session_epoch', sa.Integer), sa.column('created_at', sa.DateTime(timezone=True)))
+    for token_id, name, revoked_at in tokens:
+        bind.execute(users.insert().values(
+            username=f'api-legacy-{token_id}', display_name=f'接口:{name}'[:100], password_hash='!api-token-user',
+            active=revoked_at is None, must_change_password=False, session_epoch=0,
+            created_at=datetime.now(timezone.utc)))
+        user_id = bind.execute(sa.text("SELECT id FROM user_account WHERE username = :u"),
+                               {"u": f'api-legacy-{token_id}'}).scalar_one()
+        bind.execute(sa.text("UPDATE api_token SET user_id = :u WHERE id = :t"), {"u": user_id, "t": token_id})
     op.create_table('api_idempotency',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('token_id', sa.Integer(), nullable=False),
