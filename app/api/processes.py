@@ -35,7 +35,14 @@ def list_processes() -> dict[str, Any]:
 @scope("instances:start")
 @bp.response(201, Instance, description="started")
 @bp.alt_response(200, schema=Instance, description="the instance a request with this Idempotency-Key started")
-@bp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "required": False,
+@bp.doc(responses={"201": {"links": {
+    "GetInstance": {"operationRef": "#/paths/~1api~1v1~1instances~1{instance_id}/get",
+                    "parameters": {"instance_id": "$response.body#/id"}},
+    "SuspendInstance": {"operationRef": "#/paths/~1api~1v1~1instances~1{instance_id}~1suspend/post",
+                        "parameters": {"instance_id": "$response.body#/id"}}}}})
+@bp.doc(parameters=[{"in": "path", "name": "key", "required": True, "description": "a process the caller may start",
+                     "schema": {"type": "string", "enum": sorted(starts.STARTABLE)}},
+                    {"in": "header", "name": "Idempotency-Key", "required": False,
                      "schema": {"type": "string", "minLength": 1, "maxLength": 200},
                      "description": "a repeat with the same key returns the first instance"}])
 @documented_errors(bp, 404, 409)

@@ -3,7 +3,7 @@ Requests refuse unknown fields (marshmallow's RAISE)."""
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import INCLUDE, RAISE, Schema, fields, validate
 
 TEXT = validate.Length(max=2000)
 
@@ -19,7 +19,10 @@ class ProblemField(Schema):
 
 
 class Problem(Schema):
-    """RFC 9457 problem details."""
+    """RFC 9457 problem details (extension members allowed: unknown addresses also carry `error`, `message`)."""
+
+    class Meta:
+        unknown = INCLUDE
 
     type = fields.String(required=True)
     title = fields.String(required=True)

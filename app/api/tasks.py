@@ -32,6 +32,10 @@ def list_tasks(scope: str = "open", cursor: str | None = None, limit: int = 50, 
 
 
 @bp.route(TASK_ID, methods=["GET"])
+@bp.doc(responses={"200": {"links": {
+    action.capitalize() + "Task": {"operationRef": f"#/paths/~1api~1v1~1tasks~1{{task_id}}~1{action}/post",
+                                   "parameters": {"task_id": "$response.body#/id"}}
+    for action in ("claim", "unclaim", "complete")}}})
 @scope("tasks:read")
 @bp.response(200, TaskDetail)
 @documented_errors(bp, 404)
