@@ -1,5 +1,5 @@
-"""The OpenAPI document (/api/v1/openapi.json) and Swagger UI (/api/v1/docs) from the swagger-ui-bundle
-package's files, served by the app (no CDN); neither needs a token."""
+"""The OpenAPI document (/api/v1/openapi.json) and Swagger UI 5 (/api/v1/docs) from the files of the
+swagger-ui-bundle-v2 package, served by the app (no CDN); neither needs a token."""
 
 from __future__ import annotations
 
