@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import AuditEvent, HumanTask, Notification, ProcessInstance, User, UserRole
+from app.models.users import is_person
 from app.operations import labels
 
 
@@ -14,7 +15,7 @@ def alert_admins(session: Session, kind: str, title: str, body: str, link: str,
                  instance_id: int | None = None, roles: tuple[str, ...] = ("admin",)) -> None:
     """One urgent inbox row per active admin (or holder of `roles`), in the caller's transaction."""
     admins = session.scalars(select(User.id).join(UserRole).where(UserRole.role_code.in_(roles),
-                                                                    User.active.is_(True)))
+                                                                    User.active.is_(True), is_person()))
     for admin_id in set(admins):
         session.add(Notification(user_id=admin_id, kind=kind, urgent=True, link=link, instance_id=instance_id,
                                  title=title, body=body[:1000]))

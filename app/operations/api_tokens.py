@@ -18,11 +18,12 @@ from app import clock
 from app.db import transaction
 from app.extensions import db
 from app.models import ApiToken, AuditEvent, OrgUnit, Role, User, UserRole
+from app.models.users import SERVICE_PASSWORD
 from app.operations import visibility
 from app.operations.errors import Invalid, NotFound
 
 TOKEN_PREFIX = "yqt_"  # noqa: S105 - a visible prefix of issued tokens, not a secret
-UNUSABLE_PASSWORD = "!api-token-user"  # noqa: S105 - no argon2 hash: the service user can never log in
+UNUSABLE_PASSWORD = SERVICE_PASSWORD  # no argon2 hash: the service user can never log in
 SCOPES = {
     "alerts:write": _l("推送线索"),
     "processes:read": _l("查看流程"),

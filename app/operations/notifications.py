@@ -14,6 +14,7 @@ from app.db import transaction
 from app.engine.services import SideEffect
 from app.extensions import db
 from app.models import AuditEvent, HumanTask, Notification, OrgUnit, ProcessInstance, User, UserRole
+from app.models.users import is_person
 from app.notify import templates
 from app.operations import catalog
 from app.operations import deliveries as deliveries_ops
@@ -75,7 +76,7 @@ def _recipients(session: Session, instance: ProcessInstance, keys: list[str], da
         ids.update(person for row in session.execute(query) for person in row if person)
     if roles:
         ids.update(session.scalars(select(UserRole.user_id).join(User).where(
-            UserRole.role_code.in_(sorted(roles)), User.active.is_(True))))
+            UserRole.role_code.in_(sorted(roles)), User.active.is_(True), is_person())))
     return ids
 
 
@@ -85,7 +86,7 @@ def _unit_heads(session: Session, codes: Any) -> set[int]:
         return set()
     return set(session.scalars(select(User.id).join(UserRole).join(OrgUnit, OrgUnit.id == User.unit_id).where(
         UserRole.role_code == "section_head", OrgUnit.code.in_([str(c) for c in codes[:50]]),
-        User.active.is_(True))))
+        User.active.is_(True), is_person())))
 
 
 def _local(value: Any) -> str | None:

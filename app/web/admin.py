@@ -152,7 +152,7 @@ def _token_options(form: Any) -> dict[str, Any]:
     expires = form.get("expires_on", "").strip()
     day = parse_day(expires) if expires else None
     if expires and (day is None or datetime.combine(day, time(0), tzinfo=clock.SHANGHAI) <= clock.now()):
-        message = _("请填写今天以后的日期(YYYY-MM-DD)。")
+        message = _("请填写今天以后的日期。")
         raise Invalid(message, {"expires_on": [message]})
     rate = form.get("rate_per_minute", "").strip() or str(api_tokens.DEFAULT_RATE)
     if not rate.isdigit() or len(rate) > 6:

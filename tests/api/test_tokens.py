@@ -98,3 +98,23 @@ def test_names_are_unique_and_overview_roles_cannot_be_narrowed_to_a_unit(db):
         api_tokens.issue_token("平台丙", None, scopes=["incidents:read"], roles=["office_director"],
                                unit_code="employment")
     assert "roles" in wide.value.errors
+
+
+def test_a_service_user_is_no_person_it_gets_no_messages_and_is_in_no_picker(db, user_factory):
+    from app.models import Notification  # noqa: PLC0415
+    from app.operations import alerts, interventions, options, visibility  # noqa: PLC0415
+
+    person = user_factory(["office_director"])
+    row, _clear = api_tokens.issue_token("办公室脚本", None, scopes=["tasks:read"], roles=["office_director"])
+    assert row.user not in interventions.assignable_users() and person in interventions.assignable_users()
+    picked = options.options_for(["users:office_director"])["users:office_director"]
+    assert person.username in [username for username, _name in picked]
+    assert row.user.username not in [username for username, _name in picked]
+    with db.session.begin_nested():
+        alerts.alert_admins(db.session, "test", "标题", "正文", "/", roles=("office_director",))
+        db.session.flush()
+        recipients = {n.user_id for n in db.session.scalars(select(Notification).where(Notification.kind == "test"))}
+    assert recipients == {person.id}
+    # a lane held only by a token's service user is unstaffed
+    api_tokens.issue_token("风险脚本", None, scopes=["tasks:read"], roles=["risk_owner"], unit_code="employment")
+    assert visibility.has_candidates(db.session, ["risk_owner"], "employment") is False
