@@ -14,7 +14,7 @@ from flask import Flask
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask app; `config` overrides what the environment says (tests pass it)."""
-    from app import cli, db, web  # noqa: PLC0415
+    from app import api, cli, db, web  # noqa: PLC0415
     from app.config import load_config  # noqa: PLC0415
     from app.extensions import babel, csrf, limiter, login_manager, migrate  # noqa: PLC0415
 
@@ -27,6 +27,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=web.select_locale, timezone_selector=web.select_timezone)
     web.init_app(app)
+    api.init_app(app)
     cli.init_app(app)
     if app.config["WORKER"] == "celery":
         from app.jobs.celery_app import install_dispatch  # noqa: PLC0415

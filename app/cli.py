@@ -17,8 +17,8 @@ from werkzeug.serving import run_simple
 
 from app import clock
 from app.engine.helpers import parse_duration
+from app.operations import api_tokens, deliveries, imports, instances, profiles, studio, users
 from app.operations import clock as clock_ops
-from app.operations import deliveries, imports, instances, profiles, studio, users
 from app.operations import deploy as deploy_ops
 from app.operations import jobs as job_ops
 from app.operations.errors import DeployRefused, OperationError
@@ -26,8 +26,8 @@ from app.operations.errors import DeployRefused, OperationError
 
 def init_app(app: Flask) -> None:
     """Register the commands and the controlled clock on the app."""
-    for command in (init_db, deploy, create_user, seed_demo, fire_timers, clock_group, serve, worker, beat, jobs_group,
-                    contact, channels_group):
+    for command in (init_db, deploy, create_user, create_token, seed_demo, fire_timers, clock_group, serve, worker,
+                    beat, jobs_group, contact, channels_group):
         app.cli.add_command(command)
     clock_ops.install(app)
 
@@ -98,6 +98,30 @@ def create_user(username: str, display_name: str, roles: str, unit: str | None, 
     except OperationError as exc:
         raise click.ClickException(exc.message) from exc
     click.echo(f"created {username}")
+
+
+@click.command("create-token")
+@click.argument("name")
+@click.option("--scopes", required=True, help=f"comma-separated, of: {', '.join(api_tokens.SCOPES)}")
+@click.option("--roles", default="", help="comma-separated role codes of the token's service user")
+@click.option("--unit", default=None, help="restrict the token to one organisation unit (code)")
+@click.option("--expires", default=None, help="expiry as an ISO date-time with offset, e.g. 2027-06-30T00:00+08:00")
+@click.option("--rate", default=api_tokens.DEFAULT_RATE, type=int, show_default=True, help="requests per minute")
+@with_appcontext
+def create_token(name: str, scopes: str, roles: str, unit: str | None, expires: str | None, rate: int) -> None:
+    """Issue an API token; it is printed once and only its hash is kept."""
+    expires_at = clock.parse_aware(expires) if expires else None
+    if expires and expires_at is None:
+        raise click.BadParameter("an ISO date-time with its offset, e.g. 2027-06-30T00:00+08:00",
+                                 param_hint="--expires")
+    try:
+        _row, token = api_tokens.issue_token(
+            name, None, scopes=[s.strip() for s in scopes.split(",") if s.strip()],
+            roles=[r.strip() for r in roles.split(",") if r.strip()], unit_code=unit, expires_at=expires_at,
+            rate_per_minute=rate)
+    except OperationError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(token)
 
 
 @click.command("seed-demo")

@@ -9,7 +9,7 @@ from app.models.base import utcnow
 from app.models.comments import IncidentComment
 from app.models.documents import GeneratedDocument
 from app.models.jobs import Job, JobStatus, WorkerLease
-from app.models.ledger import Alert, ApiToken, Attachment, Incident, LedgerEntry, OrgProfile
+from app.models.ledger import Alert, ApiIdempotency, ApiToken, Attachment, Incident, LedgerEntry, OrgProfile
 from app.models.notifications import (
     Notification,
     NotificationChannel,
@@ -32,6 +32,7 @@ from app.models.users import Delegation, OrgUnit, Role, User, UserRole
 
 __all__ = [
     "Alert",
+    "ApiIdempotency",
     "ApiToken",
     "AppSetting",
     "Attachment",

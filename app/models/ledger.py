@@ -8,13 +8,16 @@ and the monthly report, and stays after the instance is gone.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import JSONText, UTCDateTime, new_public_id, utcnow
+
+if TYPE_CHECKING:
+    from app.models.users import User
 
 
 class Incident(db.Model):
@@ -110,18 +113,40 @@ class OrgProfile(db.Model):
 
 
 class ApiToken(db.Model):
-    """A bearer token an admin issued to a monitoring platform; only its hash is kept."""
+    """A bearer token an admin issued (to a monitoring platform, another system or a script); only its
+    hash is kept. It acts as its service user (`user_id`: roles, unit) within its `scopes`
+    (`resource:action`, docs/api.md); `unit_code` narrows what it sees to one unit's incidents."""
 
     __tablename__ = "api_token"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    scopes: Mapped[list[str]] = mapped_column(JSONText, default=lambda: ["alerts"])
+    scopes: Mapped[list[str]] = mapped_column(JSONText, default=lambda: ["alerts:write"])
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    unit_code: Mapped[str | None] = mapped_column(String(64))
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rate_per_minute: Mapped[int] = mapped_column(Integer, default=120, server_default="120")
+
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+
+
+class ApiIdempotency(db.Model):
+    """The first result of a request sent with an `Idempotency-Key` by one token (a repeat gets it)."""
+
+    __tablename__ = "api_idempotency"
+    __table_args__ = (UniqueConstraint("token_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_token.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Attachment(db.Model):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, false
+from sqlalchemy import Boolean, ColumnElement, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -73,6 +73,15 @@ class User(UserMixin, db.Model):
 
     def has_role(self, *codes: str) -> bool:
         return bool(self.role_codes.intersection(codes))
+
+
+SERVICE_PASSWORD = "!api-token-user"  # noqa: S105 - marks an API token's service user; no password hashes to it
+
+
+def is_person() -> ColumnElement[bool]:
+    """SQL: the account is a person's, not an API token's service user (app.operations.api_tokens), who
+    gets no messages, is offered in no picker and staffs no lane."""
+    return User.password_hash != SERVICE_PASSWORD
 
 
 class UserRole(db.Model):

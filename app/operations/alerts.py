@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from app.models import AuditEvent, HumanTask, Notification, ProcessInstance, User, UserRole
 from app.models.base import new_public_id
+from app.models.users import is_person
 from app.operations import labels
 
 
@@ -17,7 +18,7 @@ def alert_admins(session: Session, kind: str, title: str, body: str, link: str, 
     """One urgent inbox row per active admin (or holder of `roles`), in the caller's transaction; with
     `staff_link`, the holders who are not admins get that link instead of the admin console's."""
     rows = session.execute(select(User.id, UserRole.role_code).join(UserRole).where(
-        UserRole.role_code.in_(roles), User.active.is_(True))).all()
+        UserRole.role_code.in_(roles), User.active.is_(True), is_person())).all()
     admins = {user_id for user_id, role in rows if role == "admin"}
     for admin_id in sorted({user_id for user_id, _role in rows}):
         theirs = link if admin_id in admins or staff_link is None else staff_link

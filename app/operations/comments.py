@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from app.db import transaction
 from app.extensions import db
 from app.models import AuditEvent, Incident, IncidentComment, Notification, ProcessInstance, User
+from app.models.users import is_person
 from app.notify import templates
 from app.operations import deliveries as deliveries_ops
 from app.operations import incident_page
@@ -116,7 +117,7 @@ def _people(names: list[str]) -> dict[str, User]:
     if not names:
         return {}
     lowered = [name.lower() for name in names]
-    rows = db.session.scalars(select(User).where(User.active.is_(True), or_(
+    rows = db.session.scalars(select(User).where(User.active.is_(True), is_person(), or_(
         func.lower(User.username).in_(lowered), User.display_name.in_(names)))).all()
     found: dict[str, User] = {}
     by_name: dict[str, list[User]] = {}

@@ -18,6 +18,7 @@ from app import clock
 from app.db import transaction
 from app.extensions import db
 from app.models import AuditEvent, Delegation, User, UserRole
+from app.models.users import is_person
 from app.operations.errors import Invalid, NotFound
 
 MAX_SPAN = timedelta(days=90)
@@ -46,7 +47,7 @@ def create_delegation(actor: User, delegate_username: str, starts_at: datetime |
         errors["reason"] = [str(_l("委托事由不能超过 300 字。"))]
     with transaction() as session:
         delegate = session.scalar(select(User).where(User.username == (delegate_username or "").strip(),
-                                                     User.active.is_(True)))
+                                                     User.active.is_(True), is_person()))
         problem = _delegate_problem(actor, delegate)
         if problem:
             errors["delegate"] = [problem]
@@ -134,5 +135,5 @@ def colleagues(user: User) -> list[User]:
     if not roles:
         return []
     return list(db.session.scalars(select(User).join(UserRole).where(
-        UserRole.role_code.in_(roles), User.active.is_(True), User.id != user.id).distinct()
+        UserRole.role_code.in_(roles), User.active.is_(True), is_person(), User.id != user.id).distinct()
         .order_by(User.display_name)))

@@ -18,6 +18,7 @@ from app import clock
 from app.db import transaction
 from app.extensions import db
 from app.models import AuditEvent, HumanTask, User, UserRole
+from app.models.users import is_person
 from app.operations import assignment, labels, task_notices, tasks
 from app.operations.errors import Conflict, Forbidden, Invalid
 
@@ -38,7 +39,8 @@ def pass_task(public_id: str, actor: User, username: str, reason: str) -> HumanT
         task = tasks.task_for_write(session, public_id, actor)
         if not tasks.can_work(task, actor):
             raise tasks.not_workable(task)
-        person = session.scalar(select(User).where(User.username == (username or "").strip(), User.active.is_(True)))
+        person = session.scalar(select(User).where(User.username == (username or "").strip(), User.active.is_(True),
+                                                 is_person()))
         if person is None:
             errors["pass_to"] = [str(_l("请选择接收任务的同事。"))]
         elif person.id in (actor.id, task.assignee_id):
@@ -70,7 +72,7 @@ def pass_candidates(task: HumanTask, actor: User) -> list[User]:
     if not roles:
         return []
     people = db.session.scalars(select(User).join(UserRole).where(
-        UserRole.role_code.in_(roles), User.active.is_(True), User.id != actor.id,
+        UserRole.role_code.in_(roles), User.active.is_(True), is_person(), User.id != actor.id,
         User.id != (task.assignee_id or 0)).distinct().order_by(User.display_name))
     return [person for person in people if assignment.holder_problem(db.session, task, person) is None]
 

@@ -39,6 +39,7 @@ from app.models import (
     TaskStatus,
     User,
 )
+from app.models.users import is_person
 from app.operations import assignment, catalog, instances, ledger, task_notices, tasks
 from app.operations.errors import Conflict, Invalid, NotFound
 from app.operations.failures import quarantining, reading_state, unreadable_reason
@@ -410,7 +411,7 @@ def failed_instances(limit: int = 200) -> list[tuple[ProcessInstance, datetime |
 
 def assignable_users() -> list[User]:
     """Active people, for the reassign picker."""
-    return list(db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.username)))
+    return list(db.session.scalars(select(User).where(User.active.is_(True), is_person()).order_by(User.username)))
 
 
 def roles() -> list[Role]:

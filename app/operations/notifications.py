@@ -24,6 +24,7 @@ from app.models import (
     User,
     UserRole,
 )
+from app.models.users import is_person
 from app.notify import templates
 from app.operations import catalog, visibility
 from app.operations import deliveries as deliveries_ops
@@ -119,7 +120,7 @@ def _recipients(session: Session, instance: ProcessInstance, keys: list[str], da
         ids.update(person for row in session.execute(query) for person in row if person)
     if roles:
         ids.update(session.scalars(select(UserRole.user_id).join(User).where(
-            UserRole.role_code.in_(sorted(roles)), User.active.is_(True))))
+            UserRole.role_code.in_(sorted(roles)), User.active.is_(True), is_person())))
     return ids
 
 
@@ -129,7 +130,7 @@ def _unit_heads(session: Session, codes: Any) -> set[int]:
         return set()
     return set(session.scalars(select(User.id).join(UserRole).join(OrgUnit, OrgUnit.id == User.unit_id).where(
         UserRole.role_code == "section_head", OrgUnit.code.in_([str(c) for c in codes[:50]]),
-        User.active.is_(True))))
+        User.active.is_(True), is_person())))
 
 
 def _local(value: Any) -> str | None:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Incident, OrgUnit, User, UserRole
+from app.models.users import is_person
 from app.operations import profiles
 
 Options = dict[str, list[tuple[str, str]]]
@@ -48,7 +49,7 @@ def options_for(sources: set[str] | list[str]) -> Options:
             result[source] = [(number, f"{number} {title}".strip()) for number, title in rows]
         elif kind == "users":
             users = db.session.scalars(select(User).join(UserRole).where(
-                UserRole.role_code == arg, User.active.is_(True)).order_by(User.username))
+                UserRole.role_code == arg, User.active.is_(True), is_person()).order_by(User.username))
             result[source] = [(u.username, u.display_name) for u in users]
         elif kind == "profile":
             profile_values = profile_values if profile_values is not None else profiles.active_values()

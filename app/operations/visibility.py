@@ -27,6 +27,7 @@ from app.models import (
     User,
     UserRole,
 )
+from app.models.users import is_person
 
 OVERVIEW_ROLES = ("admin", "group_leader", "group_deputy", "office_director", "office_staff", "info_officer",
                   "party_group")
@@ -65,7 +66,7 @@ def has_candidates(session: Session, roles: list[str], unit_code: str | None) ->
     """Is any active person able to take a task of these lane roles (bound to `unit_code`)?"""
     free = sorted(set(roles) - UNIT_ROLES)
     bound = sorted(set(roles) & UNIT_ROLES)
-    people = select(User.id).join(UserRole).where(User.active.is_(True))
+    people = select(User.id).join(UserRole).where(User.active.is_(True), is_person())
     clauses = [UserRole.role_code.in_(free)] if free else []
     if bound:
         in_unit = User.unit_id.in_(select(OrgUnit.id).where(OrgUnit.code == unit_code)) if unit_code else true()
@@ -168,4 +169,4 @@ def candidate_ids(session: Session, task: HumanTask) -> set[int]:
         clauses.append(and_(UserRole.role_code.in_(bound), in_unit))
     if not clauses:
         return set()
-    return set(session.scalars(select(User.id).join(UserRole).where(User.active.is_(True), or_(*clauses))))
+    return set(session.scalars(select(User.id).join(UserRole).where(User.active.is_(True), is_person(), or_(*clauses))))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, time, timedelta
 from functools import wraps
 from typing import Any
 
@@ -11,11 +12,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from app import forms
-from app.operations import deliveries, intake, interventions, profiles, tasks
+from app import clock, forms
+from app.operations import api_tokens, deliveries, interventions, labels, profiles, tasks
 from app.operations import jobs as job_ops
 from app.operations.errors import Invalid
-from app.web.inputs import int_arg
+from app.web.inputs import int_arg, parse_day
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -126,20 +127,37 @@ def profile() -> str | Response | tuple[str, int]:
     return (page, 422) if errors else page
 
 
-@bp.route("/api-tokens", methods=["GET", "POST"])
+@bp.route("/api-tokens", methods=["GET", "POST"], endpoint="api_tokens")
 @admin_required
-def api_tokens() -> str | tuple[str, int]:
-    """Tokens monitoring platforms use to post alerts; a new token is shown once."""
+def api_tokens_page() -> str | tuple[str, int]:
+    """Tokens of platforms, other systems and scripts (docs/api.md); a new token is shown once."""
     errors: dict[str, list[str]] = {}
     issued = None
     if request.method == "POST" and request.form.get("_action") == "revoke":
-        intake.revoke_token(int_arg(request.form, "token_id", 0), current_user)
+        api_tokens.revoke_token(int_arg(request.form, "token_id", 0), current_user)
         flash(_("令牌已停用。"), "success")
     elif request.method == "POST":
         try:
-            _row, issued = intake.issue_token(request.form.get("name", ""), current_user)
+            _row, issued = api_tokens.issue_token(actor=current_user, **_token_options(request.form))
         except Invalid as exc:
             errors = exc.errors or {"": [exc.message]}
-    page = render_template("admin/api_tokens.html", rows=intake.list_tokens(), errors=errors, issued=issued,
-                           form=request.form)
+    page = render_template("admin/api_tokens.html", rows=api_tokens.list_tokens(), errors=errors, issued=issued,
+                           form=request.form, scopes=api_tokens.SCOPES, roles=labels.role_names(tasks.current_locale()),
+                           units=labels.unit_names())
     return (page, 422) if errors else page
+
+
+def _token_options(form: Any) -> dict[str, Any]:
+    """What the token form asks for; an unreadable day or rate is refused next to its field."""
+    expires = form.get("expires_on", "").strip()
+    day = parse_day(expires) if expires else None
+    if expires and (day is None or datetime.combine(day, time(0), tzinfo=clock.SHANGHAI) <= clock.now()):
+        message = _("请填写今天以后的日期。")
+        raise Invalid(message, {"expires_on": [message]})
+    rate = form.get("rate_per_minute", "").strip() or str(api_tokens.DEFAULT_RATE)
+    if not rate.isdigit() or len(rate) > 6:
+        message = _("请填写整数。")
+        raise Invalid(message, {"rate_per_minute": [message]})
+    return {"name": form.get("name", ""), "scopes": form.getlist("scopes"), "roles": form.getlist("roles"),
+            "unit_code": form.get("unit_code") or None, "rate_per_minute": int(rate),
+            "expires_at": datetime.combine(day + timedelta(days=1), time(0), tzinfo=clock.SHANGHAI) if day else None}

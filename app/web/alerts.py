@@ -1,16 +1,15 @@
-"""Leads (线索): the lead pool, a form for a superior's notice / media inquiry / public report, and the
-JSON endpoint monitoring platforms post alerts to with their API token (domain.md §11.4, §12.3)."""
+"""Leads (线索): the lead pool and a form for a superior's notice / media inquiry / public report
+(domain.md §11.4, §12.3). Monitoring platforms post theirs to the API (app/api/alerts.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app import forms
-from app.extensions import csrf, limiter
 from app.operations import intake, tasks
 from app.operations.errors import Invalid
 
@@ -63,32 +62,3 @@ def new() -> str | Response | tuple[str, int]:
     fields = forms.build_fields(form, values, raw, errors, {}, {}, locale=locale)
     page = render_template("alerts/new.html", fields=fields, form_errors=forms.form_errors(form, errors), errors=errors)
     return (page, 422) if errors else page
-
-
-def _bearer() -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _sep, token = header.partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
-
-@bp.route("/api/v1/alerts", methods=["POST"])
-@csrf.exempt  # authenticated by a bearer token, not a browser session
-@limiter.limit("120 per minute")
-def api_receive() -> tuple[Response, int]:
-    """A monitoring platform posts one alert as JSON; 201 with the lead's id, 200 if it was already
-    received (same external_ref), 401 without a valid token, 422 with errors per field."""
-    token = _bearer()
-    source = intake.token_source(token) if token else None
-    if source is None:
-        response = jsonify({"error": "unauthorized", "message": _("缺少或无效的接口令牌。")})
-        response.headers["WWW-Authenticate"] = 'Bearer realm="yuqing"'
-        return response, 401
-    if request.content_length and request.content_length > 64 * 1024:
-        return jsonify({"error": "too_large", "message": _("线索内容过大。")}), 413
-    payload = request.get_json(silent=True)
-    try:
-        alert, created = intake.receive_alert(payload, source=source)
-    except Invalid as exc:
-        return jsonify({"error": "invalid", "message": exc.message, "errors": exc.errors}), 422
-    body = {"id": alert.public_id, "outcome": alert.outcome, "duplicate": not created}
-    return jsonify(body), 201 if created else 200

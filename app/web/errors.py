@@ -135,8 +135,14 @@ def _page(status: int, message: str, *, title: str | None = None, back: str | No
           headers: list[tuple[str, str]] | None = None) -> Response | tuple[str, int, list[tuple[str, str]]]:
     """The error page (or JSON for the API and for scripts that ask for JSON)."""
     if request.path.startswith("/api/") or _prefers_json():
-        response = jsonify({"error": status, "message": message})
+        body = {"error": status, "message": message}
+        if request.path.startswith("/api/"):  # RFC 9457, as the API's own answers (app/api/problems.py)
+            body = {"type": "about:blank", "title": title or _titles().get(status, str(status)), "status": status,
+                    "detail": message, **body}
+        response = jsonify(body)
         response.status_code = status
+        if request.path.startswith("/api/"):
+            response.mimetype = "application/problem+json"
         response.headers.extend(headers or [])
         return response
     g.yq_error_page = True

@@ -165,6 +165,17 @@ def get_urls(world: World) -> dict[str, str]:
         "studio.sandbox_index": "/studio/sandbox",
         "studio.sandbox_run": f"/studio/sandbox/{run}",
         "studio.sandbox_diagram": f"/studio/sandbox/{run}/diagram/yq_release.bpmn",
+        # the JSON API (a signed-in browser has no token: 401 problems; tests/api probes it with one)
+        "api_docs.openapi": "/api/v1/openapi.json",
+        "api_docs.docs": "/api/v1/docs",
+        "api_docs.asset": "/api/v1/docs/assets/swagger-ui.css",
+        "api_processes.list_processes": "/api/v1/processes",
+        "api_processes.list_instances": "/api/v1/instances",
+        "api_processes.get_instance": f"/api/v1/instances/{instance.public_id}",
+        "api_tasks.list_tasks": "/api/v1/tasks",
+        "api_tasks.get_task": f"/api/v1/tasks/{world.task.public_id}",
+        "api_incidents.list_incidents": "/api/v1/incidents",
+        "api_incidents.get_incident": f"/api/v1/incidents/{world.flow.incident().number}",
     }
 
 

@@ -69,7 +69,8 @@ def test_the_alert_api_needs_a_valid_token_and_answers_per_field(client, db, use
     assert client.post("/api/v1/alerts", json=ALERT, headers={"Authorization": "Bearer yqt_wrong"}).status_code == 401
     auth = {"Authorization": f"Bearer {token}"}
     invalid = client.post("/api/v1/alerts", json={"title": "x"}, headers=auth)
-    assert invalid.status_code == 422 and "source_type" in invalid.get_json()["errors"]
+    assert invalid.status_code == 422 and invalid.mimetype == "application/problem+json"
+    assert "source_type" in [error["field"] for error in invalid.get_json()["errors"]]
     created = client.post("/api/v1/alerts", json=ALERT, headers=auth)
     assert created.status_code == 201 and created.get_json()["duplicate"] is False
     again = client.post("/api/v1/alerts", json=ALERT, headers=auth)
@@ -81,12 +82,13 @@ def test_the_alert_api_needs_a_valid_token_and_answers_per_field(client, db, use
 
 def test_admins_issue_tokens_shown_once_and_only_their_hash_is_kept(client, db, user_factory):
     login(client, user_factory(["admin"]))
-    page = client.post("/admin/api-tokens", data={"name": "某监测平台"}).get_data(as_text=True)
+    form = {"name": "某监测平台", "scopes": "alerts:write"}
+    page = client.post("/admin/api-tokens", data=form).get_data(as_text=True)
     row = db.session.scalars(select(ApiToken)).one()
     shown = page.split("<code>")[1].split("</code>")[0]
     assert shown.startswith("yqt_") and shown not in row.token_hash
     assert "<code>" not in client.get("/admin/api-tokens").get_data(as_text=True)
-    assert client.post("/admin/api-tokens", data={"name": "某监测平台"}).status_code == 422  # same name
+    assert client.post("/admin/api-tokens", data=form).status_code == 422  # same name
 
 
 def test_admins_edit_the_profile_with_a_reason_and_errors_keep_what_was_typed(client, db, user_factory):

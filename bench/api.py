@@ -1,0 +1,178 @@
+"""Benchmark: one user-task completion through the REST API (POST /api/v1/tasks/{id}/complete) against
+gunicorn, with 1 and 4 clients, next to the bare engine step of the same task in the same run.
+
+Usage: .venv/bin/python bench/api.py [--rounds 100] [--database-url URL] [--workers 2]
+
+Each round starts a fresh `yq_aftermath` instance (not timed) whose summary opens at once, and completes
+two tasks through the API with a bearer token: the summary, then its approval. Prints p50/p95
+milliseconds per completion and completions per second for 1 and 4 concurrent clients (each client
+works its own instances), and the bare engine (load state + complete + run + dump, no database, no HTTP).
+The database should be PostgreSQL, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/yuqing_bench (it is
+created if missing, and must not hold other data); without one a temporary SQLite file is used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from complete_task import TYPED, _start_data, bench_engine, build, percentiles  # noqa: E402
+from sqlalchemy import create_engine, select, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from app.extensions import db  # noqa: E402
+from app.models import HumanTask, TaskStatus  # noqa: E402
+from app.operations import api_tokens, instances, users  # noqa: E402
+
+PASSWORD = "bench password 123"
+ANSWERS = {spec: {key: value for key, value in data.items()} for spec, data in TYPED.items()}
+
+
+def _ensure_database(url: str) -> None:
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("postgresql"):
+        return
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        if connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}) is None:
+            connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    admin.dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_gunicorn(url: str, workers: int) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    env = {**os.environ, "YQ_DATABASE_URL": url, "YQ_SECRET_KEY": "bench", "YQ_ENV": "test",
+           "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": str(workers), "YQ_WORKER": "off"}
+    process = subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "--config", str(ROOT / "gunicorn.conf.py"),
+                                "--access-logfile", "/dev/null", "app:create_app()"],
+                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"gunicorn ended: {process.stderr.read().decode()[-2000:]}")
+        try:
+            urllib.request.urlopen(f"{base}/api/v1/openapi.json", timeout=10).read()
+            return process, base
+        except OSError:  # refused while booting, or a first answer slower than the timeout
+            time.sleep(0.2)
+    process.terminate()
+    raise SystemExit("gunicorn did not answer within 60 s")
+
+
+def _post(base: str, path: str, token: str, body: dict) -> tuple[int, dict]:
+    request = urllib.request.Request(base + path, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"{}")
+
+
+def _prepare(app, count: int) -> list[int]:
+    """Fresh aftermath instances (not timed); their ids."""
+    ids = []
+    with app.app_context():
+        bench_user = users.authenticate("bench", PASSWORD)
+        for _ in range(count):
+            ids.append(instances.start_instance("yq_aftermath", bench_user, _start_data()).id)
+    return ids
+
+
+def _open_task(app, instance_id: int) -> tuple[str, str]:
+    with app.app_context():
+        task = db.session.scalar(select(HumanTask).where(HumanTask.instance_id == instance_id,
+                                                         HumanTask.status == TaskStatus.OPEN))
+        return task.public_id, task.spec_id
+
+
+def run_clients(app, base: str, token: str, rounds: int, clients: int) -> tuple[list[float], float]:
+    """Each client completes both tasks of its share of `rounds` instances; (latencies ms, completions/s)."""
+    ids = _prepare(app, rounds)
+    shares = [ids[i::clients] for i in range(clients)]
+    samples: list[float] = []
+    lock = threading.Lock()
+    errors: list[str] = []
+
+    def work(share: list[int]) -> None:
+        for instance_id in share:
+            task_id, spec_id = _open_task(app, instance_id)
+            for _task in range(2):
+                started = time.perf_counter()
+                status, body = _post(base, f"/api/v1/tasks/{task_id}/complete", token, {"data": ANSWERS[spec_id]})
+                elapsed = (time.perf_counter() - started) * 1000
+                if status != 200:
+                    errors.append(f"{status} {body}")
+                    return
+                with lock:
+                    samples.append(elapsed)
+                following = body.get("next_task")
+                if following is None:
+                    break
+                task_id, spec_id = following["id"], following["element"]
+                if spec_id not in ANSWERS:
+                    break
+
+    threads = [threading.Thread(target=work, args=(share,)) for share in shares]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    if errors:
+        raise SystemExit(f"completion refused: {errors[0]}")
+    return samples, len(samples) / wall
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=100, help="instances per measurement (2 tasks each)")
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (4 threads each)")
+    args = parser.parse_args()
+    url = args.database_url or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
+    _ensure_database(url)
+    app = build(url, csrf=False)
+    with app.app_context():
+        bench_user = users.authenticate("bench", PASSWORD)
+        _row, token = api_tokens.issue_token(f"bench-{time.time_ns()}", None, scopes=["tasks:read", "tasks:work"],
+                                             roles=sorted(bench_user.role_codes), rate_per_minute=api_tokens.MAX_RATE)
+    engine_ms = bench_engine(app, args.rounds)
+    server, base = start_gunicorn(url, args.workers)
+    try:
+        one, one_rate = run_clients(app, base, token, args.rounds, 1)
+        four, four_rate = run_clients(app, base, token, args.rounds, 4)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    print(f"database: {url.split('@')[-1]}   gunicorn: {args.workers} workers x 4 threads   "
+          f"completions per run: {2 * args.rounds} (yq_aftermath: summary, then approval)")
+    print(f"engine    (load+complete+dump)  {percentiles(engine_ms)}")
+    print(f"API  1 client                   {percentiles(one)}   {one_rate:6.1f} completions/s")
+    print(f"API  4 clients                  {percentiles(four)}   {four_rate:6.1f} completions/s")
+
+
+if __name__ == "__main__":
+    main()
