@@ -34,18 +34,24 @@ def worklist() -> str:
     """待办 (mine first, then my groups' tasks, by due time), 我的, 组内 and 已办; only the shown tab's
     rows are read, the other tabs are counted."""
     f = worklist_ops.parse_filter(request.args)
+    user = current_user._get_current_object()  # the operations read its roles often; not through the proxy
     try:
-        page = worklist_ops.list_page(current_user, f, request.args.get("after"))
+        page = worklist_ops.list_page(user, f, request.args.get("after"))
     except Invalid as exc:
         flash(exc.message, "error")
-        page = worklist_ops.list_page(current_user, f)
-    counts = {tab: worklist_ops.count(current_user, f, tab) for tab in worklist_ops.TABS}
+        page = worklist_ops.list_page(user, f)
+    whole = not request.args.get("after") and page.next_cursor is None  # the shown tab fits on one page
+    counts = {tab: len(page.rows) if whole and tab == f.tab else worklist_ops.count(user, f, tab)
+              for tab in worklist_ops.TABS}
     if not f.narrowed:
         g.todo_count = counts["todo"]  # the header's badge says the same without counting again
+    # Links built once and completed per row (url_for fifty times over is a good part of the page).
+    narrowed = url_for("tasks.worklist", **f.query_args(incident=None))
     return render_template("tasks/worklist.html", f=f, page=page, counts=counts, cap=worklist_ops.COUNT_CAP,
-                           errors=f.errors, task_names=worklist_ops.task_names(current_user),
-                           incident=worklist_ops.incident_label(f.incident, current_user),
-                           first_page=bool(request.args.get("after")))
+                           errors=f.errors, task_names=worklist_ops.task_names(user),
+                           incident=worklist_ops.incident_label(f.incident, user),
+                           first_page=bool(request.args.get("after")), task_link=url_for("tasks.worklist") + "/",
+                           incident_link=narrowed + ("&" if "?" in narrowed else "?") + "incident=")
 
 
 @bp.route("/tasks/claim", methods=["POST"])

@@ -11,7 +11,7 @@ from sqlalchemy import event, select
 
 from app.extensions import db
 from app.models import AuditEvent, HumanTask, TaskStatus
-from app.operations import deploy, instances
+from app.operations import deploy, instances, worklist
 from tests.conftest import ROOT
 from tests.web.scenario import act_as, open_task, start_incident, submit
 
@@ -117,7 +117,7 @@ def test_the_office_claims_returns_and_finds_its_work_in_done(db, people):
     assert "暂无已办任务。" in _page(people["office2"], "/tasks?view=done")
 
 
-def test_filters_and_search_narrow_the_list(db, people, fake_clock):
+def test_filters_and_search_narrow_the_list(db, people, monkeypatch):
     office = people["office"]
     first = _registered(people, "第一起:窗口排队")
     second = _registered(people, "第二起:热线无人接听")
@@ -125,6 +125,9 @@ def test_filters_and_search_narrow_the_list(db, people, fake_clock):
     assert set(_rows(_page(office))) >= {a.public_id, b.public_id}
     assert _rows(_page(office, "/tasks?q=热线")) == [b.public_id]
     assert _rows(_page(office, f"/tasks?q={second.business_key}")) == [b.public_id]
+    monkeypatch.setattr(worklist, "MAX_MATCHES", 0)  # more matching incidents than ids worth listing
+    assert _rows(_page(office, "/tasks?q=热线")) == [b.public_id]
+    monkeypatch.undo()
     assert _rows(_page(office, f"/tasks?incident={first.public_id}")) == [a.public_id]
     assert "仅显示事件:" in _page(office, f"/tasks?incident={first.public_id}")
     assert set(_rows(_page(office, "/tasks?task=确认定级与启动响应"))) == {a.public_id, b.public_id}
