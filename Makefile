@@ -63,6 +63,7 @@ test: install assets translations lint browser
 bench: install translations
 	$(PY) bench/complete_task.py
 	$(PY) bench/timers.py
+	$(PY) bench/worklist.py
 
 stack: install assets translations
 	scripts/stack.sh start

@@ -25,6 +25,7 @@ postgresql+psycopg://postgres@127.0.0.1:5432/yuqing_bench (created if missing, e
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import statistics
 import sys
@@ -83,25 +84,36 @@ def build(database_url: str):
     return app
 
 
+def _ids():
+    """Distinct public ids, cheaper than uuid4 per row (a run's random prefix, then a counter)."""
+    prefix = uuid.uuid4().int >> 64 << 64
+    return (str(uuid.UUID(int=prefix | n)) for n in itertools.count())
+
+
 def _rows(open_count: int, completed: int, user_id: int, base_instance: int, base_task: int, state: str):
-    """(instances, tasks, candidates) as tuples in the column orders above."""
+    """(instances, tasks, candidates) as tuples in the column orders above: ten open tasks per running
+    instance (with the state), twenty completed ones per finished instance (state kept small)."""
+    ids = _ids()
     definition = db.session.scalar(select(ProcessDefinition.id).where(ProcessDefinition.process_key == "yq_incident"))
     now = datetime.now(UTC)
-    total = open_count + completed
+    running = -(-open_count // PER_INSTANCE)
+    finished = -(-completed // (2 * PER_INSTANCE))
     instances, task_rows, candidates = [], [], []
-    for n in range(-(-total // PER_INSTANCE)):
-        started = now - timedelta(minutes=total - n)
-        instances.append((base_instance + n, str(uuid.uuid4()), definition, "yq_incident", f"YQ-W-{n:07d}",
-                          f"基准舆情事件第 {n} 号", 1 + n % 4, "waiting", state, "1.5", 1, started, started))
-    for n in range(total):
+    for n in range(running + finished):
+        started = now - timedelta(minutes=running + finished - n)
+        instances.append((base_instance + n, next(ids), definition, "yq_incident", f"YQ-W-{n:07d}",
+                          f"基准舆情事件第 {n} 号", 1 + n % 4, "waiting" if n < running else "completed",
+                          state if n < running else "{}", "1.5", 1, started, started))
+    for n in range(open_count + completed):
         task_id, done = base_task + n, n >= open_count
+        instance = base_instance + (n // PER_INSTANCE if not done else running + (n - open_count) // (2 * PER_INSTANCE))
         due = None if n % 10 == 9 else now + timedelta(minutes=(n * 7919) % 3000 - 120)
         mine = n % 100 == 0 or (done and n % 2 == 0)
         task_rows.append((
-            task_id, str(uuid.uuid4()), base_instance + n // PER_INSTANCE, str(uuid.uuid4()), "yq_incident",
-            f"ut_bench_{n % 7}", f"基准任务{n % 7}", "{}", TaskStatus.COMPLETED if done else TaskStatus.OPEN,
-            user_id if mine else None, now if mine else None, due, now - timedelta(hours=3),
-            now - timedelta(seconds=total - n) if done else None, user_id if done and mine else None, ROLE))
+            task_id, next(ids), instance, next(ids), "yq_incident", f"ut_bench_{n % 7}", f"基准任务{n % 7}", "{}",
+            TaskStatus.COMPLETED if done else TaskStatus.OPEN, user_id if mine else None, now if mine else None,
+            due, now - timedelta(hours=3), now - timedelta(seconds=open_count + completed - n) if done else None,
+            user_id if done and mine else None, ROLE))
         candidates.append((task_id, ROLE))
     return instances, task_rows, candidates
 
@@ -131,6 +143,7 @@ def seed(open_count: int, completed: int, state_kb: int) -> float:
 def _copy(instances, task_rows, candidates) -> None:
     raw = db.session.connection().connection.driver_connection
     with raw.cursor() as cursor:
+        cursor.execute("SET LOCAL statement_timeout = 0")  # the app's limit is for requests, not this
         for table, columns, rows in (("process_instance", INSTANCE_COLUMNS, instances),
                                      ("human_task", TASK_COLUMNS, task_rows),
                                      ("human_task_candidate", ("task_id", "role_code"), candidates)):

@@ -266,13 +266,16 @@ def count(user: User, f: WorklistFilter, tab: str, cap: int = COUNT_CAP) -> int:
     if tab == "todo":  # two cheap counts rather than one OR that no index serves
         return min(_count(_mine(user), f, tab, cap) + _count(_group(user, unclaimed_only=True), f, tab, cap),
                    cap + 1)
-    conditions = {"mine": _mine, "done": _done}
-    condition = conditions[tab](user) if tab in conditions else _group(user, unclaimed_only=False)
-    return _count(condition, f, tab, cap)
+    if tab == "done":
+        return _count(_done(user), f, tab, cap, (HumanTask.completed_at, HumanTask.id))
+    return _count(_mine(user) if tab == "mine" else _group(user, unclaimed_only=False), f, tab, cap)
 
 
-def _count(condition: ColumnElement[bool], f: WorklistFilter, tab: str, cap: int) -> int:
-    query = select(HumanTask.id).where(condition, *_filters(f, tab))
+def _count(condition: ColumnElement[bool], f: WorklistFilter, tab: str, cap: int,
+           order: tuple[Any, ...] = (HumanTask.due_at, HumanTask.id)) -> int:
+    # Ordered as an index is: without it PostgreSQL may read the table from the start for the
+    # LIMIT, expecting matches everywhere, and walk a million finished tasks to find them.
+    query = select(HumanTask.id).where(condition, *_filters(f, tab)).order_by(*order)
     if _needs_instance(f):
         query = query.join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
     return db.session.scalar(select(func.count()).select_from(query.limit(cap + 1).subquery())) or 0
