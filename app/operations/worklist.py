@@ -120,8 +120,11 @@ class Page:
 class _Phase:
     name: str
     condition: ColumnElement[bool]
-    key: tuple[Any, ...]  # ordering columns, ascending unless `descending`
+    key: tuple[Any, ...]  # the cursor's columns, ascending unless `descending`
     descending: bool = False
+    # The ORDER BY, when more than the key: the index's columns, so that the database reads the index
+    # in order (PostgreSQL does not for `due_at IS NULL ORDER BY id` and walks the primary key instead).
+    order: tuple[Any, ...] = ()
 
 
 def _open() -> ColumnElement[bool]:
@@ -143,7 +146,8 @@ def _group(user: User, unclaimed_only: bool) -> ColumnElement[bool]:
 def _by_due(prefix: str, condition: ColumnElement[bool]) -> list[_Phase]:
     """Tasks with a due time first, in due order, then those without, oldest first."""
     return [_Phase(prefix + "1", and_(condition, HumanTask.due_at.is_not(None)), (HumanTask.due_at, HumanTask.id)),
-            _Phase(prefix + "0", and_(condition, HumanTask.due_at.is_(None)), (HumanTask.id,))]
+            _Phase(prefix + "0", and_(condition, HumanTask.due_at.is_(None)), (HumanTask.id,),
+                   order=(HumanTask.due_at, HumanTask.id))]
 
 
 def _done(user: User) -> ColumnElement[bool]:
@@ -220,7 +224,8 @@ def list_page(user: User, f: WorklistFilter, cursor: str | None = None, per_page
         query = _rows().where(phase.condition, *_filters(f, f.tab))
         if index == 0 and after is not None:
             query = query.where(_beyond(phase, after[1]))
-        order = [column.desc() for column in phase.key] if phase.descending else list(phase.key)
+        columns = phase.order or phase.key
+        order = [column.desc() for column in columns] if phase.descending else list(columns)
         found = db.session.execute(query.order_by(*order).limit(per_page + 1 - len(rows))).all()
         rows.extend(Row(**row._mapping, phase=phase.name) for row in found)
         if len(rows) > per_page:
