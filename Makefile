@@ -67,6 +67,7 @@ test: install assets translations lint browser documents
 bench: install translations
 	$(PY) bench/complete_task.py
 	$(PY) bench/timers.py
+	$(PY) bench/worklist.py
 
 stack: install assets translations
 	scripts/stack.sh start

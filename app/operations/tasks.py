@@ -139,20 +139,26 @@ def page_options(task: HumanTask, form: forms.FormSpec) -> dict[str, list[tuple[
 def claim_task(public_id: str, user: User) -> HumanTask:
     """Take an open task of one of the user's roles."""
     with transaction() as session:
-        task = task_for_write(session, public_id, user)
-        if task.assignee_id == user.id:
-            return task
-        if not is_candidate(task, user):
-            raise Forbidden(str(_l("您不在该任务的办理角色中。")))
-        result = session.execute(update(HumanTask).where(
-            HumanTask.id == task.id, HumanTask.status == TaskStatus.OPEN, HumanTask.assignee_id.is_(None),
-        ).values(assignee_id=user.id, claimed_at=clock.now()))
-        if result.rowcount != 1:
-            raise Conflict(str(_l("该任务已被他人签收或已办理。")))
-        session.add(AuditEvent(actor_id=user.id, instance_id=task.instance_id, task_id=task.id,
-                               action="task_claimed", detail={"task": task.spec_id}))
-        session.refresh(task)
+        return claim_in(session, public_id, user)
+
+
+def claim_in(session: Session, public_id: str, user: User) -> HumanTask:
+    """`claim_task` inside the caller's transaction (a bulk claim runs it per row); a refusal raises
+    before anything is written."""
+    task = task_for_write(session, public_id, user)
+    if task.assignee_id == user.id:
         return task
+    if not is_candidate(task, user):
+        raise Forbidden(str(_l("您不在该任务的办理角色中。")))
+    result = session.execute(update(HumanTask).where(
+        HumanTask.id == task.id, HumanTask.status == TaskStatus.OPEN, HumanTask.assignee_id.is_(None),
+    ).values(assignee_id=user.id, claimed_at=clock.now()))
+    if result.rowcount != 1:
+        raise Conflict(str(_l("该任务已被他人签收或已办理。")))
+    session.add(AuditEvent(actor_id=user.id, instance_id=task.instance_id, task_id=task.id,
+                           action="task_claimed", detail={"task": task.spec_id}))
+    session.refresh(task)
+    return task
 
 
 def unclaim_task(public_id: str, user: User) -> HumanTask:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -42,21 +42,28 @@ def _unit(user: User) -> str | None:
     return user.unit.code if user.unit else None
 
 
-def _tasks_of_roles(roles: list[str]) -> ColumnElement[bool]:
+def _tasks_of_roles(roles: list[str], correlated: bool = False) -> ColumnElement[bool]:
+    if correlated:
+        return exists().where(HumanTaskCandidate.task_id == HumanTask.id, HumanTaskCandidate.role_code.in_(roles))
     return HumanTask.id.in_(select(HumanTaskCandidate.task_id).where(HumanTaskCandidate.role_code.in_(roles)))
 
 
-def candidate_clause(user: User) -> ColumnElement[bool]:
+def candidate_clause(user: User, correlated: bool = False) -> ColumnElement[bool]:
     """Tasks the user could be asked to do: a lane role of theirs, the task's unit for a unit role,
-    and not addressed to somebody else."""
+    and not addressed to somebody else.
+
+    `correlated` checks each task's roles by its primary key (EXISTS) instead of reading every task
+    of the roles first (IN): for the worklist, which walks a few open tasks in due order past the
+    (many) finished ones.
+    """
     free = sorted(user.role_codes - UNIT_ROLES)
     bound = sorted(user.role_codes & UNIT_ROLES)
-    parts = [_tasks_of_roles(free)] if free else []
+    parts = [_tasks_of_roles(free, correlated)] if free else []
     if bound:
         unit = _unit(user)
         in_unit = or_(HumanTask.unit_code.is_(None), HumanTask.unit_code == unit) if unit else \
             HumanTask.unit_code.is_(None)
-        parts.append(and_(_tasks_of_roles(bound), in_unit))
+        parts.append(and_(_tasks_of_roles(bound, correlated), in_unit))
     if not parts:
         return false()
     return and_(or_(*parts), or_(HumanTask.addressed_to_id.is_(None), HumanTask.addressed_to_id == user.id))

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, has_request_context, redirect, request, session, url_for
+from flask import Flask, Response, g, has_request_context, redirect, request, session, url_for
 from flask_login import current_user
 
 from app.extensions import login_manager
-from app.operations import users
+from app.operations import users, worklist
 from app.operations.notifications import unread_count
 from app.web import (
     account,
@@ -81,4 +81,7 @@ def _template_globals() -> dict[str, Any]:
     # An error page (perhaps for a failed database) draws the layout without the inbox count.
     signed_in = current_user and current_user.is_authenticated and not errors.is_error_page()
     unread = unread_count(current_user) if signed_in else 0
-    return {"unread_count": unread, "current_locale": select_locale()}
+    todo = 0
+    if signed_in:
+        todo = g.todo_count if "todo_count" in g else worklist.todo_count(current_user)
+    return {"unread_count": unread, "todo_count": todo, "current_locale": select_locale()}

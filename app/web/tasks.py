@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, get_template_attribute, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, get_template_attribute, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -12,7 +12,8 @@ from werkzeug.wrappers import Response
 from app import forms
 from app.models import HumanTask, InstanceStatus, TaskStatus
 from app.operations import attachments, comments, handover, instances, interventions, ledger, tasks
-from app.operations.errors import Conflict, Invalid
+from app.operations import worklist as worklist_ops
+from app.operations.errors import Conflict, Invalid, OperationError
 from app.web.inputs import int_arg
 from app.web.lead import lead_card
 from app.web.security import download_headers
@@ -31,14 +32,49 @@ def index() -> Response:
 @bp.route("/tasks")
 @login_required
 def worklist() -> str:
-    """My tasks and my groups' tasks, most urgent first."""
-    view = request.args.get("view", "mine")
-    if view not in ("mine", "group"):
-        view = "mine"
-    mine = tasks.list_my_tasks(current_user)
-    group = tasks.list_group_tasks(current_user)
-    return render_template("tasks/worklist.html", view=view, mine=mine, group=group,
-                           rows=mine if view == "mine" else group)
+    """待办 (mine first, then my groups' tasks, by due time), 我的, 组内 and 已办; only the shown tab's
+    rows are read, the other tabs are counted."""
+    f = worklist_ops.parse_filter(request.args)
+    user = current_user._get_current_object()  # the operations read its roles often; not through the proxy
+    try:
+        page = worklist_ops.list_page(user, f, request.args.get("after"))
+    except Invalid as exc:
+        flash(exc.message, "error")
+        page = worklist_ops.list_page(user, f)
+    whole = not request.args.get("after") and page.next_cursor is None  # the shown tab fits on one page
+    counts = {tab: len(page.rows) if whole and tab == f.tab else worklist_ops.count(user, f, tab)
+              for tab in worklist_ops.TABS}
+    if not f.narrowed:
+        g.todo_count = counts["todo"]  # the header's badge says the same without counting again
+    # Links built once and completed per row (url_for fifty times over is a good part of the page).
+    narrowed = url_for("tasks.worklist", **f.query_args(incident=None))
+    return render_template("tasks/worklist.html", f=f, page=page, counts=counts, cap=worklist_ops.COUNT_CAP,
+                           errors=f.errors, task_names=worklist_ops.task_names(user),
+                           incident=worklist_ops.incident_label(f.incident, user),
+                           first_page=bool(request.args.get("after")), task_link=url_for("tasks.worklist") + "/",
+                           incident_link=narrowed + ("&" if "?" in narrowed else "?") + "incident=")
+
+
+@bp.route("/tasks/claim", methods=["POST"])
+@login_required
+def worklist_act() -> Response:
+    """From the list: claim one row, the selected rows (one transaction), or return a row to its group."""
+    back = worklist_ops.parse_filter(request.form).query_args(after=request.form.get("after") or None)
+    try:
+        if request.form.get("unclaim"):
+            task = tasks.unclaim_task(request.form["unclaim"], current_user)
+            flash(_("已将“%(name)s”退回组内。", name=task.name), "success")
+            return redirect(url_for("tasks.worklist", **back))
+        chosen = [request.form["claim"]] if request.form.get("claim") else request.form.getlist("task")
+        report = worklist_ops.claim_tasks(chosen, current_user)
+    except OperationError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("tasks.worklist", **back))
+    if report.claimed:
+        flash(_("已签收 %(n)d 项:%(names)s", n=len(report.claimed), names="、".join(report.claimed)), "success")
+    for label, reason in report.refused:
+        flash(_("未能签收 %(label)s:%(reason)s", label=label, reason=reason), "error")
+    return redirect(url_for("tasks.worklist", **back))
 
 
 @bp.route("/incidents/new", methods=["GET", "POST"])

@@ -119,10 +119,10 @@ def test_an_unexpected_exception_is_logged_and_gets_the_500_page(app, db, monkey
     client, _user = _signed_in(app)
     monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)  # as in production
 
-    def broken(_user):
+    def broken(*_args):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("app.operations.tasks.list_my_tasks", broken)
+    monkeypatch.setattr("app.operations.worklist.list_page", broken)
     with caplog.at_level(logging.ERROR):
         response = client.get("/tasks", headers={"Referer": "http://localhost/inbox"})
     assert_error_page(response, 500, "服务器内部错误", "系统管理员", back="/inbox")
@@ -132,7 +132,7 @@ def test_an_unexpected_exception_is_logged_and_gets_the_500_page(app, db, monkey
 def test_the_500_page_survives_a_broken_layout(app, db, monkeypatch):
     client, _user = _signed_in(app)
     monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
-    monkeypatch.setattr("app.operations.tasks.list_my_tasks", lambda _user: 1 / 0)
+    monkeypatch.setattr("app.operations.worklist.list_page", lambda *_args: 1 / 0)
 
     def no_layout(*_args, **_kwargs):
         raise RuntimeError("the database is gone")
@@ -144,7 +144,7 @@ def test_the_500_page_survives_a_broken_layout(app, db, monkeypatch):
 
 def test_under_testing_unexpected_exceptions_reach_the_test(app, db, monkeypatch):
     client, _user = _signed_in(app)
-    monkeypatch.setattr("app.operations.tasks.list_my_tasks", lambda _user: 1 / 0)
+    monkeypatch.setattr("app.operations.worklist.list_page", lambda *_args: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         client.get("/tasks")
 

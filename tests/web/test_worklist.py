@@ -1,0 +1,231 @@
+"""The staff worklist over HTTP, as the monitor, the office and section heads walk it: 待办 with mine
+first, tabs with counts, filters and search, 已办, claim / return / bulk claim from the list, and a
+unit's tasks never shown to or claimed by another unit."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import event, select
+
+from app.extensions import db
+from app.models import AuditEvent, HumanTask, TaskStatus
+from app.operations import deploy, instances, worklist
+from tests.conftest import ROOT
+from tests.web.scenario import act_as, open_task, start_incident, submit
+
+TITLE = "某街道社保窗口服务态度问题引发网民关注"
+SCOPE = (ROOT / "tests" / "operations" / "data" / "t_scope.bpmn").read_bytes()
+
+
+def _page(actor, url="/tasks"):
+    response = actor.get(url)
+    assert response.status_code == 200, response.status_code
+    return response.get_data(as_text=True)
+
+
+def _rows(page):
+    """Task ids of the list's rows, in order."""
+    return re.findall(r'<tr[^>]*data-task="([^"]+)"', page)
+
+
+def _row(page, public_id):
+    return re.search(rf'<tr[^>]*data-task="{public_id}".*?</tr>', page, re.DOTALL).group(0)
+
+
+def _tab_count(page, tab):
+    return re.search(rf'data-tab="{tab}"[^>]*>[^<]*<span class="count">\((\d+\+?)\)</span>', page).group(1)
+
+
+def _flashes(response):
+    return re.findall(r'class="flash flash--(\w+)"[^>]*>([^<]*)<', response.get_data(as_text=True))
+
+
+def _post(actor, data, follow=True):
+    return actor.client.post("/tasks/claim", data=data, follow_redirects=follow)
+
+
+@pytest.fixture
+def people(app, user_factory):
+    def person(roles, name, unit=None):
+        return act_as(app, user_factory(roles, name, unit=unit))
+
+    return {
+        "monitor": person(["monitor"], "wl_monitor"),
+        "office": person(["office_director", "office_staff"], "wl_office"),
+        "office2": person(["office_director"], "wl_office_two"),
+        "policy": person(["section_head"], "wl_policy_head", "policy"),
+        "employment": person(["section_head"], "wl_employment_head", "employment"),
+    }
+
+
+def _registered(people, title=TITLE):
+    """An incident registered by the monitor: its 确认定级 waits for the office."""
+    instance = start_incident(people["monitor"])
+    response = submit(people["monitor"], instance, "ut_register", title=title)
+    assert response.status_code == 302, response.get_data(as_text=True)[-1500:]
+    return instance
+
+
+def test_the_monitor_finds_the_quick_report_in_the_default_view_with_counts(db, people):
+    monitor = people["monitor"]
+    instance = start_incident(monitor)
+    task = open_task(instance, "ut_register")
+    page = _page(monitor)
+    assert _rows(page) == [task.public_id]
+    row = _row(page, task.public_id)
+    assert "登记舆情(快报)" in row and "剩余 30分钟" in row and "未签收" in row
+    # It waits for the monitors as a group: the default view shows it (not an empty "my tasks").
+    assert [_tab_count(page, tab) for tab in ("todo", "mine", "group", "done")] == ["1", "0", "1", "0"]
+    assert re.search(r'待办任务 <span class="badge" data-testid="todo-count">1</span>', page)
+    for label in ("待办", "我的", "组内", "已办", "搜索事件", "办理时限", "今日到期", "已超时"):
+        assert label in page
+    # The badge is on every page, not only the list.
+    assert 'data-testid="todo-count">1<' in _page(monitor, "/inbox")
+
+
+def test_the_office_claims_returns_and_finds_its_work_in_done(db, people):
+    office = people["office"]
+    instance = _registered(people)
+    task = open_task(instance, "ut_confirm_level")
+    page = _page(office)
+    row = _row(page, task.public_id)
+    assert "确认定级与启动响应" in row and TITLE in row and "未签收" in row and 'name="claim"' in row
+    assert _tab_count(page, "group") == "1" and _tab_count(page, "mine") == "0"
+
+    response = _post(office, {"claim": task.public_id, "view": "todo"})
+    assert ("success", "已签收 1 项:确认定级与启动响应(" + TITLE + ")") in _flashes(response)
+    page = _page(office, "/tasks?view=mine")
+    row = _row(page, task.public_id)
+    assert office.user.display_name in row and 'name="unclaim"' in row and 'data-testid="mine"' in row
+    assert "task_claimed" in db.session.scalars(select(AuditEvent.action).where(AuditEvent.task_id == task.id)).all()
+
+    response = _post(office, {"unclaim": task.public_id, "view": "mine"})
+    assert response.request.path == "/tasks" and "view=mine" in response.request.url
+    assert ("success", "已将“确认定级与启动响应”退回组内。") in _flashes(response)
+    assert _rows(response.get_data(as_text=True)) == []
+    assert "未签收" in _row(_page(office, "/tasks?view=group"), task.public_id)
+
+    assert submit(office, instance, "ut_confirm_level").status_code == 302
+    page = _page(office, "/tasks?view=done")
+    row = _row(page, task.public_id)
+    assert "确认定级与启动响应" in row and "2026-11-25 09:00" in row and "查看办理内容" in row
+    assert f'href="/tasks/{task.public_id}"' in row
+    assert _rows(_page(office, "/tasks?view=done&q=社保窗口")) == [task.public_id]
+    assert _rows(_page(office, "/tasks?view=done&q=没有这个事件")) == []
+    assert "暂无已办任务。" in _page(people["office2"], "/tasks?view=done")
+
+
+def test_filters_and_search_narrow_the_list(db, people, monkeypatch):
+    office = people["office"]
+    first = _registered(people, "第一起:窗口排队")
+    second = _registered(people, "第二起:热线无人接听")
+    a, b = open_task(first, "ut_confirm_level"), open_task(second, "ut_confirm_level")
+    assert set(_rows(_page(office))) >= {a.public_id, b.public_id}
+    assert _rows(_page(office, "/tasks?q=热线")) == [b.public_id]
+    assert _rows(_page(office, f"/tasks?q={second.business_key}")) == [b.public_id]
+    monkeypatch.setattr(worklist, "MAX_MATCHES", 0)  # more matching incidents than ids worth listing
+    assert _rows(_page(office, "/tasks?q=热线")) == [b.public_id]
+    monkeypatch.undo()
+    assert _rows(_page(office, f"/tasks?incident={first.public_id}")) == [a.public_id]
+    assert "仅显示事件:" in _page(office, f"/tasks?incident={first.public_id}")
+    assert set(_rows(_page(office, "/tasks?task=确认定级与启动响应"))) == {a.public_id, b.public_id}
+    assert _rows(_page(office, "/tasks?task=领导小组确认定级")) == []
+    page = _page(office, "/tasks?level=9&due=soon")
+    assert page.count("未知的选项。") == 2 and set(_rows(page)) >= {a.public_id, b.public_id}
+
+    db.session.refresh(first)
+    assert first.level == 4  # the quick report's proposal; the level filter reads the instance's column
+    assert set(_rows(_page(office, "/tasks?level=4"))) >= {a.public_id, b.public_id}
+    assert _rows(_page(office, "/tasks?level=1")) == []
+    assert "没有符合条件的任务。" in _page(office, "/tasks?q=没有这个事件")
+
+
+def test_overdue_and_due_today(db, people, fake_clock):
+    monitor = people["monitor"]
+    report = open_task(start_incident(monitor), "ut_register")  # due 30 minutes after discovery
+    assert report.due_at is not None
+    assert _rows(_page(monitor, "/tasks?due=overdue")) == []
+    assert _rows(_page(monitor, "/tasks?due=today")) == [report.public_id]
+    fake_clock.set(report.due_at)
+    fake_clock.advance(minutes=1)
+    page = _page(monitor, "/tasks?due=overdue")
+    assert _rows(page) == [report.public_id]
+    assert "row--overdue" in _row(page, report.public_id) and "已超时 1分钟" in _row(page, report.public_id)
+    assert _rows(_page(monitor, "/tasks?due=today")) == [report.public_id]
+    fake_clock.advance(days=1)
+    assert _rows(_page(monitor, "/tasks?due=today")) == []
+    assert _rows(_page(monitor, "/tasks?due=overdue")) == [report.public_id]
+
+
+def test_bulk_claim_is_one_operation_reporting_each_refused_row(db, people):
+    office, colleague = people["office"], people["office2"]
+    tasks_ = [open_task(_registered(people, f"批量签收第{n}起"), "ut_confirm_level") for n in range(3)]
+    assert _post(colleague, {"claim": tasks_[2].public_id}).status_code == 200
+    # 政策法规科's task: the office may read it (an overview role) but its roles do not take it.
+    foreign = _scoped_task(people)
+    chosen = [t.public_id for t in tasks_] + [foreign.public_id, "no-such-task"]
+    response = _post(office, {"task": chosen, "bulk": "1", "view": "todo"})
+    flashes = _flashes(response)
+    assert ("success", "已签收 2 项:确认定级与启动响应(批量签收第0起)、确认定级与启动响应(批量签收第1起)") in flashes
+    assert ("error", "未能签收 确认定级与启动响应(批量签收第2起):该任务已被他人签收或已办理。") in flashes
+    assert ("error", "未能签收 本科室办理(政策法规科的事件):您不在该任务的办理角色中。") in flashes
+    assert ("error", "未能签收 所选任务:任务不存在或您无权查看。") in flashes and len(flashes) == 4
+    db.session.expire_all()
+    holders = [db.session.get(HumanTask, t.id).assignee_id for t in tasks_]
+    assert holders == [office.user.id, office.user.id, colleague.user.id]
+    assert db.session.get(HumanTask, foreign.id).assignee_id is None
+    assert ("error", "请先选择要签收的任务。") in _flashes(_post(office, {"bulk": "1"}))
+
+
+def _scoped_task(people):
+    processes, forms = deploy.read_directory(ROOT / "processes", ROOT / "forms")
+    deploy.deploy_processes({**processes, "t_scope.bpmn": SCOPE}, forms)
+    instance = instances.start_instance("t_scope", people["policy"].user, {
+        "lead_unit": "policy", "chosen": people["policy"].user.username, "title": "政策法规科的事件"})
+    task = db.session.scalar(select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                     HumanTask.spec_id == "ut_unit"))
+    assert task.unit_code == "policy" and task.status == TaskStatus.OPEN
+    return task
+
+
+def test_another_units_task_never_shows_nor_is_claimed(db, people):
+    task = _scoped_task(people)
+    own, other = people["policy"], people["employment"]
+    page = _page(own)
+    assert task.public_id in _rows(page) and "本科室办理" in _row(page, task.public_id)
+    for view in ("todo", "mine", "group", "done"):
+        page = _page(other, f"/tasks?view={view}")
+        assert task.public_id not in page and "政策法规科的事件" not in page
+        assert _tab_count(page, view) == "0"
+    assert 'data-testid="todo-count"' not in _page(other, "/inbox")
+    assert "政策法规科的事件" not in _page(other, f"/tasks?incident={task.instance.public_id}")
+    response = _post(other, {"claim": task.public_id})
+    assert ("error", "未能签收 所选任务:任务不存在或您无权查看。") in _flashes(response)
+    response = _post(other, {"unclaim": task.public_id})
+    assert ("error", "任务不存在或您无权查看。") in _flashes(response)
+    db.session.expire_all()
+    assert db.session.get(HumanTask, task.id).assignee_id is None
+    _post(own, {"claim": task.public_id})
+    assert task.public_id in _rows(_page(own, "/tasks?view=mine"))
+
+
+def test_the_list_reads_columns_never_the_instance_state(app, db, people):
+    _registered(people)
+    office = people["office"]
+    statements: list[str] = []
+
+    def capture(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        for view in ("todo", "mine", "group", "done"):
+            assert _rows(_page(office, f"/tasks?view={view}&q=社保")) is not None
+        _page(office, "/tasks?level=4&due=today&task=确认定级与启动响应")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", capture)
+    listing = [s for s in statements if "FROM human_task" in s]
+    assert listing, statements
+    assert not [s for s in statements if "state_json" in s]
