@@ -112,6 +112,12 @@ def test_on_a_phone_the_menu_folds_and_opens_and_touch_targets_are_large(live, o
                                              '::before').content""")
     assert label == '"编号"'
     assert _height(tab, f'[data-testid="ledger"] a[href="/incidents/{number}"]') >= 44
+    # The worklist's rows are cards too, each cell saying what it is.
+    tab.goto(f"{live.url}/tasks")
+    assert not tab.locator('[data-testid="worklist"] thead').is_visible()
+    label = tab.evaluate("""getComputedStyle(document.querySelector('[data-testid="worklist"] td[data-label]'),
+                                             '::before').content""")
+    assert label == '"任务"'
     # The incident page: its comment thread makes the address a link and the post button is large.
     tab.goto(f"{live.url}/incidents/{number}")
     assert tab.locator('[data-testid="comments"] a[href^="https://weibo.com/1234567/"]').count() == 1
