@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from typing import Any
 
+IDLE_SECONDS = 1.0  # gunicorn's keep-alive is 2 s
+
 
 @dataclass
 class Sample:
@@ -55,6 +57,7 @@ class HttpClient:
         self.log = log
         self.lock = lock or threading.Lock()
         self.connection: http.client.HTTPConnection | None = None
+        self.last_used = 0.0
 
     def get(self, url: str, query_string: dict | None = None, follow_redirects: bool = True,
             **_ignored: Any) -> Response:
@@ -95,6 +98,9 @@ class HttpClient:
         headers = {**headers, "Host": f"{self.host}:{self.port}"}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if self.connection is not None and time.monotonic() - self.last_used > IDLE_SECONDS:
+            self.connection.close()  # gunicorn drops idle keep-alive connections: never resend a form on one
+            self.connection = None
         for attempt in range(2):
             if self.connection is None:
                 self.connection = http.client.HTTPConnection(self.host, self.port, timeout=120)
@@ -110,6 +116,7 @@ class HttpClient:
                     raise
                 continue
             ms = (time.perf_counter() - started) * 1000
+            self.last_used = time.monotonic()
             response_headers = {k.lower(): v for k, v in response.getheaders()}
             for value in response.headers.get_all("Set-Cookie") or []:
                 for name, morsel in SimpleCookie(value).items():
