@@ -38,8 +38,14 @@ def transaction() -> Iterator[Session]:
         raise UncommittedChangesError("changes were made outside transaction()")
     if session.in_transaction():
         # End the implicit read transaction (e.g. loading the current user) before writing; it
-        # holds no changes (checked above), so committing it is the same as rolling it back.
-        session.commit()
+        # holds no changes (checked above), so committing it is the same as rolling it back. What it
+        # read stays loaded (the user, read a moment ago): reloading it cost two statements per write,
+        # and the rows a write must see fresh are locked and re-read with populate_existing.
+        expire, session.expire_on_commit = session.expire_on_commit, False
+        try:
+            session.commit()
+        finally:
+            session.expire_on_commit = expire
     session.info[_ACTIVE] = True
     try:
         session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})

@@ -22,7 +22,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from app.engine import environment, evaluator, services
+from app.engine import compaction, environment, evaluator, services
 from app.engine.environment import Environment
 from app.engine.scripting import SafeScriptEngine
 from app.engine.services import SideEffect
@@ -433,30 +433,12 @@ def _route_refusal(exc: SpiffWorkflowException) -> RouteRefused | None:
     )
 
 
-_STATUS_ORDER = {"error": 4, "active": 3, "waiting": 2, "completed": 1, "cancelled": 0}
-
-
 def element_status(spec: LoadedSpec, state: str) -> dict[str, dict[str, dict[str, Any]]]:
-    """Per process id, per element id: its most telling status and how often it completed."""
+    """Per process id, per element id: its most telling status and how often it completed (the
+    subprocesses left out of the state by compaction count through their stored summary)."""
     workflow = load_state(state, spec, SafeScriptEngine())
-    result: dict[str, dict[str, dict[str, Any]]] = {}
-    for task in _all_tasks(workflow):
-        element = task.task_spec.bpmn_id
-        status = _status_name(task.state)
-        if element is None or status is None:
-            continue
-        entry = result.setdefault(task.workflow.spec.name, {}).setdefault(element, {"status": status, "count": 0})
-        if status == "completed":
-            entry["count"] += 1
-        if _STATUS_ORDER[status] > _STATUS_ORDER[entry["status"]]:
-            entry["status"] = status
-    return result
-
-
-def _status_name(state: int) -> str | None:
-    names = {TaskState.COMPLETED: "completed", TaskState.READY: "active", TaskState.STARTED: "active",
-             TaskState.WAITING: "waiting", TaskState.ERROR: "error", TaskState.CANCELLED: "cancelled"}
-    return names.get(state)
+    result = compaction.summarize(_all_tasks(workflow), {})
+    return compaction.merge(getattr(workflow, "finished_elements", None) or {}, result)
 
 
 def element_names(spec: LoadedSpec) -> dict[str, str]:

@@ -1,7 +1,8 @@
 """Dump and load instance state; the spec is stored once per deployed version, never per instance.
 
-Instance state is SpiffWorkflow's own serialization minus `spec` and `subprocess_specs`; loading
-puts the cached spec objects of the definition back in. Only serializer versions in
+Instance state is SpiffWorkflow's own serialization minus `spec` and `subprocess_specs` and minus the
+subprocesses of finished call activities (compaction.py; their element statuses are kept as a summary,
+`finished_elements`); loading puts the cached spec objects of the definition back in. Only serializer versions in
 `LOADABLE_VERSIONS` are read (docs/security.md §11): older ones would run eval-based migrations.
 """
 
@@ -22,6 +23,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.serializer.task_spec import BusinessRuleTaskConverter, ServiceTaskConverter
 
+from app.engine import compaction
 from app.engine.specs import CleanBusinessRuleTask, WaitingServiceTask
 
 SERIALIZER_VERSION = "1.5"
@@ -36,14 +38,29 @@ class StateError(Exception):
 class SpeclessWorkflowConverter(BpmnWorkflowConverter):
     """Writes a workflow without its specs; reads one whose specs were put back as objects."""
 
+    compact = True
+
     def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        if not self.compact:  # the whole state, as SpiffWorkflow keeps it (comparisons, measurements)
+            dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
+            dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+            dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+            if getattr(workflow, "finished_elements", None):
+                dct["finished_elements"] = workflow.finished_elements
+            return dct
+        # Finished call activities' subprocesses leave the live state (compaction.py); the workflow in
+        # memory is compacted too, so that what a step reports equals what a restore would give.
+        workflow.subprocesses, workflow.finished_elements = compaction.split(workflow)
         dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        if workflow.finished_elements:
+            dct["finished_elements"] = workflow.finished_elements
         return dct
 
     def from_dict(self, dct: dict[str, Any]) -> BpmnWorkflow:
         workflow = self.target_class(dct.pop("spec"), dct.pop("subprocess_specs"), deserializing=True)
+        workflow.finished_elements = dct.pop("finished_elements", None) or {}
         workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
         workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
         self.set_default_attributes(workflow, dct)
@@ -52,16 +69,23 @@ class SpeclessWorkflowConverter(BpmnWorkflowConverter):
         return workflow
 
 
-def _make_serializer() -> BpmnWorkflowSerializer:
+class FullWorkflowConverter(SpeclessWorkflowConverter):
+    """Writes every subprocess, finished or not (never stored: for comparisons and measurements)."""
+
+    compact = False
+
+
+def _make_serializer(converter: type = SpeclessWorkflowConverter) -> BpmnWorkflowSerializer:
     config = dict(SPIFF_CONFIG)
     config[CleanBusinessRuleTask] = BusinessRuleTaskConverter
     config[WaitingServiceTask] = ServiceTaskConverter
-    config[BpmnWorkflow] = SpeclessWorkflowConverter
+    config[BpmnWorkflow] = converter
     registry = BpmnWorkflowSerializer.configure(config)
     return BpmnWorkflowSerializer(registry, version=SERIALIZER_VERSION)
 
 
 SERIALIZER = _make_serializer()
+_FULL_SERIALIZER = _make_serializer(FullWorkflowConverter)
 
 
 @dataclass(frozen=True)
@@ -149,8 +173,13 @@ def new_workflow(spec: LoadedSpec, script_engine: Any) -> BpmnWorkflow:
 
 
 def dump_state(workflow: BpmnWorkflow) -> str:
-    """Serialize an instance without its specs."""
+    """Serialize an instance without its specs (finished subprocesses left out, see compaction.py)."""
     return SERIALIZER.serialize_json(workflow)
+
+
+def dump_full_state(workflow: BpmnWorkflow) -> str:
+    """The same, keeping finished subprocesses: never stored; to compare with and to measure."""
+    return _FULL_SERIALIZER.serialize_json(workflow)
 
 
 def load_state(state_json: str, spec: LoadedSpec, script_engine: Any) -> BpmnWorkflow:

@@ -7,10 +7,11 @@ and the monthly report, and stays after the instance is gone.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -99,6 +100,10 @@ class Alert(db.Model):
     outcome: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending|new|duplicate|irrelevant
 
 
+def new_revision() -> str:
+    return uuid.uuid4().hex
+
+
 class OrgProfile(db.Model):
     """An organisation profile (city, county): names of superiors, approval modes, who does what."""
 
@@ -110,6 +115,15 @@ class OrgProfile(db.Model):
     values: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # A new random stamp on every change (values, name, active): the web processes cache the active
+    # profile's values by it (app/operations/profiles.py). Random, so a rolled-back change never
+    # comes back with the stamp of another.
+    revision: Mapped[str | None] = mapped_column(String(32), default=new_revision)
+
+
+@event.listens_for(OrgProfile, "before_update")
+def _new_profile_revision(_mapper: Any, _connection: Any, target: OrgProfile) -> None:
+    target.revision = new_revision()
 
 
 class ApiToken(db.Model):

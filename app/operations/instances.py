@@ -116,9 +116,11 @@ def _start(session: Session, process_key: str, actor: User | None, data: dict[st
     return instance
 
 
-def environment(session: Session, instance: ProcessInstance) -> runner.Environment:
-    """What an advance of `instance` may read: the active profile and the ledger queries."""
-    return runner.Environment(profile=profiles.active_values(session),
+def environment(session: Session, instance: ProcessInstance,
+                profile: dict[str, Any] | None = None) -> runner.Environment:
+    """What an advance of `instance` may read: the active profile (read now unless given) and the ledger
+    queries."""
+    return runner.Environment(profile=profile if profile is not None else profiles.active_values(session),
                               query=lambda name, params: ledger.query(session, instance, name, params),
                               record=lambda effect: ledger.record_effect(session, instance, effect))
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 import copy
 from functools import cache
 from pathlib import Path
+from threading import Lock
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import literal, select
 from sqlalchemy.orm import Session
 
 from app import clock, forms
@@ -103,6 +104,36 @@ def active_values(session: Session | None = None) -> dict[str, Any]:
     session = session or db.session
     row = session.scalar(select(OrgProfile).where(OrgProfile.active.is_(True)))
     return values_of(row) if row else dict(CITY)
+
+
+_CACHE: dict[str, dict[str, Any]] = {}
+_CACHE_LOCK = Lock()
+
+
+def stamp_column() -> Any:
+    """A column for any SELECT: the active profile's code and revision, as one text (its version).
+
+    Selected with the row a use case reads anyway, it lets `values_for_stamp` reuse this process's
+    copy of the values without a statement of its own.
+    """
+    return (select(OrgProfile.code + literal("@") + OrgProfile.revision)
+            .where(OrgProfile.active.is_(True)).limit(1).scalar_subquery().label("profile_stamp"))
+
+
+def values_for_stamp(session: Session, stamp: str | None) -> dict[str, Any]:
+    """The active profile's values, read only when this process has not seen this version yet (a change
+    of the values or of the active profile gives a new stamp)."""
+    if stamp is None:  # no revision yet (a row from before migration 0011): read it
+        return active_values(session)
+    with _CACHE_LOCK:
+        cached = _CACHE.get(stamp)
+    if cached is not None:
+        return cached
+    values = active_values(session)
+    with _CACHE_LOCK:
+        _CACHE.clear()  # one version is current; older ones are never asked for again
+        _CACHE[stamp] = values
+    return values
 
 
 def values_of(row: OrgProfile) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from app.models import (
     TaskStatus,
     User,
 )
-from app.operations import catalog, ledger, options, visibility
+from app.operations import catalog, ledger, options, profiles, visibility
 from app.operations.errors import Conflict, Forbidden, Invalid, NotFound
 from app.operations.failures import quarantining, reading_state
 from app.operations.instances import _route_message, apply_step, budget, environment
@@ -203,7 +203,7 @@ def complete_task(public_id: str, data: dict[str, Any], user: User) -> HumanTask
     completed by compare-and-set; the other gets Conflict (409).
     """
     with transaction() as session:
-        task = task_for_write(session, public_id, user)
+        task, stamp = _locked_task(session, public_id, user)
         if not can_work(task, user):
             raise not_workable(task)
         form = task_form(task)
@@ -220,7 +220,8 @@ def complete_task(public_id: str, data: dict[str, Any], user: User) -> HumanTask
         try:
             with reading_state(instance):
                 step = runner.complete(catalog.spec(instance.definition_id), instance.state_json, task.task_guid,
-                                       {**forms.blanks(form, data), **data}, budget(), environment(session, instance))
+                                       {**forms.blanks(form, data), **data}, budget(),
+                                       environment(session, instance, profiles.values_for_stamp(session, stamp)))
         except RouteRefused as exc:
             raise Invalid(_route_message(exc), {"": [_route_message(exc)]}) from exc
         except TaskNotReady as exc:
@@ -235,23 +236,30 @@ def complete_task(public_id: str, data: dict[str, Any], user: User) -> HumanTask
 
 
 def task_for_write(session: Session, public_id: str, user: User) -> HumanTask:
-    """Load an open task and lock its instance; the task row is re-read after the lock.
+    """Load an open task and lock it with its instance, in one statement.
 
     For writes that must not race the task's completion (claim, draft, complete, attach a file).
     """
-    # Row lock on PostgreSQL (SQLite renders no FOR UPDATE; BEGIN IMMEDIATE serialises there).
-    owner = select(HumanTask.instance_id).where(HumanTask.public_id == public_id).scalar_subquery()
-    instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == owner)
-                              .with_for_update(of=ProcessInstance).execution_options(populate_existing=True))
-    task = session.scalar(select(HumanTask).where(HumanTask.public_id == public_id, visibility.task_clause(user))
-                          .execution_options(populate_existing=True))
-    if task is None:
+    return _locked_task(session, public_id, user)[0]
+
+
+def _locked_task(session: Session, public_id: str, user: User) -> tuple[HumanTask, str | None]:
+    """The task and its instance, row-locked (FOR UPDATE on PostgreSQL, which re-reads both rows once
+    the lock is granted; SQLite's BEGIN IMMEDIATE serialises writers), and the active profile's stamp
+    read in the same statement (profiles.values_for_stamp)."""
+    row = session.execute(
+        select(HumanTask, ProcessInstance, profiles.stamp_column())
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        .where(HumanTask.public_id == public_id, visibility.task_clause(user))
+        .with_for_update(of=[HumanTask, ProcessInstance]).execution_options(populate_existing=True)).first()
+    if row is None:
         raise NotFound(str(_l("任务不存在或您无权查看。")))
+    task, instance, stamp = row
     if task.status != TaskStatus.OPEN:
         raise Conflict(str(_l("该任务已被处理,无需重复提交。")))
-    if instance is not None and instance.status == InstanceStatus.SUSPENDED:
+    if instance.status == InstanceStatus.SUSPENDED:
         raise Conflict(str(_l("该流程已被管理员挂起,暂不能办理;恢复后可继续。")))
-    return task
+    return task, stamp
 
 
 def not_workable(task: HumanTask) -> Exception:

@@ -70,3 +70,23 @@ def _assert_advanced_once(instance_id):
     instance = db.session.get(ProcessInstance, instance_id)
     assert (completed, open_specs, audits) == (1, ["ut_confirm_level"], 1)
     assert instance.version >= 2
+
+
+def test_eight_people_submitting_the_same_task_one_wins_the_others_get_409(committed_app):
+    app = committed_app
+    names = [f"monitor_{i}" for i in range(8)]
+    with app.app_context():
+        for name in names:
+            users.create_user(name, name, PASSWORD, ["monitor"], must_change_password=False, check_strength=False)
+        starter = users.authenticate(names[0], PASSWORD)
+    clients = [_client(app, name) for name in names]
+    for _ in range(5):
+        with app.app_context():
+            instance_id = instances.start_incident(starter).id
+            task = db.session.scalar(select(HumanTask).where(HumanTask.instance_id == instance_id))
+            url = f"/tasks/{task.public_id}"
+        results = _race(clients, url, {**FORMS["ut_register"], "_action": "complete"})
+        assert sorted(code for code, _ in results) == [302] + [409] * 7
+        assert all("该任务已被处理" in page for code, page in results if code == 409)
+        with app.app_context():
+            _assert_advanced_once(instance_id)
