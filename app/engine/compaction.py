@@ -1,4 +1,4 @@
-"""Keep the stored state small: finished call-activity subprocesses leave it (docs/decisions.md perf-1).
+"""Keep the stored state small: finished call-activity subprocesses leave it (docs/decisions.md 89).
 
 A call activity's subprocess stays in SpiffWorkflow's `subprocesses` map for the life of the instance,
 every task of it serialized at every step, though nothing runs in it again once the call activity has

@@ -1,4 +1,4 @@
-"""The compacted state must restore to what the full state restores to (docs/decisions.md perf-1).
+"""The compacted state must restore to what the full state restores to (docs/decisions.md 89).
 
 `checked_dump` replaces the runner's `dump_state` in the scenario tests of this folder (conftest.py):
 at every step of every scenario path, the workflow is written both ways, both are restored, and the

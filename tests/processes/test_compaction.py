@@ -1,4 +1,4 @@
-"""The stored state leaves out finished call activities' subprocesses (docs/decisions.md perf-1); what
+"""The stored state leaves out finished call activities' subprocesses (docs/decisions.md 89); what
 the admin console shows of them stays, and every scenario test of this folder compares the compacted
 state with the full one at every step (conftest.py, compaction_check.py)."""
 

@@ -1,7 +1,7 @@
 """profile revision: a stamp that changes with every change of an organisation profile
 
-Revision ID: 0011_perf
-Revises: 0010
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-06 11:30:00.000000
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0011_perf'
-down_revision = '0010'
+revision = '0016'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
