@@ -246,6 +246,11 @@ def _advance(workflow: Any, engine: SafeScriptEngine, budget: Budget, action: An
         failure = Failure(_failed_element(exc, workflow), _describe(exc))
     except services.ServiceError as exc:
         failure = Failure(_element_of(workflow), str(exc))
+    except (IndexError, KeyError, AttributeError, TypeError, ValueError) as exc:
+        # A defect inside the engine's own code (an event-based gateway indexing a child it never
+        # predicted, say) fails this instance like a script error: the completion that led here is
+        # kept, the instance waits for an admin, and the request gets no 500.
+        failure = Failure(_element_of(workflow), f"{type(exc).__name__}: {exc}")
     with environment.active(env):  # due times of new tasks may read the profile too
         return _step(workflow, engine, guard, failure, previous)
 

@@ -122,6 +122,22 @@ def test_script_error_after_user_task_keeps_the_completion() -> None:
     assert states["sc"] == "ERROR"
 
 
+def test_a_defect_inside_the_engine_fails_the_instance_and_keeps_the_completion() -> None:
+    """An engine error that is not a SpiffWorkflowException (seen: IndexError in an event-based
+    gateway) must not escape as a 500 and lose the person's completion."""
+    spec = _linear(user_task("ut"), script_task("sc", "y = 1"), ids=("ut", "sc"))
+    first = runner.start(spec, {})
+
+    def defect(_task: Any) -> bool:
+        raise IndexError("list index out of range")
+
+    spec.spec.task_specs["sc"]._run_hook = defect
+    step = runner.complete(spec, first.state, first.ready[0].guid, {"a": 1})
+    assert step.failure is not None
+    assert "IndexError: list index out of range" in step.failure.reason
+    assert _states(spec, step)["ut"] == "COMPLETED"
+
+
 def test_user_task_completion_data_reaches_the_next_task() -> None:
     spec = _linear(user_task("ut1"), script_task("sc", "total = amount * 2"), user_task("ut2"),
                    ids=("ut1", "sc", "ut2"))
