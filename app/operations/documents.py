@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, undefer
 from app import clock
 from app.db import transaction
 from app.extensions import db
-from app.models import AuditEvent, GeneratedDocument, Incident, ProcessInstance, User
+from app.models import AuditEvent, GeneratedDocument, HumanTask, Incident, ProcessInstance, TaskStatus, User
 from app.operations import attachments, document_monthly, document_texts, ledger, profiles, tasks, visibility
 from app.operations.errors import Invalid, NotFound
 
@@ -121,12 +121,29 @@ def _refuse_missing(kind: str, exc: document_texts.MissingField) -> Invalid:
     return Invalid(message, {"kind": [message]})
 
 
+def may_generate(user: User, incident: Incident, kind: str | None = None) -> bool:
+    """Who writes an incident's documents: the overview roles (the office, the group, the leaders), and
+    whoever may work an open task of the incident that sends that document on (the 快报 with the
+    external report, say). Everyone else who may see the incident reads and downloads them only, so a
+    press on 生成 never makes versions nobody asked for."""
+    if user.has_role(*visibility.OVERVIEW_ROLES):
+        return True
+    specs = [spec for spec, kinds in TASK_DOCUMENTS.items() if kind is None or kind in kinds]
+    mine = or_(HumanTask.assignee_id == user.id, visibility.candidate_clause(user))
+    return db.session.scalar(select(HumanTask.id).join(ProcessInstance, HumanTask.instance_id == ProcessInstance.id)
+                             .where(ProcessInstance.business_key == incident.number,
+                                    HumanTask.status == TaskStatus.OPEN, HumanTask.spec_id.in_(specs), mine)
+                             .limit(1)) is not None
+
+
 def generate_document(kind: str, number: str, user: User) -> GeneratedDocument:
     """Write the document `kind` of incident `number` from its ledger and store it as the next version."""
     if kind not in BUILDERS:
         raise NotFound(str(_l("没有这种文书。")))
     with transaction() as session:
         incident = readable_incident(number, user, session)
+        if not may_generate(user, incident, kind):
+            raise Invalid(str(_l("您可以查看和下载该事件的文书,生成由办公室或办理相关任务的同事进行。")))
         record = document_texts.load_record(incident, profiles.active_values(session))
         try:
             content = BUILDERS[kind](record)

@@ -52,7 +52,7 @@ def pass_task(public_id: str, actor: User, username: str, reason: str) -> HumanT
             raise Invalid(str(_l("转办未完成:%(why)s", why=why)), errors)
         before = task.assignee.username if task.assignee else None
         on_behalf = task.assignee.display_name if task.assignee and task.assignee_id != actor.id else None
-        task.assignee_id, task.claimed_at = person.id, clock.now()
+        task.assignee, task.claimed_at = person, clock.now()
         if task.addressed_to_id is not None:  # a task the diagram gave to one person is now the new one's
             task.addressed_to_id = person.id
         detail = {"task": task.spec_id, "name": task.name, "from": before, "to": person.username, "reason": reason}

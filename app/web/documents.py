@@ -14,11 +14,11 @@ bp = Blueprint("documents", __name__)
 
 
 def _back(number: str) -> str:
-    """Where to return: the task page the request came from (its public id), else the incident's ledger page."""
+    """Where to return: the task page the request came from (its public id), else the incident's page."""
     task = request.form.get("task", "")
     if task and task.replace("-", "").isalnum() and len(task) <= 36:
         return url_for("tasks.task", public_id=task, _anchor="documents")
-    return url_for("ledger.detail", number=number, _anchor="documents")
+    return url_for("incidents.detail", number=number, _anchor="documents")
 
 
 @bp.route("/ledger/<number>/documents", methods=["POST"])
@@ -85,6 +85,12 @@ def incident_documents(incident: object, kinds: tuple[str, ...] = documents.INCI
     """What the 文书 block of a page lists: the kinds offered and their stored versions."""
     stored = documents.list_documents(incident, kinds)  # type: ignore[arg-type]
     return {"kinds": [(kind, documents.kind_label(kind), stored[kind]) for kind in kinds]}
+
+
+@bp.app_template_global()
+def may_generate_documents(incident: object, kind: str | None = None) -> bool:
+    """Whether the 文书 block offers 生成 / 重新生成 to the reader (see documents.may_generate)."""
+    return documents.may_generate(current_user, incident, kind)  # type: ignore[arg-type]
 
 
 @bp.app_template_global()

@@ -65,7 +65,7 @@ def worklist_act() -> Response:
             task = tasks.unclaim_task(request.form["unclaim"], current_user)
             flash(_("已将“%(name)s”退回组内。", name=task.name), "success")
             return redirect(url_for("tasks.worklist", **back))
-        chosen = [request.form["claim"]] if request.form.get("claim") else request.form.getlist("task")
+        chosen = [request.form["claim"]] if request.form.get("claim") else request.form.getlist("selected")
         report = worklist_ops.claim_tasks(chosen, current_user)
     except OperationError as exc:
         flash(exc.message, "error")

@@ -69,12 +69,20 @@ def test_the_quick_report_is_generated_and_downloaded_from_the_task_and_the_ledg
     ledger_page = people["office"].get(f"/ledger/{number}").get_data(as_text=True)
     assert "第 2 版" in ledger_page and "(最新)" in ledger_page and len(_download_links(ledger_page)) == 2
     refused = _ok(people["office"].post(f"/ledger/{number}/documents", {"kind": "release"}))
-    assert refused.headers["Location"].endswith(f"/ledger/{number}#documents")
-    page = people["office"].get(f"/ledger/{number}").get_data(as_text=True)
+    assert refused.headers["Location"].endswith(f"/incidents/{number}#documents")
+    page = people["office"].get(f"/incidents/{number}").get_data(as_text=True)
     assert "无法生成通稿:缺少“审批通过的通稿”。" in page
 
     # the section of the unit concerned may read the incident, and so its documents; another unit may not
     assert people["section"].get(link).status_code == 200
+    # reading is not writing: the section sees the versions but is offered no 生成, and a forged press
+    # comes back to the incident page refused, with no new version
+    page = people["section"].get(f"/incidents/{number}").get_data(as_text=True)
+    assert 'data-testid="documents"' in page and "第 2 版" in page and "重新生成" not in page
+    forged = _ok(people["section"].post(f"/ledger/{number}/documents", {"kind": "quick_report"}))
+    assert forged.headers["Location"].endswith(f"/incidents/{number}#documents")
+    assert "生成由办公室或办理相关任务的同事进行" in people["section"].get(forged.headers["Location"]).get_data(
+        as_text=True)
     assert people["other"].get(link).status_code == 404
     assert people["other"].post(f"/ledger/{number}/documents", {"kind": "quick_report"}).status_code == 404
     assert db.session.query(GeneratedDocument).count() == 2

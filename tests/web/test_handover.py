@@ -40,7 +40,7 @@ def test_a_task_is_passed_to_a_colleague_with_a_reason_who_is_told(app, db, user
     response = mine.post(f"/tasks/{task.public_id}", {"_action": "pass", "pass_to": colleague.user.username,
                                                        "pass_reason": "我在外开会,请李主任处理。"})
     assert response.status_code == 302
-    assert "已将" in mine.get("/tasks").get_data(as_text=True)
+    assert f"已将“{task.name}”转办给李主任。" in mine.get("/tasks").get_data(as_text=True)
     db.session.refresh(task)
     assert task.assignee_id == colleague.user.id
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.task_id == task.id,
