@@ -125,6 +125,14 @@ def _submit(tab, public_id: str) -> None:
     assert errors == [] and not tab.url.endswith(public_id), errors
 
 
+def _comment(tab, text: str) -> None:
+    """Post a comment (流转意见) from the incident page."""
+    tab.fill("#comment-body", text)
+    with tab.expect_navigation():
+        tab.click(".commentform button.primary")
+    tab.locator(".flash--success", has_text="意见已发表。").wait_for()
+
+
 def _open_notice(tab, live, title: str) -> str:
     """Open the inbox and follow the notice whose title starts with `title`; returns the path it led to."""
     tab.goto(f"{live.url}/inbox")
@@ -260,6 +268,13 @@ def test_a_night_shift_from_the_monitor_to_the_spokesperson(live, shift, viewpor
     _submit(deputy, investigate_id)
     shift.look(deputy, "investigated", "已提交")
 
+    # The spokesperson has nothing to do with the incident yet: a mention does not reach them, and the
+    # writer is told so.
+    office.goto(f"{live.url}/incidents/{number}")
+    shift.look(office, "incident", number, TITLE, "流转意见")
+    _comment(office, "@ns_spokes 请提前准备回应口径。")
+    shift.look(office, "mention-refused", "未通知 @ns_spokes:查无此人,或其无权查看该事件。")
+
     # Off screen, the office holds the consultation and drafts the release naming the spokesperson, and the
     # leader approves it: the spokesperson now has the publishing task, so may see the incident.
     shift.complete("ut_consult", CONSULT, "ns_office")
@@ -268,11 +283,8 @@ def test_a_night_shift_from_the_monitor_to_the_spokesperson(live, shift, viewpor
 
     # A comment on the incident page mentions the spokesperson, who is told and led to the comment.
     office.goto(f"{live.url}/incidents/{number}")
-    shift.look(office, "incident", number, TITLE, "流转意见")
-    office.fill("#comment-body", "@ns_spokes 请连夜准备回应口径,原帖 " + LINK)
-    office.click(".commentform button.primary")
-    office.locator('[data-testid="comments"] .comment', has_text="请连夜准备回应口径").wait_for()
-    shift.look(office, "incident-commented", "请连夜准备回应口径")
+    _comment(office, "@ns_spokes 请连夜准备回应口径,原帖 " + LINK)
+    shift.look(office, "incident-commented", "请连夜准备回应口径", "已通知:陈发言人。")
     shift.work()
     spokes = shift.tab("ns_spokes", viewport)
     spokes.goto(f"{live.url}/inbox")
