@@ -1,5 +1,6 @@
-"""The staff worklist (`/tasks`): 待办 (mine first, then my groups' unclaimed tasks, by due time),
-我的, 组内 and 已办, with filters, search, capped counts and keyset pages; bulk claims.
+"""The staff worklist (`/tasks`): 待办 (mine first, then the tasks of people I stand in for (委托), then
+my groups' unclaimed tasks, by due time), 我的 (mine and those I stand in for), 组内 and 已办, with
+filters, search, capped counts and keyset pages; bulk claims.
 
 Every query reads columns only — `human_task` joined to the instance's number, title, level and
 status, never its state — and walks the partial indexes on open tasks in due order (decision
@@ -135,6 +136,13 @@ def _mine(user: User) -> ColumnElement[bool]:
     return and_(_open(), HumanTask.assignee_id == user.id)
 
 
+def _standing_in(user: User) -> ColumnElement[bool] | None:
+    """Open tasks held by the people whose delegate (委托) the user is now; None when there are none
+    (the usual case: one small query, and no phase or count for it)."""
+    holders = list(db.session.scalars(visibility.delegators(user)))
+    return and_(_open(), HumanTask.assignee_id.in_(holders)) if holders else None
+
+
 def _group(user: User, unclaimed_only: bool) -> ColumnElement[bool]:
     if not user.role_codes:
         return and_(False)
@@ -158,11 +166,11 @@ def _done(user: User) -> ColumnElement[bool]:
 def _phases(user: User, tab: str) -> list[_Phase]:
     if tab == "done":
         return [_Phase("d", _done(user), (HumanTask.completed_at, HumanTask.id), descending=True)]
-    if tab == "mine":
-        return _by_due("m", _mine(user))
     if tab == "group":
         return _by_due("g", _group(user, unclaimed_only=False))
-    return _by_due("m", _mine(user)) + _by_due("u", _group(user, unclaimed_only=True))
+    standing_in = _standing_in(user)
+    mine = _by_due("m", _mine(user)) + (_by_due("s", standing_in) if standing_in is not None else [])
+    return mine if tab == "mine" else mine + _by_due("u", _group(user, unclaimed_only=True))
 
 
 def _filters(f: WorklistFilter, tab: str) -> list[ColumnElement[bool]]:
@@ -268,12 +276,13 @@ def _decode_cursor(cursor: str | None, phases: list[str]) -> tuple[str, list[Any
 
 def count(user: User, f: WorklistFilter, tab: str, cap: int = COUNT_CAP) -> int:
     """How many rows the tab has under the filter, counted up to `cap` + 1 (never a whole scan)."""
-    if tab == "todo":  # two cheap counts rather than one OR that no index serves
-        return min(_count(_mine(user), f, tab, cap) + _count(_group(user, unclaimed_only=True), f, tab, cap),
-                   cap + 1)
     if tab == "done":
         return _count(_done(user), f, tab, cap, (HumanTask.completed_at, HumanTask.id))
-    return _count(_mine(user) if tab == "mine" else _group(user, unclaimed_only=False), f, tab, cap)
+    if tab == "group":
+        return _count(_group(user, unclaimed_only=False), f, tab, cap)
+    # cheap counts added up rather than one OR that no index serves
+    parts = [_mine(user), _standing_in(user)] + ([_group(user, unclaimed_only=True)] if tab == "todo" else [])
+    return min(sum(_count(part, f, tab, cap) for part in parts if part is not None), cap + 1)
 
 
 def _count(condition: ColumnElement[bool], f: WorklistFilter, tab: str, cap: int,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -170,3 +171,24 @@ def test_while_i_am_away_my_delegate_is_told_of_tasks_passed_to_me(app, db, user
     assert away.post("/account/delegation", {"_action": "end", "id": ident}).status_code == 302
     assert delegate.get(f"/tasks/{task.public_id}").status_code in (200, 404)
     assert "您正受王主任委托" not in delegate.get(f"/tasks/{task.public_id}").get_data(as_text=True)
+
+
+def test_the_delegate_finds_the_away_persons_claimed_task_in_their_worklist_while_the_delegation_runs(
+        app, db, user_factory, fake_clock):
+    task = _office_task(app, user_factory)
+    away = act_as(app, user_factory(["office_director"], display_name="王主任"))
+    delegate = act_as(app, user_factory(["office_director"], display_name="李主任"))
+    assert away.post(f"/tasks/{task.public_id}", {"_action": "claim"}).status_code == 302
+    link = f'href="/tasks/{task.public_id}"'
+    assert link not in delegate.get("/tasks").get_data(as_text=True)  # someone else's, not the group's now
+    now = clock.now()
+    assert away.post("/account/delegation", {"delegate": delegate.user.username, "starts_at": _local(now),
+                                             "ends_at": _local(now + timedelta(hours=8)),
+                                             "reason": "出差"}).status_code == 302
+    for view in ("todo", "mine"):
+        page = delegate.get(f"/tasks?view={view}").get_data(as_text=True)
+        assert link in page and "王主任" in page, view
+        assert re.search(rf'data-tab="{view}"[^>]*>[^<]*<span class="count">\(1\)', page), view
+    fake_clock.advance(hours=9)  # the delegation is over: the task is the holder's alone again
+    assert link not in delegate.get("/tasks").get_data(as_text=True)
+    assert link in away.get("/tasks").get_data(as_text=True)
