@@ -20,6 +20,7 @@ from app.extensions import db
 from app.models import AuditEvent, Delegation, User, UserRole
 from app.models.users import is_person
 from app.operations.errors import Invalid, NotFound
+from app.operations.visibility import UNIT_ROLES
 
 MAX_SPAN = timedelta(days=90)
 
@@ -89,7 +90,18 @@ def _delegate_problem(actor: User, delegate: User | None) -> str | None:
         return str(_l("不能委托给自己。"))
     if not delegate.role_codes & actor.role_codes:
         return str(_l("%(name)s与您没有相同的岗位角色,不能代办您的任务。", name=delegate.display_name))
+    if not _shares_work(actor, delegate):
+        return str(_l("%(name)s与您不在同一科室,不能代办您本科室的任务。", name=delegate.display_name))
     return None
+
+
+def _shares_work(actor: User, delegate: User) -> bool:
+    """A delegate must be able to hold my work: a role we share that is not bound to a unit, or a unit
+    role in my own unit (another unit's section head would otherwise read my unit's incidents)."""
+    shared = delegate.role_codes & actor.role_codes
+    if shared - UNIT_ROLES:
+        return True
+    return bool(shared) and actor.unit_id is not None and delegate.unit_id == actor.unit_id
 
 
 def _chain_errors(session: Session, actor: User, delegate: User, start: datetime, end: datetime
@@ -130,10 +142,11 @@ def delegations_of(user: User) -> list[Delegation]:
 
 
 def colleagues(user: User) -> list[User]:
-    """Active people who share one of my roles (whom my tasks could go to), for the picker."""
+    """Active people who could hold my work (see _shares_work), for the picker."""
     roles = sorted(user.role_codes)
     if not roles:
         return []
-    return list(db.session.scalars(select(User).join(UserRole).where(
+    people = db.session.scalars(select(User).join(UserRole).where(
         UserRole.role_code.in_(roles), User.active.is_(True), is_person(), User.id != user.id).distinct()
-        .order_by(User.display_name)))
+        .order_by(User.display_name))
+    return [person for person in people if _shares_work(user, person)]

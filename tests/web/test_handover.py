@@ -192,3 +192,21 @@ def test_the_delegate_finds_the_away_persons_claimed_task_in_their_worklist_whil
     fake_clock.advance(hours=9)  # the delegation is over: the task is the holder's alone again
     assert link not in delegate.get("/tasks").get_data(as_text=True)
     assert link in away.get("/tasks").get_data(as_text=True)
+
+
+def test_a_section_head_delegates_only_within_their_unit(app, db, user_factory, fake_clock):
+    """Another unit's section head shares the role but not the unit: as a delegate they would read my
+    unit's incidents, so they are neither offered nor accepted (the walk found this open)."""
+    away = act_as(app, user_factory(["section_head"], display_name="孙科长", unit="employment"))
+    same = user_factory(["section_head"], display_name="周科长", unit="employment")
+    other = user_factory(["section_head"], display_name="吴科长", unit="social_insurance")
+    page = away.get("/account/delegation").get_data(as_text=True)
+    assert f'value="{same.username}"' in page and f'value="{other.username}"' not in page
+    now = clock.now()
+    refused = away.post("/account/delegation", {"delegate": other.username, "starts_at": _local(now),
+                                                "ends_at": _local(now + timedelta(days=2)), "reason": "休假"})
+    assert refused.status_code == 422
+    assert "吴科长与您不在同一科室,不能代办您本科室的任务。" in refused.get_data(as_text=True)
+    accepted = away.post("/account/delegation", {"delegate": same.username, "starts_at": _local(now),
+                                                 "ends_at": _local(now + timedelta(days=2)), "reason": "休假"})
+    assert accepted.status_code == 302
