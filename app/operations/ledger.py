@@ -265,7 +265,13 @@ def record_task(session: Session, instance: ProcessInstance, task: HumanTask, ki
                 submitted: dict[str, Any], actor: User) -> LedgerEntry | None:
     """A user task with the `ledger` property was completed: keep what the person submitted."""
     view = {**(task.context or {}), **submitted}
-    return _write(session, instance, kind_name, view, dict(submitted), _Origin(task.spec_id, actor, task.id))
+    entry = _write(session, instance, kind_name, view, dict(submitted), _Origin(task.spec_id, actor, task.id))
+    if entry is not None and task.assignee_id not in (None, actor.id) and task.assignee is not None:
+        # a delegate (委托) completed the holder's task: the record says on whose behalf, like the audit
+        holder = task.assignee.display_name
+        entry.data = {**entry.data, "on_behalf_of": holder}
+        entry.summary = f"{entry.summary}(代{holder}办理)"[:200] if entry.summary else f"代{holder}办理"
+    return entry
 
 
 def record_update(session: Session, instance: ProcessInstance, update: dict[str, Any],

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app import clock
 from app.jobs import registry
-from app.models import AuditEvent, HumanTask
+from app.models import AuditEvent, HumanTask, LedgerEntry
 from tests.web.scenario import act_as, open_tasks, start_incident, submit
 
 
@@ -121,6 +121,10 @@ def test_a_delegate_completes_a_task_and_the_record_names_the_holder(app, db, us
     assert event.detail["on_behalf_of"] == "张监控"
     admin = act_as(app, user_factory(["admin"]))
     assert "代张监控办理" in admin.get(f"/instances/{instance.public_id}").get_data(as_text=True)
+    # the ledger, which the incident page and the case file read, says it too
+    entry = db.session.scalar(select(LedgerEntry).where(LedgerEntry.task_id == register.id))
+    assert entry.summary.endswith("(代张监控办理)") and entry.data["on_behalf_of"] == "张监控"
+    assert "代张监控办理" in admin.get(f"/incidents/{instance.business_key}").get_data(as_text=True)
 
 
 def test_the_office_urges_the_holders_once_per_half_hour(app, db, user_factory, fake_clock):
