@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+from app.db import transaction
+from app.models import ProcessInstance
 from app.operations import deliveries
 from tests.notify.loopback import RecordingServer
 from tests.web.scenario import act_as, start_incident, submit
@@ -86,3 +88,29 @@ def test_an_unknown_choice_is_refused_next_to_the_field(app, db, user_factory):
                                                       "sms": "urgent", "task_sms": "never", "task_im": "sometimes"})
     assert response.status_code == 422
     assert "钉钉/企业微信设置无效" in response.get_data(as_text=True)
+
+
+def test_urgent_only_mentions_on_urgent_tasks(app, db, user_factory, fake_clock):
+    urgent_only = act_as(app, user_factory(["office_director"]))
+    _settings(urgent_only, "13800000005", "urgent")
+    server = RecordingServer().start()
+    try:
+        _robot("钉钉值班群", "dingtalk", server.url("/ding"))
+        monitor = act_as(app, user_factory(["monitor"]))
+        calm = start_incident(monitor)
+        submit(monitor, calm, "ut_register")  # a level Ⅳ task, not due within the hour: not urgent
+        _work(fake_clock)
+        calm_posts = [json.loads(r.body) for r in server.requests]
+        grave = start_incident(monitor)
+        submit(monitor, grave, "ut_register")
+        with transaction() as session:  # graded Ⅱ before the worker tells anyone: every task of it is urgent
+            session.get(ProcessInstance, grave.id).level = 2
+        _work(fake_clock)
+        grave_posts = [json.loads(r.body) for r in server.requests][len(calm_posts):]
+    finally:
+        server.stop()
+    assert calm_posts and all(post["msgtype"] == "markdown" for post in calm_posts), calm_posts
+    assert not [post for post in calm_posts if "13800000005" in json.dumps(post)]
+    [post] = grave_posts
+    assert post["at"]["atMobiles"] == ["13800000005"]
+    assert post["text"]["content"].startswith("【紧急】【组内新任务】")
