@@ -67,6 +67,8 @@ class NotificationPreference(db.Model):
     kind: Mapped[str] = mapped_column(String(64), default="*")
     email: Mapped[bool] = mapped_column(Boolean, default=True)
     sms: Mapped[str] = mapped_column(String(16), default="urgent")  # never | urgent | always
+    # @-mention me in the duty-group robots (DingTalk/WeCom) for task notices: never | urgent | always
+    im: Mapped[str] = mapped_column(String(16), default="never", server_default="never")
 
 
 class NotificationDelivery(db.Model):
@@ -94,3 +96,4 @@ class NotificationDelivery(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSONText)
+    mentions: Mapped[list[str] | None] = mapped_column(JSONText)  # mobiles a group robot @-mentions

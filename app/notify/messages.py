@@ -21,6 +21,7 @@ class OutgoingMessage:
     urgent: bool = False
     link: str | None = None
     recipient_name: str = ""
+    mentions: tuple[str, ...] = ()  # mobiles a DingTalk/WeCom group robot @-mentions (a text message then)
 
 
 @dataclass(frozen=True)

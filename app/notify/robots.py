@@ -1,5 +1,9 @@
 """Group-robot webhooks of the work IMs: DingTalk (钉钉, 浙政钉) and WeCom (企业微信, 政务微信), markdown messages.
 
+A message that @-mentions people (`mentions`: their mobiles) goes as a text message instead, the only
+kind both robots notify members by mobile in: DingTalk wants each `@mobile` in the content as well as
+in `at.atMobiles`; WeCom takes `text.mentioned_mobile_list`.
+
 Both answer HTTP 200 with {"errcode": 0} on success and another errcode on failure.
 Text from incidents cannot forge links or HTML: [ ] < > become their full-width forms.
 """
@@ -43,8 +47,13 @@ class DingTalkChannel(HttpChannel):
     def request(self, destination: Destination, message: OutgoingMessage) -> tuple[str, dict[str, Any], dict[str, str]]:
         """The markdown payload, POSTed to the robot URL (signed if a secret is set)."""
         title = (URGENT if message.urgent else "") + heading(message.subject)
-        text = f"### {title}\n\n{markdown_body(message)}"
-        payload = {"msgtype": "markdown", "markdown": {"title": title, "text": text}}
+        if message.mentions:
+            content = plain_text(message) + "\n" + " ".join(f"@{mobile}" for mobile in message.mentions)
+            payload = {"msgtype": "text", "text": {"content": content},
+                       "at": {"atMobiles": list(message.mentions), "isAtAll": False}}
+        else:
+            text = f"### {title}\n\n{markdown_body(message)}"
+            payload = {"msgtype": "markdown", "markdown": {"title": title, "text": text}}
         url = destination.address
         if destination.secret:
             url = signed_url(url, destination.secret, self.now_ms())
@@ -62,7 +71,11 @@ class WeComChannel(HttpChannel):
     temporary_errcodes = frozenset({-1, 45009, 45033})  # system busy; frequency limit; concurrency limit
 
     def request(self, destination: Destination, message: OutgoingMessage) -> tuple[str, dict[str, Any], dict[str, str]]:
-        """The markdown payload, at most 4096 bytes of content."""
+        """The markdown payload, at most 4096 bytes of content (text with @-mentions when there are some)."""
+        if message.mentions:
+            content = plain_text(message).encode("utf-8")[:WECOM_MAX_BYTES // 2].decode("utf-8", errors="ignore")
+            return destination.address, {"msgtype": "text", "text": {
+                "content": content, "mentioned_mobile_list": list(message.mentions)}}, {}
         flag = f'<font color="warning">{URGENT}</font>' if message.urgent else ""
         content = f"### {flag}{heading(message.subject)}\n{markdown_body(message)}"
         content = content.encode("utf-8")[:WECOM_MAX_BYTES].decode("utf-8", errors="ignore")
@@ -106,6 +119,18 @@ def markdown_body(message: OutgoingMessage) -> str:
             raise PermanentFailure("message link must be an absolute http(s) URL")
         text += f"\n\n[查看详情]({quote(message.link, safe=LINK_SAFE)})"
     return text
+
+
+def plain_text(message: OutgoingMessage) -> str:
+    """Subject, body and the link as plain text (a text message renders no markdown)."""
+    body = message.body if len(message.body) <= MAX_BODY_CHARS else message.body[:MAX_BODY_CHARS] + "…"
+    lines = [(URGENT if message.urgent else "") + " ".join(message.subject.split())]
+    lines += [line for line in body.splitlines() if line.strip()]
+    if message.link:
+        if not message.link.startswith(("https://", "http://")):
+            raise PermanentFailure("message link must be an absolute http(s) URL")
+        lines.append(f"查看详情:{message.link}")
+    return "\n".join(lines)
 
 
 def errcode_receipt(reply: HttpReply, temporary: frozenset[int]) -> str:

@@ -31,6 +31,8 @@ from app.operations import jobs
 from app.operations.errors import Invalid, NotFound
 
 JOB_KIND = "deliver_notification"
+TASK_KIND = "task"  # the preference row (and robot subscription) of every task notice
+ROBOT_KINDS = ("dingtalk", "wecom")
 MAX_ATTEMPTS = 10  # with the backoff of app.operations.jobs this spans more than 20 minutes of outage
 
 
@@ -151,7 +153,8 @@ def _destination(delivery: NotificationDelivery) -> notify.Destination:
 
 def _message(delivery: NotificationDelivery) -> notify.OutgoingMessage:
     return notify.OutgoingMessage(key=f"delivery-{delivery.id}", subject=delivery.subject, body=delivery.body,
-                                  urgent=delivery.urgent, link=delivery.link)
+                                  urgent=delivery.urgent, link=delivery.link,
+                                  mentions=tuple(delivery.mentions or ()))
 
 
 def _job_failed(session: Session, job: Job) -> None:
@@ -261,20 +264,35 @@ def fallbacks(user: User) -> list[str]:
     elif db.session.scalar(select(NotificationChannel.id).where(
             NotificationChannel.kind == "sms", NotificationChannel.active.is_(True)).limit(1)) is None:
         notes.append(str(_l("本系统未登记短信网关:应发短信的通知只会出现在站内消息中。")))
+    if preference_for(user.id, TASK_KIND).im != "never":
+        if not user.phone:
+            notes.append(str(_l("您还没有填写手机号码:钉钉/企业微信值班群不会@您,任务通知只会出现在站内消息中。")))
+        elif not duty_groups(db.session):
+            notes.append(str(_l("本系统没有订阅任务通知的钉钉/企业微信值班群:任务通知只会出现在站内消息中。")))
     return notes
+
+
+def duty_groups(session: Session) -> list[NotificationChannel]:
+    """The active DingTalk/WeCom robots an admin subscribed to task notices by name: the duty groups."""
+    rows = session.scalars(select(NotificationChannel).where(NotificationChannel.active.is_(True),
+                                                             NotificationChannel.kind.in_(ROBOT_KINDS)))
+    return [row for row in rows if TASK_KIND in (row.kinds or [])]
 
 
 def preference_for(user_id: int, kind: str) -> NotificationPreference:
     """A user's stored preference for a type, or the default (e-mail on, SMS when urgent)."""
     stored = db.session.scalar(select(NotificationPreference).where(
         NotificationPreference.user_id == user_id, NotificationPreference.kind == kind))
-    return stored or NotificationPreference(user_id=user_id, kind=kind, email=True, sms="urgent")
+    return stored or NotificationPreference(user_id=user_id, kind=kind, email=True, sms="urgent", im="never")
 
 
-def set_preference(user_id: int, kind: str, *, email: bool, sms: str) -> NotificationPreference:
-    """A user's personal channels for one notification type (`*` for all)."""
+def set_preference(user_id: int, kind: str, *, email: bool, sms: str, im: str | None = None) -> NotificationPreference:
+    """A user's personal channels for one notification type (`*` for all); `im`: be @-mentioned in the
+    duty groups (never | urgent | always), kept as it is when not given."""
     if sms not in ("never", "urgent", "always"):
         raise Invalid(str(_l("短信设置无效。")))
+    if im not in (None, "never", "urgent", "always"):
+        raise Invalid(str(_l("钉钉/企业微信设置无效。")), {"task_im": [str(_l("钉钉/企业微信设置无效。"))]})
     with transaction() as session:
         preference = session.scalar(select(NotificationPreference).where(
             NotificationPreference.user_id == user_id, NotificationPreference.kind == kind))
@@ -282,4 +300,8 @@ def set_preference(user_id: int, kind: str, *, email: bool, sms: str) -> Notific
             preference = NotificationPreference(user_id=user_id, kind=kind)
             session.add(preference)
         preference.email, preference.sms = email, sms
+        if im is not None:
+            preference.im = im
+        elif preference.im is None:
+            preference.im = "never"
         return preference

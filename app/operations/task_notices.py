@@ -6,8 +6,10 @@ number of tasks or people). The worker then writes an inbox row for each person 
 to the task page `/tasks/<id>`, and one `task_digest` job per person and window (`TASK_DIGEST_SECONDS`).
 When that window ends, the digest job sends one e-mail/SMS for everything that landed on the person
 in it — the notice itself when it was one task, a list when it was several — by their settings and
-the urgency of the tasks; a group task that a colleague took meanwhile is left out. A person without
-an address for a channel gets the inbox row only. A task with a due time gets one reminder before
+the urgency of the tasks; a group task that a colleague took meanwhile is left out. The DingTalk/WeCom
+duty groups (robots an admin subscribed to `task`) get the same message, @-mentioning the person by
+their mobile when they chose so (`im`: never | urgent | always). A person without an address for a
+channel gets the inbox row only. A task with a due time gets one reminder before
 it (`task_due_reminder`), to whoever holds it then, unless it is done by then.
 """
 
@@ -24,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.db import transaction
-from app.models import HumanTask, Notification, TaskStatus, User
+from app.models import HumanTask, Notification, NotificationPreference, TaskStatus, User
 from app.notify import templates
 from app.operations import delegation, deliveries, jobs, labels, visibility
 from app.operations.notifications import message_context
@@ -32,7 +34,7 @@ from app.operations.notifications import message_context
 LANDED_JOB = "task_landed"
 DIGEST_JOB = "task_digest"
 REMINDER_JOB = "task_due_reminder"
-PREFERENCE_KIND = "task"  # the settings row (and robot subscription) of every task notice
+PREFERENCE_KIND = deliveries.TASK_KIND  # the settings row (and robot subscription) of every task notice
 KINDS = ("task_assigned", "task_group", "task_passed", "task_urged", "task_reminder")
 URGENT_LEVELS = (1, 2)
 URGENT_WITHIN = timedelta(hours=1)
@@ -154,8 +156,22 @@ def digest(payload: dict[str, Any]) -> int:
             link = base + "/tasks"
         notice = deliveries.Notice(kind=PREFERENCE_KIND, subject=subject, body=body, urgent=any(r.urgent for r in live),
                                    link=link, instance_id=live[0].instance_id if len(live) == 1 else None)
-        return len(deliveries.plan_deliveries(session, notice, [person], f"task-digest-{person}-{bucket}",
-                                              group_channels="explicit"))
+        rows = deliveries.plan_deliveries(session, notice, [person], f"task-digest-{person}-{bucket}",
+                                          group_channels="explicit")
+        mobile = _mention(session, person, notice.urgent)
+        for row in rows:
+            if mobile and row.channel_kind in deliveries.ROBOT_KINDS:
+                row.mentions = [mobile]
+        return len(rows)
+
+
+def _mention(session: Session, person: int, urgent: bool) -> str | None:
+    """The mobile to @-mention in the duty groups, if the person chose so for this urgency and has one."""
+    choice = session.scalar(select(NotificationPreference.im).where(
+        NotificationPreference.user_id == person, NotificationPreference.kind == PREFERENCE_KIND))
+    if choice == "always" or (choice == "urgent" and urgent):
+        return session.scalar(select(User.phone).where(User.id == person)) or None
+    return None
 
 
 def _done(session: Session, key: str) -> bool:

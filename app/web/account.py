@@ -30,7 +30,8 @@ def notifications() -> str | tuple[str, int] | Response:
             deliveries.set_preference(current_user.id, "*", email=form.get("use_email") == "on",
                                       sms=form.get("sms", "urgent"))
             deliveries.set_preference(current_user.id, task_notices.PREFERENCE_KIND,
-                                      email=form.get("task_email") == "on", sms=form.get("task_sms", "urgent"))
+                                      email=form.get("task_email") == "on", sms=form.get("task_sms", "urgent"),
+                                      im=form.get("task_im", "never"))
         except Invalid as exc:
             errors = exc.errors or {"": [exc.message]}
         else:

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+from dataclasses import replace
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -106,3 +107,16 @@ def test_robot_urls_are_checked_like_any_webhook(web):
     with pytest.raises(PermanentFailure, match="not a public address"):
         DingTalkChannel().send(Destination("dingtalk", web.url(), allow_http=True), MESSAGE)
     assert web.connections == 0
+
+
+def test_mentions_go_as_text_with_the_mobiles_each_robot_wants(web):
+    message = replace(MESSAGE, mentions=("13800000000", "13900000000"))
+    DingTalkChannel(now_ms=lambda: TIMESTAMP).send(robot("dingtalk", web.url("/ding"), secret="SECxyz"), message)
+    WeComChannel().send(robot("wecom", web.url("/wecom")), message)
+    ding, wecom = (json.loads(request.body) for request in web.requests)
+    assert ding["msgtype"] == "text" and ding["at"]["atMobiles"] == ["13800000000", "13900000000"]
+    content = ding["text"]["content"]
+    assert content.startswith("【紧急】舆情快报\n第一段") and "查看详情:https://yq.example/instances/7" in content
+    assert content.endswith("@13800000000 @13900000000")  # DingTalk notifies only a @mobile that is in the text
+    assert wecom == {"msgtype": "text", "text": {"content": content.rsplit("\n", 1)[0],
+                                                 "mentioned_mobile_list": ["13800000000", "13900000000"]}}
