@@ -38,6 +38,10 @@ STAGES: list[tuple[str, object, frozenset[str]]] = [
     ("archive", _l("归档"), frozenset({"closed", "terminated", "response_rejected"})),
 ]
 LEVEL_KINDS = frozenset({"level_proposed", "level_confirmed", "leader_confirmed", "level_changed"})
+# Lines the system writes ahead of the people (a proposed level, provisional deadlines, an update pushed
+# by a platform): listed in their stage, but they do not move the strip on — an incident whose level is
+# only proposed is not graded.
+AHEAD = frozenset({"level_proposed", "deadlines_set", "update_received"})
 STAGE_LINES = 4  # lines shown per stage of the strip (the rest are counted)
 
 Line = tuple[LedgerEntry, str, "str | None"]  # entry, kind label, actor name (ledger.entries_of)
@@ -85,25 +89,26 @@ def can_view(incident: Incident, user: User) -> bool:
     return db.session.scalar(select(Incident.id).where(Incident.id == incident.id, visible_clause(user))) is not None
 
 
-def stages(incident: Incident, lines: list[Line]) -> list[Stage]:
-    """The progress strip: every stage with its ledger lines; the furthest stage reached is current
-    (done once the incident is closed), stages before it without lines were skipped."""
+def stages(incident: Incident, lines: list[Line], keep: int | None = STAGE_LINES) -> list[Stage]:
+    """The progress strip: every stage with its ledger lines (the last `keep` of each; all with None, for
+    paper); the furthest stage a person's step reached is current (done once the incident is closed),
+    stages before it without lines were skipped."""
     strip = [Stage(code, str(name)) for code, name, _ in STAGES]
     index = {kind: i for i, (_, _, kinds) in enumerate(STAGES) for kind in kinds}
     for line in lines:
         position = index.get(line[0].kind)
         if position is not None:
             strip[position].lines.append(line)
-    reached = [i for i, stage in enumerate(strip) if stage.lines]
+    reached = [i for i, stage in enumerate(strip) if any(line[0].kind not in AHEAD for line in stage.lines)]
     furthest = max(reached) if reached else 0
     for i, stage in enumerate(strip):
         if i < furthest:
             stage.state = "done" if stage.lines else "skipped"
         elif i == furthest:
             stage.state = "current"
-        if len(stage.lines) > STAGE_LINES:
-            stage.more = len(stage.lines) - STAGE_LINES
-            stage.lines = stage.lines[-STAGE_LINES:]
+        if keep is not None and len(stage.lines) > keep:
+            stage.more = len(stage.lines) - keep
+            stage.lines = stage.lines[-keep:]
     last = strip[-1]
     if incident.status == "closed" and last.lines:
         last.state = "done"

@@ -24,7 +24,8 @@ def render_incident(number: str, draft: str = "", errors: dict[str, list[str]] |
         "incidents/print.html" if printing else "incidents/detail.html", incident=incident, entries=lines,
         comments=comments.thread(incident), draft=draft, errors=errors or {}, max_comment=comments.MAX_LENGTH,
         deadlines=deadlines.deadline_rows(incident, labels.unit_names()), facts=labels.incident_facts(incident),
-        stages=incident_page.stages(incident, lines), levels=incident_page.level_history(lines),
+        stages=incident_page.stages(incident, lines, keep=None if printing else incident_page.STAGE_LINES),
+        levels=incident_page.level_history(lines),
         tasks=incident_page.open_tasks(incident, current_user),
         files=incident_page.attachments_of(incident, current_user), previewable=incident_page.previewable,
         now=clock.now(), instance_id=ledger.instance_public_id(incident))

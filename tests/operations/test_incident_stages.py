@@ -44,6 +44,20 @@ def test_a_busy_stage_shows_its_latest_lines_and_counts_the_rest():
     response = strip[2]
     assert len(response.lines) == STAGE_LINES and response.more == 3
     assert response.lines[-1][0].at == T0 + timedelta(minutes=STAGE_LINES + 3)
+    # on paper nothing is cut
+    printed = stages(Incident(status="open"), _lines("registered", *["commentary"] * (STAGE_LINES + 3)), keep=None)
+    assert len(printed[2].lines) == STAGE_LINES + 3 and printed[2].more == 0
+
+
+def test_lines_the_system_writes_ahead_do_not_move_the_strip_on():
+    """A proposed level and the provisional deadlines follow the quick report at once: the incident is
+    still at 快报 until the office grades it; an update a platform pushes before registration is no 跟踪."""
+    strip = stages(Incident(status="open"), _lines("registered", "level_proposed", "deadlines_set"))
+    assert _states(strip) == {"report": "current", "grade": "todo", "response": "todo", "follow": "todo",
+                              "aftermath": "todo", "archive": "todo"}
+    assert [label for _, label, _ in strip[1].lines] == ["label level_proposed"]
+    pushed = stages(Incident(status="open"), _lines("update_received"))
+    assert _states(pushed)["report"] == "current" and _states(pushed)["follow"] == "todo"
 
 
 def test_the_level_history_names_each_level_and_its_reason():

@@ -112,6 +112,9 @@ def test_the_office_claims_returns_and_finds_its_work_in_done(db, people):
     row = _row(page, task.public_id)
     assert "确认定级与启动响应" in row and "2026-11-25 09:00" in row and "查看办理内容" in row
     assert f'href="/tasks/{task.public_id}"' in row
+    # the completed task reads as done: when it was done, no countdown of a time left
+    done = _page(office, f"/tasks/{task.public_id}")
+    assert "办结时间:2026-11-25 09:00" in done and "剩余" not in done.split('class="meta"', 1)[1].split("</p>")[0]
     assert _rows(_page(office, "/tasks?view=done&q=社保窗口")) == [task.public_id]
     assert _rows(_page(office, "/tasks?view=done&q=没有这个事件")) == []
     assert "暂无已办任务。" in _page(people["office2"], "/tasks?view=done")
