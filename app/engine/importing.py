@@ -113,6 +113,16 @@ _WORDS = {"true": "True", "false": "False", "null": "None", "and": "and", "or": 
 _OPS = {"&&": "and", "||": "or", "!": "not", "=": "=="}
 
 
+def _name(token: str) -> str:
+    """A word of a condition in our language: true/false/null, an operator word, or a variable named as
+    the converted form names its field (heatScore → heat_score)."""
+    if token.lower() in ("true", "false", "null"):
+        return _WORDS[token.lower()]
+    if token in _WORDS:
+        return _WORDS[token]
+    return import_forms.field_name(token) or token if token != token.lower() else token
+
+
 def convert_expression(text: str) -> str | None:
     """A JUEL (`${a == true}`) or FEEL (`= x > 5`, `a and b`) condition in our language, else None."""
     body = (text or "").strip()
@@ -132,8 +142,7 @@ def convert_expression(text: str) -> str | None:
         if kind == "name":
             if token in ("empty", "execution", "task") or token.startswith("_"):
                 return None
-            out.append(_WORDS.get(token, _WORDS.get(token.lower(), token) if token.lower() in
-                                  ("true", "false", "null") else token))
+            out.append(_name(token))
         elif kind == "op":
             out.append(_OPS.get(token, token))
         else:

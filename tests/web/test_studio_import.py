@@ -81,7 +81,7 @@ def test_a_camunda_7_file_is_reported_then_saved_and_deployed(client, owners):
         "表单 embedded:app:forms/register.html 已转换为表单草稿 ut_task_register.schema.json(4 个字段),"
         "请在表单编辑器中完善。"]
     assert done["Flow_Urgent"] == [
-        "条件 ${urgent == true && heatScore > 5} 已转换为 urgent == True and heatScore > 5。"]
+        "条件 ${urgent == true && heatScore > 5} 已转换为 urgent == True and heat_score > 5。"]
     assert done["Timer_Approve"] == ['定时器 PT2H 已转换为 "PT2H"。']
     assert done["Task_Approve"][0] == "办理人 ${director} 已转换为任务的“办理人”。"
     assert any("已按候选组建立泳道,角色为 office_director" in m for m in done["Lane_c7_report_1"])
@@ -101,7 +101,8 @@ def test_a_camunda_7_file_is_reported_then_saved_and_deployed(client, owners):
     assert definition.tasks["c7_report:Task_Approve"]["form"] == "yq_confirm.schema.json"
     assert set(definition.forms["ut_task_register.schema.json"]["properties"]) == {
         "title", "heat_score", "urgent", "platform"}
-    assert "urgent == True and heatScore &gt; 5" in definition.sources["camunda7_report.bpmn"]
+    # the condition reads the field by the name the converted form gives it
+    assert "urgent == True and heat_score &gt; 5" in definition.sources["camunda7_report.bpmn"]
 
 
 def test_a_camunda_8_file_converts_forms_assignment_decision_and_feel(client, owners):
