@@ -211,11 +211,22 @@ def linkify(text: str | None) -> Markup:
     return Markup("").join(parts)
 
 
+def filesize(size: int | None) -> str:
+    """A file's size as people read it: 15 字节, 4.2 KB, 1.3 MB (never 0.0 KB for a small file)."""
+    if size is None:
+        return "—"
+    if size < 1024:
+        return str(_l("%(n)s 字节", n=size))
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
 def init_app(app: Flask) -> None:
     """Register the filters."""
     app.jinja_env.filters.update(
         localtime=localtime, due_state=due_state, remaining=remaining, level_name=level_name,
         status_name=status_name, action_name=action_name, display_value=display_value, batch_kind=batch_kind,
         pretty_json=pretty_json, span=span, message_name=message_name, unit_name=unit_name, role_name=role_name,
-        incident_status=incident_status, linkify=linkify,
+        incident_status=incident_status, linkify=linkify, filesize=filesize,
     )

@@ -214,3 +214,7 @@ def test_a_section_head_delegates_only_within_their_unit(app, db, user_factory, 
     accepted = away.post("/account/delegation", {"delegate": same.username, "starts_at": _local(now),
                                                  "ends_at": _local(now + timedelta(days=2)), "reason": "休假"})
     assert accepted.status_code == 302
+    # somebody whom nobody can stand in for is told why the list is empty
+    alone = act_as(app, user_factory(["section_head"], display_name="郑科长", unit="policy"))
+    page = alone.get("/account/delegation").get_data(as_text=True)
+    assert 'data-testid="no-delegates"' in page and "暂无可委托的人" in page

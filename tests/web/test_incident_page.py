@@ -44,6 +44,7 @@ def test_the_lead_units_head_reads_the_incident_its_stages_levels_deadlines_task
     shot = db.session.scalar(select(Attachment).where(Attachment.instance_id == incident.id))
     files = page.split('data-testid="files"')[1].split("</ul>")[0]
     assert f'src="/attachments/{shot.public_id}/preview"' in files and "截图.png" in files
+    assert f"{len(uploads.PNG)} 字节" in files and "0.0 KB" not in files  # a small file's size, as read
 
     preview = own.get(f"/attachments/{shot.public_id}/preview")
     assert preview.status_code == 200 and preview.data == uploads.PNG and preview.mimetype == "image/png"
