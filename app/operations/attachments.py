@@ -36,6 +36,7 @@ class Download:
     filename: str
     content_type: str
     content: bytes
+    ascii_name: str | None = None  # the fallback name for clients that cannot read `filename*`
 
 
 def max_upload_mb() -> int:

@@ -199,7 +199,9 @@ def open_document(public_id: str, user: User) -> attachments.Download:
         session.add(AuditEvent(actor_id=user.id, instance_id=instance_id, action="document_downloaded",
                                detail={"kind": row.kind, "subject": row.subject, "version": row.version,
                                        "document": row.public_id, "name": row.filename}))
-        return attachments.Download(row.filename, DOCX, row.content)
+        # old clients drop the Chinese of the name: the kind's code keeps 快报 and 通稿 apart for them
+        return attachments.Download(row.filename, DOCX, row.content,
+                                    ascii_name=f"{row.subject}-{row.kind}-v{row.version}.docx")
 
 
 def attach_document(document_id: str, task_id: str, user: User) -> dict[str, Any]:

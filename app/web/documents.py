@@ -76,7 +76,7 @@ def download(public_id: str) -> Response:
     """A stored document version, always as a download, to people who may see its incident."""
     document = documents.open_document(public_id, current_user)
     response = Response(document.content)
-    response.headers.update(download_headers(document.filename, document.content_type))
+    response.headers.update(download_headers(document.filename, document.content_type, document.ascii_name))
     return response
 
 

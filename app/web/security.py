@@ -29,7 +29,7 @@ def security_headers(response: Response) -> Response:
     return response
 
 
-def download_headers(filename: str, content_type: str) -> dict[str, str]:
+def download_headers(filename: str, content_type: str, ascii_name: str | None = None) -> dict[str, str]:
     """Headers of an attachment download: never rendered, never sniffed, never cached by a proxy.
 
     The content type is served only when it is one the upload checks can produce; anything else is
@@ -39,7 +39,7 @@ def download_headers(filename: str, content_type: str) -> dict[str, str]:
     served = content_type if content_type in CONTENT_TYPES else "application/octet-stream"
     return {
         "Content-Type": served,
-        "Content-Disposition": f"attachment; filename=\"{_ascii_filename(filename)}\"; "
+        "Content-Disposition": f"attachment; filename=\"{_ascii_filename(ascii_name or filename)}\"; "
                                f"filename*=UTF-8''{quote(filename, safe='')}",
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "sandbox; default-src 'none'",

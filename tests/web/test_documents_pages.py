@@ -60,6 +60,7 @@ def test_the_quick_report_is_generated_and_downloaded_from_the_task_and_the_ledg
     [link] = _download_links(page)
     download = people["office"].get(link)
     assert download.status_code == 200 and "attachment" in download.headers["Content-Disposition"]
+    assert f'filename="{number}-quick_report-v1.docx"' in download.headers["Content-Disposition"]
     assert download.mimetype.endswith("wordprocessingml.document")
     text = _text(download.data)
     assert "关于“某街道社保窗口服务态度问题”的舆情快报" in text and f"事件编号:{number}" in text
