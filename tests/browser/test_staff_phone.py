@@ -118,6 +118,10 @@ def test_on_a_phone_the_menu_folds_and_opens_and_touch_targets_are_large(live, o
     label = tab.evaluate("""getComputedStyle(document.querySelector('[data-testid="worklist"] td[data-label]'),
                                              '::before').content""")
     assert label == '"任务"'
+    # its filters fold away so the tasks come first; opened, they are all there
+    assert tab.evaluate("document.querySelector('[data-testid=\"worklist-filters-fold\"]').open") is False
+    tab.click('[data-testid="worklist-filters-fold"] > summary')
+    tab.locator('[data-testid="worklist-filters"] input[name="q"]').wait_for(state="visible")
     # The incident page: its comment thread makes the address a link and the post button is large.
     tab.goto(f"{live.url}/incidents/{number}")
     assert tab.locator('[data-testid="comments"] a[href^="https://weibo.com/1234567/"]').count() == 1
