@@ -210,3 +210,33 @@ class IncidentQuery(Strict):
     until = fields.Date()
     cursor = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,200}$"))
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+
+
+class DocumentVersion(Schema):
+    id = fields.String(required=True)
+    kind = fields.String(required=True)
+    label = fields.String(required=True)
+    version = fields.Integer(required=True)
+    filename = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+    created_by = fields.String(allow_none=True, required=True, metadata={"description": "who generated it"})
+    size = fields.Integer(required=True, metadata={"description": "bytes"})
+    download_url = fields.String(required=True)
+
+
+class DocumentKind(Schema):
+    kind = fields.String(required=True)
+    label = fields.String(required=True)
+    versions = fields.List(fields.Nested(DocumentVersion), required=True,
+                           metadata={"description": "newest first; empty when none was generated"})
+
+
+class DocumentList(Schema):
+    incident_number = fields.String(required=True)
+    may_generate = fields.Boolean(required=True, metadata={"description": "the caller may generate them"})
+    kinds = fields.List(fields.Nested(DocumentKind), required=True)
+
+
+class DocumentQuery(Strict):
+    version = fields.Integer(validate=validate.Range(1, 100_000),
+                             metadata={"description": "an older version; the latest without it"})

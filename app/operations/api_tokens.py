@@ -34,6 +34,8 @@ SCOPES = {
     "tasks:work": _l("签收、退回、办理任务"),
     "messages:send": _l("推送事件新情况"),
     "incidents:read": _l("查看舆情台账"),
+    "documents:read": _l("查看和下载事件文书"),
+    "documents:write": _l("生成事件文书"),
 }
 DEFAULT_RATE = 120
 MAX_RATE = 100_000
