@@ -15,8 +15,8 @@ from app.api.common import blueprint, documented_errors
 from app.api.schemas import DocumentList, DocumentQuery, DocumentVersion
 from app.models import GeneratedDocument
 from app.operations import documents
+from app.operations.downloads import download_headers
 from app.operations.errors import Forbidden, NotFound
-from app.web.security import download_headers
 
 bp = blueprint("api_documents", "Generated documents of an incident (.docx, versioned)")
 KIND_PARAMETER = {"in": "path", "name": "kind", "required": True,
