@@ -84,7 +84,7 @@ def test_deadlines_follow_the_level_and_the_press_conference_decision(incident, 
     assert set(head.deadlines) == {"first_release", "national"}
     office = make_user(["office_director"])
     with transaction() as session:  # the consultation decides to hold one: its 24 hours count
-        task = type("T", (), {"context": due, "spec_id": "ut_consult", "id": None})()
+        task = type("T", (), {"context": due, "spec_id": "ut_consult", "id": None, "assignee_id": None})()
         ledger.record_task(session, instance, task, "consultation", {"need_press_conference": True}, office)
     assert head.deadlines["press_conference"]["due_at"] == "2026-11-26T09:00:00+08:00"
     _record(instance, "deadlines_set", {**due, "current_level": 2, "need_press_conference": False,
