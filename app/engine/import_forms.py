@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from lxml import etree
@@ -40,12 +41,9 @@ class FormsMixin:
     root: Any
     forms: dict[str, dict[str, Any]]
     handled: set[tuple[Any, str]]
-
-    def note(self, element: Any, code: str, converted: bool, **args: Any) -> None:
-        raise NotImplementedError
-
-    def take(self, element: Any, attribute: str) -> str | None:
-        raise NotImplementedError
+    # provided by the converter: record a report line; read (and mark as handled) a vendor attribute
+    note: Callable[..., None]
+    take: Callable[[Any, str], str | None]
 
     def convert_form(self, task: Any) -> None:
         key = self.take(task, "formKey") or self.take(task, "formRef")
