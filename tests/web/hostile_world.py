@@ -176,6 +176,9 @@ def get_urls(world: World) -> dict[str, str]:
         "api_tasks.get_task": f"/api/v1/tasks/{world.task.public_id}",
         "api_incidents.list_incidents": "/api/v1/incidents",
         "api_incidents.get_incident": f"/api/v1/incidents/{world.flow.incident().number}",
+        "api_documents.list_incident_documents": f"/api/v1/incidents/{world.flow.incident().number}/documents",
+        "api_documents.download_document":
+            f"/api/v1/incidents/{world.flow.incident().number}/documents/quick_report",
     }
 
 
