@@ -47,10 +47,12 @@ def thread(incident: Incident) -> list[IncidentComment]:
 
 
 def latest(instance: ProcessInstance, count: int = 3) -> tuple[list[IncidentComment], int]:
-    """The newest comments of a task's incident (newest first) and how many there are in all."""
+    """The newest comments of a task's incident, oldest of them first as on the incident page, and how
+    many there are in all."""
     incident_id = select(Incident.id).where(Incident.instance_id == instance.id).scalar_subquery()
     rows = list(db.session.scalars(select(IncidentComment).where(IncidentComment.incident_id == incident_id)
                                    .order_by(IncidentComment.id.desc()).limit(count)))
+    rows.reverse()
     total = db.session.scalar(select(func.count()).select_from(IncidentComment)
                               .where(IncidentComment.incident_id == incident_id)) if rows else 0
     return rows, total or 0

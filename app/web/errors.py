@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, jsonify, render_template, request, url_for
@@ -82,9 +82,11 @@ def _http_error(error: HTTPException) -> Response | tuple[str, int, list[tuple[s
 def _login_locked_message() -> str:
     """Which limit the failed logins reached (this account, or this address) and when to try again."""
     limit = limiter.current_limit
-    reset = datetime.fromtimestamp(limit.reset_at if limit else time.time() + 60, UTC)
-    minutes = max(1, round((reset.timestamp() - time.time()) / 60))
-    at = clock.local(reset).strftime("%H:%M")
+    # The lock runs on real time (a shifted trial clock must not unlock an account), but the time shown
+    # is on the platform's clock, like every other time on the pages (decision NN).
+    remaining = max(0.0, (limit.reset_at if limit else time.time() + 60) - time.time())
+    minutes = max(1, round(remaining / 60))
+    at = clock.local(clock.now() + timedelta(seconds=remaining)).strftime("%H:%M")
     if limit is not None and f"/{ACCOUNT_KEY}" in "/" + "/".join(limit.request_args):
         return _("该账号登录失败次数过多,已暂时锁定。请在 %(at)s 后(约 %(minutes)s 分钟)再试;"
                  "忘记密码请联系系统管理员。", at=at, minutes=minutes)

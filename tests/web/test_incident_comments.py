@@ -90,4 +90,6 @@ def test_the_task_page_shows_the_latest_comments_with_a_link_to_the_thread(db, p
     page = people["own"].get(f"/tasks/{consult.public_id}").get_data(as_text=True)
     latest = page.split('data-testid="latest-comments"')[1].split("</ol>")[0]
     assert "第4条意见" in latest and "第2条意见" in latest and "第1条意见" not in latest
+    # in the order they were written, as on the incident page
+    assert latest.index("第2条意见") < latest.index("第3条意见") < latest.index("第4条意见")
     assert f'href="/incidents/{number}#comments"' in page and "全部 4 条意见" in page
