@@ -55,10 +55,28 @@ def budget() -> Budget:
     return Budget(steps=current_app.config["STEP_BUDGET"])
 
 
-def start_incident(actor: User, data: dict[str, Any] | None = None) -> ProcessInstance:
-    """Register a new incident: number it, seed `discovered_at` with now, run to the first task."""
+def start_incident(actor: User, data: dict[str, Any] | None = None, *, hold_first: bool = False) -> ProcessInstance:
+    """Register a new incident: number it, seed `discovered_at` with now, run to the first task.
+
+    `hold_first` (the registration page): the person who registers holds the first task they may do
+    (the quick report), so it is theirs in 我的 rather than offered to the whole group while they fill it in.
+    """
     with transaction() as session:
-        return _start_incident(session, actor, data or {})
+        instance = _start_incident(session, actor, data or {})
+        if hold_first:
+            _hold_first_task(session, instance, actor)
+        return instance
+
+
+def _hold_first_task(session: Session, instance: ProcessInstance, actor: User) -> None:
+    task = session.scalar(select(HumanTask).where(
+        HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN,
+        HumanTask.assignee_id.is_(None), visibility.candidate_clause(actor)).order_by(HumanTask.id).limit(1))
+    if task is None:
+        return
+    task.assignee_id, task.claimed_at = actor.id, clock.now()
+    session.add(AuditEvent(actor_id=actor.id, instance_id=instance.id, task_id=task.id, action="task_claimed",
+                           detail={"task": task.spec_id, "on_start": True}))
 
 
 def _start_incident(session: Session, actor: User | None, data: dict[str, Any]) -> ProcessInstance:

@@ -157,6 +157,8 @@ def apply_terminate(session: Session, instance: ProcessInstance, actor: User | N
     incident (if any) is terminated, no longer open, with a ledger line giving the reason."""
     if instance.status in ENDED:
         raise Conflict(str(_l("流程已结束。")))
+    told = {task.id: task_notices.holders(session, task) for task in session.scalars(select(HumanTask).where(
+        HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN))}
     cancelled = _cancel_open_tasks(session, instance)
     instance.status = InstanceStatus.TERMINATED
     instance.ended_at = clock.now()
@@ -164,6 +166,16 @@ def apply_terminate(session: Session, instance: ProcessInstance, actor: User | N
     instance.suspended_from = None
     audit(session, instance, actor, "instance_terminated", reason, cancelled_tasks=cancelled)
     ledger.record_termination(session, instance, actor, reason)
+    _tell_cancelled(session, told, actor, reason)
+
+
+def _tell_cancelled(session: Session, told: dict[int, set[int]], actor: User | None, reason: str) -> None:
+    """Whoever held or could take a cancelled task learns that it needs no more work, and why."""
+    key = f"x{uuid.uuid4().hex[:12]}"
+    for task_id, people in told.items():
+        task = session.get(HumanTask, task_id)
+        task_notices.notify_people(session, task, people - {actor.id if actor else None}, task_notices.CANCELLED,
+                                   key, {"actor_name": actor.display_name if actor else "", "reason": reason})
 
 
 def apply_retry(session: Session, instance: ProcessInstance, actor: User | None, reason: str) -> None:

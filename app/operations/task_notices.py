@@ -35,7 +35,8 @@ LANDED_JOB = "task_landed"
 DIGEST_JOB = "task_digest"
 REMINDER_JOB = "task_due_reminder"
 PREFERENCE_KIND = deliveries.TASK_KIND  # the settings row (and robot subscription) of every task notice
-KINDS = ("task_assigned", "task_group", "task_passed", "task_urged", "task_reminder")
+CANCELLED = "task_cancelled"
+KINDS = ("task_assigned", "task_group", "task_passed", "task_urged", "task_reminder", CANCELLED)
 URGENT_LEVELS = (1, 2)
 URGENT_WITHIN = timedelta(hours=1)
 REMINDER_LEAD = timedelta(hours=1)
@@ -181,7 +182,10 @@ def _done(session: Session, key: str) -> bool:
 
 
 def _still_for(task: HumanTask | None, row: Notification, person: int) -> bool:
-    """Worth a message now: the task is open, and a group task was not taken by a colleague meanwhile."""
+    """Worth a message now: the task is open, and a group task was not taken by a colleague meanwhile
+    (or, for the notice that it was cancelled, it still is)."""
+    if row.kind == CANCELLED:
+        return task is not None and task.status == TaskStatus.CANCELLED
     if task is None or task.status != TaskStatus.OPEN:
         return False
     return row.kind != "task_group" or task.assignee_id in (None, person)

@@ -102,6 +102,26 @@ def test_terminate_cancels_open_tasks_and_timers(console, fake_clock):
     assert _audit(instance, "instance_terminated")[0].detail["cancelled_tasks"] == 1
 
 
+def test_terminate_tells_whoever_held_or_could_take_a_cancelled_task(console):
+    instance, admin, staff = console
+    colleague = make_user(["office_staff"])
+    tasks.claim_task(open_task(instance, "ut_a").public_id, staff)
+    interventions.act(instance.public_id, "terminate", _fresh(instance).version, admin, "重复登记")
+    notices = db.session.scalars(select(Notification).where(Notification.kind == "task_cancelled")).all()
+    # The holder only (a colleague of the lane did not hold it), never the admin who terminated.
+    assert [n.user_id for n in notices] == [staff.id] and colleague.id not in {n.user_id for n in notices}
+    assert "已取消" in notices[0].body and "终止理由:重复登记" in notices[0].body and admin.display_name in notices[0].body
+    assert notices[0].title.startswith("【已终止】")
+
+
+def test_terminate_of_an_unclaimed_task_tells_its_whole_lane(console):
+    instance, admin, staff = console
+    colleague = make_user(["office_staff"])
+    interventions.act(instance.public_id, "terminate", instance.version, admin, "误报")
+    told = {n.user_id for n in db.session.scalars(select(Notification).where(Notification.kind == "task_cancelled"))}
+    assert {staff.id, colleague.id} <= told and admin.id not in told
+
+
 def test_edit_data_then_retry_repairs_an_instance_in_error(db, fake_clock):
     deploy_console()
     admin = make_user(["admin"])

@@ -68,16 +68,19 @@ def _registered(people, title=TITLE):
     return instance
 
 
-def test_the_monitor_finds_the_quick_report_in_the_default_view_with_counts(db, people):
+def test_the_monitor_finds_the_quick_report_in_the_default_view_with_counts(app, db, people, user_factory):
     monitor = people["monitor"]
     instance = start_incident(monitor)
     task = open_task(instance, "ut_register")
     page = _page(monitor)
     assert _rows(page) == [task.public_id]
     row = _row(page, task.public_id)
-    assert "登记舆情(快报)" in row and "剩余 30分钟" in row and "未签收" in row
-    # It waits for the monitors as a group: the default view shows it (not an empty "my tasks").
-    assert [_tab_count(page, tab) for tab in ("todo", "mine", "group", "done")] == ["1", "0", "1", "0"]
+    assert "登记舆情(快报)" in row and "剩余 30分钟" in row and "未签收" not in row
+    # The person who registered holds the quick report: it is theirs, not offered to the other monitors.
+    assert [_tab_count(page, tab) for tab in ("todo", "mine", "group", "done")] == ["1", "1", "0", "0"]
+    assert task.assignee_id == monitor.user.id
+    other = act_as(app, user_factory(["monitor"], "wl_monitor_two"))
+    assert _rows(_page(other)) == []
     assert re.search(r'待办任务 <span class="badge" data-testid="todo-count">1</span>', page)
     for label in ("待办", "我的", "组内", "已办", "搜索事件", "办理时限", "今日到期", "已超时"):
         assert label in page
