@@ -136,13 +136,16 @@ def _tally(rows: dict[str, Compliance], incident: Incident, names: dict[str, str
 
 def _trend(discovered: list[datetime], overdue: list[bool], f: LedgerFilter, unit: str | None
            ) -> tuple[str, list[tuple[str, int, int]]]:
-    if not discovered:
-        return unit or "week", []
     days = [clock.local(at) for at in discovered]
+    if not days and not (f.since and f.until):
+        return unit or "week", []  # no incident and no period: no axis to draw
     first = clock.local(f.since) if f.since else min(days)
     last = clock.local(f.until - timedelta(seconds=1)) if f.until else max(days)
     if unit not in ("week", "month"):
         unit = "week" if last - first <= WEEKLY_UP_TO else "month"
+    span = (last - first).days // (7 if unit == "week" else 28)
+    if span >= MAX_TREND_POINTS and days:  # a period of decades: the stretch that has incidents
+        first, last = max(first, min(days)), min(last, max(days))
 
     def start_of(day: datetime) -> datetime:
         day = day.replace(hour=0, minute=0, second=0, microsecond=0)
