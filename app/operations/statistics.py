@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -27,10 +28,10 @@ from app.operations.vocabulary import LEVEL_NAMES
 
 # The deadline kinds every period states, even when none applied (the others only when they did).
 COMPLIANCE_KINDS = ("report", "first_release", "national", "press_conference")
-REPORT_BUCKETS = ((10, "10分钟内"), (20, "10–20分钟"), (30, "20–30分钟"), (60, "30分钟–1小时"),
-                  (120, "1–2小时"), (None, "2小时以上"))  # discovery → quick report, minutes
-RELEASE_BUCKETS = ((3, "3小时内"), (6, "3–6小时"), (12, "6–12小时"), (24, "12–24小时"), (48, "24–48小时"),
-                   (None, "48小时以上"))  # discovery → first release, hours
+REPORT_BUCKETS = ((10, _l("10分钟内")), (20, _l("10–20分钟")), (30, _l("20–30分钟")), (60, _l("30分钟–1小时")),
+                  (120, _l("1–2小时")), (None, _l("2小时以上")))  # discovery → quick report, minutes
+RELEASE_BUCKETS = ((3, _l("3小时内")), (6, _l("3–6小时")), (12, _l("6–12小时")), (24, _l("12–24小时")),
+                   (48, _l("24–48小时")), (None, _l("48小时以上")))  # discovery → first release, hours
 WEEKLY_UP_TO = timedelta(days=92)  # a longer period trends by month
 MAX_TREND_POINTS = 60
 UNLEVELLED, UNFILLED, UNASSIGNED = "未定级", "未填", "未定"
@@ -104,11 +105,11 @@ def _level_label(level: int | None) -> str:
     return LEVEL_NAMES[level].split(" ")[0] if level in LEVEL_NAMES else UNLEVELLED
 
 
-def _bucketed(values: Iterable[float], buckets: tuple[tuple[int | None, str], ...]) -> list[tuple[str, int]]:
-    counts = dict.fromkeys((label for _, label in buckets), 0)
+def _bucketed(values: Iterable[float], buckets: tuple[tuple[int | None, Any], ...]) -> list[tuple[str, int]]:
+    counts = dict.fromkeys((str(label) for _, label in buckets), 0)  # in the reader's language
     for value in values:
         label = next(label for bound, label in buckets if bound is None or value <= bound)
-        counts[label] += 1
+        counts[str(label)] += 1
     return list(counts.items())
 
 
