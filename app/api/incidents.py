@@ -53,7 +53,8 @@ def list_incidents(cursor: str | None = None, limit: int = 50, **args: Any) -> d
         raise Forbidden(_("该令牌的角色不能查看舆情台账。"))
     page = decode_cursor(cursor) or 1
     f = ledger.LedgerFilter(text=args.get("text") or "", level=args.get("level"), status=args.get("status"),
-                            unit=args.get("unit"), overdue=args.get("overdue"), since=_day(args.get("since")),
+                            unit=args.get("unit"), platform=args.get("platform"), source=args.get("source"),
+                            overdue=args.get("overdue"), since=_day(args.get("since")),
                             until=_day(args.get("until")))
     rows, total = ledger.list_incidents(f, page, limit)
     names = labels.unit_names()

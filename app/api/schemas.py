@@ -205,6 +205,8 @@ class IncidentQuery(Strict):
     level = fields.Integer(validate=validate.Range(1, 4))
     status = fields.String(validate=validate.Length(max=16))
     unit = fields.String(validate=validate.Length(max=64))
+    platform = fields.String(validate=validate.Length(max=64))
+    source = fields.String(validate=validate.Length(max=32))
     overdue = fields.Boolean()
     since = fields.Date()
     until = fields.Date()

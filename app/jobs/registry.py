@@ -11,7 +11,7 @@ from typing import Any
 
 from app import notify
 from app.extensions import db
-from app.operations import batches, deliveries, external, instances, task_notices
+from app.operations import auto_documents, batches, deliveries, documents, external, instances, task_notices
 from app.operations import jobs as job_ops
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,7 @@ HANDLERS: dict[str, Handler] = {
     task_notices.LANDED_JOB: task_notices.land,
     task_notices.DIGEST_JOB: task_notices.digest,
     task_notices.REMINDER_JOB: task_notices.remind,
+    auto_documents.JOB_KIND: documents.generate_for_step,
 }
 PERMANENT_ERRORS: tuple[type[BaseException], ...] = (PermanentJobError, notify.PermanentFailure)
 

@@ -19,7 +19,8 @@ class GeneratedDocument(db.Model):
 
     __tablename__ = "generated_document"
     __table_args__ = (UniqueConstraint("kind", "subject", "version"),
-                      Index("ix_generated_document_incident", "incident_id"))
+                      Index("ix_generated_document_incident", "incident_id"),
+                      Index("ix_generated_document_source_entry", "source_entry_id", unique=True))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
@@ -33,3 +34,5 @@ class GeneratedDocument(db.Model):
     content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # the ledger line of the process step that generated it (documents.AUTO_STEPS), None when a person asked
+    source_entry_id: Mapped[int | None] = mapped_column(Integer)

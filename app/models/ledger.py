@@ -52,6 +52,8 @@ class Incident(db.Model):
     # {name: {"due_at": iso, "done_at": iso|None, "missed": bool}} for report, first_release, ...
     deadlines: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
     overdue: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    # number, title and the registered description, normalised (ledger_filter.searchable) for the list's search
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -21,8 +21,17 @@ from sqlalchemy.orm import Session, undefer
 from app import clock
 from app.db import transaction
 from app.extensions import db
-from app.models import AuditEvent, GeneratedDocument, HumanTask, Incident, ProcessInstance, TaskStatus, User
-from app.operations import attachments, document_monthly, document_texts, ledger, profiles, tasks, visibility
+from app.models import (
+    AuditEvent,
+    GeneratedDocument,
+    HumanTask,
+    Incident,
+    LedgerEntry,
+    ProcessInstance,
+    TaskStatus,
+    User,
+)
+from app.operations import attachments, document_monthly, document_texts, profiles, statistics, tasks, visibility
 from app.operations.errors import Invalid, NotFound
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -97,8 +106,8 @@ def list_monthly(month: str | None = None) -> list[tuple[GeneratedDocument, str 
         query.order_by(GeneratedDocument.subject.desc(), GeneratedDocument.version.desc()).limit(24)).all()]
 
 
-def _store(session: Session, kind: str, subject: str, content: bytes, user: User,
-           incident: Incident | None) -> GeneratedDocument:
+def _store(session: Session, kind: str, subject: str, content: bytes, user: User | None,
+           incident: Incident | None, source_entry_id: int | None = None) -> GeneratedDocument:
     version = (session.scalar(select(func.max(GeneratedDocument.version)).where(
         GeneratedDocument.kind == kind, GeneratedDocument.subject == subject)) or 0) + 1
     with force_locale("zh_CN"):  # the document is Chinese whoever generates it, and so is its file name
@@ -106,13 +115,16 @@ def _store(session: Session, kind: str, subject: str, content: bytes, user: User
     row = GeneratedDocument(kind=kind, subject=subject, incident_id=incident.id if incident else None,
                             version=version, filename=filename,
                             size=len(content), sha256=hashlib.sha256(content).hexdigest(), content=content,
-                            created_by_id=user.id, created_at=clock.now())
+                            created_by_id=user.id if user else None, created_at=clock.now(),
+                            source_entry_id=source_entry_id)
     session.add(row)
     session.flush()
-    session.add(AuditEvent(actor_id=user.id, instance_id=incident.instance_id if incident else None,
-                           action="document_generated",
-                           detail={"kind": kind, "subject": subject, "version": version, "document": row.public_id,
-                                   "name": row.filename, "size": row.size, "sha256": row.sha256}))
+    detail = {"kind": kind, "subject": subject, "version": version, "document": row.public_id,
+              "name": row.filename, "size": row.size, "sha256": row.sha256}
+    if source_entry_id is not None:  # made by a process step (auto_documents), not at a person's request
+        detail["step"] = source_entry_id
+    session.add(AuditEvent(actor_id=user.id if user else None, instance_id=incident.instance_id if incident else None,
+                           action="document_generated", detail=detail))
     return row
 
 
@@ -152,6 +164,31 @@ def generate_document(kind: str, number: str, user: User) -> GeneratedDocument:
         return _store(session, kind, incident.number, content, user, incident)
 
 
+def generate_for_step(payload: dict[str, Any]) -> GeneratedDocument | None:
+    """The `document_for_step` job (auto_documents): the document a step makes, from the ledger as it now
+    stands, stored as the next version in the name of whoever did the step. Done once per ledger line,
+    however often the job is delivered; a missing fact is recorded (`document_not_generated`), not retried."""
+    kind = str(payload.get("kind"))
+    if kind not in BUILDERS:
+        raise ValueError(f"unknown document kind {kind!r}")
+    with transaction() as session:
+        entry = session.get(LedgerEntry, int(payload["entry"]))
+        if entry is None or session.scalar(select(GeneratedDocument.id).where(
+                GeneratedDocument.source_entry_id == entry.id)) is not None:
+            return None  # the incident is gone, or this step's document was made already
+        incident = session.get(Incident, entry.incident_id)
+        record = document_texts.load_record(incident, profiles.active_values(session))
+        try:
+            content = BUILDERS[kind](record)
+        except document_texts.MissingField as exc:
+            session.add(AuditEvent(actor_id=entry.actor_id, instance_id=incident.instance_id,
+                                   action="document_not_generated",
+                                   detail={"kind": kind, "step": entry.id, "missing": exc.field}))
+            return None
+        actor = session.get(User, entry.actor_id) if entry.actor_id else None
+        return _store(session, kind, incident.number, content, actor, incident, source_entry_id=entry.id)
+
+
 def month_period(month: str) -> tuple[datetime, datetime]:
     """'2026-11' → its first midnight and the next month's, Asia/Shanghai (decision 23); Invalid otherwise."""
     try:
@@ -175,7 +212,7 @@ def generate_monthly(month: str, user: User) -> GeneratedDocument:
         raise NotFound(str(_l("没有这种文书。")))
     start, end = month_period(month)
     with transaction() as session:
-        stats = ledger.period_stats(session, start, end)
+        stats = statistics.period_stats(session, start, end)
         try:
             content = document_monthly.monthly_report(session, start, end, stats, profiles.active_values(session))
         except document_texts.MissingField as exc:

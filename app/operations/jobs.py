@@ -258,7 +258,7 @@ def _personal(delivery: NotificationDelivery, person: User | None) -> str:
 KIND_LABELS = {"deliver_notification": _l("通知发送"), "call_system": _l("外部系统调用"),
                "batch_operation": _l("批量操作"), "fire_due_timers": _l("到期定时处理"), "probe": _l("运行检查"),
                "task_landed": _l("新任务通知"), "task_digest": _l("任务通知汇总发送"),
-               "task_due_reminder": _l("任务到期提醒")}
+               "task_due_reminder": _l("任务到期提醒"), "document_for_step": _l("流程环节生成文书")}
 
 
 def _kind_label(kind: str) -> str:

@@ -15,24 +15,23 @@ from __future__ import annotations
 
 import csv
 import io
-import statistics
-from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import clock
 from app.engine.services import SideEffect
 from app.extensions import db
 from app.models import AuditEvent, HumanTask, Incident, LedgerEntry, ProcessInstance, User
-from app.operations import deadlines, labels
+from app.operations import deadlines, labels, ledger_filter, statistics
 from app.operations.errors import NotFound
-from app.operations.vocabulary import LEVEL_NAMES, level_name
+from app.operations.ledger_filter import LedgerFilter
+from app.operations.vocabulary import level_name
 
 View = dict[str, Any]
 Head = Callable[[Incident, View, datetime], None]
@@ -66,6 +65,7 @@ def _registered(incident: Incident, view: View, at: datetime) -> None:
     incident.is_false_info = bool(view.get("is_false_info")) or incident.is_false_info
     incident.reported_at = incident.reported_at or at
     deadlines.set_deadline(incident, "report", due=view.get("report_due_at"), done=at)
+    incident.search_text = ledger_filter.searchable(incident, view)
 
 
 def _proposed(incident: Incident, view: View, at: datetime) -> None:
@@ -320,6 +320,8 @@ def _write(session: Session, instance: ProcessInstance, kind_name: str, view: Vi
     incident.updated_at = now
     if instance.title and not incident.title:
         incident.title = instance.title
+    if not incident.search_text:
+        incident.search_text = ledger_filter.searchable(incident)
     # A person's line says only what they submitted: the task data still holds earlier rounds' answers.
     said = data if task_id is not None else view
     summary = _summary(kind_name, said, data, incident.deadlines)
@@ -368,7 +370,7 @@ def query(session: Session, instance: ProcessInstance | None, name: str, params:
         start, end = _parse(params["period_start"]), _parse(params["period_end"])
         if start is None or end is None or end <= start:
             raise ValueError("period_start and period_end must be ISO datetimes with an offset, start before end")
-        return period_stats(session, start, end)
+        return statistics.period_stats(session, start, end)
     raise ValueError(f"unknown query {name!r}")
 
 
@@ -392,118 +394,14 @@ def incident_record(session: Session, incident: Incident) -> dict[str, Any]:
             "upgrades": incident.upgrades}
 
 
-def period_stats(session: Session, start: datetime, end: datetime) -> dict[str, Any]:
-    """Statistics of the incidents discovered in [start, end) (domain.md §12.5)."""
-    incidents = session.scalars(select(Incident).where(Incident.discovered_at >= start,
-                                                       Incident.discovered_at < end)).all()
-    report_minutes = [(i.reported_at - i.discovered_at).total_seconds() / 60 for i in incidents
-                      if i.reported_at and i.discovered_at]
-    release_hours = [(i.first_release_at - i.discovered_at).total_seconds() / 3600 for i in incidents
-                     if i.first_release_at and i.discovered_at]
-    commentaries = session.scalar(select(func.count(LedgerEntry.id)).where(
-        LedgerEntry.kind == "commentary", LedgerEntry.at >= start, LedgerEntry.at < end)) or 0
-    by_level = Counter(i.level for i in incidents)
-    names, choices = labels.unit_names(), {field: labels.field_labels(field) for field in ("source_type", "platform")}
-    facts_of = [labels.incident_facts(i, names=names, choices=choices) for i in incidents]
-    stats = {
-        "period": f"{_short(start)} 至 {_short(end)}",
-        "total": len(incidents),
-        "by_level": _counts({**{LEVEL_NAMES[n].split(" ")[0]: by_level.get(n, 0) for n in (1, 2, 3, 4)},
-                             **({"未定级": by_level[None]} if by_level.get(None) else {})}),
-        "by_source": _counts(Counter(facts["source_type"] or "未填" for facts in facts_of)),
-        "by_platform": _counts(Counter(facts["platform"] or "未填" for facts in facts_of)),
-        "by_unit": _counts(Counter(facts["lead_unit"] or "未定" for facts in facts_of)),
-        "report_minutes_median": _round(statistics.median(report_minutes)) if report_minutes else None,
-        "report_minutes_max": _round(max(report_minutes)) if report_minutes else None,
-        "release_hours_median": _round(statistics.median(release_hours)) if release_hours else None,
-        "release_hours_max": _round(max(release_hours)) if release_hours else None,
-        "press_conferences": sum(1 for i in incidents if i.press_conf_at),
-        "overdue": sum(1 for i in incidents if i.overdue),
-        "upgrades": sum(i.upgrades for i in incidents),
-        "false_info": sum(1 for i in incidents if i.is_false_info),
-        "open_at_end": sum(1 for i in incidents if i.closed_at is None or i.closed_at >= end),
-        "commentaries": commentaries,
-    }
-    stats["overdue_share"] = f"{round(100 * stats['overdue'] / len(incidents))}%" if incidents else "—"
-    stats["lines"] = _stat_lines(stats)
-    return stats
-
-
-def _counts(counter: dict[Any, int] | Counter) -> str:
-    items = [(k, v) for k, v in dict(counter).items()]
-    return "、".join(f"{k} {v} 起" for k, v in items) if items else "无"
-
-
-def _round(value: float) -> float:
-    return round(value, 1)
-
-
-def _stat_lines(stats: dict[str, Any]) -> list[str]:
-    def value(key: str, unit: str) -> str:
-        return "—" if stats[key] is None else f"{stats[key]} {unit}"
-
-    return [
-        f"统计期间:{stats['period']}",
-        f"舆情事件:{stats['total']} 起({stats['by_level']})",
-        f"线索来源:{stats['by_source']}",
-        f"发布平台:{stats['by_platform']}",
-        f"承办科室:{stats['by_unit']}",
-        f"发现至快报:中位 {value('report_minutes_median', '分钟')},最长 {value('report_minutes_max', '分钟')}",
-        f"发现至首次发布:中位 {value('release_hours_median', '小时')},最长 {value('release_hours_max', '小时')}",
-        f"召开新闻发布会:{stats['press_conferences']} 次;升级:{stats['upgrades']} 次;"
-        f"虚假不实信息:{stats['false_info']} 起",
-        f"存在超时环节的事件:{stats['overdue']} 起({stats['overdue_share']});期末未结案:{stats['open_at_end']} 起",
-        f"网评文章:{stats['commentaries']} 篇",
-    ]
-
-
 # -- reading: the ledger pages -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LedgerFilter:
-    """What the ledger list is narrowed to (every field optional)."""
-
-    text: str = ""
-    level: int | None = None
-    status: str | None = None
-    unit: str | None = None
-    platform: str | None = None
-    source: str | None = None
-    overdue: bool | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-
-
-def _filtered(f: LedgerFilter) -> Any:
-    query_ = select(Incident)
-    conditions = []
-    if f.text:
-        pattern = f"%{f.text.replace('%', '').replace('_', '')[:100]}%"
-        conditions.append(or_(Incident.title.ilike(pattern), Incident.number.ilike(pattern)))
-    if f.level is not None:
-        conditions.append(Incident.level == f.level)
-    if f.status:
-        conditions.append(Incident.status == f.status)
-    if f.unit:
-        conditions.append(Incident.lead_unit == f.unit)
-    if f.platform:
-        conditions.append(Incident.platform == f.platform)
-    if f.source:
-        conditions.append(Incident.source_type == f.source)
-    if f.overdue is not None:
-        conditions.append(Incident.overdue.is_(f.overdue))
-    if f.since:
-        conditions.append(Incident.discovered_at >= f.since)
-    if f.until:
-        conditions.append(Incident.discovered_at < f.until)
-    return query_.where(and_(*conditions)) if conditions else query_
 
 
 def list_incidents(f: LedgerFilter, page: int = 1, per_page: int = 50) -> tuple[list[Incident], int]:
     """One page of the ledger, newest discovery first, and the total count."""
-    total = db.session.scalar(select(func.count()).select_from(_filtered(f).subquery())) or 0
-    rows = db.session.scalars(_filtered(f).order_by(Incident.discovered_at.desc().nulls_last(), Incident.id.desc())
+    total = db.session.scalar(select(func.count()).select_from(ledger_filter.filtered(f).subquery())) or 0
+    newest = (Incident.discovered_at.desc().nulls_last(), Incident.id.desc())
+    rows = db.session.scalars(ledger_filter.filtered(f).order_by(*newest)
                               .limit(per_page).offset(max(page - 1, 0) * per_page)).all()
     return list(rows), total
 
@@ -578,7 +476,7 @@ def export_csv(f: LedgerFilter) -> str:
 
 def incidents_for_export(f: LedgerFilter) -> Iterator[Incident]:
     """Every incident the filter selects, oldest discovery first, read in batches (exports of long periods)."""
-    return iter(db.session.scalars(_filtered(f).order_by(Incident.discovered_at, Incident.id)
+    return iter(db.session.scalars(ledger_filter.filtered(f).order_by(Incident.discovered_at, Incident.id)
                                    .execution_options(yield_per=500)))
 
 

@@ -26,7 +26,7 @@ from app.models import (
     TaskStatus,
     User,
 )
-from app.operations import catalog, ledger, options, profiles, visibility
+from app.operations import auto_documents, catalog, ledger, options, profiles, visibility
 from app.operations.errors import Conflict, Forbidden, Invalid, NotFound
 from app.operations.failures import quarantining, reading_state
 from app.operations.instances import _route_message, apply_step, budget, environment
@@ -216,7 +216,7 @@ def complete_task(public_id: str, data: dict[str, Any], user: User) -> HumanTask
         instance = task.instance
         kind = catalog.version(instance.definition_id).task_info(task.process_id, task.spec_id).get("ledger")
         if kind:  # before the engine runs: a query later in this step (the summary's timeline) sees it
-            ledger.record_task(session, instance, task, kind, data, user)
+            auto_documents.step_recorded(session, ledger.record_task(session, instance, task, kind, data, user))
         try:
             with reading_state(instance):
                 step = runner.complete(catalog.spec(instance.definition_id), instance.state_json, task.task_guid,

@@ -1,8 +1,7 @@
-"""The incident ledger (舆情台账): a filtered list, one incident's record, and a CSV export for Excel."""
+"""The incident ledger (舆情台账): a filtered list, its statistics, one incident's record, CSV and XLSX exports."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -12,11 +11,11 @@ from flask_login import current_user, login_required
 from app import clock
 from app.db import transaction
 from app.models import AuditEvent
-from app.operations import labels, ledger, ledger_export
+from app.operations import labels, ledger, ledger_export, ledger_filter, statistics
 from app.operations.ledger import LedgerFilter
 from app.operations.vocabulary import INCIDENT_STATUSES
 from app.web import incidents
-from app.web.inputs import int_arg, parse_day
+from app.web.inputs import int_arg
 
 bp = Blueprint("ledger", __name__, url_prefix="/ledger")
 
@@ -30,44 +29,43 @@ def _allowed() -> None:
         abort(404)
 
 
-def _date(value: str | None) -> datetime | None:
-    day = parse_day(value)
-    return datetime.combine(day, time(0), tzinfo=clock.SHANGHAI) if day else None
-
-
 def _filter(args: Any) -> LedgerFilter:
-    level = args.get("level", "")
-    overdue = args.get("overdue", "")
-    until = _date(args.get("until"))
-    return LedgerFilter(
-        text=(args.get("q") or "").strip()[:100],
-        level=int(level) if level in ("1", "2", "3", "4") else None,
-        status=args.get("status") if args.get("status") in INCIDENT_STATUSES else None,
-        unit=(args.get("unit") or None) and args.get("unit")[:64],
-        platform=(args.get("platform") or None) and args.get("platform")[:64],
-        source=(args.get("source") or None) and args.get("source")[:32],
-        overdue={"yes": True, "no": False}.get(overdue),
-        since=_date(args.get("since")),
-        until=until + timedelta(days=1) if until else None,
-    )
+    return ledger_filter.from_args(args)[0]
+
+
+def _page_context(args: Any) -> dict[str, Any]:
+    """What the list and the statistics page share: the filter form's choices, what was ignored, the query."""
+    filters, notes = ledger_filter.from_args(args)
+    return {"filters": filters, "notes": notes, "args": args,
+            "query": {k: v for k, v in args.items() if k not in ("page", "trend") and v},
+            "units": sorted(labels.unit_names().items()), "statuses": INCIDENT_STATUSES,
+            "platforms": labels.choice_pairs("platform"), "sources": labels.choice_pairs("source_type")}
 
 
 @bp.route("/")
 @login_required
 def index() -> str:
-    """The ledger, filtered by period, level, unit, platform, status and overdue."""
+    """The ledger, filtered by period, level, unit, platform, source, status, overdue and searched text."""
     _allowed()
     page = int_arg(request.args, "page", 1, high=100_000)
-    filters = _filter(request.args)
-    rows, total = ledger.list_incidents(filters, page, PER_PAGE)
+    context = _page_context(request.args)
+    rows, total = ledger.list_incidents(context["filters"], page, PER_PAGE)
     pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
     if page > pages:  # a page past the end (an old bookmark, a typed number) shows the last one
         page = pages
-        rows, total = ledger.list_incidents(filters, page, PER_PAGE)
-    query = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("ledger/index.html", rows=rows, total=total, page=page, pages=pages, args=request.args,
-                           query=query, units=sorted(labels.unit_names().items()), statuses=INCIDENT_STATUSES,
-                           platforms=labels.choice_pairs("platform"), sources=labels.choice_pairs("source_type"))
+        rows, total = ledger.list_incidents(context["filters"], page, PER_PAGE)
+    return render_template("ledger/index.html", rows=rows, total=total, page=page, pages=pages, **context)
+
+
+@bp.route("/statistics")
+@login_required
+def statistics_page() -> str:
+    """Statistics of the filtered incidents: charts (drawn from the tables next to them) and the tables."""
+    _allowed()
+    context = _page_context(request.args)
+    trend = request.args.get("trend") if request.args.get("trend") in ("week", "month") else None
+    found = statistics.read(context["filters"], trend)
+    return render_template("ledger/statistics.html", stats=found, charts=found.charts(), trend=trend, **context)
 
 
 @bp.route("/export.csv")

@@ -199,6 +199,8 @@ def test_the_ledger_is_read_by_its_roles_only(api, db):
     detail = script.get(f"/api/v1/incidents/{number}").json
     assert detail["entries"] and detail["entries"][0]["label"] and detail["instance_id"] == started["id"]
     assert script.get("/api/v1/incidents?level=9").status_code == 422
+    assert script.get("/api/v1/incidents?platform=weibo&source=self_monitoring").json["total"] == 1
+    assert script.get("/api/v1/incidents?platform=douyin").json["total"] == 0  # the ledger page's filters
     assert script.get("/api/v1/incidents/YQ-1999-0001").status_code == 404
     section = api(["section_head"], unit_code="social_insurance")
     assert section.get("/api/v1/incidents").status_code == 403

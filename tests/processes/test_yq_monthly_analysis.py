@@ -48,7 +48,8 @@ def ledger_of_november(db):
     rumour = Incident(number="YQ-2026-9102", title="网传养老金停发", level=3, source_type="superior_notice",
                       platform="douyin", lead_unit="employment", is_false_info=True, upgrades=1, overdue=True,
                       discovered_at=_at("2026-11-20T15:00:00+08:00"), reported_at=_at("2026-11-20T15:45:00+08:00"),
-                      deadlines={})
+                      deadlines={"report": {"due_at": "2026-11-20T15:30:00+08:00",
+                                            "done_at": "2026-11-20T15:45:00+08:00", "missed": True}})
     before = Incident(number="YQ-2026-9100", title="十月事件", level=2, deadlines={},
                       discovered_at=_at("2026-10-31T23:59:00+08:00"))
     after = Incident(number="YQ-2026-9103", title="十二月事件", level=1, deadlines={},
@@ -102,6 +103,9 @@ def test_the_scheduler_starts_the_analysis_of_the_month_just_ended_with_its_stat
     assert "舆情事件:2 起(Ⅰ级 0 起、Ⅱ级 0 起、Ⅲ级 1 起、Ⅳ级 1 起)" in stats["lines"]
     assert "发现至快报:中位 32.5 分钟,最长 45.0 分钟" in stats["lines"]
     assert any("期末未结案:1 起" in line for line in stats["lines"])
+    assert stats["late_reports"] == 1 and "快报超时:1 起" in stats["lines"]  # the same statistics as the ledger's
+    assert "发布平台:微博 1 起、抖音 1 起" in stats["lines"]  # labels, never codes
+    assert "承办科室:社会保险科 1 起、就业促进科 1 起" in stats["lines"]
     assert schedules.ensure_scheduled() >= 1  # and January's instance now waits
     later = [i.scheduled_for for i in schedules.scheduled_instances() if i.process_key == PROCESS]
     assert later == [FIRST_OF_DECEMBER, datetime(2027, 1, 1, 1, 0, tzinfo=UTC)]

@@ -151,6 +151,7 @@ def get_urls(world: World) -> dict[str, str]:
         "ledger.index": "/ledger/",
         "ledger.export": "/ledger/export.csv",
         "ledger.export_xlsx": "/ledger/export.xlsx",
+        "ledger.statistics_page": "/ledger/statistics",
         "documents.download": "/documents/00000000-0000-4000-8000-000000000000",
         "ledger.detail": f"/ledger/{world.flow.incident().number}",
         "incidents.detail": f"/incidents/{world.flow.incident().number}",

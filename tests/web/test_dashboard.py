@@ -15,7 +15,7 @@ from app.db import transaction
 from app.engine.services import SideEffect
 from app.jobs import registry
 from app.models import HumanTask, Incident, InstanceStatus, JobStatus, ProcessInstance, TaskStatus
-from app.operations import instances, interventions, jobs, ledger
+from app.operations import instances, interventions, jobs, ledger, statistics
 from tests.conftest import ROOT, login
 from tests.web.scenario import act_as, start_incident, submit
 
@@ -390,7 +390,7 @@ def test_a_terminated_incident_is_no_longer_open_on_the_dashboard_in_the_ledger_
     last, label, actor = ledger.entries_of(record)[-1]
     assert (label, last.summary, actor) == ("流程终止", f"与 {kept.business_key} 重复", admin.user.display_name)
     day = timedelta(days=1)
-    stats = ledger.period_stats(db.session, fake_clock.current - day, fake_clock.current + day)
+    stats = statistics.period_stats(db.session, fake_clock.current - day, fake_clock.current + day)
     assert stats["total"] == 2 and stats["open_at_end"] == 1
 
 

@@ -1,0 +1,89 @@
+"""The ledger's search, its statistics for a period (counts with labels, response times, deadline compliance
+per kind, trend) and the monthly analysis figures read from the same statistics."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from app.extensions import db
+from app.operations import ledger, statistics
+from app.operations.ledger_filter import LedgerFilter, from_args
+from app.operations.vocabulary import INCIDENT_STATUSES
+from tests.operations.ledger_month import november
+
+NOVEMBER = LedgerFilter(since=datetime.fromisoformat("2026-11-01T00:00:00+08:00"),
+                        until=datetime.fromisoformat("2026-12-01T00:00:00+08:00"))
+
+
+@pytest.fixture
+def month(db, fake_clock):
+    return november(fake_clock)
+
+
+def test_the_search_reads_title_and_description_normalised_and_literal(month):
+    late_report, _, _ = month
+    number = late_report.business_key
+    for text in ("排队", "abc", "ＡＢＣ", "窗口 拖延", number.lower()):
+        rows, total = ledger.list_incidents(LedgerFilter(text=text))
+        assert total == 1 and rows[0].number == number, text
+    assert ledger.list_incidents(LedgerFilter(text="拖延 就业"))[1] == 0  # every word must be there
+    assert ledger.list_incidents(LedgerFilter(text="%"))[1] == 0  # a wildcard typed is a character searched
+    assert ledger.list_incidents(LedgerFilter(text="_"))[1] == 0
+
+
+def test_statistics_of_the_period_with_labels_buckets_and_compliance_per_kind(month):
+    found = statistics.compute(db.session, NOVEMBER)
+    assert found.total == 3
+    assert found.by_level == [("Ⅰ级", 0), ("Ⅱ级", 0), ("Ⅲ级", 1), ("Ⅳ级", 2)]
+    assert found.by_platform == [("微博", 2), ("抖音", 1)]  # labels, never the codes
+    assert found.by_unit == [("政策法规科", 2), ("就业促进科", 1)]
+    assert found.by_source == [("自行监测", 3)]
+    buckets = dict(found.report_buckets)
+    assert (buckets["10分钟内"], buckets["30分钟–1小时"], sum(buckets.values())) == (2, 1, 3)
+    release = dict(found.release_buckets)
+    assert (release["3小时内"], release["12–24小时"], sum(release.values())) == (1, 1, 2)
+    report, first_release, national, conference = (found.compliance_of(kind) for kind in statistics.COMPLIANCE_KINDS)
+    assert (report.applicable, report.met, report.missed, report.rate) == (3, 2, 1, "67%")
+    # released 2h45m after discovery (met), 13h after (missed); the third is still open before its time
+    assert (first_release.applicable, first_release.met, first_release.missed, first_release.pending) == (3, 1, 1, 1)
+    assert (national.met, national.missed, national.pending) == (2, 0, 1)
+    assert (conference.applicable, conference.rate) == (0, "—")  # stated even when it never applied
+    assert found.trend_unit == "week" and found.trend[4] == ("11月23日起", 3, 2)
+    assert [label for label, _, _ in found.trend] == ["10月26日起", "11月2日起", "11月9日起", "11月16日起",
+                                                      "11月23日起", "11月30日起"]  # the whole period, weeks from Monday
+    assert statistics.compute(db.session, NOVEMBER, "month").trend == [("2026年11月", 3, 2)]
+
+
+def test_filters_narrow_the_statistics_like_the_list(month):
+    assert statistics.compute(db.session, LedgerFilter(platform="douyin")).by_platform == [("抖音", 1)]
+    overdue = statistics.compute(db.session, LedgerFilter(overdue=True))
+    assert overdue.total == 2 and overdue.compliance_of("report").missed == 1
+    assert ledger.list_incidents(LedgerFilter(overdue=True))[1] == 2
+    assert statistics.compute(db.session, LedgerFilter(unit="employment", level=3)).total == 1
+    empty = statistics.compute(db.session, LedgerFilter(text="没有这种事"))
+    assert empty.total == 0 and empty.trend == [] and empty.compliance_of("report").rate == "—"
+    assert dict(empty.by_level) == {"Ⅰ级": 0, "Ⅱ级": 0, "Ⅲ级": 0, "Ⅳ级": 0}
+
+
+def test_the_monthly_analysis_reads_the_same_statistics_with_late_quick_reports(month):
+    stats = ledger.query(db.session, None, "monthly_stats", {"period_start": "2026-11-01T00:00:00+08:00",
+                                                             "period_end": "2026-12-01T00:00:00+08:00"})
+    assert stats["late_reports"] == 1 and "快报超时:1 起" in stats["lines"]
+    assert "发布平台:微博 2 起、抖音 1 起" in stats["lines"]
+    kept = next(line for line in stats["lines"] if line.startswith("时限执行:"))
+    assert "快报(发现后30分钟内) 应办 3 起,按时 2 起,超时 1 起(按时率 67%)" in kept
+    assert "首次权威发布 应办 3 起,按时 1 起,超时 1 起(按时率 50%)" in kept
+    assert "新闻发布会" not in kept  # a kind that never applied is not a line of the report
+    assert [row["kind"] for row in stats["compliance"]][:4] == list(statistics.COMPLIANCE_KINDS)
+
+
+def test_unknown_filter_values_are_ignored_and_said(db):
+    f, notes = from_args({"level": "9", "platform": "myspace", "status": "open", "since": "2026-13-01",
+                          "until": "2026-11-30", "overdue": "maybe", "q": " 排队 "})
+    assert (f.level, f.platform, f.overdue, f.status, f.text) == (None, None, None, "open", "排队")
+    assert f.since is None and f.until == datetime.fromisoformat("2026-12-01T00:00:00+08:00")
+    assert "未知的等级“9”,已忽略该条件。" in notes and "未知的发布平台“myspace”,已忽略该条件。" in notes
+    assert any("2026-13-01" in note for note in notes) and len(notes) == 4
+    assert set(INCIDENT_STATUSES) >= {"open"}

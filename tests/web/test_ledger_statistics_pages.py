@@ -1,0 +1,108 @@
+"""The ledger's statistics page (charts with their data tables), its filters shared with the list and the
+exports, searches, and bad filter input answered with a sentence rather than an error."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from html import unescape
+
+import openpyxl
+
+from tests.conftest import login
+from tests.operations.ledger_month import november
+
+PERIOD = "since=2026-11-01&until=2026-11-30"
+
+
+def _rows(page: str, testid: str) -> list[list[str]]:
+    """The body rows of a table of the page, cell texts without tags."""
+    table = re.search(rf'<table[^>]*data-testid="{testid}".*?</table>', page, re.S)
+    assert table, testid
+    body = re.search(r"<tbody>(.*?)</tbody>", table.group(0), re.S).group(1)
+    cells = r"<t[hd][^>]*>(.*?)</t[hd]>"
+    return [[unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in re.findall(cells, row, re.S)]
+            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)]
+
+
+def _charts(page: str) -> dict:
+    found = re.search(r'data-charts="([^"]*)"', page)
+    return json.loads(unescape(found.group(1)))
+
+
+def test_the_statistics_page_shows_charts_and_their_tables_with_labels(client, db, fake_clock, user_factory):
+    november(fake_clock)
+    login(client, user_factory(["office_director"]))
+    page = client.get(f"/ledger/statistics?{PERIOD}").get_data(as_text=True)
+    assert "vendor/chart.js/chart.umd.js" in page and "js/ledger-charts.js" in page  # served here, no CDN
+    assert _rows(page, "table-level") == [["Ⅰ级", "0"], ["Ⅱ级", "0"], ["Ⅲ级", "1"], ["Ⅳ级", "2"]]
+    assert _rows(page, "table-platform") == [["微博", "2"], ["抖音", "1"]]
+    assert _rows(page, "table-unit") == [["政策法规科", "2"], ["就业促进科", "1"]]
+    assert _rows(page, "table-source") == [["自行监测", "3"]]
+    assert ["30分钟–1小时", "1"] in _rows(page, "table-report")
+    compliance = _rows(page, "table-compliance")
+    assert compliance[:4] == [["快报(发现后30分钟内)", "3", "2", "1", "0", "67%"],
+                              ["首次权威发布", "3", "1", "1", "1", "50%"],
+                              ["国家规定48小时回应", "3", "2", "0", "1", "100%"],
+                              ["新闻发布会(24小时内)", "0", "0", "0", "0", "—"]]
+    assert ["11月23日起", "3", "2"] in _rows(page, "table-trend")
+    charts = _charts(page)  # what Chart.js draws is what the tables say
+    assert charts["platform"] == {"labels": ["微博", "抖音"], "counts": [2, 1]}
+    assert charts["compliance"]["missed"][:4] == [1, 1, 0, 0]
+    assert "weibo" not in json.dumps(charts) and "self_monitoring" not in json.dumps(charts)
+    monthly = client.get(f"/ledger/statistics?{PERIOD}&trend=month").get_data(as_text=True)
+    assert _rows(monthly, "table-trend") == [["2026年11月", "3", "2"]]
+
+
+def test_filters_apply_to_the_statistics_the_list_and_both_exports(client, db, fake_clock, user_factory):
+    late_report, late_release, on_time = november(fake_clock)
+    login(client, user_factory(["office_director"]))
+    query = f"{PERIOD}&overdue=yes&platform=weibo"
+    page = client.get(f"/ledger/statistics?{query}").get_data(as_text=True)
+    assert "共 1 起" in page and _rows(page, "table-platform") == [["微博", "1"]]
+    assert _rows(page, "table-compliance")[0] == ["快报(发现后30分钟内)", "1", "0", "1", "0", "0%"]
+    listed = client.get(f"/ledger/?{query}").get_data(as_text=True)
+    assert late_report.business_key in listed and on_time.business_key not in listed
+    assert late_release.business_key not in listed  # overdue, but on 抖音
+    assert f'href="/ledger/statistics?{query.replace("&", "&amp;")}"' in listed
+    lines = list(csv.reader(io.StringIO(client.get(f"/ledger/export.csv?{query}").get_data(as_text=True)[1:])))
+    assert [line[0] for line in lines[1:]] == [late_report.business_key]
+    sheet = openpyxl.load_workbook(io.BytesIO(client.get(f"/ledger/export.xlsx?{query}").data)).active
+    assert [row[0].value for row in sheet.iter_rows(min_row=2)] == [late_report.business_key]
+    searched = client.get("/ledger/?q=办事拖延").get_data(as_text=True)  # words of the description, not the title
+    assert late_report.business_key in searched and late_release.business_key not in searched
+    found = client.get("/ledger/statistics?q=补贴").get_data(as_text=True)
+    assert "共 1 起" in found and _rows(found, "table-platform") == [["抖音", "1"]]
+
+
+def test_an_empty_period_gives_an_empty_valid_page_and_files(client, db, fake_clock, user_factory):
+    november(fake_clock)
+    login(client, user_factory(["office_director"]))
+    empty = "since=2020-01-01&until=2020-01-31"
+    page = client.get(f"/ledger/statistics?{empty}")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "所选期间和条件下没有事件" in text and "共 0 起" in text
+    assert _rows(text, "table-platform") == [["无"]] and _rows(text, "table-trend")[0] == ["12月30日起", "0", "0"]
+    assert _rows(text, "table-compliance")[0] == ["快报(发现后30分钟内)", "0", "0", "0", "0", "—"]
+    assert "没有符合条件的事件" in client.get(f"/ledger/?{empty}").get_data(as_text=True)
+    body = client.get(f"/ledger/export.csv?{empty}").get_data(as_text=True)
+    assert len(list(csv.reader(io.StringIO(body[1:])))) == 1  # the header alone
+    sheet = openpyxl.load_workbook(io.BytesIO(client.get(f"/ledger/export.xlsx?{empty}").data)).active
+    assert sheet.max_row == 1
+
+
+def test_unknown_filter_values_are_ignored_with_a_sentence_never_an_error(client, db, fake_clock, user_factory):
+    november(fake_clock)
+    login(client, user_factory(["office_director"]))
+    bad = "level=9&platform=myspace&unit=%3Cscript%3E&since=2026-02-30&source=x&status=gone&overdue=1&trend=day"
+    for url in (f"/ledger/?{bad}", f"/ledger/statistics?{bad}", f"/ledger/export.csv?{bad}",
+                f"/ledger/export.xlsx?{bad}"):
+        assert client.get(url).status_code == 200, url
+    page = client.get(f"/ledger/statistics?{bad}").get_data(as_text=True)
+    assert "未知的发布平台“myspace”,已忽略该条件。" in page and "未知的等级“9”,已忽略该条件。" in page
+    assert "“2026-02-30”不是有效日期" in page and "<script>" not in page
+    assert "共 3 起" in page  # every condition dropped: the whole ledger
+    reversed_period = client.get("/ledger/statistics?since=2026-11-30&until=2026-11-01").get_data(as_text=True)
+    assert "起始日期晚于截止日期" in reversed_period and "共 0 起" in reversed_period
