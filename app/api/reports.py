@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, url_for
+from flask import Response, request, url_for
 from flask_babel import gettext as _
 from marshmallow import RAISE
 
@@ -17,7 +17,7 @@ from app.api.schemas import DocumentQuery, MonthlyList, MonthlyVersion
 from app.models import GeneratedDocument
 from app.operations import documents
 from app.operations.downloads import download_headers
-from app.operations.errors import Forbidden, NotFound
+from app.operations.errors import Forbidden, Invalid, NotFound
 
 bp = blueprint("api_reports", "The monthly analysis report (.docx, versioned)")
 MONTH = "/reports/monthly/<string(length=7):month>"
@@ -84,5 +84,7 @@ def generate_monthly(month: str) -> dict[str, Any]:
     """Generate the month's report from the ledger's statistics as its next version (生成 on the ledger page);
     422 for what is no month, or naming a missing fact."""
     user = _reader()
+    if request.get_data(cache=True) and request.get_json() not in ({}, None):
+        raise Invalid(_("生成月度报告时不接收请求内容。"), {"": [_("生成月度报告时不接收请求内容。")]})
     row = documents.generate_monthly(month, user)
     return _version_json(row, user.display_name)
