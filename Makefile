@@ -64,11 +64,13 @@ test: install assets translations lint browser documents
 	echo "--- pytest exit status: SQLite $$sqlite, PostgreSQL $$postgresql"; \
 	[ "$$sqlite" = 0 ] && { [ "$$postgresql" = 0 ] || [ "$$postgresql" = skipped ]; }
 
-# Whole incidents over HTTP against gunicorn on SQLite and PostgreSQL (BENCH_DATABASE_URL names the
-# server to create a throw-away database on); see bench/README.md for how to read the output.
+# Whole incidents over HTTP against gunicorn on SQLite and PostgreSQL, then single completions (page, API),
+# timers and the worklist (BENCH_DATABASE_URL names the server to create a throw-away database on);
+# see bench/README.md for how to read the output.
 bench: install translations
 	$(PY) bench/incident_path.py
 	$(PY) bench/complete_task.py
+	$(PY) bench/api.py
 	$(PY) bench/timers.py
 	$(PY) bench/worklist.py
 

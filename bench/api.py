@@ -1,14 +1,15 @@
 """Benchmark: one user-task completion through the REST API (POST /api/v1/tasks/{id}/complete) against
 gunicorn, with 1 and 4 clients, next to the bare engine step of the same task in the same run.
 
-Usage: .venv/bin/python bench/api.py [--rounds 100] [--database-url URL] [--workers 2]
+Usage: .venv/bin/python bench/api.py [--rounds 100] [--database-url URL] [--sqlite] [--workers 2]
 
 Each round starts a fresh `yq_aftermath` instance (not timed) whose summary opens at once, and completes
 two tasks through the API with a bearer token: the summary, then its approval. Prints p50/p95
 milliseconds per completion and completions per second for 1 and 4 concurrent clients (each client
 works its own instances), and the bare engine (load state + complete + run + dump, no database, no HTTP).
-The database should be PostgreSQL, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/yuqing_bench (it is
-created if missing, and must not hold other data); without one a temporary SQLite file is used.
+The database is a throw-away one created on the PostgreSQL server that --database-url (or BENCH_DATABASE_URL,
+as for incident_path.py) points at, default postgresql+psycopg://postgres@127.0.0.1:5432/postgres, and
+dropped at the end; --sqlite uses a temporary SQLite file instead.
 """
 
 from __future__ import annotations
@@ -31,26 +32,16 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from complete_task import TYPED, _start_data, bench_engine, build, percentiles  # noqa: E402
-from sqlalchemy import create_engine, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
 from app.extensions import db  # noqa: E402
 from app.models import HumanTask, TaskStatus  # noqa: E402
 from app.operations import api_tokens, instances, users  # noqa: E402
+from bench.floor import postgres_database  # noqa: E402
+from bench.incident_path import platform_line  # noqa: E402
 
 PASSWORD = "bench password 123"
 ANSWERS = {spec: {key: value for key, value in data.items()} for spec, data in TYPED.items()}
-
-
-def _ensure_database(url: str) -> None:
-    parsed = make_url(url)
-    if not parsed.drivername.startswith("postgresql"):
-        return
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        if connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}) is None:
-            connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
 
 
 def _free_port() -> int:
@@ -149,26 +140,39 @@ def run_clients(app, base: str, token: str, rounds: int, clients: int) -> tuple[
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=100, help="instances per measurement (2 tasks each)")
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL",
+                                                                 "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
+                        help="the PostgreSQL server to create a throw-away database on")
+    parser.add_argument("--sqlite", action="store_true", help="a temporary SQLite file instead")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (4 threads each)")
     args = parser.parse_args()
-    url = args.database_url or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
-    _ensure_database(url)
+    print(f"machine: {os.cpu_count()} CPUs, {platform_line()}")
+    if args.sqlite:
+        measure(f"sqlite:///{tempfile.mkdtemp()}/bench.db", args.rounds, args.workers)
+        return
+    with postgres_database(args.database_url) as url:
+        measure(url, args.rounds, args.workers)
+
+
+def measure(url: str, rounds: int, workers: int) -> None:
+    """Engine, then 1 and 4 clients through the API, on the database at `url`."""
     app = build(url, csrf=False)
     with app.app_context():
         bench_user = users.authenticate("bench", PASSWORD)
         _row, token = api_tokens.issue_token(f"bench-{time.time_ns()}", None, scopes=["tasks:read", "tasks:work"],
                                              roles=sorted(bench_user.role_codes), rate_per_minute=api_tokens.MAX_RATE)
-    engine_ms = bench_engine(app, args.rounds)
-    server, base = start_gunicorn(url, args.workers)
+    engine_ms = bench_engine(app, rounds)
+    server, base = start_gunicorn(url, workers)
     try:
-        one, one_rate = run_clients(app, base, token, args.rounds, 1)
-        four, four_rate = run_clients(app, base, token, args.rounds, 4)
+        one, one_rate = run_clients(app, base, token, rounds, 1)
+        four, four_rate = run_clients(app, base, token, rounds, 4)
     finally:
         server.terminate()
         server.wait(timeout=30)
-    print(f"database: {url.split('@')[-1]}   gunicorn: {args.workers} workers x 4 threads   "
-          f"completions per run: {2 * args.rounds} (yq_aftermath: summary, then approval)")
+        with app.app_context():
+            db.engine.dispose()  # the throw-away database is dropped next
+    print(f"database: {url.rsplit('@', maxsplit=1)[-1]}   gunicorn: {workers} workers x 4 threads   "
+          f"completions per run: {2 * rounds} (yq_aftermath: summary, then approval)")
     print(f"engine    (load+complete+dump)  {percentiles(engine_ms)}")
     print(f"API  1 client                   {percentiles(one)}   {one_rate:6.1f} completions/s")
     print(f"API  4 clients                  {percentiles(four)}   {four_rate:6.1f} completions/s")

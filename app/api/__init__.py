@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
-from app.api import alerts, docs, documents, incidents, processes, tasks
+from app.api import alerts, docs, documents, incidents, processes, reports, tasks
 
 
 class _Api(Api):
@@ -32,6 +32,6 @@ def init_app(app: Flask) -> None:
     })
     api.init_app(app)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    for bp in (alerts.bp, processes.bp, tasks.bp, incidents.bp, documents.bp):
+    for bp in (alerts.bp, processes.bp, tasks.bp, incidents.bp, documents.bp, reports.bp):
         api.register_blueprint(bp)
     docs.init_app(app, api)

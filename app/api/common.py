@@ -41,6 +41,18 @@ def documented_errors(bp: Blueprint, *codes: int) -> Callable[[Any], Any]:
     return decorate
 
 
+def link(path: str, method: str, **parameters: str) -> dict[str, Any]:
+    """An OpenAPI link to the operation `method` `path` (under /api/v1), its parameters from runtime
+    expressions such as `$response.body#/id` (schemathesis's stateful run follows them)."""
+    pointer = ("/api/v1" + path).replace("~", "~0").replace("/", "~1")
+    return {"operationRef": f"#/paths/{pointer}/{method}", "parameters": parameters}
+
+
+def links(bp: Blueprint, statuses: tuple[str, ...], **named: dict[str, Any]) -> Callable[[Any], Any]:
+    """Document `named` links on the answers `statuses` of a view."""
+    return bp.doc(responses={int(status): {"links": named} for status in statuses})  # int: the key bp.response uses
+
+
 def instance_json(instance: ProcessInstance) -> dict[str, Any]:
     return {
         "id": instance.public_id, "process": instance.process_key, "version": instance.definition.version,

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from marshmallow import RAISE
 
 from app.api.auth import caller, scope
-from app.api.common import blueprint, documented_errors
+from app.api.common import blueprint, documented_errors, link, links
 from app.api.schemas import DocumentList, DocumentQuery, DocumentVersion
 from app.models import GeneratedDocument
 from app.operations import documents
@@ -43,6 +43,9 @@ def _version_json(row: GeneratedDocument, created_by: str | None) -> dict[str, A
 @bp.route("/incidents/<string(maxlength=32):number>/documents", methods=["GET"])
 @scope("documents:read")
 @bp.response(200, DocumentList)
+@links(bp, ("200",), DownloadDocument=link("/incidents/{number}/documents/{kind}", "get",
+                                           number="$response.body#/incident_number",
+                                           kind="$response.body#/kinds/0/kind"))
 @documented_errors(bp, 404)
 def list_incident_documents(number: str) -> dict[str, Any]:
     """The stored documents of an incident by kind, newest version first (no bytes)."""
@@ -80,6 +83,9 @@ def download_document(number: str, kind: str, version: int | None = None) -> Res
           parameters=[KIND_PARAMETER])
 @scope("documents:write")
 @bp.response(201, DocumentVersion)
+@links(bp, ("201",), DownloadDocument=link("/incidents/{number}/documents/{kind}", "get",
+                                           number="$request.path.number", kind="$response.body#/kind",
+                                           version="$response.body#/version"))
 @documented_errors(bp, 404)
 def generate_document(number: str, kind: str) -> dict[str, Any]:
     """Generate the document from the incident's ledger as its next version (as 生成 / 重新生成 on the pages);

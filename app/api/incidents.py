@@ -11,7 +11,7 @@ from marshmallow import RAISE
 
 from app import clock
 from app.api.auth import caller, scope
-from app.api.common import blueprint, documented_errors
+from app.api.common import blueprint, documented_errors, link, links
 from app.api.schemas import IncidentDetail, IncidentPage, IncidentQuery, MessageBody, MessageResult
 from app.models import Incident
 from app.operations import labels, ledger, updates
@@ -46,6 +46,7 @@ def _day(value: Any) -> datetime | None:
 @scope("incidents:read")
 @bp.arguments(IncidentQuery, location="query", as_kwargs=True, unknown=RAISE)
 @bp.response(200, IncidentPage)
+@links(bp, ("200",), GetIncident=link("/incidents/{number}", "get", number="$response.body#/items/0/number"))
 @documented_errors(bp)
 def list_incidents(cursor: str | None = None, limit: int = 50, **args: Any) -> dict[str, Any]:
     """The ledger, newest discovery first (the ledger page's filters)."""
@@ -66,6 +67,8 @@ def list_incidents(cursor: str | None = None, limit: int = 50, **args: Any) -> d
 @bp.route("/incidents/<string(maxlength=32):number>", methods=["GET"])
 @scope("incidents:read")
 @bp.response(200, IncidentDetail)
+@links(bp, ("200",), IncidentDocuments=link("/incidents/{number}/documents", "get", number="$response.body#/number"),
+       GetInstance=link("/instances/{instance_id}", "get", instance_id="$response.body#/instance_id"))
 @documented_errors(bp, 404)
 def get_incident(number: str) -> dict[str, Any]:
     """One incident: its ledger head with labels and every ledger line in time order."""
@@ -81,6 +84,7 @@ def get_incident(number: str) -> dict[str, Any]:
 @scope("messages:send")
 @bp.arguments(MessageBody)
 @bp.response(200, MessageResult)
+@links(bp, ("200",), GetIncident=link("/incidents/{number}", "get", number="$response.body#/incident_number"))
 @documented_errors(bp, 404)
 def send_message(body: dict[str, Any], name: str) -> dict[str, Any]:
     """Push new information to a running incident (`msg_yq_update`), found by `incident_number` or by the

@@ -38,6 +38,14 @@ class Process(Schema):
     latest = fields.Boolean(required=True)
     deployed_at = fields.DateTime(required=True)
     startable = fields.Boolean(required=True, metadata={"description": "the caller may start it"})
+    start_form = fields.Dict(allow_none=True, required=True,
+                             metadata={"description": "JSON Schema of the start data; null: it takes none"})
+
+
+class StartBody(Strict):
+    data = fields.Dict(metadata={"description": "start data by field name, checked against the process's start "
+                                                "form (`start_form` of GET /processes): a lead's fields for "
+                                                "yq_incident; processes without a start form take none"})
 
 
 class ProcessList(Schema):
@@ -100,6 +108,11 @@ class Task(Schema):
     incident_number = fields.String(allow_none=True)
 
 
+class StartedInstance(Instance):
+    next_task = fields.Nested(Task, allow_none=True, required=True,
+                              metadata={"description": "the caller's first task in it, as the page opens it"})
+
+
 class TaskDetail(Task):
     form_schema = fields.Dict(required=True, metadata={"description": "the form's JSON Schema"})
     ui_schema = fields.Dict(required=True, metadata={"description": "layout and widget hints"})
@@ -118,6 +131,8 @@ class TaskQuery(Strict):
                           metadata={"description": "mine: claimed by me; groups: my roles' open tasks; "
                                                    "open: every open task I may see"})
     process = fields.String(validate=validate.Length(max=100))
+    instance = fields.String(validate=validate.Length(max=36),
+                             metadata={"description": "only the tasks of this instance (its id)"})
     overdue = fields.Boolean()
     cursor = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,200}$"))
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
@@ -242,3 +257,12 @@ class DocumentList(Schema):
 class DocumentQuery(Strict):
     version = fields.Integer(validate=validate.Range(1, 100_000),
                              metadata={"description": "an older version; the latest without it"})
+
+
+class MonthlyVersion(DocumentVersion):
+    month = fields.String(required=True, metadata={"example": "2026-11"})
+
+
+class MonthlyList(Schema):
+    items = fields.List(fields.Nested(MonthlyVersion), required=True,
+                        metadata={"description": "newest month and version first"})

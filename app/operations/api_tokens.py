@@ -36,6 +36,8 @@ SCOPES = {
     "incidents:read": _l("查看舆情台账"),
     "documents:read": _l("查看和下载事件文书"),
     "documents:write": _l("生成事件文书"),
+    "reports:read": _l("查看和下载月度分析研判报告"),
+    "reports:write": _l("生成月度分析研判报告"),
 }
 DEFAULT_RATE = 120
 MAX_RATE = 100_000

@@ -9,6 +9,7 @@ the monthly report is for the roles that read the whole ledger.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -58,6 +59,7 @@ TASK_DOCUMENTS = {
     "ut_summary": ("case_file",),
     "ut_approve_summary": ("case_file",),
 }
+MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
 MONTHLY_TASKS = ("ut_draft_monthly", "ut_approve_monthly", "ut_file_monthly")
 # The file field a task sends its documents with (the 快报 and the report go with the external report).
 ATTACH_FIELDS = {"ut_external_report": "report_doc"}
@@ -192,12 +194,14 @@ def generate_for_step(payload: dict[str, Any]) -> GeneratedDocument | None:
 def month_period(month: str) -> tuple[datetime, datetime]:
     """'2026-11' → its first midnight and the next month's, Asia/Shanghai (decision 23); Invalid otherwise."""
     try:
+        if not MONTH.fullmatch(month):
+            raise ValueError(month)
         year, number = (int(part) for part in month.split("-"))
         start = datetime(year, number, 1, tzinfo=clock.SHANGHAI)
-    except ValueError as exc:
+        end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=clock.SHANGHAI)
+    except ValueError as exc:  # not a month, or none whose end a date can hold (9999-12)
         message = str(_l("请选择月份,格式如 2026-11。"))
         raise Invalid(message, {"month": [message]}) from exc
-    end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=clock.SHANGHAI)
     return start, end
 
 

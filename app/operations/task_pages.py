@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app import clock
 from app.extensions import db
-from app.models import HumanTask, TaskStatus, User
+from app.models import HumanTask, ProcessInstance, TaskStatus, User
 from app.operations import visibility
 from app.operations.errors import Invalid
 
@@ -43,8 +43,8 @@ def decode_cursor(cursor: str | None) -> int | None:
 
 
 def page_tasks(user: User, scope: str, *, process: str | None = None, overdue: bool | None = None,
-               cursor: str | None = None, limit: int = 50) -> TaskPage:
-    """Open tasks of `scope` the user may see, oldest first, after `cursor`."""
+               instance: str | None = None, cursor: str | None = None, limit: int = 50) -> TaskPage:
+    """Open tasks of `scope` the user may see (of one instance, by its public id), oldest first, after `cursor`."""
     if scope == "mine":
         who = HumanTask.assignee_id == user.id
     elif scope == "groups":
@@ -54,6 +54,9 @@ def page_tasks(user: User, scope: str, *, process: str | None = None, overdue: b
     query = select(HumanTask).where(HumanTask.status == TaskStatus.OPEN, who)
     if process:
         query = query.where(HumanTask.process_id == process)
+    if instance:
+        query = query.where(HumanTask.instance_id == select(ProcessInstance.id).where(
+            ProcessInstance.public_id == instance[:36]).scalar_subquery())
     if overdue is not None:
         late = HumanTask.due_at < clock.now()
         query = query.where(late if overdue else (HumanTask.due_at.is_(None) | ~late))

@@ -149,3 +149,13 @@ def test_the_api_needs_no_csrf_token_its_bearer_token_is_the_credential(api, app
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
     caller = api(["monitor"])
     assert caller.post("/api/v1/processes/yq_incident/instances").status_code == 201
+
+
+def test_the_docs_page_introduces_the_api_in_chinese_and_in_english_on_request(client, db):
+    page = client.get("/api/v1/docs").get_data(as_text=True)
+    assert '<html lang="zh-CN">' in page and "接口文档" in page and "Authorization: Bearer" in page
+    assert "下列各接口的说明为英文" in page
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    english = client.get("/api/v1/docs").get_data(as_text=True)
+    assert '<html lang="en">' in english and "API documentation" in english and "接口文档" not in english

@@ -3,7 +3,8 @@ must never get a 5xx, and every answer must match the document (status code, con
 
 Schemathesis's "schema-valid data is accepted" check is left out: a cursor must be one the API issued and a
 form's data must pass the form's own rules, which the document cannot say; such refusals are 422 problems,
-documented and checked like every other answer."""
+documented and checked like every other answer. The links between operations are followed by schemathesis's
+state machine in test_stateful.py."""
 
 from __future__ import annotations
 
@@ -71,30 +72,3 @@ def _checker(operation, headers, seen):
         seen[operation.label, response.status_code // 100] += 1
 
     return check
-
-
-def test_the_documents_links_lead_from_a_new_instance_and_a_task_to_what_follows(app, api, db):
-    """The links schemathesis's stateful mode would follow, followed by hand: the start's answer gives the
-    instance to read and suspend, a task's answer the task to claim, unclaim, complete. (Schemathesis's own
-    state machine is not run: with ids the server makes, its data generation is not reproducible.)"""
-    paths = app.test_client().get("/api/v1/openapi.json").get_json()["paths"]
-    caller = api(["admin", "monitor"])
-    started = caller.post("/api/v1/processes/yq_incident/instances").json
-    links = paths["/api/v1/processes/{key}/instances"]["post"]["responses"]["201"]["links"]
-    task = caller.get("/api/v1/tasks?scope=groups").json["items"][0]
-    task_links = paths["/api/v1/tasks/{task_id}"]["get"]["responses"]["200"]["links"]
-    for link_set, body in ((links, started), (task_links, caller.get(f"/api/v1/tasks/{task['id']}").json)):
-        for link in link_set.values():
-            path, method = _resolve(link["operationRef"])
-            assert method in paths[path], link
-            (name, expression), = link["parameters"].items()
-            assert expression.startswith("$response.body#/")
-            url = path.replace("{" + name + "}", body[expression.split("#/")[1]])
-            response = caller.get(url) if method == "get" else caller.post(url, json={"reason": "x"} if (
-                "instances" in url) else {"data": {}} if url.endswith("complete") else None)
-            assert response.status_code in (200, 409, 422), (url, response.json)
-
-
-def _resolve(ref: str) -> tuple[str, str]:
-    _hash, _paths, path, method = ref.split("/")
-    return path.replace("~1", "/").replace("~0", "~"), method

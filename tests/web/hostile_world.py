@@ -180,6 +180,8 @@ def get_urls(world: World) -> dict[str, str]:
         "api_documents.list_incident_documents": f"/api/v1/incidents/{world.flow.incident().number}/documents",
         "api_documents.download_document":
             f"/api/v1/incidents/{world.flow.incident().number}/documents/quick_report",
+        "api_reports.list_monthly": "/api/v1/reports/monthly",
+        "api_reports.download_monthly": "/api/v1/reports/monthly/2026-11",
     }
 
 
