@@ -1,4 +1,4 @@
-"""Documents a process step generates by itself (decision NN): the 快报 when the quick report is
+"""Documents a process step generates by itself (decision 97): the 快报 when the quick report is
 submitted, the 通稿 when it is published, the case file when the summary is approved and again when
 the accountability results complete it.
 

@@ -1,6 +1,6 @@
 """What the ledger list, its exports and its statistics are narrowed to: one filter for all of them.
 
-The search is portable SQL (decision NN): each incident keeps `search_text`, its number, title and
+The search is portable SQL (decision 96): each incident keeps `search_text`, its number, title and
 registered description (摘要) and author normalised once on write (NFKC, case-folded, whitespace
 collapsed), and a search is a LIKE of the normalised words over it, every word required. No database's
 own full-text engine is needed, so SQLite and PostgreSQL answer alike; Chinese has no word breaks, which

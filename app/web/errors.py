@@ -83,7 +83,7 @@ def _login_locked_message() -> str:
     """Which limit the failed logins reached (this account, or this address) and when to try again."""
     limit = limiter.current_limit
     # The lock runs on real time (a shifted trial clock must not unlock an account), but the time shown
-    # is on the platform's clock, like every other time on the pages (decision NN).
+    # is on the platform's clock, like every other time on the pages (decision 93).
     remaining = max(0.0, (limit.reset_at if limit else time.time() + 60) - time.time())
     minutes = max(1, round(remaining / 60))
     at = clock.local(clock.now() + timedelta(seconds=remaining)).strftime("%H:%M")
