@@ -110,7 +110,8 @@ def test_terminate_tells_whoever_held_or_could_take_a_cancelled_task(console):
     notices = db.session.scalars(select(Notification).where(Notification.kind == "task_cancelled")).all()
     # The holder only (a colleague of the lane did not hold it), never the admin who terminated.
     assert [n.user_id for n in notices] == [staff.id] and colleague.id not in {n.user_id for n in notices}
-    assert "已取消" in notices[0].body and "终止理由:重复登记" in notices[0].body and admin.display_name in notices[0].body
+    body = notices[0].body
+    assert "已取消" in body and "终止理由:重复登记" in body and admin.display_name in body
     assert notices[0].title.startswith("【已终止】")
 
 
