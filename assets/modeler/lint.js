@@ -336,7 +336,8 @@ export function flattenIssues(issues) {
   const list = [];
   for (const [id, entries] of Object.entries(issues || {})) {
     for (const entry of entries) {
-      list.push({ element_id: entry.id || id, message: entry.message, category: entry.category === 'error' ? 'error' : 'warn',
+      // an element without a shape is reported on its pool or the root: keep its own id
+      list.push({ element_id: entry.actualElementId || entry.id || id, message: entry.message, category: entry.category === 'error' ? 'error' : 'warn',
         rule: entry.rule });
     }
   }

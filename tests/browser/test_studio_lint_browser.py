@@ -4,6 +4,8 @@ recurring patterns (what they insert passes the server's deploy checks)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from app.operations import studio
@@ -23,8 +25,10 @@ PLAIN = """<?xml version="1.0" encoding="UTF-8"?>
   </bpmn:process>
   <bpmndi:BPMNDiagram id="BPMNDiagram_t_plain">
     <bpmndi:BPMNPlane id="BPMNPlane_t_plain" bpmnElement="t_plain">
-      <bpmndi:BPMNShape id="start_di" bpmnElement="start"><dc:Bounds x="180" y="160" width="36" height="36"/></bpmndi:BPMNShape>
-      <bpmndi:BPMNShape id="end_di" bpmnElement="end"><dc:Bounds x="520" y="160" width="36" height="36"/></bpmndi:BPMNShape>
+      <bpmndi:BPMNShape id="start_di" bpmnElement="start">
+        <dc:Bounds x="180" y="160" width="36" height="36"/></bpmndi:BPMNShape>
+      <bpmndi:BPMNShape id="end_di" bpmnElement="end">
+        <dc:Bounds x="520" y="160" width="36" height="36"/></bpmndi:BPMNShape>
       <bpmndi:BPMNEdge id="f_end_di" bpmnElement="f_end">
         <di:waypoint x="216" y="178"/><di:waypoint x="520" y="178"/>
       </bpmndi:BPMNEdge>
@@ -150,7 +154,8 @@ def test_a_template_placed_in_the_lane_and_wired_in_passes_the_deploy_checks(pag
       modeling.removeElements([registry.get('end_b')]);
       modeling.connect(registry.get('ut_b'), placed);
       if (!placed.outgoing.length) {
-        modeling.appendShape(placed, {type: 'bpmn:EndEvent'}, {x: placed.x + placed.width + 80, y: placed.y + placed.height / 2});
+        const at = {x: placed.x + placed.width + 80, y: placed.y + placed.height / 2};
+        modeling.appendShape(placed, {type: 'bpmn:EndEvent'}, at);
       }
     }""")
     state, problems = _validate(page)
@@ -170,7 +175,9 @@ def test_the_shipped_processes_have_no_lint_errors(page, live):
       const editor = window.YuqingStudio.editor;
       const errors = {};
       for (const [name, xml] of Object.entries(files)) {
-        const linted = new Promise((resolve) => { const off = editor.on('lint', (issues) => { off(); resolve(issues); }); });
+        const linted = new Promise((resolve) => {
+          const off = editor.on('lint', (issues) => { off(); resolve(issues); });
+        });
         await editor.importXML(xml);
         errors[name] = (await linted).filter((issue) => issue.category === 'error').map((issue) => issue.message);
       }
@@ -178,3 +185,103 @@ def test_the_shipped_processes_have_no_lint_errors(page, live):
     }""", files)
     assert len(found) > 10
     assert {name: messages for name, messages in found.items() if messages} == {}
+
+
+RULES_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="D" targetNamespace="http://yuqing.local/test">
+  <bpmn:process id="p" isExecutable="true">
+    <bpmn:laneSet id="ls">
+      <bpmn:lane id="lane_bare" name="无角色">
+        <bpmn:flowNodeRef>ut</bpmn:flowNodeRef>
+      </bpmn:lane>
+      <bpmn:lane id="lane_odd" name="怪角色">
+        <bpmn:extensionElements><spiffworkflow:properties>
+          <spiffworkflow:property name="roles" value="office_staff,no_such_role"/>
+        </spiffworkflow:properties></bpmn:extensionElements>
+        <bpmn:flowNodeRef>mt</bpmn:flowNodeRef>
+      </bpmn:lane>
+    </bpmn:laneSet>
+    <bpmn:startEvent id="start"/>
+    <bpmn:userTask id="ut" name="填报"><bpmn:extensionElements><spiffworkflow:properties>
+      <spiffworkflow:property name="formJsonSchemaFilename" value="ut_investigate.schema.json"/>
+    </spiffworkflow:properties></bpmn:extensionElements></bpmn:userTask>
+    <bpmn:manualTask id="mt" name="线下办理"/>
+    <bpmn:exclusiveGateway id="gw" name="分流"/>
+    <bpmn:serviceTask id="st_shell" name="外部命令"><bpmn:extensionElements>
+      <spiffworkflow:serviceTaskOperator id="shell"/></bpmn:extensionElements></bpmn:serviceTask>
+    <bpmn:serviceTask id="st_none" name="空服务"/>
+    <bpmn:intermediateCatchEvent id="t_bad" name="坏时长"><bpmn:timerEventDefinition>
+      <bpmn:timeDuration>"PT2X"</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+    <bpmn:intermediateCatchEvent id="t_month" name="一个月"><bpmn:timerEventDefinition>
+      <bpmn:timeDuration>"P1M"</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+    <bpmn:intermediateCatchEvent id="t_name" name="变量"><bpmn:timerEventDefinition>
+      <bpmn:timeDate>due_at</bpmn:timeDate></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+    <bpmn:intermediateCatchEvent id="t_cycle" name="循环"><bpmn:timerEventDefinition>
+      <bpmn:timeCycle>"R3/PT1H"</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+    <bpmn:intermediateCatchEvent id="t_date" name="日期"><bpmn:timerEventDefinition>
+      <bpmn:timeDate>"2026-05-01T09:00:00+08:00"</bpmn:timeDate></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+    <bpmn:endEvent id="end"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="ut"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="ut" targetRef="mt"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="mt" targetRef="gw"/>
+    <bpmn:sequenceFlow id="f_cond" sourceRef="gw" targetRef="st_shell">
+      <bpmn:conditionExpression>x &gt; 1</bpmn:conditionExpression></bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f_bare" name="其他" sourceRef="gw" targetRef="st_none"/>
+    <bpmn:sequenceFlow id="f4" sourceRef="st_shell" targetRef="t_bad"/>
+    <bpmn:sequenceFlow id="f5" sourceRef="st_none" targetRef="t_month"/>
+    <bpmn:sequenceFlow id="f6" sourceRef="t_bad" targetRef="t_name"/>
+    <bpmn:sequenceFlow id="f7" sourceRef="t_month" targetRef="t_cycle"/>
+    <bpmn:sequenceFlow id="f8" sourceRef="t_name" targetRef="t_date"/>
+    <bpmn:sequenceFlow id="f9" sourceRef="t_date" targetRef="end"/>
+  </bpmn:process>
+  DIAGRAM
+</bpmn:definitions>
+"""
+
+
+def _with_diagram(xml: str) -> str:
+    """RULES_XML with shapes in a row for its flow nodes and straight edges (lanes stay without shapes)."""
+    nodes = re.findall(r'<bpmn:(?:startEvent|userTask|manualTask|exclusiveGateway|serviceTask|'
+                       r'intermediateCatchEvent|endEvent) id="(\w+)"', xml)
+    at = {node: 100 + 150 * index for index, node in enumerate(nodes)}
+    shapes = "".join(f'<bpmndi:BPMNShape id="{n}_di" bpmnElement="{n}"><dc:Bounds x="{x}" y="100" width="50" '
+                     f'height="50"/></bpmndi:BPMNShape>' for n, x in at.items())
+    edges = "".join(f'<bpmndi:BPMNEdge id="{f}_di" bpmnElement="{f}"><di:waypoint x="{at[a] + 50}" y="125"/>'
+                    f'<di:waypoint x="{at[b]}" y="125"/></bpmndi:BPMNEdge>'
+                    for f, a, b in re.findall(r'<bpmn:sequenceFlow id="(\w+)"(?: name="[^"]*")? '
+                                              r'sourceRef="(\w+)" targetRef="(\w+)"', xml))
+    diagram = ('<bpmndi:BPMNDiagram id="d"><bpmndi:BPMNPlane id="pl" bpmnElement="p">'
+               f"{shapes}{edges}</bpmndi:BPMNPlane></bpmndi:BPMNDiagram>")
+    return xml.replace("DIAGRAM", diagram).replace(
+        'id="D"', 'xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" '
+        'xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" xmlns:di="http://www.omg.org/spec/DD/20100524/DI" id="D"')
+
+
+def test_each_lint_rule_flags_its_case_and_leaves_the_good_ones(page, live):
+    with live.app.app_context():
+        deploy_console()
+        make_user(["process_owner"], username="owner_rules")
+    log_in(page, live, "owner_rules")
+    _open(page, live, "t_console.bpmn")
+    issues = page.evaluate("""async (xml) => {
+      const editor = window.YuqingStudio.editor;
+      const linted = new Promise((resolve) => {
+        const off = editor.on('lint', (found) => { off(); resolve(found); });
+      });
+      await editor.importXML(xml);
+      return (await linted).map((issue) => [issue.rule, issue.element_id, issue.category, issue.message]);
+    }""", _with_diagram(RULES_XML))
+    found = {(rule, element): (category, message) for rule, element, category, message in issues}
+    assert found[("yuqing/lane", "lane_bare")][1] == "泳道“无角色”没有设置角色:选中它,在属性面板的“角色”中选择。"
+    assert "no_such_role" in found[("yuqing/lane", "lane_odd")][1]
+    assert found[("yuqing/form", "mt")][0] == "warn"
+    assert ("yuqing/form", "ut") not in found
+    assert "ISO-8601" in found[("yuqing/timer", "t_bad")][1]
+    assert ("yuqing/timer", "t_month") in found  # months only in a cycle
+    assert not {("yuqing/timer", ok) for ok in ("t_name", "t_cycle", "t_date")} & found.keys()
+    assert found[("yuqing/condition", "f_bare")][1].startswith("网关“分流”流出的顺序流“其他”没有条件")
+    assert ("yuqing/condition", "f_cond") not in found
+    assert "不是已登记的服务操作" in found[("yuqing/operator", "st_shell")][1]
+    assert "没有选择服务操作" in found[("yuqing/operator", "st_none")][1]
+    assert all(category == "error" for (rule, _), (category, _) in found.items() if rule != "yuqing/form")
