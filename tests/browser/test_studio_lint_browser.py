@@ -4,6 +4,7 @@ recurring patterns (what they insert passes the server's deploy checks)."""
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -285,3 +286,21 @@ def test_each_lint_rule_flags_its_case_and_leaves_the_good_ones(page, live):
     assert "不是已登记的服务操作" in found[("yuqing/operator", "st_shell")][1]
     assert "没有选择服务操作" in found[("yuqing/operator", "st_none")][1]
     assert all(category == "error" for (rule, _), (category, _) in found.items() if rule != "yuqing/form")
+
+
+def test_templates_can_be_inserted_through_the_api_too(page, live):
+    with live.app.app_context():
+        deploy_console()
+        make_user(["process_owner"], username="owner_api")
+    log_in(page, live, "owner_api")
+    _open(page, live, "t_console.bpmn")
+    result = page.evaluate("""async () => {
+      const editor = window.YuqingStudio.editor;
+      const ids = editor.insertTemplate('ledger', {x: 400, y: 400});
+      return {names: editor.templates(), ids, xml: await editor.saveXML()};
+    }""")
+    assert result["names"] == ["notify", "ledger", "deadline-watch", "approval-loop"]
+    assert len(result["ids"]) == 1
+    assert 'spiffworkflow:serviceTaskOperator id="ledger" resultVariable="ledger_entry"' in result["xml"]
+    kind = re.search(r'<spiffworkflow:parameter id="kind" type="str" value="([^"]*)"', result["xml"])
+    assert kind and html.unescape(kind.group(1)) == '"notice"'
