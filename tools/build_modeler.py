@@ -1,9 +1,10 @@
 """Build the process modeller into app/static/vendor/modeler/ (run by tools/copy_assets.py, i.e. `make assets`).
 
 - `modeler.js`: assets/modeler/index.js bundled by esbuild (one minified IIFE that sets
-  `window.YuqingModeler`: bpmn-js Modeler + properties panel + our spiffworkflow extension, dmn-js Modeler).
+  `window.YuqingModeler`: bpmn-js Modeler + properties panel + our spiffworkflow extension, the live
+  lint (bpmn-js-bpmnlint with our rules), the minimap and our element templates, dmn-js Modeler).
 - `modeler.css`: the CSS the bundle needs, concatenated in this order (diagram-js, bpmn-js, bpmn font,
-  properties panel, dmn-js parts, dmn font, our markers), with the font URLs pointing at
+  properties panel, lint, minimap, dmn-js parts, dmn font, our markers), with the font URLs pointing at
 - `bpmn-font/font/bpmn.woff2|woff` and `dmn-font/font/dmn.woff2|woff`.
 
 A page loads `/static/vendor/modeler/modeler.css` and `/static/vendor/modeler/modeler.js` and nothing else:
@@ -36,6 +37,8 @@ CSS: tuple[tuple[Path, str | None], ...] = (
     (NODE_MODULES / "bpmn-js/dist/assets/bpmn-js.css", None),
     (NODE_MODULES / "bpmn-js/dist/assets/bpmn-font/css/bpmn.css", "bpmn-font/font/"),
     (NODE_MODULES / "@bpmn-io/properties-panel/dist/assets/properties-panel.css", None),
+    (NODE_MODULES / "bpmn-js-bpmnlint/dist/assets/css/bpmn-js-bpmnlint.css", None),
+    (NODE_MODULES / "diagram-js-minimap/assets/diagram-js-minimap.css", None),
     (NODE_MODULES / "dmn-js-shared/assets/css/dmn-js-shared.css", None),
     (NODE_MODULES / "dmn-js-drd/assets/css/dmn-js-drd.css", None),
     (NODE_MODULES / "dmn-js-decision-table/assets/css/dmn-js-decision-table.css", None),

@@ -168,6 +168,53 @@ const ZH = {
   'Start event': '开始事件',
   'End event': '结束事件',
 
+  // live lint (lint.js, bpmn-js-bpmnlint)
+  'Task "{task}" is in no lane: drag it into the lane of the people who do it.':
+    '任务“{task}”不在任何泳道中:把它拖入负责办理的泳道。',
+  'Task "{task}" is in no lane: add a lane with roles to the pool and put the task in it.':
+    '任务“{task}”不在任何泳道中:先在池中添加泳道并设置角色,再把任务放进去。',
+  'Lane "{lane}" has no roles: select it and choose roles in the properties panel.':
+    '泳道“{lane}”没有设置角色:选中它,在属性面板的“角色”中选择。',
+  'Lane "{lane}" names unknown roles: {roles}.': '泳道“{lane}”含有未知角色:{roles}。',
+  'Task "{task}" has no form: it will get the generated confirmation form (instructions + done/comment); choose a form in the properties panel if it needs more.':
+    '任务“{task}”没有表单:部署时将使用自动生成的确认表单(办理说明 + 完成/意见);需要填写更多内容时请在属性面板中选择表单。',
+  'The timer has no value.': '定时器没有设置时间:请填写带引号的 ISO-8601 值(如 "PT30M"、"P1D")或一个变量名。',
+  'The timer must be a quoted ISO-8601 value (e.g. "PT30M", "P1D", "R3/PT1H") or one variable name.':
+    '定时器须为带引号的 ISO-8601 值(如 "PT30M"、"P1D"、"R3/PT1H")或一个变量名。',
+  'A timer cycle needs a repeat count up to 1000, e.g. "R3/PT1H".': '循环定时器须写明重复次数(最多 1000 次),如 "R3/PT1H"。',
+  'The timer value is not a valid ISO-8601 duration or date-time with offset.':
+    '定时器的值不是有效的 ISO-8601 时长或带时区的时间(如 "PT2H"、"2026-05-01T09:00:00+08:00")。',
+  'The flow "{flow}" out of gateway "{gateway}" has no condition: give it one, or make it the default flow.':
+    '网关“{gateway}”流出的顺序流“{flow}”没有条件:为它填写条件,或把它设为默认流向。',
+  'Service task "{task}" calls no operator: choose one in the properties panel.':
+    '服务任务“{task}”没有选择服务操作:在属性面板中选择一个已登记的操作。',
+  'Service task "{task}" calls "{operator}", which is not a registered operator.':
+    '服务任务“{task}”调用的“{operator}”不是已登记的服务操作:在属性面板中重新选择。',
+  'The element is not connected to the flow.': '该元素没有连到流程中(没有进入或离开的顺序流)。',
+  'Toggle linting overlays': '显示/隐藏检查标记',
+  '{errors} Errors, {warnings} Warnings': '{errors} 个错误,{warnings} 个警告',
+  'No Issues': '没有问题',
+  'Issues for child elements': '子元素的问题',
+  // minimap (diagram-js-minimap)
+  'Open minimap': '打开小地图',
+  'Close minimap': '关闭小地图',
+  // element templates (templates.js)
+  'Template: notify (service task)': '模板:发送通知(服务任务)',
+  'Template: ledger entry (service task)': '模板:记入台账(服务任务)',
+  'Template: deadline watch (task + timer + notify + ledger)': '模板:时限监督(任务 + 定时器 + 通知 + 台账)',
+  'Template: approval loop (draft, approve, return)': '模板:审批回路(起草、审批、退回修改)',
+  'Send notification': '发送通知',
+  'Ledger entry': '记入台账',
+  'Task with a deadline': '有时限的任务',
+  'Deadline reached': '时限到',
+  'Deadline reminder': '超时提醒',
+  'Record the missed deadline': '记入超时',
+  'Reminded': '已提醒',
+  'Draft': '起草',
+  'Approve': '审批',
+  'Approved?': '审批结论',
+  'Approved': '已通过',
+  'Return for changes': '退回修改',
   // palette and context pad (bpmn-js, diagram-js)
   'Activate hand tool': '抓手工具',
   'Activate lasso tool': '套索工具',

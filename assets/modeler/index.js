@@ -22,7 +22,10 @@
  *     operators  [{name (or id), description, parameters: [name | {name, type, required,
  *                description, choices}]}] — app.engine.services.operator_catalogue()
  *     ledgerKinds optional [kind]; default: choices of the `ledger` operator's `kind` parameter
- *     roles      optional [code | {value, label}], listed under a lane's roles
+ *     roles      optional [code | {value, label}], listed under a lane's roles (and the lint's
+ *                known roles)
+ *     lint       false to leave out the live lint (default: on)
+ *     minimap    false to start with the minimap closed (default: open)
  *     locale     'zh' (default, Chinese labels) or 'en'
  *
  *   BpmnHandle
@@ -40,8 +43,15 @@
  *     select(id) -> boolean       select an element (its properties show in the panel) and scroll
  *                                 it into view; false when there is no such element
  *     on(event, fn) -> off()      'change' (fn() after any edit, undo or redo), 'select'
- *                                 (fn([ids])), 'import' (fn(warnings)); any other name is a bpmn-js
- *                                 event bus event
+ *                                 (fn([ids])), 'import' (fn(warnings)), 'lint' (fn(issues) after each
+ *                                 live lint, issues as lintIssues() gives them); any other name is a
+ *                                 bpmn-js event bus event
+ *     lintIssues() -> [{element_id, message, category: 'error'|'warn', rule}]
+ *                                 the live lint's latest findings (lint.js: our bpmnlint rules), errors first
+ *     templates() -> [name]       the element templates (templates.js): notify, ledger, deadline-watch,
+ *                                 approval-loop; the palette offers them too
+ *     insertTemplate(name, {x, y}?) -> [id]   place a template's elements (default: the pool's middle)
+ *     resized()                   tell the canvas its container changed size (e.g. fullscreen)
  *     destroy()
  *     modeler                     the bpmn-js Modeler itself, for what this API does not cover
  *
@@ -53,11 +63,15 @@
 import BpmnModeler from 'bpmn-js/lib/Modeler';
 import DmnModeler from 'dmn-js/lib/Modeler';
 import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule } from 'bpmn-js-properties-panel';
+import LintModule from 'bpmn-js-bpmnlint';
+import MinimapModule from 'diagram-js-minimap';
 
 import spiffworkflowDescriptor from './spiffworkflow.json';
 import YuqingPropertiesProvider, { normaliseConfig } from './provider.js';
 import LoopReferencesModule from './loop-references.js';
-import { translateModule } from './i18n.js';
+import { createTranslate, translateModule } from './i18n.js';
+import { flattenIssues, linterConfig } from './lint.js';
+import { TemplatesModule } from './templates.js';
 
 const PROBLEM_MARKER = 'el--problem';
 const PROBLEM_OVERLAY = 'yq-problem';
@@ -105,13 +119,19 @@ async function createBpmn(options = {}) {
   const container = resolve(options.container, 'container');
   const panel = options.panel ? resolve(options.panel, 'panel') : null;
   const config = normaliseConfig(options);
+  const lint = options.lint !== false;
   const modeler = new BpmnModeler({
     container,
     propertiesPanel: panel ? { parent: panel, layout: initialLayout() } : undefined,
+    linting: lint ? { active: true, bpmnlint: linterConfig(config, createTranslate(options.locale)) } : undefined,
+    minimap: { open: options.minimap !== false },
     additionalModules: [
       BpmnPropertiesPanelModule,
       BpmnPropertiesProviderModule,
       LoopReferencesModule,
+      ...(lint ? [LintModule] : []),
+      MinimapModule,
+      TemplatesModule,
       translateModule(options.locale),
       {
         __init__: ['yuqingPropertiesProvider'],
@@ -127,6 +147,10 @@ async function createBpmn(options = {}) {
   const overlays = modeler.get('overlays');
   const problems = new Set();
   const diff = new Map();
+  let lintIssues = [];
+  eventBus.on('linting.completed', (event) => {
+    lintIssues = flattenIssues(event.issues);
+  });
 
   function findElement(id) {
     return elementRegistry.get(id) || elementRegistry.find((element) => {
@@ -227,6 +251,23 @@ async function createBpmn(options = {}) {
     markProblems,
     clearProblems,
     highlight,
+    lintIssues() {
+      return lintIssues.slice();
+    },
+    templates() {
+      return modeler.get('yuqingTemplates').names();
+    },
+    insertTemplate(name, position) {
+      const elements = modeler.get('yuqingTemplates').elements(name);
+      const root = canvas.getRootElement();
+      const parent = root.children.find((child) => child.type === 'bpmn:Participant') || root;
+      const at = position || { x: parent.x + parent.width / 2 || 200, y: parent.y + parent.height / 2 || 200 };
+      const created = modeler.get('modeling').createElements(elements, at, parent, {});
+      return created.filter((element) => !element.waypoints && element.type !== 'label').map((element) => element.id);
+    },
+    resized() {
+      canvas.resized();
+    },
     select(id) {
       const element = findElement(String(id));
       if (element) {
@@ -250,6 +291,9 @@ async function createBpmn(options = {}) {
       } else if (event === 'select') {
         name = 'selection.changed';
         listener = (payload) => fn((payload.newSelection || []).map((element) => element.id));
+      } else if (event === 'lint') {
+        name = 'linting.completed';
+        listener = (payload) => fn(flattenIssues(payload.issues));
       } else if (event === 'import') {
         name = 'import.done';
         listener = (payload) => fn(messages(payload.warnings));

@@ -2,12 +2,17 @@
 // panel) or the DMN editor from the locally built bundle (window.YuqingModeler), saves drafts and
 // shows the deploy checks' problems on the elements they concern (a click on one selects it). Edits
 // are saved as a draft a few seconds after the last change, and leaving with unsaved edits asks first.
+// While drawing, the live lint (our bpmnlint rules, built into the bundle) lists its findings under
+// the toolbar, a click on one selects its element; the deploy checks stay the gate. The canvas can go
+// fullscreen (Esc leaves).
 (function () {
   "use strict";
   var host = document.getElementById("studio-modeler");
   if (!host) { return; }
   var status = host.querySelector("[data-role=status]");
   var list = host.querySelector("[data-role=problems]");
+  var lintList = host.querySelector("[data-role=lint]");
+  var fullscreenButton = host.querySelector("[data-action=fullscreen]");
   var csrf = host.getAttribute("data-csrf");
   var name = host.getAttribute("data-name");
   var editor = null;
@@ -79,6 +84,63 @@
     return "";
   });
 
+  // A problem of the list selects its element on a click (or Enter); one of another file opens it.
+  function linkTo(item, element, file) {
+    item.setAttribute("data-element", element);
+    item.setAttribute("tabindex", "0");
+    item.classList.add("studio-problem--link");
+    var open = function () {
+      if (file === name) {
+        if (editor.select) { editor.select(element); } else { selectCell(element); }
+        return;
+      }
+      if (file) {
+        window.location.href = host.getAttribute("data-file-url").replace("__name__", encodeURIComponent(file)) +
+          "#" + encodeURIComponent(element);
+      }
+    };
+    item.addEventListener("click", open);
+    item.addEventListener("keydown", function (event) { if (event.key === "Enter") { open(); } });
+  }
+
+  // The live lint's findings (errors first), redrawn after every lint run.
+  function showLint(issues) {
+    lintList.textContent = "";
+    var errors = issues.filter(function (issue) { return issue.category === "error"; }).length;
+    host.setAttribute("data-lint-errors", String(errors));
+    host.setAttribute("data-lint-warnings", String(issues.length - errors));
+    issues.forEach(function (issue) {
+      var item = document.createElement("li");
+      item.className = "studio-lint--" + issue.category;
+      item.setAttribute("data-rule", issue.rule || "");
+      var kind = document.createElement("span");
+      kind.className = "studio-lint-kind";
+      kind.textContent = host.getAttribute(issue.category === "error" ? "data-lint-error" : "data-lint-warning");
+      var text = document.createElement("span");
+      text.textContent = issue.message;
+      item.appendChild(kind);
+      item.appendChild(text);
+      linkTo(item, issue.element_id, name);
+      lintList.appendChild(item);
+    });
+    lintList.hidden = !issues.length;
+  }
+
+  function setFullscreen(on) {
+    host.classList.toggle("studio-modeler--fullscreen", on);
+    host.setAttribute("data-fullscreen", on ? "true" : "false");
+    fullscreenButton.textContent = host.getAttribute(on ? "data-fullscreen-leave" : "data-fullscreen-enter");
+    fullscreenButton.setAttribute("aria-pressed", on ? "true" : "false");
+    if (editor && editor.resized) { editor.resized(); }
+  }
+
+  fullscreenButton.addEventListener("click", function () {
+    setFullscreen(host.getAttribute("data-fullscreen") !== "true");
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && host.getAttribute("data-fullscreen") === "true") { setFullscreen(false); }
+  });
+
   function showProblems(problems) {
     list.textContent = "";
     var here = problems.filter(function (p) { return p.file === name; });
@@ -94,21 +156,7 @@
         item.appendChild(hint);
       }
       if (p.element) {
-        item.setAttribute("data-element", p.element);
-        item.setAttribute("tabindex", "0");
-        item.className = "studio-problem--link";
-        var open = function () {
-          if (p.file === name) {
-            if (editor.select) { editor.select(p.element); } else { selectCell(p.element); }
-            return;
-          }
-          if (p.file) {
-            window.location.href = host.getAttribute("data-file-url").replace("__name__", encodeURIComponent(p.file)) +
-              "#" + encodeURIComponent(p.element);
-          }
-        };
-        item.addEventListener("click", open);
-        item.addEventListener("keydown", function (event) { if (event.key === "Enter") { open(); } });
+        linkTo(item, p.element, p.file);
       }
       list.appendChild(item);
     });
@@ -204,6 +252,10 @@
     .then(function (created) {
       editor = created;
       watch(created);
+      if (created.lintIssues) {
+        created.on("lint", showLint);
+        showLint(created.lintIssues());
+      }
       window.YuqingStudio = { editor: editor };  // for automation (browser tests), like the page's own buttons
       var wanted = decodeURIComponent((window.location.hash || "").slice(1));
       if (wanted) { if (editor.select) { editor.select(wanted); } else { selectCell(wanted); } }  // a problem link
