@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app import forms
-from app.operations import imports, options, sandbox, studio, tasks
+from app.operations import imports, options, sandbox, studio, studio_history, tasks
 from app.operations.errors import DeployRefused, Invalid, OperationError
 from app.web.inputs import int_arg, parse_json
 from app.web.security import DIAGRAM_CSP, download_headers
@@ -219,10 +219,36 @@ def preview_form() -> Response:
 
 @bp.route("/processes/<key>")
 @login_required
-def versions(key: str) -> str:
+def versions(key: str) -> Response:
     """Version history of a process: who deployed, when, why; downloads; choose two to compare."""
     _editor()
-    return render_template("studio/versions.html", key=key, rows=studio.versions(key[:100]))
+    return _versions_page(key[:100])
+
+
+def _versions_page(key: str, error: str | None = None, status: int = 200) -> Response:
+    page = render_template("studio/versions.html", key=key, rows=studio.versions(key),
+                           changes=studio_history.version_changes(key),
+                           events=studio_history.made_current_events(key),
+                           can_deploy=studio.can_deploy(current_user), error=error)
+    return make_response(page, status)
+
+
+@bp.route("/processes/<key>/v<int:version>/current", methods=["POST"])
+@login_required
+def make_current(key: str, version: int) -> Response:
+    """Make an earlier version current again (undo of a deploy): new starts use it, running instances keep
+    theirs; a note is required."""
+    if not studio.can_deploy(current_user):
+        abort(404)
+    try:
+        done = studio_history.make_current(key[:100], version, current_user, request.form.get("note", ""))
+    except Invalid as exc:
+        return _versions_page(key[:100], exc.message, 422)
+    message = _("v%(version)s 已设为当前版本,新启动的流程使用该版本;运行中的实例不受影响。", version=version)
+    if done["kept"]:
+        message += _("以下文件仍被其他流程的当前版本使用,工作区中未还原:%(list)s。", list="、".join(done["kept"]))
+    flash(message, "success")
+    return redirect(url_for("studio.versions", key=key[:100]))
 
 
 @bp.route("/processes/<key>/v<int:version>/<name>")
@@ -243,7 +269,7 @@ def diff(key: str) -> Response:
     old, new = int_arg(request.args, "old"), int_arg(request.args, "new")
     if not old or not new:
         abort(404)
-    changes = studio.diff(key[:100], old, new)
+    changes = studio_history.full_diff(key[:100], old, new)
     page = render_template("studio/diff.html", key=key, old=old, new=new, changes=changes)
     response = make_response(page)
     response.headers["Content-Security-Policy"] = DIAGRAM_CSP
