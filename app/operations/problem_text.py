@@ -127,9 +127,21 @@ def _where(label: str) -> str:
     return label
 
 
+# SpiffWorkflow parser messages met in files from other modellers → (message, hint), by their start.
+PARSER_MESSAGES: dict[str, tuple[Any, Any]] = {
+    "A Service Task must have an operator": (
+        _l("服务任务没有选择服务操作(其他建模工具的 Java 类、委托表达式或外部任务在本平台不会执行)。"),
+        _l("选中该任务,在属性面板中选择已登记的服务操作;若由人办理,请改为用户任务。")),
+}
+
+
 def describe(problem: definitions.Problem) -> dict[str, Any]:
     """A problem as the studio, the deploy command and the API show it: file, element, message, hint."""
     message, hint = MESSAGES.get(problem.code, GENERIC)
+    if problem.code == "parser":
+        known = next((pair for start, pair in PARSER_MESSAGES.items()
+                      if str(problem.reason).strip().startswith(start)), None)
+        message, hint = known or (message, hint)
     args: dict[str, Any] = {"detail": problem.reason, **problem.args}
     if "detail" in problem.args:
         args["detail"] = _detail(str(problem.args["detail"]))
