@@ -110,8 +110,8 @@ def file_users() -> dict[str, list[tuple[str, str]]]:
     for definition in db.session.scalars(query):
         for name in [*(definition.sources or {}), *(definition.forms or {})]:
             users.setdefault(name, []).append((definition.process_key, definition.name))
-    for name in users:
-        users[name].sort()
+    for found_users in users.values():
+        found_users.sort()
     _USERS_CACHE.clear()
     _USERS_CACHE[key] = users
     return users
