@@ -144,6 +144,19 @@ def version_changes(process_key: str) -> dict[int, list[dict[str, str]]]:
     return changes
 
 
+def because_of_tables_or_forms(created: dict[str, int]) -> dict[str, list[str]]:
+    """For new versions (process key → version) whose own diagrams did not change: the decision tables and
+    forms whose change gave them the new version."""
+    found: dict[str, list[str]] = {}
+    for key, version in created.items():
+        if version <= 1:
+            continue
+        changed = changed_files(_definition(key, version - 1), _definition(key, version))
+        if changed and all(item["kind"] != "bpmn" for item in changed):
+            found[key] = [item["name"] for item in changed]
+    return found
+
+
 def full_diff(process_key: str, old: int, new: int) -> dict[str, Any]:
     """The diff of two versions for every file: the process's diagram (as `studio.diff`), the other
     diagrams it calls, its decision tables (rule by rule, cell by cell) and its forms (field by field)."""

@@ -107,9 +107,12 @@ def deploy() -> Response:
                            note=request.form.get("note", ""), validation=studio.Validation(problems))
     if done.result.created:
         parts = []
+        because = studio_history.because_of_tables_or_forms(done.result.created)
         for key, version in sorted(done.result.created.items()):
             staying = done.staying.get(key, 0)
             note = _("(%(n)s 个未结束的实例留在旧版本)", n=staying) if staying else ""
+            if key in because:
+                note += _("(流程图未变,因 %(files)s 变更)", files="、".join(because[key]))
             parts.append(f"{key} v{version}{note}")
         flash(_("已部署:%(list)s。", list="、".join(parts)), "success")
     else:
