@@ -73,8 +73,8 @@ def test_a_corpus_file_deploys_or_is_refused_with_element_and_chinese_reason(cli
         assert uploaded.status_code == 302 and uploaded.headers["Location"].endswith("/studio/")
         shown = _clean(client.get("/studio/"))
         refusal = re.search(r'<p class="flash flash--error"[^>]*>(.*?)</p>', shown, re.S).group(1)
-        assert html.unescape(refusal) == "上传被拒绝:文件不是格式正确的 XML:第 6 行第 53 列附近有误(文件可能不完整或已损坏)。 " \
-            "用建模工具重新导出该文件。", refusal
+        assert html.unescape(refusal) == ("上传被拒绝:文件不是格式正确的 XML:第 6 行第 53 列附近有误"
+                                          "(文件可能不完整或已损坏)。 用建模工具重新导出该文件。"), refusal
         assert f'data-file="{name}"' not in shown
         return
     if uploaded.status_code == 200:  # the import report, read before the first save
