@@ -144,6 +144,23 @@ def version_changes(process_key: str) -> dict[int, list[dict[str, str]]]:
     return changes
 
 
+def deployed_with(process_key: str) -> dict[int, list[tuple[str, int]]]:
+    """Per version of the process, the other processes that got a new version in the same deploy."""
+    rows = db.session.execute(select(ProcessDefinition.version, ProcessDefinition.deployment_id)
+                              .where(ProcessDefinition.process_key == process_key)).all()
+    by_deployment = {row.deployment_id: row.version for row in rows if row.deployment_id is not None}
+    found: dict[int, list[tuple[str, int]]] = {version: [] for version, _deployment in rows}
+    if by_deployment:
+        others = db.session.execute(
+            select(ProcessDefinition.deployment_id, ProcessDefinition.process_key, ProcessDefinition.version)
+            .where(ProcessDefinition.deployment_id.in_(list(by_deployment)),
+                   ProcessDefinition.process_key != process_key)
+            .order_by(ProcessDefinition.process_key)).all()
+        for other in others:
+            found[by_deployment[other.deployment_id]].append((other.process_key, other.version))
+    return found
+
+
 def because_of_tables_or_forms(created: dict[str, int]) -> dict[str, list[str]]:
     """For new versions (process key → version) whose own diagrams did not change: the decision tables and
     forms whose change gave them the new version."""

@@ -248,7 +248,7 @@ def versions(key: str) -> Response:
 
 def _versions_page(key: str, error: str | None = None, status: int = 200) -> Response:
     page = render_template("studio/versions.html", key=key, rows=studio.versions(key),
-                           changes=studio_history.version_changes(key),
+                           changes=studio_history.version_changes(key), siblings=studio_history.deployed_with(key),
                            events=studio_history.made_current_events(key),
                            can_deploy=studio.can_deploy(current_user), error=error)
     return make_response(page, status)

@@ -49,6 +49,9 @@ def test_the_history_and_diff_show_a_changed_decision_table_cell_by_cell(client,
     new = 2
     page = client.get("/studio/processes/yq_incident").get_data(as_text=True)
     assert "决策表 yq_grade.dmn(修改)" in page and "因所用的决策表或表单变更而产生新版本" in page
+    # ...and which other processes got a new version by the same change
+    deployed_with = page.split('data-testid="deployed-with"', 1)[1].split("</span>", 1)[0]
+    assert "yq_level1_response v2" in deployed_with and "yq_incident" not in deployed_with
     diff = client.get(f"/studio/processes/yq_incident/diff?old={new - 1}&new={new}")
     text = diff.get_data(as_text=True)
     assert diff.status_code == 200 and 'data-testid="dmn-diff"' in text
