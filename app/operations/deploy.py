@@ -59,7 +59,8 @@ def check_forms(form_files: Mapping[str, bytes], known_roles: set[str] | None = 
     for name, schema in loaded.items():
         if name.endswith(".schema.json"):
             ui_name = name.replace(".schema.json", ".uischema.json")
-            for problem in forms.check_schema(name, schema, loaded.get(ui_name)):
+            for problem in _checked_schema(name, form_files[name], form_files.get(ui_name) if ui_name in loaded
+                                           else None, schema, loaded.get(ui_name)):
                 problems.append(definitions.Problem(name, None, problem))
             if known_roles is not None:
                 for source in sorted(forms.sources_of(forms.FormSpec(name=name, schema=schema, uischema={}))):
@@ -67,6 +68,24 @@ def check_forms(form_files: Mapping[str, bytes], known_roles: set[str] | None = 
                     if problem:
                         problems.append(definitions.Problem(name, None, problem))
     return loaded, problems
+
+
+_SCHEMA_CHECKS: dict[tuple[str, str, str], list[str]] = {}
+_SCHEMA_CHECKS_MAX = 2048
+
+
+def _checked_schema(name: str, content: bytes, ui_content: bytes | None, schema: dict, uischema: dict | None
+                    ) -> list[str]:
+    """`forms.check_schema`, remembered by the files' content (checking a schema against the JSON Schema
+    meta-schema is the slowest part of validating the studio's workspace, and most forms never change)."""
+    key = (name, definitions.file_hash(content), definitions.file_hash(ui_content) if ui_content is not None else "")
+    found = _SCHEMA_CHECKS.get(key)
+    if found is None:
+        found = forms.check_schema(name, schema, uischema)
+        if len(_SCHEMA_CHECKS) >= _SCHEMA_CHECKS_MAX:
+            _SCHEMA_CHECKS.clear()
+        _SCHEMA_CHECKS[key] = found
+    return list(found)
 
 
 def deploy_processes(process_files: Mapping[str, bytes], form_files: Mapping[str, bytes], *,

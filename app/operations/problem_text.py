@@ -127,14 +127,50 @@ def _where(label: str) -> str:
     return label
 
 
+# SpiffWorkflow parser messages met in files from other modellers → (message, hint), by their start.
+PARSER_MESSAGES: dict[str, tuple[Any, Any]] = {
+    "A Service Task must have an operator": (
+        _l("服务任务没有选择服务操作(其他建模工具的 Java 类、委托表达式或外部任务在本平台不会执行)。"),
+        _l("选中该任务,在属性面板中选择已登记的服务操作;若由人办理,请改为用户任务。")),
+}
+
+
+_XML_POSITION = re.compile(r"line (\d+), column (\d+)")
+
+
+def xml_refusal(content: bytes, name: str) -> str | None:
+    """Why a BPMN/DMN upload is refused before it is stored (hostile XML, not well-formed, not BPMN/DMN), in
+    the interface language with the hint; None when it may be stored."""
+    if definitions.xml_problem(content, name) is None:
+        return None
+    try:
+        root = definitions.parse_xml(content, name)
+    except definitions.DefinitionError as exc:
+        problem = exc.problems[0]
+    else:
+        kind = "dmn" if name.endswith(".dmn") else "bpmn"
+        problem = definitions.Problem(name, None, f"not {kind}", "wrong_root", {"kind": kind.upper()})
+        del root
+    described = describe(problem)
+    return f"{described['message']} {described['hint']}"
+
+
 def describe(problem: definitions.Problem) -> dict[str, Any]:
     """A problem as the studio, the deploy command and the API show it: file, element, message, hint."""
     message, hint = MESSAGES.get(problem.code, GENERIC)
+    if problem.code == "parser":
+        known = next((pair for start, pair in PARSER_MESSAGES.items()
+                      if str(problem.reason).strip().startswith(start)), None)
+        message, hint = known or (message, hint)
     args: dict[str, Any] = {"detail": problem.reason, **problem.args}
     if "detail" in problem.args:
         args["detail"] = _detail(str(problem.args["detail"]))
     if "where" in args:
         args["where"] = _where(str(args["where"]))
+    position = _XML_POSITION.search(str(problem.args.get("detail", ""))) if problem.code == "malformed_xml" else None
+    if position:  # the parser's own words are English: the owner gets where, and what it likely means
+        args["detail"] = str(_l("第 %(line)s 行第 %(column)s 列附近有误(文件可能不完整或已损坏)。",
+                                line=position.group(1), column=position.group(2)))
     try:
         text, fix = str(message) % args, str(hint) % args
     except (KeyError, TypeError, ValueError):

@@ -129,9 +129,9 @@ def checked_text(name: str, content: bytes | str) -> str:
         raise Invalid(str(_l("文件中不能含有空字符(NUL)。")))
     if deploy.file_kind(name) in ("bpmn", "dmn"):
         # Hostile XML (DTD, entities, XInclude, oversize) is refused before anything is stored.
-        problem = definitions.xml_problem(data, name)
-        if problem:
-            raise Invalid(str(_l("文件不是安全有效的 XML:%(why)s", why=problem)))
+        refusal = problem_text.xml_refusal(data, name)
+        if refusal:
+            raise Invalid(refusal)
     return text
 
 

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app import forms
-from app.operations import imports, options, sandbox, studio, tasks
+from app.operations import imports, options, sandbox, studio, studio_history, studio_index, tasks
 from app.operations.errors import DeployRefused, Invalid, OperationError
 from app.web.inputs import int_arg, parse_json
 from app.web.security import DIAGRAM_CSP, download_headers
@@ -33,15 +33,39 @@ def _json(payload: Any, status: int = 200) -> Response:
 
 @bp.route("/")
 @login_required
-def index() -> str:
+def index() -> Response:
     """Files of the workspace (drafts marked), processes with their newest version, validate, deploy."""
     _editor()
     files = studio.list_files()
-    # With drafts in the workspace, the page says at once what a deploy would do (or why it cannot).
-    validation = studio.validate(current_user) if any(f.draft is not None for f in files) else None
-    return render_template("studio/index.html", files=files, processes=studio.processes(),
-                           can_deploy=studio.can_deploy(current_user), staying=studio.staying_instances(),
-                           validation=validation)
+    # With drafts in the workspace, the page says what a deploy would do (or why it cannot): the result
+    # for exactly this content when it is known, else the page fetches it once shown (studio_index).
+    drafts = any(f.draft is not None for f in files)
+    validation = studio_index.remembered(files) if drafts else None
+    return _index_page(files, validation=validation, validation_pending=drafts and validation is None)
+
+
+def _index_page(files: list[Any] | None = None, status: int = 200, **context: Any) -> Response:
+    files = studio.list_files() if files is None else files
+    query = request.args.get("q", "")[:200].strip()
+    by = request.args.get("group", "kind")
+    by = by if by in studio_index.GROUPINGS else "kind"
+    users = studio_index.file_users()
+    shown = studio_index.search(files, query, users)
+    page = render_template("studio/index.html", files=files, groups=studio_index.group(shown, by, users),
+                           shown=len(shown), query=query, group_by=by, users=users,
+                           processes=studio.processes(), can_deploy=studio.can_deploy(current_user),
+                           staying=studio.staying_instances(), **context)
+    return make_response(page, status)
+
+
+@bp.route("/validation")
+@login_required
+def validation_fragment() -> Response:
+    """The validation of the workspace with its drafts, as the index's HTML fragment (fetched by the page)."""
+    _editor()
+    result = studio_index.validate(current_user)
+    return make_response(render_template("studio/_validation.html", validation=result,
+                                         staying=studio.staying_instances()))
 
 
 @bp.route("/new", methods=["POST"])
@@ -62,14 +86,11 @@ def new_file() -> Response:
 def validate() -> Response:
     """Run the deploy checks on the workspace with its drafts; JSON for the editor, or the index page."""
     _editor()
-    result = studio.validate(current_user)
+    result = studio_index.validate(current_user)
     payload = {"ok": result.ok, "problems": result.problems, "would_change": result.would_change}
     if request.accept_mimetypes.best == "application/json" or request.is_json:
         return _json(payload)
-    page = render_template("studio/index.html", files=studio.list_files(), processes=studio.processes(),
-                           can_deploy=studio.can_deploy(current_user), staying=studio.staying_instances(),
-                           validation=result)
-    return make_response(page, 200 if result.ok else 422)
+    return _index_page(validation=result, status=200 if result.ok else 422)
 
 
 @bp.route("/deploy", methods=["POST"])
@@ -82,16 +103,16 @@ def deploy() -> Response:
         done = studio.deploy_workspace(current_user, request.form.get("note", ""))
     except (DeployRefused, Invalid) as exc:
         problems = getattr(exc, "problems", [])
-        page = render_template("studio/index.html", files=studio.list_files(), processes=studio.processes(),
-                               can_deploy=True, staying=studio.staying_instances(), deploy_error=exc.message,
-                               deploy_problems=problems, note=request.form.get("note", ""),
-                               validation=studio.Validation(problems))
-        return make_response(page, 422)
+        return _index_page(status=422, deploy_error=exc.message, deploy_problems=problems,
+                           note=request.form.get("note", ""), validation=studio.Validation(problems))
     if done.result.created:
         parts = []
+        because = studio_history.because_of_tables_or_forms(done.result.created)
         for key, version in sorted(done.result.created.items()):
             staying = done.staying.get(key, 0)
             note = _("(%(n)s 个未结束的实例留在旧版本)", n=staying) if staying else ""
+            if key in because:
+                note += _("(流程图未变,因 %(files)s 变更)", files="、".join(because[key]))
             parts.append(f"{key} v{version}{note}")
         flash(_("已部署:%(list)s。", list="、".join(parts)), "success")
     else:
@@ -219,10 +240,36 @@ def preview_form() -> Response:
 
 @bp.route("/processes/<key>")
 @login_required
-def versions(key: str) -> str:
+def versions(key: str) -> Response:
     """Version history of a process: who deployed, when, why; downloads; choose two to compare."""
     _editor()
-    return render_template("studio/versions.html", key=key, rows=studio.versions(key[:100]))
+    return _versions_page(key[:100])
+
+
+def _versions_page(key: str, error: str | None = None, status: int = 200) -> Response:
+    page = render_template("studio/versions.html", key=key, rows=studio.versions(key),
+                           changes=studio_history.version_changes(key), siblings=studio_history.deployed_with(key),
+                           events=studio_history.made_current_events(key),
+                           can_deploy=studio.can_deploy(current_user), error=error)
+    return make_response(page, status)
+
+
+@bp.route("/processes/<key>/v<int:version>/current", methods=["POST"])
+@login_required
+def make_current(key: str, version: int) -> Response:
+    """Make an earlier version current again (undo of a deploy): new starts use it, running instances keep
+    theirs; a note is required."""
+    if not studio.can_deploy(current_user):
+        abort(404)
+    try:
+        done = studio_history.make_current(key[:100], version, current_user, request.form.get("note", ""))
+    except Invalid as exc:
+        return _versions_page(key[:100], exc.message, 422)
+    message = _("v%(version)s 已设为当前版本,新启动的流程使用该版本;运行中的实例不受影响。", version=version)
+    if done["kept"]:
+        message += _("以下文件仍被其他流程的当前版本使用,工作区中未还原:%(list)s。", list="、".join(done["kept"]))
+    flash(message, "success")
+    return redirect(url_for("studio.versions", key=key[:100]))
 
 
 @bp.route("/processes/<key>/v<int:version>/<name>")
@@ -243,7 +290,7 @@ def diff(key: str) -> Response:
     old, new = int_arg(request.args, "old"), int_arg(request.args, "new")
     if not old or not new:
         abort(404)
-    changes = studio.diff(key[:100], old, new)
+    changes = studio_history.full_diff(key[:100], old, new)
     page = render_template("studio/diff.html", key=key, old=old, new=new, changes=changes)
     response = make_response(page)
     response.headers["Content-Security-Policy"] = DIAGRAM_CSP

@@ -168,6 +168,7 @@ def test_diff_two_versions_and_preview_a_form(page, live):
     screenshot(page, "studio-diff")
     page.goto(f"{live.url}/studio/files/ut_investigate.schema.json")
     page.wait_for_selector('#studio-form[data-preview="ok"]')
+    page.click('[data-testid="tab-json"]')  # the field list is the first tab, the raw JSON the advanced one
     text = page.locator("#schema-text")
     text.fill(text.input_value().replace('"title": "', '"title": "(预览)', 1))
     page.locator("#form-preview").get_by_text("(预览)").first.wait_for()  # no eval: the page's CSP forbids it

@@ -102,7 +102,8 @@ def _full_world(flow: Flow) -> list[str]:
     documents.generate_document("quick_report", severe.instance.business_key, flow.user)
     return [f"/tasks/{severe.task('ut_external_report').public_id}",
             f"/instances/{old.public_id}", f"/instances/{moved.public_id}", f"/studio/sandbox/{run.public_id}",
-            "/admin/migrations?process=t_console&from=1&to=2"]
+            "/admin/migrations?process=t_console&from=1&to=2",
+            "/studio/processes/t_console"]  # 设为当前版本 of v1 (the user holds every role)
 
 
 _NOT_EXECUTABLE = (b'<?xml version="1.0" encoding="UTF-8"?><bpmn:definitions '
@@ -158,6 +159,7 @@ def get_urls(world: World) -> dict[str, str]:
         "incidents.preview": "/attachments/00000000-0000-4000-8000-000000000000/preview",
         "start.risk_assessment": "/risk-assessments/new",
         "studio.index": "/studio/",
+        "studio.validation_fragment": "/studio/validation",
         "studio.edit": "/studio/files/ut_triage.schema.json",
         "studio.source": "/studio/files/ut_triage.schema.json/source",
         "studio.versions": f"/studio/processes/{key}",
