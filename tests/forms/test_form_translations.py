@@ -103,3 +103,19 @@ def test_a_field_index_is_translated_field_by_field(form):
     english = localize_fields(index, "en")
     assert english["confirmed_level"].title != index["confirmed_level"].title
     assert english["confirmed_level"] is localize_fields(index, "en")["confirmed_level"]
+
+
+def _shown_texts(field):
+    texts = [field.label, field.help, field.placeholder, field.hint, *field.words]
+    texts += [label for _value, label, _chosen in field.choices] + [title for title, _required in field.columns]
+    for part in [*field.parts, *(cell for row in field.rows for cell in row)]:
+        texts += _shown_texts(part)
+    return texts
+
+
+def test_every_shipped_form_renders_in_english_without_chinese():
+    for name, schema, uischema in _shipped_forms():
+        form = localize(FormSpec(name, schema, uischema), "en")
+        shown = [text for field in build_fields(form, locale="en") for text in _shown_texts(field)]
+        shown += [label for label, _text in context_items(form, {}, locale="en")]
+        assert [text for text in shown if CJK.search(text)] == [], name
