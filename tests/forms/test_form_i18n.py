@@ -14,7 +14,9 @@ CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 def _shipped_forms():
-    for path in sorted((ROOT / "forms").glob("*.schema.json")):
+    """The task forms of forms/ and the app's own (a lead entered by hand, the organisation profile)."""
+    paths = sorted((ROOT / "forms").glob("*.schema.json")) + sorted((ROOT / "app" / "operations").glob("*.schema.json"))
+    for path in paths:
         ui_path = path.with_name(path.name.replace(".schema.", ".uischema."))
         uischema = json.loads(ui_path.read_text(encoding="utf-8")) if ui_path.exists() else {}
         yield path.name, json.loads(path.read_text(encoding="utf-8")), uischema

@@ -132,3 +132,13 @@ def test_the_incident_page_and_ledger_filters_name_choices_in_english(app, db, u
     chart = statistics[statistics.index('data-testid="chart-platform"'):]
     chart = chart[:chart.index("</section>")]
     assert "Weibo" in chart and "微博" not in chart
+
+
+def test_the_lead_form_and_the_organisation_profile_are_english_on_request(app, db, user_factory):
+    monitor = _english(act_as(app, user_factory(["monitor"])))
+    page = monitor.get("/alerts/new").get_data(as_text=True)
+    assert "Lead title" in page and "Posting account or person reporting" in page and "Notified by superior" in page
+    assert "线索标题" not in page
+    admin = _english(act_as(app, user_factory(["admin"])))
+    page = admin.get("/admin/profile?code=city").get_data(as_text=True)
+    assert "Response level scheme" in page and "Aftermath watch interval" in page and "善后跟踪间隔" not in page
