@@ -25,6 +25,8 @@ from app.forms.messages import message
 from app.forms.render import Field, build_fields, form_errors
 from app.forms.schema import FormSchemaError, FormSpec, load_json
 from app.forms.submit import Submission, add_row, check_submission, parse_submission
+from app.forms.translate import localize, localize_fields
+from app.forms.translate import text as form_text
 from app.forms.validate import validate
 
 __all__ = [
@@ -59,8 +61,11 @@ __all__ = [
     "field_index",
     "file_items",
     "form_errors",
+    "form_text",
     "keep_spelling",
     "load_json",
+    "localize",
+    "localize_fields",
     "match_choice",
     "message",
     "parse_submission",

@@ -79,12 +79,12 @@ def incident_facts(incident: Incident, locale: str = "zh_CN", names: dict[str, s
     """The coded facts of an incident as words: source, platform, lead and related units, status.
 
     Lists and exports pass `names` and `choices` (`field_labels` of the newest version) read once for
-    all their rows; a single incident is labelled by its own process version.
+    all their rows; a single incident is labelled by its own process version, its choices in `locale`.
     """
     names = unit_names() if names is None else names
     if choices is None:
         definition_id = incident_definition(incident)
-        choices = {field: field_labels(field, definition_id) for field in ("source_type", "platform")}
+        choices = {field: field_labels(field, definition_id, locale) for field in ("source_type", "platform")}
     return {
         "source_type": choices["source_type"].get(incident.source_type or "", incident.source_type or ""),
         "platform": choices["platform"].get(incident.platform or "", incident.platform or ""),
@@ -94,19 +94,19 @@ def incident_facts(incident: Incident, locale: str = "zh_CN", names: dict[str, s
     }
 
 
-def field_labels(field: str, definition_id: int | None = None) -> dict[str, str]:
-    """Value → label of every choice a form field offers."""
-    return dict(choice_pairs(field, definition_id))
+def field_labels(field: str, definition_id: int | None = None, locale: str = "zh_CN") -> dict[str, str]:
+    """Value → label of every choice a form field offers (in Chinese unless a page asks for `locale`)."""
+    return dict(choice_pairs(field, definition_id, locale))
 
 
-def choice_pairs(field: str, definition_id: int | None = None) -> list[tuple[str, str]]:
-    """(value, label) of every choice a form field offers (for filters that narrow by it)."""
+def choice_pairs(field: str, definition_id: int | None = None, locale: str = "zh_CN") -> list[tuple[str, str]]:
+    """(value, label) of every choice a form field offers (for filters that narrow by it), in `locale`."""
     version = _incident_version(definition_id)
     definition = version.fields().get(field) if version is not None else None
     if definition is None:
         return []
     schema = definition.item.schema if definition.item is not None else definition.schema
-    return [(str(value), label) for value, label in forms.choices(schema, None)]
+    return [(str(value), forms.form_text(label, locale)) for value, label in forms.choices(schema, None)]
 
 
 def column_labels(field: str, column: str, definition_id: int | None = None) -> dict[str, str]:

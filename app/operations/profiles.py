@@ -157,7 +157,7 @@ def get_profile(code: str) -> OrgProfile:
 def check_values(values: dict[str, Any], locale: str = "zh_CN") -> dict[str, list[str]]:
     """Errors by field for a profile's values: the form's rules, durations and cycles within the engine's
     bounds included (their formats, docs/forms.md)."""
-    return forms.validate(profile_form(), values, {}, locale=locale)
+    return forms.validate(forms.localize(profile_form(), locale), values, {}, locale=locale)
 
 
 def update_profile(code: str, values: dict[str, Any], actor: User, reason: str) -> OrgProfile:

@@ -170,10 +170,11 @@ def _trend(discovered: list[datetime], overdue: list[bool], f: LedgerFilter, uni
     return unit, points
 
 
-def compute(session: Session, f: LedgerFilter, trend_unit: str | None = None) -> Statistics:
-    """The statistics of the incidents `f` selects (read in batches, so a long period stays in bounds)."""
+def compute(session: Session, f: LedgerFilter, trend_unit: str | None = None, locale: str = "zh_CN") -> Statistics:
+    """The statistics of the incidents `f` selects (read in batches, so a long period stays in bounds);
+    platforms and sources are named in `locale` (the page's; the monthly report's stay Chinese)."""
     names = labels.unit_names()
-    choices = {name: labels.field_labels(name) for name in ("source_type", "platform")}
+    choices = {name: labels.field_labels(name, locale=locale) for name in ("source_type", "platform")}
     result = Statistics()
     levels: Counter[str] = Counter()
     platforms: Counter[str] = Counter()
@@ -214,9 +215,9 @@ def compute(session: Session, f: LedgerFilter, trend_unit: str | None = None) ->
     return result
 
 
-def read(f: LedgerFilter, trend_unit: str | None = None) -> Statistics:
-    """`compute` in the request's session (the statistics page)."""
-    return compute(db.session, f, trend_unit)
+def read(f: LedgerFilter, trend_unit: str | None = None, locale: str = "zh_CN") -> Statistics:
+    """`compute` in the request's session (the statistics page), in the reader's `locale`."""
+    return compute(db.session, f, trend_unit, locale)
 
 
 # -- the monthly analysis (its process's `monthly_stats` and the monthly report) ---------------------------

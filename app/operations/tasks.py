@@ -88,16 +88,16 @@ def get_task(public_id: str, user: User) -> HumanTask:
 
 
 def task_form(task: HumanTask) -> forms.FormSpec:
-    """The form of a task, from the process version the instance runs on."""
+    """The form of a task, from the process version the instance runs on, in the reader's language."""
     form = catalog.version(task.instance.definition_id).form(task.form or "", task.ui_form)
     if form is None:
         raise NotFound(str(_l("任务的表单不存在。")))
-    return form
+    return forms.localize(form, current_locale())
 
 
 def process_fields(task: HumanTask) -> dict[str, Any]:
     """Every form field of the task's process version by name, to label task data shown as context."""
-    return catalog.version(task.instance.definition_id).fields()
+    return forms.localize_fields(catalog.version(task.instance.definition_id).fields(), current_locale())
 
 
 def submitted_items(task: HumanTask, files: Callable[[list[forms.FileItem]], str] | None = None
@@ -111,7 +111,8 @@ def submitted_items(task: HumanTask, files: Callable[[list[forms.FileItem]], str
     form = catalog.version(task.instance.definition_id).form(task.form or "", task.ui_form)
     if form is None:
         return [(key, str(value)) for key, value in task.submitted.items()]
-    return forms.summary(form, task.submitted, form_options(form), current_locale(), files)
+    locale = current_locale()
+    return forms.summary(forms.localize(form, locale), task.submitted, form_options(form), locale, files)
 
 
 def next_task_for(user: User, instance_id: int) -> HumanTask | None:

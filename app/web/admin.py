@@ -99,8 +99,8 @@ def profile() -> str | Response | tuple[str, int]:
     """The organisation profiles: edit one (all values, with a reason) or make another active."""
     code = request.values.get("code") or next((p.code for p in profiles.list_profiles() if p.active), "city")
     row = profiles.get_profile(code)
-    form = profiles.profile_form()
     locale = tasks.current_locale()
+    form = forms.localize(profiles.profile_form(), locale)
     values: dict[str, Any] = profiles.values_of(row)
     raw: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}

@@ -40,8 +40,8 @@ def index() -> str:
 def new() -> str | Response | tuple[str, int]:
     """Enter a lead by hand; it goes to triage like a platform alert."""
     _allowed()
-    form = intake.manual_form()
     locale = tasks.current_locale()
+    form = forms.localize(intake.manual_form(), locale)
     values: dict[str, Any] = {}
     raw: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}

@@ -4,6 +4,7 @@ files with image previews, and a print view for leaders who read on paper."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -23,7 +24,8 @@ def render_incident(number: str, draft: str = "", errors: dict[str, list[str]] |
     return render_template(
         "incidents/print.html" if printing else "incidents/detail.html", incident=incident, entries=lines,
         comments=comments.thread(incident), draft=draft, errors=errors or {}, max_comment=comments.MAX_LENGTH,
-        deadlines=deadlines.deadline_rows(incident, labels.unit_names()), facts=labels.incident_facts(incident),
+        deadlines=deadlines.deadline_rows(incident, labels.unit_names()),
+        facts=labels.incident_facts(incident, str(get_locale() or "zh_CN")),
         stages=incident_page.stages(incident, lines, keep=None if printing else incident_page.STAGE_LINES),
         levels=incident_page.level_history(lines),
         tasks=incident_page.open_tasks(incident, current_user),

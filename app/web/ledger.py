@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, render_template, request
+from flask_babel import get_locale
 from flask_login import current_user, login_required
 
 from app import clock
@@ -39,7 +40,12 @@ def _page_context(args: Any) -> dict[str, Any]:
     return {"filters": filters, "notes": notes, "args": args,
             "query": {k: v for k, v in args.items() if k not in ("page", "trend") and v},
             "units": sorted(labels.unit_names().items()), "statuses": INCIDENT_STATUSES,
-            "platforms": labels.choice_pairs("platform"), "sources": labels.choice_pairs("source_type")}
+            "platforms": labels.choice_pairs("platform", locale=_locale()),
+            "sources": labels.choice_pairs("source_type", locale=_locale())}
+
+
+def _locale() -> str:
+    return str(get_locale() or "zh_CN")
 
 
 @bp.route("/")
@@ -64,7 +70,7 @@ def statistics_page() -> str:
     _allowed()
     context = _page_context(request.args)
     trend = request.args.get("trend") if request.args.get("trend") in ("week", "month") else None
-    found = statistics.read(context["filters"], trend)
+    found = statistics.read(context["filters"], trend, _locale())
     return render_template("ledger/statistics.html", stats=found, charts=found.charts(), trend=trend, **context)
 
 
