@@ -6,7 +6,7 @@ import json
 import logging
 import time
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -161,11 +161,12 @@ def _route_message(exc: RouteRefused) -> str:
     return str(_l("“%(name)s”没有可走的分支,提交未被接受。", name=exc.element_name))
 
 
-def apply_step(session: Session, instance: ProcessInstance, step: Step, actor: User | None = None
-               ) -> list[HumanTask]:
+def apply_step(session: Session, instance: ProcessInstance, step: Step, actor: User | None = None,
+               open_rows: list[tuple[int, str, str]] | None = None) -> list[HumanTask]:
     """Store an engine step: state, status, business fields, human tasks, side effects, audit.
 
-    Returns the human tasks the step opened.
+    `open_rows`: the instance's open tasks (id, guid, element) when the caller read them with the
+    instance's lock (a completion does), else they are read here. Returns the human tasks the step opened.
     """
     now = clock.now()
     if step.state_kept:
@@ -181,7 +182,7 @@ def apply_step(session: Session, instance: ProcessInstance, step: Step, actor: U
     _set_business_fields(instance, step.data)
     _set_status(session, instance, step, now)
     _settle_ended_alert(session, instance, step)
-    opened = _sync_human_tasks(session, instance, step, now)
+    opened = _sync_human_tasks(session, instance, step, now, open_rows)
     task_notices.tasks_opened(session, opened, actor)
     for effect in _coalesced(step.side_effects):
         EFFECTS[effect.operator](session, instance, effect, actor)
@@ -321,11 +322,28 @@ def _set_business_fields(instance: ProcessInstance, data: dict[str, Any]) -> Non
         instance.business_key = number[:64]
 
 
-def _sync_human_tasks(session: Session, instance: ProcessInstance, step: Step, now: datetime) -> list[HumanTask]:
-    # Only the columns needed: rows carry large context snapshots that need not be read here.
-    open_rows = {row.task_guid: row for row in session.execute(
-        select(HumanTask.id, HumanTask.task_guid, HumanTask.spec_id).where(
-            HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN))}
+def _sync_human_tasks(session: Session, instance: ProcessInstance, step: Step, now: datetime,
+                      open_rows: list[tuple[int, str, str]] | None) -> list[HumanTask]:
+    # Only the columns needed: rows carry large context snapshots that need not be read here. Neither
+    # this read nor the staffing check below needs the step's pending rows: without autoflush they are
+    # written together later, one INSERT per table (the audit events of the whole step in one).
+    with session.no_autoflush:
+        if open_rows is None:
+            open_rows = [tuple(row) for row in session.execute(
+                select(HumanTask.id, HumanTask.task_guid, HumanTask.spec_id).where(
+                    HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN))]
+        return _sync_open_rows(session, instance, step, now, {guid: _OpenRow(row_id, guid, spec)
+                                                               for row_id, guid, spec in open_rows})
+
+
+class _OpenRow(NamedTuple):
+    id: int
+    task_guid: str
+    spec_id: str
+
+
+def _sync_open_rows(session: Session, instance: ProcessInstance, step: Step, now: datetime,
+                    open_rows: dict[str, _OpenRow]) -> list[HumanTask]:
     ready = {task.guid: task for task in step.ready}
     gone = [row for guid, row in open_rows.items() if guid not in ready]
     if gone:
@@ -349,12 +367,16 @@ def _sync_human_tasks(session: Session, instance: ProcessInstance, step: Step, n
         if task.assignee:
             _preassign(session, instance, row, task.assignee, now)
         session.add(row)
-        session.add(AuditEvent(instance_id=instance.id, task=row, action="task_created",
+        session.add(AuditEvent(actor_id=None, instance_id=instance.id, task=row, action="task_created",
                                detail={"task": task.spec_id, "name": task.name,
                                        "due_at": task.due_at.isoformat() if task.due_at else None}))
-        if row.assignee_id is None and not visibility.has_candidates(session, roles, row.unit_code):
-            alerts.alert_unstaffed(session, instance, row)
         opened.append(row)
+    # Whether anybody can take the new tasks, checked for all of them in one statement.
+    unassigned = [row for row in opened if row.assignee_id is None]
+    needs = [(row.candidate_roles, row.unit_code) for row in unassigned]
+    for row, ok in zip(unassigned, visibility.staffed(session, needs) if needs else [], strict=True):
+        if not ok:
+            alerts.alert_unstaffed(session, instance, row)
     return opened
 
 

@@ -212,13 +212,23 @@ KINDS: dict[str, Kind] = {
 # -- writing ---------------------------------------------------------------------------------------
 
 
+_KNOWN = "yq_incidents"  # session.info: incidents already read in this session, by instance id
+
+
+def remember_incident(session: Session, incident: Incident) -> None:
+    """An incident the caller read with its instance (tasks.lock_for_completion): `incident_for` returns
+    it without a statement of its own. The link of an incident to its instance never changes."""
+    session.info.setdefault(_KNOWN, {})[incident.instance_id] = incident
+
+
 def incident_for(session: Session, instance: ProcessInstance, data: dict[str, Any] | None = None) -> Incident | None:
     """The ledger head of an incident instance (created on its first entry); None for other processes.
 
     `data` (the task data of the entry) names the incident number while the instance's first step is
     still running, before the instance row holds its data.
     """
-    incident = session.scalar(select(Incident).where(Incident.instance_id == instance.id))
+    incident = session.info.get(_KNOWN, {}).get(instance.id) or session.scalar(
+        select(Incident).where(Incident.instance_id == instance.id))
     if incident is not None:
         return incident
     number = instance.business_key or (data or {}).get("incident_no") or (instance.data or {}).get("incident_no")

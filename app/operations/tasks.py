@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, delete, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import String, and_, cast, delete, func, literal, or_, select, update
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import clock, forms
@@ -21,6 +22,7 @@ from app.models import (
     Attachment,
     AuditEvent,
     HumanTask,
+    Incident,
     InstanceStatus,
     ProcessInstance,
     TaskStatus,
@@ -204,36 +206,70 @@ def complete_task(public_id: str, data: dict[str, Any], user: User) -> HumanTask
     completed by compare-and-set; the other gets Conflict (409).
     """
     with transaction() as session:
-        task, stamp = _locked_task(session, public_id, user)
-        if not can_work(task, user):
-            raise not_workable(task)
-        form = task_form(task)
-        data = forms.declared_data(form, data)
-        errors = forms.validate(form, data, task.context, form_options(form), locale=current_locale())
-        errors = errors or _settle_attachments(session, task, form, data, user)
-        if errors:
-            raise Invalid(str(_l("表单有错误,请修改后再提交。")), errors)
-        _switch_to_completed(session, task, data, user)
-        instance = task.instance
-        kind = catalog.version(instance.definition_id).task_info(task.process_id, task.spec_id).get("ledger")
-        if kind:  # before the engine runs: a query later in this step (the summary's timeline) sees it
-            auto_documents.step_recorded(session, ledger.record_task(session, instance, task, kind, data, user))
-        try:
-            with reading_state(instance):
-                step = runner.complete(catalog.spec(instance.definition_id), instance.state_json, task.task_guid,
-                                       {**forms.blanks(form, data), **data}, budget(),
-                                       environment(session, instance, profiles.values_for_stamp(session, stamp)))
-        except RouteRefused as exc:
-            raise Invalid(_route_message(exc), {"": [_route_message(exc)]}) from exc
-        except TaskNotReady as exc:
-            raise Conflict(str(_l("该任务已被处理,无需重复提交。"))) from exc
-        detail = {"task": task.spec_id, "name": task.name, "data": data}
-        if task.assignee_id not in (None, user.id):  # a delegate completed it for its holder
-            detail["on_behalf_of"] = task.assignee.display_name if task.assignee else task.assignee_id
-        session.add(AuditEvent(actor_id=user.id, instance_id=instance.id, task_id=task.id,
-                               action="task_completed", detail=detail))
-        opened = apply_step(session, instance, step, user)
-        return next((row for row in opened if can_work(row, user)), None)
+        locked = lock_for_completion(session, public_id, user)
+        form = task_form(locked.task)
+        return complete_locked(session, locked, form, form_options(form), data, user)
+
+
+@dataclass(frozen=True)
+class Locked:
+    """A task locked for its completion, with what the same statement read for the step: the active
+    profile's stamp and the instance's open tasks (id, guid, element)."""
+
+    task: HumanTask
+    stamp: str | None
+    open_rows: list[tuple[int, str, str]]
+
+
+def lock_for_completion(session: Session, public_id: str, user: User) -> Locked:
+    """`_locked_task` plus the instance's incident (for its ledger line) and open tasks (for the sync of
+    the step), in the one statement; refuses a task the user may see but not work on."""
+    others = aliased(HumanTask)
+    open_text = (select(func.aggregate_strings(
+        cast(others.id, String) + literal(" ") + others.task_guid + literal(" ") + others.spec_id, literal("\n")))
+        .where(others.instance_id == ProcessInstance.id, others.status == TaskStatus.OPEN)
+        .correlate(ProcessInstance).scalar_subquery())
+    task, stamp, incident, listed = _locked_task(session, public_id, user, Incident, open_text)
+    if incident is not None:
+        ledger.remember_incident(session, incident)
+    if not can_work(task, user):
+        raise not_workable(task)
+    rows = [line.split(" ", 2) for line in (listed or "").split("\n") if line]
+    return Locked(task, stamp, [(int(row_id), guid, spec) for row_id, guid, spec in rows])
+
+
+def complete_locked(session: Session, locked: Locked, form: forms.FormSpec,
+                    choices: dict[str, list[tuple[str, str]]], data: dict[str, Any], user: User) -> HumanTask | None:
+    """The completion of a locked task with its form's data (`choices`: the form's options, computed once
+    by the caller); returns the task the step opened that the user may work on next."""
+    task = locked.task
+    data = forms.declared_data(form, data)
+    errors = forms.validate(form, data, task.context, choices, locale=current_locale())
+    errors = errors or _settle_attachments(session, task, form, data, user)
+    if errors:
+        raise Invalid(str(_l("表单有错误,请修改后再提交。")), errors)
+    _switch_to_completed(session, task, data, user)
+    instance = task.instance
+    kind = catalog.version(instance.definition_id).task_info(task.process_id, task.spec_id).get("ledger")
+    if kind:  # before the engine runs: a query later in this step (the summary's timeline) sees it
+        auto_documents.step_recorded(session, ledger.record_task(session, instance, task, kind, data, user))
+    try:
+        with reading_state(instance):
+            step = runner.complete(catalog.spec(instance.definition_id), instance.state_json, task.task_guid,
+                                   {**forms.blanks(form, data), **data}, budget(),
+                                   environment(session, instance, profiles.values_for_stamp(session, locked.stamp)))
+    except RouteRefused as exc:
+        raise Invalid(_route_message(exc), {"": [_route_message(exc)]}) from exc
+    except TaskNotReady as exc:
+        raise Conflict(str(_l("该任务已被处理,无需重复提交。"))) from exc
+    detail = {"task": task.spec_id, "name": task.name, "data": data}
+    if task.assignee_id not in (None, user.id):  # a delegate completed it for its holder
+        detail["on_behalf_of"] = task.assignee.display_name if task.assignee else task.assignee_id
+    session.add(AuditEvent(actor_id=user.id, instance_id=instance.id, task_id=task.id,
+                           action="task_completed", detail=detail))
+    still_open = [row for row in locked.open_rows if row[0] != task.id]  # this one was just completed
+    opened = apply_step(session, instance, step, user, open_rows=still_open)
+    return next((row for row in opened if can_work(row, user)), None)
 
 
 def task_for_write(session: Session, public_id: str, user: User) -> HumanTask:
@@ -244,23 +280,28 @@ def task_for_write(session: Session, public_id: str, user: User) -> HumanTask:
     return _locked_task(session, public_id, user)[0]
 
 
-def _locked_task(session: Session, public_id: str, user: User) -> tuple[HumanTask, str | None]:
+def _locked_task(session: Session, public_id: str, user: User, *also: Any) -> tuple[Any, ...]:
     """The task and its instance, row-locked (FOR UPDATE on PostgreSQL, which re-reads both rows once
-    the lock is granted; SQLite's BEGIN IMMEDIATE serialises writers), and the active profile's stamp
-    read in the same statement (profiles.values_for_stamp)."""
+    the lock is granted; SQLite's BEGIN IMMEDIATE serialises writers), the active profile's stamp read
+    in the same statement (profiles.values_for_stamp), and `also`: the instance's incident (outer
+    joined, not locked) and further columns, in that order."""
+    query = select(HumanTask, ProcessInstance, profiles.stamp_column()).join(
+        ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+    for item in also:
+        query = query.add_columns(item)
+        if item is Incident:
+            query = query.outerjoin(Incident, Incident.instance_id == ProcessInstance.id)
     row = session.execute(
-        select(HumanTask, ProcessInstance, profiles.stamp_column())
-        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-        .where(HumanTask.public_id == public_id, visibility.task_clause(user))
+        query.where(HumanTask.public_id == public_id, visibility.task_clause(user))
         .with_for_update(of=[HumanTask, ProcessInstance]).execution_options(populate_existing=True)).first()
     if row is None:
         raise NotFound(str(_l("任务不存在或您无权查看。")))
-    task, instance, stamp = row
+    task, instance, stamp, *rest = row
     if task.status != TaskStatus.OPEN:
         raise Conflict(str(_l("该任务已被处理,无需重复提交。")))
     if instance.status == InstanceStatus.SUSPENDED:
         raise Conflict(str(_l("该流程已被管理员挂起,暂不能办理;恢复后可继续。")))
-    return task, stamp
+    return (task, stamp, *rest)
 
 
 def not_workable(task: HumanTask) -> Exception:

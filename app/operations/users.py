@@ -11,6 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 from zxcvbn import zxcvbn
 
 from app import clock
@@ -230,7 +231,8 @@ def load_user(session_id: str) -> User | None:
         user_id, epoch = (int(part) for part in session_id.split(":", 1))
     except ValueError:
         return None
-    user = db.session.get(User, user_id)
+    # The roles in the same statement (a join, not selectin's second query): every page reads them.
+    user = db.session.get(User, user_id, options=[joinedload(User.roles)])
     if user is None or user.session_epoch != epoch or not user.active or demo_login_refused(user):
         return None
     return user

@@ -71,14 +71,23 @@ def candidate_clause(user: User, correlated: bool = False) -> ColumnElement[bool
 
 def has_candidates(session: Session, roles: list[str], unit_code: str | None) -> bool:
     """Is any active person able to take a task of these lane roles (bound to `unit_code`)?"""
-    free = sorted(set(roles) - UNIT_ROLES)
-    bound = sorted(set(roles) & UNIT_ROLES)
-    people = select(User.id).join(UserRole).where(User.active.is_(True), is_person())
-    clauses = [UserRole.role_code.in_(free)] if free else []
-    if bound:
-        in_unit = User.unit_id.in_(select(OrgUnit.id).where(OrgUnit.code == unit_code)) if unit_code else true()
-        clauses.append(and_(UserRole.role_code.in_(bound), in_unit))
-    return bool(clauses) and session.scalar(people.where(or_(*clauses)).limit(1)) is not None
+    return staffed(session, [(roles, unit_code)])[0]
+
+
+def staffed(session: Session, needs: list[tuple[list[str], str | None]]) -> list[bool]:
+    """`has_candidates` for several (lane roles, unit) at once, in one statement: the (role, unit) pairs
+    of active people holding any of the roles, matched here (a step opening tasks checks them together)."""
+    wanted = sorted({role for roles, _unit in needs for role in roles})
+    if not wanted:
+        return [False for _need in needs]
+    pairs = {(role, unit) for role, unit in session.execute(
+        select(UserRole.role_code, OrgUnit.code).distinct().select_from(User).join(UserRole)
+        .outerjoin(OrgUnit, OrgUnit.id == User.unit_id)
+        .where(User.active.is_(True), is_person(), UserRole.role_code.in_(wanted)))}
+    free = {role for role, _unit in pairs}
+    return [any(role in free for role in set(roles) - UNIT_ROLES)
+            or any((role, unit) in pairs if unit else role in free for role in set(roles) & UNIT_ROLES)
+            for roles, unit in needs]
 
 
 def is_candidate(task: HumanTask, user: User) -> bool:

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from app import forms
 from app.models import HumanTask, InstanceStatus, TaskStatus
-from app.operations import attachments, comments, handover, instances, interventions, ledger, tasks
+from app.operations import attachments, comments, completion, handover, instances, interventions, ledger, tasks
 from app.operations import worklist as worklist_ops
 from app.operations.errors import Conflict, Invalid, OperationError
 from app.web.inputs import int_arg
@@ -105,6 +105,8 @@ def act(public_id: str) -> str | Response | tuple[str, int]:
     action = request.form.get("_action", "complete")
     if action in ("claim", "unclaim", "pass", "urge"):
         return _hand_over(public_id, action)
+    if action == "complete" and not any(upload.filename for upload in request.files.values()):
+        return _complete_form(public_id)
     item = tasks.get_task(public_id, current_user)
     form = tasks.task_form(item)
     options = tasks.form_options(form)
@@ -245,14 +247,35 @@ def _complete(item: HumanTask, submission: Any) -> str | Response | tuple[str, i
         errors = exc.errors or {"": [exc.message]}
         return _render(item, values, submission.raw, errors, status=422)
     except Conflict as exc:
-        page = render_template("error.html", message=exc.message, status=409,
-                               back=url_for("tasks.worklist"))
-        return page, 409
-    flash(_("“%(name)s”已提交。", name=item.name), "success")
-    if item.instance.status == InstanceStatus.ERROR:
+        return _conflict(exc)
+    return _completed(completion.Completed(item.name, item.instance.status == InstanceStatus.ERROR,
+                                           follow_up.public_id if follow_up is not None else None))
+
+
+def _complete_form(public_id: str) -> str | Response | tuple[str, int]:
+    """The submit button without uploads: the form is parsed against the task read with its lock
+    (completion.complete_form), so the task is read once; the page is read again only to show errors."""
+    try:
+        done = completion.complete_form(public_id, request.form.to_dict(flat=False), current_user)
+    except completion.FormRefused as exc:
+        submission = exc.submission
+        return _render(tasks.get_task(public_id, current_user), submission.data, submission.raw, exc.errors,
+                       status=422)
+    except Conflict as exc:
+        return _conflict(exc)
+    return _completed(done)
+
+
+def _conflict(exc: Conflict) -> tuple[str, int]:
+    return render_template("error.html", message=exc.message, status=409, back=url_for("tasks.worklist")), 409
+
+
+def _completed(done: completion.Completed) -> Response:
+    flash(_("“%(name)s”已提交。", name=done.name), "success")
+    if done.instance_error:
         flash(_("您提交的内容已保存,但流程在后续环节出错,需管理员处理。"), "error")
-    if follow_up is not None:
-        return redirect(url_for("tasks.task", public_id=follow_up.public_id))
+    if done.follow_up is not None:
+        return redirect(url_for("tasks.task", public_id=done.follow_up))
     return redirect(url_for("tasks.worklist"))
 
 
