@@ -178,6 +178,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--state-kb", type=int, default=4)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
+    parser.add_argument("--profile", metavar="FILE", help="also write a cProfile summary of 待办 p1 (top functions)")
     args = parser.parse_args()
     url = args.database_url or f"sqlite:///{tempfile.mkdtemp()}/worklist.db"
     if url.startswith("postgresql"):
@@ -209,6 +210,31 @@ def main() -> None:
             times.append((time.perf_counter() - began) * 1000)
             db.session.expunge_all()
         _report("old query", times, 2)
+    if args.profile:
+        write_profile(client, "/tasks", args.rounds, Path(args.profile))
+
+
+def write_profile(client, url: str, rounds: int, path: Path) -> None:
+    """cProfile `rounds` requests of `url` (caches warm) and write the top functions as text."""
+    import cProfile  # noqa: PLC0415
+    import io  # noqa: PLC0415
+    import pstats  # noqa: PLC0415
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(rounds):
+        client.get(url)
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out).strip_dirs()
+    out.write(f"GET {url}: {rounds} requests through the Flask test client\n")
+    stats.sort_stats("cumulative").print_stats(40)
+    stats.sort_stats("tottime").print_stats(25)
+    if os.environ.get("YQ_PROFILE_CALLERS"):
+        stats.print_callers(os.environ["YQ_PROFILE_CALLERS"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(out.getvalue())
+    print(f"profile written to {path}")
 
 
 def _measure(app, client, url: str, rounds: int) -> tuple[list[float], int, float]:

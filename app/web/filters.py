@@ -93,21 +93,37 @@ def due_state(due_at: datetime | None, created_at: datetime | None = None) -> st
     return "ok"
 
 
+def _time_words() -> dict[str, str]:
+    """The words of `span` and `remaining` in the page's language, translated once per process and
+    language (a worklist page shows them for every row; each translation lookup is not free)."""
+    locale = str(get_locale() or "zh_CN")
+    words = _TIME_WORDS.get(locale)
+    if words is None:
+        words = _TIME_WORDS[locale] = {
+            "d": str(_l("%(n)d天")), "h": str(_l("%(n)d小时")), "m": str(_l("%(n)d分钟")),
+            "left": str(_l("剩余 %(t)s")), "over": str(_l("已超时 %(t)s")), "sep": "" if locale != "en" else " "}
+    return words
+
+
+_TIME_WORDS: dict[str, dict[str, str]] = {}
+
+
 def span(delta: timedelta | None, round_up: bool = True) -> str:
     """A length of time in the page's language: 15分钟, 2小时5分钟, 1天2小时 (the two largest units)."""
     if delta is None:
         return ""
+    words = _time_words()
     seconds = abs(int(delta.total_seconds()))
     minutes = max(1, -(-seconds // 60)) if round_up else seconds // 60
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
     if days:
-        parts = [str(_l("%(n)d天", n=days)), str(_l("%(n)d小时", n=hours)) if hours else ""]
+        parts = [words["d"] % {"n": days}, words["h"] % {"n": hours} if hours else ""]
     elif hours:
-        parts = [str(_l("%(n)d小时", n=hours)), str(_l("%(n)d分钟", n=minutes)) if minutes else ""]
+        parts = [words["h"] % {"n": hours}, words["m"] % {"n": minutes} if minutes else ""]
     else:
-        parts = [str(_l("%(n)d分钟", n=minutes))]
-    return ("" if str(get_locale()) != "en" else " ").join(part for part in parts if part)
+        parts = [words["m"] % {"n": minutes}]
+    return words["sep"].join(part for part in parts if part)
 
 
 def remaining(due_at: datetime | None) -> str:
@@ -115,9 +131,10 @@ def remaining(due_at: datetime | None) -> str:
     if due_at is None:
         return ""
     delta = due_at - clock.now()
+    words = _time_words()
     if delta.total_seconds() > 0:
-        return str(_l("剩余 %(t)s", t=span(delta, round_up=False)))
-    return str(_l("已超时 %(t)s", t=span(delta)))
+        return words["left"] % {"t": span(delta, round_up=False)}
+    return words["over"] % {"t": span(delta)}
 
 
 def status_name(value: str) -> str:
