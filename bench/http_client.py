@@ -75,7 +75,9 @@ class HttpClient:
         else:
             body = urllib.parse.urlencode({k: _listed(v) for k, v in data.items()}, doseq=True).encode()
             ctype = "application/x-www-form-urlencoded"
-        return self._send("POST", url, body, {"Content-Type": ctype}, follow_redirects, action)
+        # The action names the request for the server's profiler (bench/wsgi.py, YQ_BENCH_PROFILE).
+        return self._send("POST", url, body, {"Content-Type": ctype, "X-Bench-Action": action or ""},
+                          follow_redirects, action)
 
     def _send(self, method: str, url: str, body: bytes | None, headers: dict[str, str], follow: bool,
               action: str) -> Response:

@@ -96,13 +96,14 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(url: str, port: int, full_state: bool = False) -> subprocess.Popen:
+def start_server(url: str, port: int, full_state: bool = False, profile_dir: str = "") -> subprocess.Popen:
     """gunicorn on bench.wsgi:app; ready when *it* answers (the token proves it is not another server)."""
     token = uuid.uuid4().hex
     log_path = Path(tempfile.mkdtemp()) / "gunicorn.log"
     env = {**os.environ, "YQ_BENCH_TOKEN": token, "YQ_DATABASE_URL": url, "YQ_ENV": "development",
            "YQ_SECRET_KEY": "bench", "YQ_WORKER": "off", "YQ_INSTANCE_PATH": tempfile.mkdtemp(),
-           "GUNICORN_BIND": f"127.0.0.1:{port}", "YQ_BENCH_FULL_STATE": "1" if full_state else ""}
+           "GUNICORN_BIND": f"127.0.0.1:{port}", "YQ_BENCH_FULL_STATE": "1" if full_state else "",
+           "YQ_BENCH_PROFILE": profile_dir}
     server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "--config", "gunicorn.conf.py",
                                "--access-logfile", "/dev/null", "bench.wsgi:app"],
                               cwd=ROOT, env=env, stdout=log_path.open("w"), stderr=subprocess.STDOUT)
@@ -118,6 +119,20 @@ def start_server(url: str, port: int, full_state: bool = False) -> subprocess.Po
             raise RuntimeError(f"gunicorn exited: {log_path.read_text()[-2000:]}")
         time.sleep(0.2)
     raise RuntimeError("gunicorn did not answer within 120 s")
+
+
+def worker_pids(server: subprocess.Popen) -> list[int]:
+    """gunicorn's workers: the master's children."""
+    return [int(pid) for pid in Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()]
+
+
+def rss_kb(pid: int) -> int:
+    """Resident set size of a process, kB (0 once it is gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    return next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
 
 
 def server_cpu_seconds(server: subprocess.Popen) -> float:
@@ -237,12 +252,14 @@ def measure(app, accounts: dict, clock_: DbClock, port: int, scenario: dict, cou
     return run
 
 
-def bench_backend(backend: str, url: str, paths: list[str], clients: list[int], incidents: int) -> None:
+def bench_backend(backend: str, url: str, paths: list[str], clients: list[int], incidents: int,
+                  rss_completions: int = 0, profile: str = "") -> None:
     from tests.e2e import answers  # noqa: PLC0415
 
     app, accounts, clock_ = prepare(url)
     port = free_port()
-    server = start_server(url, port)
+    profile_dir = tempfile.mkdtemp() if profile else ""
+    server = start_server(url, port, profile_dir=profile_dir)
     try:
         for path in paths:
             scenario = {"level4": answers.INCIDENT, "level1": answers.LEVEL1}[path]
@@ -259,9 +276,57 @@ def bench_backend(backend: str, url: str, paths: list[str], clients: list[int], 
                 if count == clients[0] and run.records:
                     with app.app_context():
                         floor.print_states(max(run.records, key=len))
+        if rss_completions:
+            rss_check(app, accounts, clock_, port, server, answers.INCIDENT, rss_completions)
     finally:
         server.terminate()
         server.wait(timeout=30)
+    if profile:
+        write_profile(profile_dir, profile, backend)
+
+
+def rss_check(app, accounts: dict, clock_: DbClock, port: int, server: subprocess.Popen, scenario: dict,
+              completions: int) -> None:
+    """One client works level-4 incidents until `completions` completions are done; each web worker's
+    RSS is read after every incident. Flat: the last reading within ±10 % of the first (taken after the
+    first incident, when the caches are warm)."""
+    pids = worker_pids(server)
+    readings: list[tuple[int, list[int]]] = []
+    done = 0
+    while done < completions:
+        run = measure(app, accounts, clock_, port, scenario, 1, 1)
+        done += sum(1 for sample in run.log if kind(sample) == "complete task")
+        readings.append((done, [rss_kb(pid) for pid in pids]))
+        if not run.records:
+            break
+    print(f"\n== web worker RSS over {done} completions (level 4, 1 client; workers {pids})")
+    for count, values in readings:
+        print(f"after {count:6} completions: " + "  ".join(f"{value / 1024:7.1f} MB" for value in values))
+    first, last = readings[0][1], readings[-1][1]
+    changes = [(b - a) / a * 100 if a else 0.0 for a, b in zip(first, last, strict=True)]
+    verdict = "flat (within ±10 %)" if all(abs(c) <= 10 for c in changes) else "NOT flat (beyond ±10 %)"
+    print("change from the first reading: " + "  ".join(f"{c:+.1f} %" for c in changes) + f" — {verdict}")
+
+
+def write_profile(profile_dir: str, target: str, backend: str) -> None:
+    """Merge the workers' cProfile figures of every completion and write the top functions as text."""
+    import io  # noqa: PLC0415
+    import pstats  # noqa: PLC0415
+
+    files = sorted(Path(profile_dir).glob("completion.*.prof"))
+    if not files:
+        print("!! no completion was profiled")
+        return
+    out = io.StringIO()
+    stats = pstats.Stats(*map(str, files), stream=out)
+    out.write(f"cProfile of every task completion (POST, the redirect not included) on the level-4 path, "
+              f"{backend}, gunicorn worker threads; {platform_line()}\n")
+    stats.strip_dirs().sort_stats("cumulative").print_stats(45)
+    stats.sort_stats("tottime").print_stats(25)
+    path = Path(target)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(out.getvalue())
+    print(f"profile of the completions written to {path}")
 
 
 def compaction_table(url: str) -> None:
@@ -296,16 +361,24 @@ def main() -> None:
     parser.add_argument("--path", default="level4,level1")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL",
                                                                  "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--rss-completions", type=int, default=150, metavar="N",
+                        help="after the runs, work level-4 incidents until N completions and report the web "
+                             "workers' RSS; 0 skips it (150: about 5 minutes on a busy 2-core machine)")
+    parser.add_argument("--profile", metavar="FILE", default="",
+                        help="cProfile every completion in the server and write the top functions to FILE "
+                             "(the timings of that run include the profiler's cost)")
     args = parser.parse_args()
     clients = [int(c) for c in args.clients.split(",")]
     paths = args.path.split(",")
     print(f"machine: {os.cpu_count()} CPUs, {platform_line()}")
     if args.backend in ("sqlite", "both"):
-        bench_backend("sqlite", f"sqlite:///{tempfile.mkdtemp()}/bench.db", paths, clients, args.incidents)
+        only = args.backend == "sqlite"  # with both, the RSS check and the profile run on PostgreSQL
+        bench_backend("sqlite", f"sqlite:///{tempfile.mkdtemp()}/bench.db", paths, clients, args.incidents,
+                      args.rss_completions if only else 0, args.profile if only else "")
         compaction_table(f"sqlite:///{tempfile.mkdtemp()}/bench.db")
     if args.backend in ("postgresql", "both"):
         with floor.postgres_database(args.database_url) as url:
-            bench_backend("postgresql", url, paths, clients, args.incidents)
+            bench_backend("postgresql", url, paths, clients, args.incidents, args.rss_completions, args.profile)
 
 
 def platform_line() -> str:
