@@ -217,8 +217,9 @@ _KNOWN = "yq_incidents"  # session.info: incidents already read in this session,
 
 def remember_incident(session: Session, incident: Incident) -> None:
     """An incident the caller read with its instance (tasks.lock_for_completion): `incident_for` returns
-    it without a statement of its own. The link of an incident to its instance never changes."""
-    session.info.setdefault(_KNOWN, {})[incident.instance_id] = incident
+    it without a statement of its own. The link of an incident to its instance never changes; only the
+    latest one is kept, so a long-lived session does not collect them."""
+    session.info[_KNOWN] = {incident.instance_id: incident}
 
 
 def incident_for(session: Session, instance: ProcessInstance, data: dict[str, Any] | None = None) -> Incident | None:
