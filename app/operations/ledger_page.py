@@ -174,7 +174,7 @@ def record(number: str, user: User) -> Record:
         follow_up=follow, false_info=of(FALSE_INFO_KINDS), press=of(PRESS_KINDS), aftermath=of(AFTERMATH_KINDS),
         accountability=_accountability(incident, accountability_lines), accountability_lines=accountability_lines,
         files=incident_page.attachments_of(incident, user), entries=entries,
-        stages=incident_page.stages(incident, entries, keep=None), instance_id=ledger.instance_public_id(incident))
+        stages=incident_page.stages(incident, entries), instance_id=ledger.instance_public_id(incident))
 
 
 def _tasks_of(entries: list[incident_page.Line]) -> dict[int, HumanTask]:
@@ -214,17 +214,23 @@ def _superior_reports(lines: list[Line]) -> list[SuperiorReport]:
 
 
 def _levels(lines: list[Line]) -> list[LevelStep]:
+    """The level history: a step that names no level (a re-grade that kept it) shows the level it kept;
+    a confirmation of the proposal without a reason says so."""
     steps = []
+    proposed = current = None
     for line in lines:
         kind = line.entry.kind
         if kind not in LEVEL_STEPS:
             continue
         data = line.entry.data or {}
-        level = data.get("proposed_level") if kind == "level_proposed" else data.get("confirmed_level")
-        if kind != "level_proposed" and level is None:
-            continue  # a confirmation that kept the proposal writes no level of its own only when unchanged
+        level = (data.get("proposed_level") if kind == "level_proposed" else data.get("confirmed_level")) or current
+        if kind == "level_proposed":
+            proposed = level
+        current = level
         reason = next((str(data[k]).strip() for k in REASON_KEYS if isinstance(data.get(k), str) and data[k].strip()),
                       "")
+        if not reason and kind in ("level_confirmed", "leader_confirmed") and level == proposed:
+            reason = str(_l("同意系统建议的等级"))
         what = str(LEVEL_STEPS[kind])
         if kind == "level_changed" and level_name(data.get("upgraded_from")):
             what = str(_l("%(what)s(原为%(level)s)", what=what, level=level_name(data["upgraded_from"])))

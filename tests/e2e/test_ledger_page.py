@@ -76,6 +76,8 @@ def test_level2_ledger_shows_the_report_to_superiors_and_false_information(walk_
     assert how == "政务系统" and receipt == "市委网信办值班室已接收。" and who == "办公室主任(演示)"
     reports = section(page, "reports")  # every line with its fields, the superiors' answers among them
     assert "上级审核意见" in reports and "宣审〔2026〕1号" in reports and "统一口径,及时发布。" in reports
+    leader = [cells for cells in page.table_rows("level-history") if cells[1] == "领导小组确认定级"]
+    assert leader and leader[0][2] == "Ⅱ级 重大或较大网络舆情" and leader[0][4] == "领导小组组长(演示)", leader
     false_info = section(page, "false-info")
     assert "网传窗口停办业务,与事实不符。" in false_info and "论坛已删除不实帖文。" in false_info
     assert "组长签发" in section(page, "releases") or "审批通稿" in section(page, "releases")
@@ -89,7 +91,8 @@ def test_upgraded_incident_ledger_shows_proposed_confirmed_and_regraded_levels(w
     steps = page.table_rows("level-history")
     what = [cells[1] for cells in steps]
     assert what[0] == "系统建议定级" and steps[0][2].startswith("Ⅳ级") and steps[0][3] != "—"  # with its basis
-    assert "办公室确认定级" in what
+    confirmed = next(cells for cells in steps if cells[1] == "办公室确认定级")
+    assert confirmed[2].startswith("Ⅳ级") and confirmed[3] == "同意系统建议的等级" and confirmed[4] != "系统"
     regrade = next(cells for cells in steps if cells[1] == "复核定级")
     assert regrade[2] == "Ⅱ级 重大或较大网络舆情" and regrade[3] == "转发量激增,影响扩散到很大范围。"
     assert regrade[4] not in ("", "系统")  # who re-graded it
