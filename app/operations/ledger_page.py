@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -148,7 +149,8 @@ def record(number: str, user: User) -> Record:
     entries = ledger.entries_of(incident)
     task_rows = _tasks_of(entries)
     names = labels.unit_names()
-    lines = [_line(entry, label, actor, task_rows.get(entry.task_id or 0)) for entry, label, actor in entries]
+    cache: dict[tuple[int, str, str | None], Any] = {}  # a form's choices are read once per page
+    lines = [_line(entry, label, actor, task_rows.get(entry.task_id or 0), cache) for entry, label, actor in entries]
     rows = deadlines.deadline_rows(incident, names)
 
     def of(kinds: tuple[str, ...]) -> list[Line]:
@@ -184,14 +186,20 @@ def _tasks_of(entries: list[incident_page.Line]) -> dict[int, HumanTask]:
     return {task.id: task for task in db.session.scalars(select(HumanTask).where(HumanTask.id.in_(ids)))}
 
 
-def _line(entry: LedgerEntry, label: str, actor: str | None, task: HumanTask | None) -> Line:
+def _line(entry: LedgerEntry, label: str, actor: str | None, task: HumanTask | None,
+          cache: dict[tuple[int, str, str | None], Any]) -> Line:
     """A ledger line with what its task submitted, labelled by the task's form (a line the process wrote
     keeps its summary only)."""
     line = Line(entry, label, actor, task_id=task.public_id if task else None)
     data = {k: v for k, v in (entry.data or {}).items() if k != "on_behalf_of"}
-    form = catalog.version(task.instance.definition_id).form(task.form or "", task.ui_form) if task else None
+    if task is None:
+        return line
+    key = (task.instance.definition_id, task.form or "", task.ui_form)
+    if key not in cache:
+        form = catalog.version(key[0]).form(key[1], key[2])
+        cache[key] = (form, tasks.form_options(form) if form is not None else None)
+    form, options = cache[key]
     if form is not None:
-        options = tasks.form_options(form)
         for definition in form.fields:
             if definition.name in data:
                 text = forms.display_text(definition, data[definition.name], options)
