@@ -37,7 +37,7 @@ STAGES: list[tuple[str, object, frozenset[str]]] = [
                                         "plan_revision"})),
     ("archive", _l("归档"), frozenset({"closed", "terminated", "response_rejected"})),
 ]
-LEVEL_KINDS = frozenset({"level_proposed", "level_confirmed", "leader_confirmed", "level_changed"})
+LEVEL_KINDS = frozenset({"level_proposed", "level_confirmed", "leader_confirmed", "regrade", "level_changed"})
 # Lines the system writes ahead of the people (a proposed level, provisional deadlines, an update pushed
 # by a platform): listed in their stage, but they do not move the strip on — an incident whose level is
 # only proposed is not graded.
@@ -118,14 +118,15 @@ def stages(incident: Incident, lines: list[Line], keep: int | None = STAGE_LINES
 
 
 def level_history(lines: list[Line]) -> list[LevelStep]:
-    """Proposals, confirmations and changes of the level, oldest first."""
+    """Proposals, confirmations, re-grades (复核定级) and changes of the level, oldest first."""
     steps = []
     for entry, label, actor in lines:
         if entry.kind not in LEVEL_KINDS:
             continue
         data = entry.data or {}
         level = data.get("confirmed_level") if entry.kind != "level_proposed" else data.get("proposed_level")
-        reason = data.get("level_change_reason") or data.get("upgrade_reason") or data.get("grade_basis") or ""
+        reason = next((data[k] for k in ("level_change_reason", "reason", "upgrade_reason", "grade_basis")
+                       if isinstance(data.get(k), str) and data[k].strip()), "")
         steps.append(LevelStep(entry.at, label, level_name(level) or "—", actor, str(reason)[:500]))
     return steps
 

@@ -12,10 +12,9 @@ from flask_login import current_user, login_required
 from app import clock
 from app.db import transaction
 from app.models import AuditEvent
-from app.operations import labels, ledger, ledger_export, ledger_filter, statistics
+from app.operations import incident_page, labels, ledger, ledger_export, ledger_filter, ledger_page, statistics
 from app.operations.ledger import LedgerFilter
 from app.operations.vocabulary import INCIDENT_STATUSES
-from app.web import incidents
 from app.web.inputs import int_arg
 
 bp = Blueprint("ledger", __name__, url_prefix="/ledger")
@@ -107,6 +106,9 @@ def export_xlsx() -> Response:
 @bp.route("/<number>")
 @login_required
 def detail(number: str) -> str:
-    """One incident, for the ledger's readers: the staff incident page (/incidents/<number>) at its old address."""
+    """One incident's record for the ledger's readers: levels, deadlines, reports, releases, dispatched
+    units, follow-up, aftermath and accountability, each line linked to the task that wrote it."""
     _allowed()
-    return incidents.render_incident(number)
+    record = ledger_page.record(number, current_user)
+    return render_template("ledger/detail.html", record=record, incident=record.incident,
+                           previewable=incident_page.previewable)

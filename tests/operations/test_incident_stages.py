@@ -62,7 +62,9 @@ def test_lines_the_system_writes_ahead_do_not_move_the_strip_on():
 
 def test_the_level_history_names_each_level_and_its_reason():
     lines = (_lines("level_proposed", data={"proposed_level": 3, "grade_basis": "关注度高"})
+             + _lines("regrade", data={"confirmed_level": 2, "reason": "转发量激增"})
              + _lines("level_changed", data={"confirmed_level": 2, "upgrade_reason": "媒体跟进"})
              + _lines("registered"))
     history = level_history(lines)
-    assert [(step.level.split(" ")[0], step.reason) for step in history] == [("Ⅲ级", "关注度高"), ("Ⅱ级", "媒体跟进")]
+    assert [(step.level.split(" ")[0], step.reason) for step in history] == [
+        ("Ⅲ级", "关注度高"), ("Ⅱ级", "转发量激增"), ("Ⅱ级", "媒体跟进")]  # the leader's re-grade with its reason

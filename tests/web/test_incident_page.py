@@ -94,7 +94,8 @@ def test_task_pages_and_notices_link_to_the_incident_page(db, people, incident):
     assert all(link == f"/incidents/{incident.business_key}" or link.startswith("/tasks/") for link in links), links
 
 
-def test_the_ledger_page_of_an_incident_is_the_same_page(db, people, incident):
+def test_the_ledger_page_of_an_incident_is_its_record_and_leads_to_the_incident_page(db, people, incident):
     page = people["office"].get(f"/ledger/{incident.business_key}").get_data(as_text=True)
-    assert 'data-testid="stages"' in page and TITLE in page
+    assert 'data-testid="stages"' in page and 'data-testid="level-history"' in page and TITLE in page
+    assert f'href="/incidents/{incident.business_key}"' in page  # open tasks and comments are the incident page's
     assert people["own"].get(f"/ledger/{incident.business_key}").status_code == 404  # the ledger stays theirs
