@@ -361,6 +361,12 @@ def _summary(kind_name: str, view: View, data: dict[str, Any],
                         if key in data and name in (incident_deadlines or {}))[:200]
     if data.get("note"):
         return str(data["note"])[:200]
+    if kind_name == "external_approval":  # who reviewed, and whether they agreed (and why not)
+        body = str(view.get("approver_body") or "").strip()
+        if view.get("external_result") == "return":
+            comment = str(view.get("external_comment") or "").strip().splitlines()
+            return f"{body}不同意,退回修改{':' + comment[0] if comment else ''}"[:200]
+        return f"{body}同意"[:200] if body else ""
     for key in kind.summary:
         value = view.get(key)
         if isinstance(value, str) and value.strip():

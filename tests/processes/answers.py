@@ -30,7 +30,8 @@ SUMMARY = {"work_summary": "总结", "effectiveness": "good", "internal_causes":
            "plan_revision_needed": False}
 INVESTIGATE = {"findings": "经核实,窗口确有推诿", "facts_confirmed": True, "offline_actions": "约谈窗口负责人"}
 SUPERIOR_MEASURES = {"superior_body": ["市委网信办"], "superior_measures": "统一口径,及时发布", "received_at": T0}
-EXTERNAL_APPROVAL = {"approver_body": "市委宣传部", "approved_at": T0, "approval_reference": "宣审〔2026〕1号"}
+EXTERNAL_APPROVAL = {"approver_body": "市委宣传部", "external_result": "approve", "approved_at": T0,
+                     "approval_reference": "宣审〔2026〕1号"}
 EXTERNAL_REPORT = {"report_to": ["市委宣传部", "市委网信办"], "quick_report_to_bodies": ["市委办"], "reported_at": T0,
                    "report_method": "gov_system"}
 SUPERIOR_REQUEST = {"report_to": ["市委、市政府"], "reported_at": T0, "report_method": "document"}

@@ -24,8 +24,8 @@ GROUP = {**BASE, "confirmed_level": 4, "release_approval": "group"}
 EXTERNAL = {**BASE, "confirmed_level": 2, "release_approval": "external"}
 
 DRAFT = {"release_title": "通稿", "release_body": "正文", "fact_basis": "依据", "channels": ["gov_weibo"]}
-EXTERNAL_APPROVAL = {"approver_body": "市委宣传部", "approved_at": T0, "approval_reference": "宣审〔2026〕1号",
-                     "external_comment": "同意发布"}
+EXTERNAL_APPROVAL = {"approver_body": "市委宣传部", "external_result": "approve", "approved_at": T0,
+                     "approval_reference": "宣审〔2026〕1号", "external_comment": "同意发布"}
 PUBLISH = {"published_at": T0, "channels": ["gov_weibo"], "links": ["https://weibo.com/gov/1"],
            "published_text": "正文"}
 
@@ -154,12 +154,38 @@ def test_a_signature_refused_goes_back_to_drafting_and_needs_a_new_external_appr
     assert flow.open() == ["ut_record_external_approval"]
     record = flow.task("ut_record_external_approval").context
     assert record["release_body"] == "修改后正文" and record["approval_reference"] is None
-    flow.do("ut_record_external_approval", approver_body="市委网信办", approved_at=T0)
+    flow.do("ut_record_external_approval", approver_body="市委网信办", external_result="approve", approved_at=T0)
     assert flow.task("ut_sign_release").context["external_comment"] is None  # nothing stale from round 1
     flow.do("ut_sign_release", release_decision="approve")
     assert flow.open() == ["ut_publish_response"]
     assert kinds(flow) == ["release_drafted", "external_approval", "release_review", "release_drafted",
                            "external_approval", "release_review"]
+
+
+def test_a_superior_that_does_not_approve_sends_the_release_back_to_its_drafter(db):
+    flow = Flow("yq_release", EXTERNAL)
+    flow.do("ut_draft_release", **draft(flow))
+    # Not approved needs the superior's comments: refused whole, nothing moves.
+    with pytest.raises(Invalid) as refused:
+        flow.do("ut_record_external_approval", approver_body="市委宣传部", external_result="return", approved_at=T0)
+    assert "external_comment" in refused.value.errors and flow.open() == ["ut_record_external_approval"]
+    flow.do("ut_record_external_approval", approver_body="市委宣传部", external_result="return", approved_at=T0,
+            external_comment="第二段事实表述不准确,请核实后修改")
+
+    # Back to the drafter, not to the group leader, with the superior's comments in view.
+    assert flow.open() == ["ut_draft_release"]
+    assert flow.task("ut_draft_release").context["external_comment"] == "第二段事实表述不准确,请核实后修改"
+    flow.do("ut_draft_release", **draft(flow, release_body="核实后修改的正文"))
+    assert flow.open() == ["ut_record_external_approval"]
+    assert flow.task("ut_record_external_approval").context["external_result"] is None  # a new review
+    flow.do("ut_record_external_approval", **EXTERNAL_APPROVAL)
+    flow.do("ut_sign_release", release_decision="approve")
+    assert flow.open() == ["ut_publish_response"]
+    assert kinds(flow) == ["release_drafted", "external_approval", "release_drafted", "external_approval",
+                           "release_review"]
+    summaries = [e.summary for e in _db.session.scalars(select(LedgerEntry).where(
+        LedgerEntry.kind == "external_approval").order_by(LedgerEntry.id))]
+    assert summaries == ["市委宣传部不同意,退回修改:第二段事实表述不准确,请核实后修改", "市委宣传部同意"]
 
 
 def test_the_approving_body_must_be_one_the_profile_names(db):
