@@ -345,10 +345,8 @@ def _write(session: Session, instance: ProcessInstance, kind_name: str, view: Vi
 def _summary(kind_name: str, view: View, data: dict[str, Any],
              incident_deadlines: dict[str, Any] | None = None) -> str:
     kind = KINDS[kind_name]
-    if kind_name == "deadline_missed":
-        who = f"({labels.units_text(data['subject'])})" if data.get("subject") else ""
-        note = f":{data['note']}" if data.get("note") else ""
-        return f"{deadlines.DEADLINE_LABELS.get(data['deadline'], data['deadline'])}{who}已超时{note}"[:200]
+    if kind_name in ("deadline_missed", "external_approval"):
+        return _missed(data) if kind_name == "deadline_missed" else _external_review(view)
     if kind_name in ("level_confirmed", "leader_confirmed", "level_changed", "regrade"):
         level = level_name(_level(view.get("confirmed_level")))
         reason = next((str(view[k]).strip() for k in ("level_change_reason", "reason", "upgrade_reason")
@@ -361,17 +359,26 @@ def _summary(kind_name: str, view: View, data: dict[str, Any],
                         if key in data and name in (incident_deadlines or {}))[:200]
     if data.get("note"):
         return str(data["note"])[:200]
-    if kind_name == "external_approval":  # who reviewed, and whether they agreed (and why not)
-        body = str(view.get("approver_body") or "").strip()
-        if view.get("external_result") == "return":
-            comment = str(view.get("external_comment") or "").strip().splitlines()
-            return f"{body}不同意,退回修改{':' + comment[0] if comment else ''}"[:200]
-        return f"{body}同意"[:200] if body else ""
     for key in kind.summary:
         value = view.get(key)
         if isinstance(value, str) and value.strip():
             return value.strip().splitlines()[0][:200]
     return ""
+
+
+def _missed(data: dict[str, Any]) -> str:
+    who = f"({labels.units_text(data['subject'])})" if data.get("subject") else ""
+    note = f":{data['note']}" if data.get("note") else ""
+    return f"{deadlines.DEADLINE_LABELS.get(data['deadline'], data['deadline'])}{who}已超时{note}"[:200]
+
+
+def _external_review(view: View) -> str:
+    """Who reviewed the release above us, and whether they agreed (and if not, what they asked)."""
+    body = str(view.get("approver_body") or "").strip()
+    if view.get("external_result") == "return":
+        comment = str(view.get("external_comment") or "").strip().splitlines()
+        return f"{body}不同意,退回修改{':' + comment[0] if comment else ''}"[:200]
+    return f"{body}同意"[:200] if body else ""
 
 
 # -- queries for diagrams ------------------------------------------------------------------------
