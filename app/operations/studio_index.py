@@ -10,6 +10,7 @@ text, the roles and the current versions), and otherwise lets the page fetch it 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -123,6 +124,19 @@ def _processes_in(row: WorkspaceFile) -> list[str]:
     return re.findall(r'<(?:\w+:)?process\b[^>]*\bid="([^"]+)"', row.current or "")
 
 
+def _titles_in(row: WorkspaceFile) -> list[str]:
+    """What a person calls the file: a form's title, a diagram's process names, a table's decision names
+    (read only when somebody searches)."""
+    text = row.current or ""
+    if row.kind == "form":
+        try:
+            title = json.loads(text).get("title")
+        except (ValueError, AttributeError):
+            return []
+        return [title] if isinstance(title, str) else []
+    return re.findall(r'<(?:\w+:)?(?:process|decision)\b[^>]*\bname="([^"]+)"', text)
+
+
 def search(rows: list[WorkspaceFile], query: str, users: dict[str, list[tuple[str, str]]]) -> list[WorkspaceFile]:
     """Files whose name, or the name or key of a process using them, contains every word of `query`."""
     words = [w.lower() for w in (query or "").split() if w][:10]
@@ -130,7 +144,7 @@ def search(rows: list[WorkspaceFile], query: str, users: dict[str, list[tuple[st
         return rows
 
     def haystack(row: WorkspaceFile) -> str:
-        names = [row.name, *_processes_in(row)]
+        names = [row.name, *_processes_in(row), *_titles_in(row)]
         names += [part for pair in users.get(row.name, []) for part in pair]
         return " ".join(names).lower()
 
@@ -147,8 +161,8 @@ def group(rows: list[WorkspaceFile], by: str, users: dict[str, list[tuple[str, s
             if not keys:
                 groups.setdefault("", Group("", str(_l("未被已发布的流程使用")))).files.append(row)
             for pid, name in keys:
-                groups.setdefault(pid, Group(pid, f"{name}({pid})")).files.append(row)
-        return sorted(groups.values(), key=lambda g: (g.key == "", g.label))
+                groups.setdefault(pid, Group(pid, name)).files.append(row)
+        return sorted(groups.values(), key=lambda g: (g.key == "", g.key))  # by process key: a stable order
     if by == "drafts":
         with_draft = Group("draft", str(_l("有草稿")), [r for r in rows if r.draft is not None])
         without = Group("deployed", str(_l("无草稿")), [r for r in rows if r.draft is None])

@@ -69,3 +69,16 @@ def test_search_and_grouping(client, publisher):
     assert groups == ["bpmn", "dmn", "form"]
     page = client.get("/studio/?q=no_such_file_here").get_data(as_text=True)
     assert _names(page) == [] and "没有符合条件的文件" in page
+
+
+def test_search_finds_a_form_by_its_title_and_groups_are_named_by_process(client, publisher):
+    login(client, publisher)
+    # What the owner calls it: 确认定级 is the title of ut_confirm_level's form, not in its file name.
+    page = client.get("/studio/?q=确认定级").get_data(as_text=True)
+    assert "ut_confirm_level.schema.json" in _names(page)
+    page = client.get("/studio/?group=process").get_data(as_text=True)
+    heads = re.findall(r'<tr class="group-head"><th[^>]*>([^<]+)</th>', page)
+    assert heads and all(not re.search(r"[a-z]_[a-z]", head) for head in heads), heads  # labels, never keys
+    keys = re.findall(r'<tbody data-group="([^"]*)"', page)
+    assert keys[:-1] == sorted(keys[:-1])  # a stable order by process, those used by none last
+    assert "yq_grade" not in page.split('name="q"')[1].split(">")[0]  # no code as the search example
