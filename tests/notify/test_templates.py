@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from jinja2 import Environment, meta
 from jinja2.exceptions import SecurityError
 
 from app.notify import templates
@@ -38,3 +39,15 @@ def test_templates_cannot_reach_python_internals():
     env = templates._environment()
     with pytest.raises(SecurityError):
         env.from_string("{{ x.__class__.__mro__ }}").render(x="a")
+
+
+@pytest.mark.parametrize("kind", sorted(p.name for p in (ROOT / "app" / "templates" / "notify").iterdir()
+                                        if (p / "subject.txt").exists()))
+def test_an_incident_without_a_title_leaves_no_stray_space(kind):
+    """A quick report not yet submitted has no title: “YQ-2026-0002” must not read “YQ-2026-0002 ”."""
+    folder = ROOT / "app" / "templates" / "notify" / kind
+    names = set().union(*(meta.find_undeclared_variables(Environment().parse((folder / f).read_text()))
+                          for f in ("subject.txt", "body.txt")))
+    context = {name: "值" for name in names} | {"incident_no": "YQ-2026-0002", "title": "", "count": 2, "items": []}
+    subject, body = templates.render(kind, context)
+    assert "YQ-2026-0002 ”" not in subject + body and "YQ-2026-0002 —" not in subject + body
