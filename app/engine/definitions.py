@@ -17,7 +17,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
-from app.engine import dmn_checks, lint, process_info, spec_checks
+from app.engine import dmn_checks, lint, process_info, spec_checks, xml_checks
 from app.engine.process_info import TaskInfo, file_hash
 
 __all__ = ["CompiledProcess", "DefinitionError", "Problem", "TaskInfo", "compile_bundle", "file_hash", "kind_of",
@@ -141,7 +141,7 @@ def compile_bundle(files: Mapping[str, bytes], *, known_roles: Iterable[str] | N
                             for element, code, args, reason in dmn_checks.check_dmn(root))
         elif run_lint:
             problems.extend(Problem(name, element, reason, code, args)
-                            for element, code, args, reason in lint.check_xml(root))
+                            for element, code, args, reason in lint.check_xml(root) + xml_checks.check_unreached(root))
         if kind_of(root) == "bpmn":
             problems.extend(_not_executable(name, root))
     seen = {(p.file, p.reason) for p in problems}

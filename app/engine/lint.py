@@ -54,6 +54,21 @@ def check_xml(root: Any) -> list[tuple[str, str, dict[str, Any], str]]:
     return problems
 
 
+def unreached_nodes(root: Any) -> list[tuple[Any, str]]:
+    """(node, kind) of the flow nodes nothing leads to and that do not start by themselves: what
+    SpiffWorkflow's parser leaves out (their settings are checked on the XML, app/engine/xml_checks.py)."""
+    found = []
+    for container in root.iter(f"{BPMN}process", f"{BPMN}subProcess", f"{BPMN}transaction"):
+        targets = {f.get("targetRef") for f in container if f.tag == f"{BPMN}sequenceFlow"}
+        for node in container:
+            kind = node.tag.removeprefix(BPMN) if isinstance(node.tag, str) else ""
+            starts_itself = (kind in ("startEvent", "boundaryEvent") or node.get("triggeredByEvent") == "true"
+                             or node.get("isForCompensation") == "true")
+            if kind in _FLOW_NODES and node.get("id") not in targets and not starts_itself:
+                found.append((node, kind))
+    return found
+
+
 def implicit_ends(root: Any) -> set[str]:
     """Ids of activities and events a path ends at without an end event (valid BPMN)."""
     found = set()

@@ -168,3 +168,20 @@ def test_cells_hidden_from_a_plain_reading_are_still_refused(rule: str, namespac
     reasons = [p.reason for p in problems_of(files) if p.file == "d.dmn"]
     assert any(word in r for r in reasons for word in ("not in the registry", "attribute access", "not expected",
                                                         "out of range")), reasons
+
+
+def test_an_unconnected_element_is_checked_like_a_connected_one() -> None:
+    """What no start event reaches is left out by SpiffWorkflow's parser: its settings are still checked,
+    so 校验 lists what the modeller's live lint shows, not only "no incoming flow"."""
+    files = bundle(start(), user_task("ut"), end(), chain("start", "ut", "end"),
+                   '<bpmn:serviceTask id="st_loose" name="通知"/>',
+                   '<bpmn:intermediateCatchEvent id="tc_empty"><bpmn:timerEventDefinition/>'
+                   '</bpmn:intermediateCatchEvent>',
+                   timer_catch("tc_bad", "timeDuration", "'P1X'"),
+                   '<bpmn:businessRuleTask id="br_loose"/>', '<bpmn:callActivity id="ca_loose"/>')
+    found = {(p.element, p.code) for p in problems_of(files)}
+    assert {("st_loose", "no_operator"), ("tc_empty", "timer_empty"), ("tc_bad", "timer"),
+            ("br_loose", "no_decision"), ("ca_loose", "no_called_process")} <= found
+    # each also says it is not connected, once
+    assert {element for element, code in found if code == "no_incoming"} == {
+        "st_loose", "tc_empty", "tc_bad", "br_loose", "ca_loose"}
