@@ -57,15 +57,19 @@ def test_the_history_and_diff_show_a_changed_decision_table_cell_by_cell(client,
     assert diff.status_code == 200 and 'data-testid="dmn-diff"' in text
     assert 'data-rule="Rule_new"' in text and 'data-rule="Rule_03"' in text
     assert "<del>&#34;high&#34;</del> → <ins>&#34;very_high&#34;</ins>" in text
+    assert 'data-testid="diagram-unchanged"' in text and "流程图没有变化" in text  # not an empty table
 
 
 def test_the_diff_shows_a_changed_form_field_by_field(client, owners):
     _editor, publisher = owners
     schema = json.loads(studio.get_file("ut_investigate.schema.json").current)
     schema["properties"]["findings"]["title"] = "核实情况(修订)"
+    schema["properties"]["witness_count"] = {"title": "证人人数", "type": "integer"}
     studio.save_draft("ut_investigate.schema.json", json.dumps(schema, ensure_ascii=False), publisher)
     new = studio.deploy_workspace(publisher, "改标题").result.created["t_console"]
     login(client, publisher)
     text = client.get(f"/studio/processes/t_console/diff?old={new - 1}&new={new}").get_data(as_text=True)
     assert 'data-testid="form-diff"' in text and 'data-field="findings"' in text
     assert "核实情况(修订)" in text
+    added = text.split('data-field="witness_count"', 1)[1].split("</tr>", 1)[0]
+    assert "整数" in added and "integer" not in added.split("</code>")[-1]  # the type's label, not its code
