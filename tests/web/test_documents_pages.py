@@ -57,6 +57,8 @@ def test_the_quick_report_is_generated_and_downloaded_from_the_task_and_the_ledg
     assert back.headers["Location"].endswith(f"/tasks/{confirm.public_id}#documents")
     page = people["office"].get(f"/tasks/{confirm.public_id}").get_data(as_text=True)
     assert "已生成快报(第 1 版)" in page and "第 1 版" in page and "重新生成" in page
+    documents = page.split('data-testid="documents"', 1)[1].split("</section>", 1)[0]
+    assert documents.count("<td>快报</td>") == 1 and "尚未生成" not in documents  # one row per version, no spare row
     [link] = _download_links(page)
     download = people["office"].get(link)
     assert download.status_code == 200 and "attachment" in download.headers["Content-Disposition"]
