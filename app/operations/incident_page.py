@@ -91,8 +91,8 @@ def can_view(incident: Incident, user: User) -> bool:
 
 def stages(incident: Incident, lines: list[Line], keep: int | None = STAGE_LINES) -> list[Stage]:
     """The progress strip: every stage with its ledger lines (the last `keep` of each; all with None, for
-    paper); the furthest stage a person's step reached is current (done once the incident is closed),
-    stages before it without lines were skipped."""
+    paper); the furthest stage a person's step reached is current (done once the incident is closed) —
+    after the quick report, 定级 — stages before it without lines were skipped."""
     strip = [Stage(code, str(name)) for code, name, _ in STAGES]
     index = {kind: i for i, (_, _, kinds) in enumerate(STAGES) for kind in kinds}
     for line in lines:
@@ -101,6 +101,8 @@ def stages(incident: Incident, lines: list[Line], keep: int | None = STAGE_LINES
             strip[position].lines.append(line)
     reached = [i for i, stage in enumerate(strip) if any(line[0].kind not in AHEAD for line in stage.lines)]
     furthest = max(reached) if reached else 0
+    if furthest == 0 and any(line[0].kind == "registered" for line in strip[0].lines):
+        furthest = 1  # the quick report is one step: once reported, the incident waits to be graded
     for i, stage in enumerate(strip):
         if i < furthest:
             stage.state = "done" if stage.lines else "skipped"

@@ -50,10 +50,11 @@ def test_a_busy_stage_shows_its_latest_lines_and_counts_the_rest():
 
 
 def test_lines_the_system_writes_ahead_do_not_move_the_strip_on():
-    """A proposed level and the provisional deadlines follow the quick report at once: the incident is
-    still at 快报 until the office grades it; an update a platform pushes before registration is no 跟踪."""
+    """A proposed level and the provisional deadlines follow the quick report at once: the quick report is
+    done and the incident waits at 定级 until the office grades it (the provisional deadlines do not make it
+    响应); an update a platform pushes before registration is no 跟踪."""
     strip = stages(Incident(status="open"), _lines("registered", "level_proposed", "deadlines_set"))
-    assert _states(strip) == {"report": "current", "grade": "todo", "response": "todo", "follow": "todo",
+    assert _states(strip) == {"report": "done", "grade": "current", "response": "todo", "follow": "todo",
                               "aftermath": "todo", "archive": "todo"}
     assert [label for _, label, _ in strip[1].lines] == ["label level_proposed"]
     pushed = stages(Incident(status="open"), _lines("update_received"))
