@@ -148,12 +148,14 @@ def _local(value: Any) -> str | None:
 def message_context(instance: ProcessInstance, data: dict[str, Any] | None = None) -> dict[str, Any]:
     """Values notification templates may use, from the data of the task that asked (else the instance's)."""
     data = data or instance.data or {}
-    level = data.get("current_level") or data.get("confirmed_level") or data.get("proposed_level")
+    confirmed = data.get("current_level") or data.get("confirmed_level")
+    level = confirmed or data.get("proposed_level")
     return {
         "incident_no": instance.business_key or "",
         "title": instance.title or data.get("title") or "",
         "process_name": catalog.version(instance.definition_id).name,
         "level_name": level_name(level),
+        "level_confirmed": bool(confirmed),  # else level_name is the system's proposal, not yet graded
         "grade_basis": data.get("grade_basis") or "",
         "summary": str(data.get("summary") or "")[:500],
         "reason": str(data.get("upgrade_reason") or data.get("reason") or "")[:500],

@@ -64,6 +64,9 @@ def test_a_registered_incident_reaches_the_office_in_the_inbox_and_by_mail_with_
     mails = [m for m in mail.messages if "【组内新任务】" in str(m["Subject"])]
     assert len(mails) == 1 and "office@bureau.example" in str(mails[0]["To"])
     assert f"/tasks/{task.public_id}" in mails[0].get_content()
+    # The level is only the system's proposal until the office grades it, and the notice says so.
+    assert "系统建议等级:" in mails[0].get_content() and "(待确认)" in mails[0].get_content()
+    assert "事件级别:" not in mails[0].get_content()
     # the monitor, who registered it from the page, is not told about a task of their own doing
     assert "【组内新任务】" not in _inbox(monitor)
 
