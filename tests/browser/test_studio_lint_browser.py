@@ -223,6 +223,7 @@ RULES_XML = """<?xml version="1.0" encoding="UTF-8"?>
     <bpmn:intermediateCatchEvent id="t_date" name="日期"><bpmn:timerEventDefinition>
       <bpmn:timeDate>"2026-05-01T09:00:00+08:00"</bpmn:timeDate></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
     <bpmn:endEvent id="end"/>
+    <bpmn:scriptTask id="lonely"/>
     <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="ut"/>
     <bpmn:sequenceFlow id="f2" sourceRef="ut" targetRef="mt"/>
     <bpmn:sequenceFlow id="f3" sourceRef="mt" targetRef="gw"/>
@@ -244,7 +245,7 @@ RULES_XML = """<?xml version="1.0" encoding="UTF-8"?>
 def _with_diagram(xml: str) -> str:
     """RULES_XML with shapes in a row for its flow nodes and straight edges (lanes stay without shapes)."""
     nodes = re.findall(r'<bpmn:(?:startEvent|userTask|manualTask|exclusiveGateway|serviceTask|'
-                       r'intermediateCatchEvent|endEvent) id="(\w+)"', xml)
+                       r'intermediateCatchEvent|endEvent|scriptTask) id="(\w+)"', xml)
     at = {node: 100 + 150 * index for index, node in enumerate(nodes)}
     shapes = "".join(f'<bpmndi:BPMNShape id="{n}_di" bpmnElement="{n}"><dc:Bounds x="{x}" y="100" width="50" '
                      f'height="50"/></bpmndi:BPMNShape>' for n, x in at.items())
@@ -279,13 +280,17 @@ def test_each_lint_rule_flags_its_case_and_leaves_the_good_ones(page, live):
     assert found[("yuqing/form", "mt")][0] == "warn"
     assert ("yuqing/form", "ut") not in found
     assert "ISO-8601" in found[("yuqing/timer", "t_bad")][1]
+    assert found[("yuqing/timer", "t_bad")][1].startswith("“坏时长”:")  # every finding names its element
+    # an unnamed element is named by its type and id
+    assert found[("yuqing/disconnected", "lonely")] == ("warn", "“脚本任务 lonely”没有连到流程中(没有进入或离开的顺序流)。")
     assert ("yuqing/timer", "t_month") in found  # months only in a cycle
     assert not {("yuqing/timer", ok) for ok in ("t_name", "t_cycle", "t_date")} & found.keys()
     assert found[("yuqing/condition", "f_bare")][1].startswith("网关“分流”流出的顺序流“其他”没有条件")
     assert ("yuqing/condition", "f_cond") not in found
     assert "不是已登记的服务操作" in found[("yuqing/operator", "st_shell")][1]
     assert "没有选择服务操作" in found[("yuqing/operator", "st_none")][1]
-    assert all(category == "error" for (rule, _), (category, _) in found.items() if rule != "yuqing/form")
+    assert all(category == "error" for (rule, _), (category, _) in found.items()
+               if rule not in ("yuqing/form", "yuqing/disconnected"))
 
 
 def test_templates_can_be_inserted_through_the_api_too(page, live):
