@@ -30,7 +30,7 @@ def test_the_studio_index_fits_a_phone_without_sideways_scroll(live, browser):
         tab.set_default_timeout(PATIENCE_MS)
         log_in(tab, live, "phone_publisher")
         tab.goto(f"{live.url}/studio/")
-        tab.wait_for_selector('body[data-validation-ready="1"]')
+        tab.locator('[data-testid="validation"]').wait_for()  # fetched, or shown at once when remembered
         tab.locator('[data-testid="deploy-form"]').wait_for()
         screenshot(tab, "studio-index-390")
         width = tab.evaluate("document.documentElement.scrollWidth")
