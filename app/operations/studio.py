@@ -33,7 +33,7 @@ from app.models import (
     User,
     WorkspaceFile,
 )
-from app.operations import deploy, problem_text
+from app.operations import deploy, operator_labels, problem_text
 from app.operations.errors import DeployRefused, Forbidden, Invalid, NotFound
 from app.operations.vocabulary import ROLES
 
@@ -410,6 +410,6 @@ def catalogue() -> dict[str, Any]:
                              for pid in re.findall(r'<bpmn:process id="([^"]+)"', row.current)}),
         "decisions": sorted({did for row in rows if row.kind == "dmn"
                              for did in re.findall(r'<decision id="([^"]+)"', row.current)}),
-        "operators": services.operator_catalogue(),
+        "operators": operator_labels.labelled(services.operator_catalogue()),
         "roles": [{"value": code, "label": f"{name_zh} ({code})"} for code, name_zh, _en in ROLES],
     }

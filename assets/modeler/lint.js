@@ -49,8 +49,16 @@ function spiffProperty(node, name) {
   return '';
 }
 
-function label(node) {
-  return node.name || node.id;
+/**
+ * How a finding names its element: the name, or (unnamed) its type and id, e.g. 用户任务 Activity_1x2y.
+ * The type label is the English one of bpmn-js ("User Task"), translated by i18n.js.
+ */
+function label(node, t) {
+  if (node.name && node.name.trim()) {
+    return node.name.trim();
+  }
+  const type = (node.$type || '').replace(/^bpmn:/, '').replace(/([a-z])([A-Z])/g, '$1 $2');
+  return type ? `${t(type)} ${node.id}` : node.id;
 }
 
 function isHumanTask(node) {
@@ -181,9 +189,9 @@ function laneRule(config, t) {
         }
         if (!lane) {
           reporter.report(element.id, lanes.length
-            ? t('Task "{task}" is in no lane: drag it into the lane of the people who do it.', { task: label(element) })
+            ? t('Task "{task}" is in no lane: drag it into the lane of the people who do it.', { task: label(element, t) })
             : t('Task "{task}" is in no lane: add a lane with roles to the pool and put the task in it.',
-              { task: label(element) }));
+              { task: label(element, t) }));
           continue;
         }
         if (checkedLanes.has(lane.id)) {
@@ -193,12 +201,12 @@ function laneRule(config, t) {
         const roles = spiffProperty(lane, 'roles').split(',').map((role) => role.trim()).filter(Boolean);
         if (!roles.length) {
           reporter.report(lane.id, t('Lane "{lane}" has no roles: select it and choose roles in the properties panel.',
-            { lane: label(lane) }));
+            { lane: label(lane, t) }));
         } else if (known.size) {
           const unknown = roles.filter((role) => !known.has(role));
           if (unknown.length) {
             reporter.report(lane.id, t('Lane "{lane}" names unknown roles: {roles}.',
-              { lane: label(lane), roles: unknown.join(', ') }));
+              { lane: label(lane, t), roles: unknown.join(', ') }));
           }
         }
       }
@@ -211,7 +219,7 @@ function formRule(config, t) {
     check(node, reporter) {
       if (isHumanTask(node) && !spiffProperty(node, 'formJsonSchemaFilename')) {
         reporter.report(node.id, t('Task "{task}" has no form: it will get the generated confirmation form '
-          + '(instructions + done/comment); choose a form in the properties panel if it needs more.', { task: label(node) }));
+          + '(instructions + done/comment); choose a form in the properties panel if it needs more.', { task: label(node, t) }));
       }
     },
   };
@@ -227,7 +235,7 @@ function timerRule(config, t) {
       const kind = ['timeDuration', 'timeDate', 'timeCycle'].find((name) => node[name]);
       const problem = timerProblem(kind ? node[kind].body : '', kind);
       if (problem && owner && owner.id) {
-        reporter.report(owner.id, t(problem));
+        reporter.report(owner.id, t('{element}: {problem}', { element: label(owner, t), problem: t(problem) }));
       }
     },
   };
@@ -252,7 +260,7 @@ function conditionRule(config, t) {
           const body = flow.conditionExpression && (flow.conditionExpression.body || '').trim();
           if (flow !== node.default && !body) {
             reporter.report(flow.id, t('The flow "{flow}" out of gateway "{gateway}" has no condition: '
-              + 'give it one, or make it the default flow.', { flow: label(flow), gateway: label(node) }));
+              + 'give it one, or make it the default flow.', { flow: label(flow, t), gateway: label(node, t) }));
           }
         }
       }
@@ -270,10 +278,10 @@ function operatorRule(config, t) {
       const operator = extensions(node, SPIFF_OPERATOR)[0];
       if (!operator || !operator.id) {
         reporter.report(node.id, t('Service task "{task}" calls no operator: choose one in the properties panel.',
-          { task: label(node) }));
+          { task: label(node, t) }));
       } else if (registered.size && !registered.has(operator.id)) {
         reporter.report(node.id, t('Service task "{task}" calls "{operator}", which is not a registered operator.',
-          { task: label(node), operator: operator.id }));
+          { task: label(node, t), operator: operator.id }));
       }
     },
   };
@@ -292,7 +300,7 @@ function disconnectedRule(config, t) {
           continue;
         }
         if (!out.has(node.id) && !into.has(node.id)) {
-          reporter.report(node.id, t('The element is not connected to the flow.'));
+          reporter.report(node.id, t('"{element}" is not connected to the flow.', { element: label(node, t) }));
         }
       }
     },

@@ -40,6 +40,15 @@ import {
 
 const LOW_PRIORITY = 500;
 const PARAMETER_TYPES = ['str', 'int', 'float', 'bool', 'list', 'dict', 'any'];
+// how a parameter type reads on the page (English keys, translated by i18n.js: 文本, 列表, 是否…)
+const PARAMETER_TYPE_LABELS = {
+  str: 'Text', int: 'Whole number', float: 'Number', bool: 'Yes/no', list: 'List', dict: 'Object (key: value)',
+  any: 'Any value',
+};
+
+function typeLabel(type, translate) {
+  return PARAMETER_TYPE_LABELS[type] ? translate(PARAMETER_TYPE_LABELS[type]) : type;
+}
 const UI_SCHEMA = /\.uischema\.json$/;
 
 // ---------------------------------------------------------------------------------------------
@@ -436,7 +445,7 @@ function ParameterAttribute(props) {
       getOptions: () => selectOptions(options, getValue(), translate) });
   }
   if (attribute === 'type') {
-    const options = PARAMETER_TYPES.map((type) => ({ value: type, label: type }));
+    const options = PARAMETER_TYPES.map((type) => ({ value: type, label: typeLabel(type, translate) }));
     if (spec && !PARAMETER_TYPES.includes(spec.type)) {
       options.push({ value: spec.type, label: spec.type });
     }
@@ -472,7 +481,7 @@ function ParametersGroup(element, translate, config, injector) {
     const prefix = `yq-parameter-${index}`;
     return {
       id: prefix,
-      label: `${parameter.get('id') || ''}${parameter.get('type') ? ` (${parameter.get('type')})` : ''}`,
+      label: `${parameter.get('id') || ''}${parameter.get('type') ? `(${typeLabel(parameter.get('type'), translate)})` : ''}`,
       autoFocusEntry: `${prefix}-value`,
       entries: [
         { id: `${prefix}-id`, component: ParameterAttribute, parameter, attribute: 'id',

@@ -58,6 +58,31 @@ def test_the_form_builder_edits_fields_and_the_preview_follows(page, live):
         assert studio.validate(studio.get_file("ut_investigate.schema.json").draft_by).ok
 
 
+def test_a_title_typed_right_after_the_field_name_is_kept(page, live):
+    """Leaving the 字段名 box by clicking 标题 renames the field without redrawing the row, so the click
+    and the keys land in 标题 (a redraw once swallowed them and a field was deployed as 新字段 1)."""
+    with live.app.app_context():
+        deploy_console()
+        make_user(["process_owner", "process_publisher"], username="builder_wang")
+    log_in(page, live, "builder_wang")
+    page.goto(f"{live.url}/studio/files/ut_investigate.schema.json")
+    page.wait_for_selector('#form-builder[data-state="ready"]')
+    page.click('[data-testid="builder-add"]')
+    page.click('li[data-field="field_1"] [data-role="name"]', click_count=3)
+    page.keyboard.type("source_site")
+    page.click('li[data-field="field_1"] [data-role="title"]')  # one click, as a person does
+    page.keyboard.press("ControlOrMeta+A")
+    page.keyboard.type("来源网站")
+    title = page.locator('li[data-field="source_site"] [data-role="title"]')
+    assert title.input_value() == "来源网站"
+    page.locator("#form-preview").get_by_text("来源网站").first.wait_for()
+    assert page.locator('li[data-field="field_1"]').count() == 0
+    page.click('[data-testid="tab-json"]')
+    schema = json.loads(page.locator("#schema-text").input_value())
+    assert schema["properties"]["source_site"]["title"] == "来源网站"
+    assert "field_1" not in schema["properties"]
+
+
 def test_the_index_fetches_validation_and_the_diff_shows_the_changed_cell(page, live):
     with live.app.app_context():
         deploy_console()

@@ -223,6 +223,7 @@ RULES_XML = """<?xml version="1.0" encoding="UTF-8"?>
     <bpmn:intermediateCatchEvent id="t_date" name="日期"><bpmn:timerEventDefinition>
       <bpmn:timeDate>"2026-05-01T09:00:00+08:00"</bpmn:timeDate></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
     <bpmn:endEvent id="end"/>
+    <bpmn:scriptTask id="lonely"/>
     <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="ut"/>
     <bpmn:sequenceFlow id="f2" sourceRef="ut" targetRef="mt"/>
     <bpmn:sequenceFlow id="f3" sourceRef="mt" targetRef="gw"/>
@@ -244,7 +245,7 @@ RULES_XML = """<?xml version="1.0" encoding="UTF-8"?>
 def _with_diagram(xml: str) -> str:
     """RULES_XML with shapes in a row for its flow nodes and straight edges (lanes stay without shapes)."""
     nodes = re.findall(r'<bpmn:(?:startEvent|userTask|manualTask|exclusiveGateway|serviceTask|'
-                       r'intermediateCatchEvent|endEvent) id="(\w+)"', xml)
+                       r'intermediateCatchEvent|endEvent|scriptTask) id="(\w+)"', xml)
     at = {node: 100 + 150 * index for index, node in enumerate(nodes)}
     shapes = "".join(f'<bpmndi:BPMNShape id="{n}_di" bpmnElement="{n}"><dc:Bounds x="{x}" y="100" width="50" '
                      f'height="50"/></bpmndi:BPMNShape>' for n, x in at.items())
@@ -279,13 +280,18 @@ def test_each_lint_rule_flags_its_case_and_leaves_the_good_ones(page, live):
     assert found[("yuqing/form", "mt")][0] == "warn"
     assert ("yuqing/form", "ut") not in found
     assert "ISO-8601" in found[("yuqing/timer", "t_bad")][1]
+    assert found[("yuqing/timer", "t_bad")][1].startswith("“坏时长”:")  # every finding names its element
+    # an unnamed element is named by its type and id
+    assert found[("yuqing/disconnected", "lonely")] == (
+        "warn", "“脚本任务 lonely”没有连到流程中(没有进入或离开的顺序流)。")
     assert ("yuqing/timer", "t_month") in found  # months only in a cycle
     assert not {("yuqing/timer", ok) for ok in ("t_name", "t_cycle", "t_date")} & found.keys()
     assert found[("yuqing/condition", "f_bare")][1].startswith("网关“分流”流出的顺序流“其他”没有条件")
     assert ("yuqing/condition", "f_cond") not in found
     assert "不是已登记的服务操作" in found[("yuqing/operator", "st_shell")][1]
     assert "没有选择服务操作" in found[("yuqing/operator", "st_none")][1]
-    assert all(category == "error" for (rule, _), (category, _) in found.items() if rule != "yuqing/form")
+    assert all(category == "error" for (rule, _), (category, _) in found.items()
+               if rule not in ("yuqing/form", "yuqing/disconnected"))
 
 
 def test_templates_can_be_inserted_through_the_api_too(page, live):
@@ -304,3 +310,50 @@ def test_templates_can_be_inserted_through_the_api_too(page, live):
     assert 'spiffworkflow:serviceTaskOperator id="ledger" resultVariable="ledger_entry"' in result["xml"]
     kind = re.search(r'<spiffworkflow:parameter id="kind" type="str" value="([^"]*)"', result["xml"])
     assert kind and html.unescape(kind.group(1)) == '"notice"'
+
+
+SERVICE_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC"
+  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="D" targetNamespace="http://yuqing.local/test">
+  <bpmn:collaboration id="collab"><bpmn:participant id="pool" name="通知" processRef="p"/></bpmn:collaboration>
+  <bpmn:process id="p" isExecutable="true">
+    <bpmn:serviceTask id="st_notify" name="通知值班"><bpmn:extensionElements>
+      <spiffworkflow:serviceTaskOperator id="notify"><spiffworkflow:parameters>
+        <spiffworkflow:parameter id="template" type="str" value="'quick_report'"/>
+        <spiffworkflow:parameter id="recipients" type="list" value="['office_staff']"/>
+        <spiffworkflow:parameter id="urgent" type="bool" value="True"/>
+      </spiffworkflow:parameters></spiffworkflow:serviceTaskOperator>
+    </bpmn:extensionElements></bpmn:serviceTask>
+  </bpmn:process>
+  <bpmndi:BPMNDiagram id="d"><bpmndi:BPMNPlane id="pl" bpmnElement="collab">
+    <bpmndi:BPMNShape id="pool_di" bpmnElement="pool" isHorizontal="true">
+      <dc:Bounds x="100" y="50" width="600" height="250"/></bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="st_di" bpmnElement="st_notify"><dc:Bounds x="300" y="130" width="100" height="80"/>
+    </bpmndi:BPMNShape>
+  </bpmndi:BPMNPlane></bpmndi:BPMNDiagram>
+</bpmn:definitions>
+"""
+
+
+def test_the_properties_panel_speaks_chinese_for_operators_parameters_and_the_root(page, live):
+    with live.app.app_context():
+        deploy_console()
+        make_user(["process_owner"], username="owner_panel")
+    log_in(page, live, "owner_panel")
+    _open(page, live, "t_console.bpmn")
+    page.evaluate("(xml) => window.YuqingStudio.editor.importXML(xml)", SERVICE_XML)
+    header = page.locator(".bio-properties-panel-header-type")
+    header.filter(has_text="协作").wait_for()  # the root of a diagram with a pool, no longer COLLABORATION
+    page.locator('g.djs-element[data-element-id="st_notify"] .djs-hit').first.click(force=True)
+    header.filter(has_text="服务任务").wait_for()
+    select = page.locator('#studio-modeler select[name="yq-operator"]')
+    select.wait_for()
+    assert select.input_value() == "notify"
+    options = select.locator("option").all_inner_texts()
+    assert any(text.startswith("发送通知(notify):") for text in options), options
+    assert any(text.startswith("调用外部系统(call_system):") for text in options), options
+    assert not [text for text in options if "Send " in text or "JSON object" in text]
+    rows = page.locator('[data-group-id="group-yq-parameters"] .bio-properties-panel-collapsible-entry-header-title')
+    assert rows.all_inner_texts() == ["template(文本)", "recipients(列表)", "urgent(是否)"]
+    screenshot(page, "studio-panel-service-task")

@@ -150,15 +150,28 @@
     });
   }
 
-  function row(name, index, names) {
+  function row(key, index, names) {
+    // The row's field name can change while the row stays on the page (a rename updates it in place:
+    // redrawing the list on leaving the name box would swallow the click and keys meant for the next
+    // box), so the handlers read it from `current`.
+    var current = { name: key };
+    var name = key;
     var field = schema.properties[name];
     var fieldUi = ui && ui[name];
     var kind = kindOf(field, fieldUi);
     var item = el("li", { "class": "builder-field", "data-field": name, "data-kind": kind });
     var nameInput = el("input", { type: "text", value: name, maxlength: "64", "data-role": "name" });
     nameInput.addEventListener("change", function () {
-      if (rename(name, nameInput.value.trim())) { write(); }
-      render();
+      var to = nameInput.value.trim();
+      if (!rename(current.name, to)) { nameInput.value = current.name; return; }
+      message.textContent = "";
+      current.name = to;
+      nameInput.value = to;
+      item.setAttribute("data-field", to);
+      Array.prototype.forEach.call(item.querySelectorAll("[data-action]"), function (button) {
+        button.setAttribute("aria-label", L[button.getAttribute("data-action")] + " " + to);
+      });
+      write();
     });
     item.appendChild(labelled(L.name, nameInput));
     if (kind === "advanced") {
@@ -179,13 +192,13 @@
         if (!opts.length && (type.value === "choice" || type.value === "multi")) {
           opts = [{ value: "option_1", label: L.option + " 1" }];
         }
-        applyKind(name, field, type.value, opts);
+        applyKind(current.name, field, type.value, opts);
         write(); render();
       });
       item.appendChild(labelled(L.type, type));
       var req = el("input", { type: "checkbox", "data-role": "required" });
       req.checked = (schema.required || []).indexOf(name) >= 0;
-      req.addEventListener("change", function () { required(name, req.checked); write(); });
+      req.addEventListener("change", function () { required(current.name, req.checked); write(); });
       item.appendChild(labelled(L.required, req));
       var help = el("input", { type: "text", value: field.description || "", maxlength: "500", "data-role": "help" });
       help.addEventListener("input", function () {
@@ -196,7 +209,7 @@
       if (kind === "choice" || kind === "multi") {
         var opts = el("textarea", { rows: "3", "data-role": "options" });
         opts.value = options(field).map(function (o) { return o.value === o.label ? o.value : o.value + "=" + o.label; }).join("\n");
-        opts.addEventListener("input", function () { applyKind(name, field, kind, parseOptions(opts.value)); write(); });
+        opts.addEventListener("input", function () { applyKind(current.name, field, kind, parseOptions(opts.value)); write(); });
         item.appendChild(labelled(L.options, opts));
       }
     }
@@ -204,7 +217,7 @@
     [["up", "↑", index > 0], ["down", "↓", index < names.length - 1], ["remove", L.remove, true]].forEach(function (spec) {
       var button = el("button", { type: "button", "class": "link", "data-action": spec[0], "aria-label": L[spec[0]] + " " + name }, spec[1]);
       button.disabled = !spec[2];
-      button.addEventListener("click", function () { act(spec[0], name); });
+      button.addEventListener("click", function () { act(spec[0], current.name); });
       tools.appendChild(button);
     });
     item.appendChild(tools);
