@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from sqlalchemy import select
 
 from app.extensions import db
-from app.operations import ledger, statistics
+from app.models import Incident
+from app.operations import instances, ledger, statistics
 from app.operations.ledger_filter import LedgerFilter, from_args
 from app.operations.vocabulary import INCIDENT_STATUSES
 from tests.operations.ledger_month import november
@@ -87,3 +89,16 @@ def test_unknown_filter_values_are_ignored_and_said(db):
     assert "未知的等级“9”,已忽略该条件。" in notes and "未知的发布平台“myspace”,已忽略该条件。" in notes
     assert any("2026-13-01" in note for note in notes) and len(notes) == 4
     assert set(INCIDENT_STATUSES) >= {"open"}
+
+
+def test_a_quick_report_not_yet_filed_is_pending_then_late(db, fake_clock):
+    from tests.conftest import make_user
+
+    instance = instances.start_incident(make_user(["monitor"]))
+    report = statistics.compute(db.session, LedgerFilter()).compliance_of("report")
+    assert (report.applicable, report.met, report.missed, report.pending) == (1, 0, 0, 1)  # inside its 30 minutes
+    incident = db.session.scalar(select(Incident).where(Incident.instance_id == instance.id))
+    assert incident.deadlines["report"]["due_at"] and not incident.deadlines["report"]["done_at"]
+    fake_clock.advance(minutes=31)
+    report = statistics.compute(db.session, LedgerFilter()).compliance_of("report")
+    assert (report.applicable, report.missed, report.pending) == (1, 1, 0)
