@@ -54,6 +54,9 @@ def test_the_statistics_page_shows_charts_and_their_tables_with_labels(client, d
     assert "weibo" not in json.dumps(charts) and "self_monitoring" not in json.dumps(charts)
     monthly = client.get(f"/ledger/statistics?{PERIOD}&trend=month").get_data(as_text=True)
     assert _rows(monthly, "table-trend") == [["2026年11月", "3", "2"]]
+    yearly = client.get(f"/ledger/statistics?{PERIOD}&trend=year").get_data(as_text=True)
+    assert _rows(yearly, "table-trend") == [["2026年", "3", "2"]] and "趋势(按年)" in yearly
+    assert 'data-testid="trend-week"' in yearly and 'data-testid="trend-month"' in yearly
 
 
 def test_filters_apply_to_the_statistics_the_list_and_both_exports(client, db, fake_clock, user_factory):
@@ -84,7 +87,7 @@ def test_an_empty_period_gives_an_empty_valid_page_and_files(client, db, fake_cl
     page = client.get(f"/ledger/statistics?{empty}")
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and "所选期间和条件下没有事件" in text and "共 0 起" in text
-    assert _rows(text, "table-platform") == [["无"]] and _rows(text, "table-trend")[0] == ["12月30日起", "0", "0"]
+    assert _rows(text, "table-platform") == [["无"]] and _rows(text, "table-trend")[0] == ["2019年12月30日起", "0", "0"]
     assert _rows(text, "table-compliance")[0] == ["快报(发现后30分钟内)", "0", "0", "0", "0", "—"]
     assert "没有符合条件的事件" in client.get(f"/ledger/?{empty}").get_data(as_text=True)
     body = client.get(f"/ledger/export.csv?{empty}").get_data(as_text=True)
