@@ -109,3 +109,26 @@ def test_unknown_filter_values_are_ignored_with_a_sentence_never_an_error(client
     assert "共 3 起" in page  # every condition dropped: the whole ledger
     reversed_period = client.get("/ledger/statistics?since=2026-11-30&until=2026-11-01").get_data(as_text=True)
     assert "起始日期晚于截止日期" in reversed_period and "共 0 起" in reversed_period
+
+
+def test_a_terminated_incident_reads_as_terminated_never_on_time(client, db, fake_clock, user_factory):
+    from app.db import transaction
+    from app.models import ProcessInstance
+    from app.operations import ledger
+
+    _, _, on_time = november(fake_clock)  # reported on time; its first release due in 12 hours
+    with transaction() as session:
+        ledger.record_termination(session, session.get(ProcessInstance, on_time.id), None, "误报")
+    fake_clock.advance(hours=20)  # past the release's due time, but it was terminated before that
+    login(client, user_factory(["office_director"]))
+    number = on_time.business_key
+    listing = client.get(f"/ledger/?{PERIOD}").get_data(as_text=True)
+    row = next(r for r in re.findall(r"<tr>(.*?)</tr>", listing, re.S) if number in r)
+    assert "已终止" in row and "按时" not in row
+    for url in (f"/ledger/{number}", f"/incidents/{number}"):
+        page = client.get(url).get_data(as_text=True)
+        assert "终止时间" in page and "结案时间" not in page, url
+        table = re.search(r'<table[^>]*data-testid="deadlines".*?</table>', page, re.S).group(0)
+        assert "未完成(事件已终止)" in table and "已超时" not in table and "剩余" not in table, url
+    stats = client.get(f"/ledger/statistics?{PERIOD}").get_data(as_text=True)
+    assert _rows(stats, "table-compliance")[1][:5] == ["首次权威发布", "2", "1", "1", "0"]  # its release not counted
