@@ -218,7 +218,8 @@ def _within_reach(start: datetime) -> None:
     """A report is for a month from FIRST_MONTH to the current one: before that there is no ledger, after
     it nothing has happened yet (a typing slip like 1999 or 2062 is refused, not filed as an empty report)."""
     now = clock.local(clock.now())
-    first, last = datetime(*FIRST_MONTH, 1, tzinfo=clock.SHANGHAI), datetime(now.year, now.month, 1, tzinfo=clock.SHANGHAI)
+    first = datetime(*FIRST_MONTH, 1, tzinfo=clock.SHANGHAI)
+    last = datetime(now.year, now.month, 1, tzinfo=clock.SHANGHAI)
     if not first <= start <= last:
         message = str(_l("只能生成 %(first)s 至 %(last)s(本月)的月度分析研判报告。",
                          first=month_label(f"{first.year}-{first.month:02d}"),

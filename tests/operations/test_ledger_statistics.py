@@ -13,6 +13,7 @@ from app.models import Incident
 from app.operations import instances, ledger, statistics
 from app.operations.ledger_filter import LedgerFilter, from_args
 from app.operations.vocabulary import INCIDENT_STATUSES
+from tests.conftest import make_user
 from tests.operations.ledger_month import november
 
 NOVEMBER = LedgerFilter(since=datetime.fromisoformat("2026-11-01T00:00:00+08:00"),
@@ -92,8 +93,6 @@ def test_unknown_filter_values_are_ignored_and_said(db):
 
 
 def test_a_quick_report_not_yet_filed_is_pending_then_late(db, fake_clock):
-    from tests.conftest import make_user
-
     instance = instances.start_incident(make_user(["monitor"]))
     report = statistics.compute(db.session, LedgerFilter()).compliance_of("report")
     assert (report.applicable, report.met, report.missed, report.pending) == (1, 0, 0, 1)  # inside its 30 minutes

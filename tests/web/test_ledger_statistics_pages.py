@@ -11,6 +11,9 @@ from html import unescape
 
 import openpyxl
 
+from app.db import transaction
+from app.models import ProcessInstance
+from app.operations import ledger
 from tests.conftest import login
 from tests.operations.ledger_month import november
 
@@ -112,10 +115,6 @@ def test_unknown_filter_values_are_ignored_with_a_sentence_never_an_error(client
 
 
 def test_a_terminated_incident_reads_as_terminated_never_on_time(client, db, fake_clock, user_factory):
-    from app.db import transaction
-    from app.models import ProcessInstance
-    from app.operations import ledger
-
     _, _, on_time = november(fake_clock)  # reported on time; its first release due in 12 hours
     with transaction() as session:
         ledger.record_termination(session, session.get(ProcessInstance, on_time.id), None, "误报")
