@@ -133,26 +133,32 @@ class DeadlineRow:
     done_at: datetime | None
     missed: bool
     unit: str | None = None
+    ended_at: datetime | None = None  # the incident was terminated then: an open deadline stops there
 
     @property
     def late_by(self) -> timedelta | None:
-        """How late it was met, or how late it is now when it is still open past its due time."""
+        """How late it was met, or how late it is now (or was when the incident was terminated) when it is
+        still open past its due time."""
         if self.due_at is None:
             return None
-        end = self.done_at or clock.now()
+        end = self.done_at or self.ended_at or clock.now()
         return end - self.due_at if end > self.due_at else None
 
     @property
     def state(self) -> str:
-        """'met' (on time), 'late' (met after its due time), 'overdue' (open past it) or 'open'."""
+        """'met' (on time), 'late' (met after its due time), 'overdue' (open past it), 'open', or 'ended':
+        never met because the incident was terminated before its due time — neither on time nor late."""
         if self.done_at is not None:
             return "late" if self.missed or self.late_by else "met"
-        return "overdue" if self.missed or self.late_by else "open"
+        if self.missed or self.late_by:
+            return "overdue"
+        return "ended" if self.ended_at is not None else "open"
 
 
 def deadline_rows(incident: Incident, unit_names: dict[str, str] | None = None) -> list[DeadlineRow]:
     """The incident's deadlines in the order the response meets them (dispatched units by due time)."""
     rows = []
+    ended = incident.closed_at if incident.status == "terminated" else None
     for key, entry in (incident.deadlines or {}).items():
         name, _, rest = key.partition(":")
         unit = rest.partition(":")[0] if name == "dispatch" and rest else None  # rest: <unit>:<due time>
@@ -160,7 +166,7 @@ def deadline_rows(incident: Incident, unit_names: dict[str, str] | None = None) 
         if unit:
             label = f"{label}({(unit_names or {}).get(unit, unit)})"
         rows.append(DeadlineRow(name, label, _parse(entry.get("due_at")), _parse(entry.get("done_at")),
-                                bool(entry.get("missed")), unit))
+                                bool(entry.get("missed")), unit, ended))
     far = datetime.max.replace(tzinfo=clock.SHANGHAI)
     return sorted(rows, key=lambda r: (ORDER.index(r.name) if r.name in ORDER else len(ORDER), r.due_at or far))
 
@@ -192,6 +198,7 @@ def deadline_lines(incident: Incident, unit_names: dict[str, str] | None = None)
             "late": f"{_short(row.done_at)} 完成,超时 {late}",
             "overdue": f"尚未完成,已超时 {late}",
             "open": "尚未完成,未到期",
+            "ended": "未完成,事件已终止",
         }[row.state]
         lines.append(f"{row.label}:{due},{state}")
     return lines

@@ -60,6 +60,7 @@ TASK_DOCUMENTS = {
     "ut_approve_summary": ("case_file",),
 }
 MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
+FIRST_MONTH = (2000, 1)  # the earliest month a monthly report is generated for (decision NN); the last: this one
 MONTHLY_TASKS = ("ut_draft_monthly", "ut_approve_monthly", "ut_file_monthly")
 # The file field a task sends its documents with (the 快报 and the report go with the external report).
 ATTACH_FIELDS = {"ut_external_report": "report_doc"}
@@ -205,6 +206,27 @@ def month_period(month: str) -> tuple[datetime, datetime]:
     return start, end
 
 
+def month_label(month: str) -> str:
+    """'2026-11' → 2026年11月 (in the reader's language); what is no month stays as it is."""
+    if not MONTH.fullmatch(month or ""):
+        return month
+    year, number = (int(part) for part in month.split("-"))
+    return str(_l("%(year)s年%(month)s月", year=year, month=number))
+
+
+def _within_reach(start: datetime) -> None:
+    """A report is for a month from FIRST_MONTH to the current one: before that there is no ledger, after
+    it nothing has happened yet (a typing slip like 1999 or 2062 is refused, not filed as an empty report)."""
+    now = clock.local(clock.now())
+    first = datetime(*FIRST_MONTH, 1, tzinfo=clock.SHANGHAI)
+    last = datetime(now.year, now.month, 1, tzinfo=clock.SHANGHAI)
+    if not first <= start <= last:
+        message = str(_l("只能生成 %(first)s 至 %(last)s(本月)的月度分析研判报告。",
+                         first=month_label(f"{first.year}-{first.month:02d}"),
+                         last=month_label(f"{last.year}-{last.month:02d}")))
+        raise Invalid(message, {"month": [message]})
+
+
 def may_read_monthly(user: User) -> bool:
     """The monthly report lists every incident of the month: it is for the roles that read the whole ledger."""
     return user.has_role(*visibility.OVERVIEW_ROLES)
@@ -215,6 +237,7 @@ def generate_monthly(month: str, user: User) -> GeneratedDocument:
     if not may_read_monthly(user):
         raise NotFound(str(_l("没有这种文书。")))
     start, end = month_period(month)
+    _within_reach(start)
     with transaction() as session:
         stats = statistics.period_stats(session, start, end)
         try:

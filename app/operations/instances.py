@@ -33,7 +33,7 @@ from app.models import (
     TaskStatus,
     User,
 )
-from app.operations import alerts, catalog, ledger, notifications, profiles, task_notices, visibility
+from app.operations import alerts, catalog, deadlines, ledger, notifications, profiles, task_notices, visibility
 from app.operations.errors import Conflict, Invalid, NotFound
 from app.operations.failures import (
     crash_reason,
@@ -84,8 +84,14 @@ def _start_incident(session: Session, actor: User | None, data: dict[str, Any]) 
     data = {**data, "incident_no": number}
     data.setdefault("discovered_at", helpers.now())
     instance = _start(session, INCIDENT_PROCESS, actor, data, business_key=number)
-    session.add(Incident(number=number, instance_id=instance.id, title=instance.title or "",
-                         discovered_at=clock.parse_aware(data["discovered_at"]), deadlines={}))
+    incident = Incident(number=number, instance_id=instance.id, title=instance.title or "",
+                        discovered_at=clock.parse_aware(data["discovered_at"]), deadlines={})
+    # the quick report is due from the start (its task is the registration): the ledger holds its due
+    # time now, so an incident not yet reported counts as 未到期, like the deadlines set later
+    due = (instance.data or {}).get("report_due_at")
+    if due:
+        deadlines.set_deadline(incident, "report", due=due)
+    session.add(incident)
     session.flush()
     return instance
 

@@ -33,7 +33,8 @@ REPORT_BUCKETS = ((10, _l("10分钟内")), (20, _l("10–20分钟")), (30, _l("2
 RELEASE_BUCKETS = ((3, _l("3小时内")), (6, _l("3–6小时")), (12, _l("6–12小时")), (24, _l("12–24小时")),
                    (48, _l("24–48小时")), (None, _l("48小时以上")))  # discovery → first release, hours
 WEEKLY_UP_TO = timedelta(days=92)  # a longer period trends by month
-MAX_TREND_POINTS = 60
+MAX_TREND_POINTS = 60  # more would be a blur: the next longer unit (week → month → year) instead
+TREND_UNITS = ("week", "month", "year")
 UNLEVELLED, UNFILLED, UNASSIGNED = "未定级", "未填", "未定"
 
 
@@ -71,7 +72,7 @@ class Statistics:
     report_buckets: list[tuple[str, int]] = field(default_factory=list)
     release_buckets: list[tuple[str, int]] = field(default_factory=list)
     compliance: list[Compliance] = field(default_factory=list)
-    trend_unit: str = "week"
+    trend_unit: str = "week"  # or "month", "year"
     trend: list[tuple[str, int, int]] = field(default_factory=list)  # (period, incidents, with an overrun)
     report_minutes: list[float] = field(default_factory=list)
     release_hours: list[float] = field(default_factory=list)
@@ -135,38 +136,59 @@ def _tally(rows: dict[str, Compliance], incident: Incident, names: dict[str, str
             tally.missed += 1
 
 
+def _start_of(day: datetime, unit: str) -> datetime:
+    day = day.replace(hour=0, minute=0, second=0, microsecond=0)
+    if unit == "week":
+        return day - timedelta(days=day.weekday())
+    return day.replace(day=1) if unit == "month" else day.replace(month=1, day=1)
+
+
+def _following(day: datetime, unit: str) -> datetime:
+    if unit == "week":
+        return day + timedelta(days=7)
+    if unit == "month":
+        return day.replace(year=day.year + day.month // 12, month=day.month % 12 + 1)
+    return day.replace(year=day.year + 1)
+
+
+def _buckets(first: datetime, last: datetime, unit: str) -> int:
+    if unit == "week":
+        return (_start_of(last, unit) - _start_of(first, unit)).days // 7 + 1
+    months = (last.year - first.year) * 12 + last.month - first.month + 1
+    return months if unit == "month" else last.year - first.year + 1
+
+
 def _trend(discovered: list[datetime], overdue: list[bool], f: LedgerFilter, unit: str | None
            ) -> tuple[str, list[tuple[str, int, int]]]:
+    """The incidents per week, month or year of the whole period, empty buckets included. The unit is
+    the one asked for, else picked by length (weeks up to WEEKLY_UP_TO, then months); a unit that would
+    draw more than MAX_TREND_POINTS points gives way to the next longer one (a period of decades: years)."""
     days = [clock.local(at) for at in discovered]
     if not days and not (f.since and f.until):
         return unit or "week", []  # no incident and no period: no axis to draw
     first = clock.local(f.since) if f.since else min(days)
     last = clock.local(f.until - timedelta(seconds=1)) if f.until else max(days)
-    if unit not in ("week", "month"):
+    if unit not in TREND_UNITS:
         unit = "week" if last - first <= WEEKLY_UP_TO else "month"
-    span = (last - first).days // (7 if unit == "week" else 28)
-    if span >= MAX_TREND_POINTS and days:  # a period of decades: the stretch that has incidents
-        first, last = max(first, min(days)), min(last, max(days))
+    while unit != "year" and _buckets(first, last, unit) > MAX_TREND_POINTS:
+        unit = TREND_UNITS[TREND_UNITS.index(unit) + 1]
+    # a week's label states its year when the period is not all in this year
+    dated = first.year != last.year or first.year != clock.local(clock.now()).year
 
-    def start_of(day: datetime) -> datetime:
-        day = day.replace(hour=0, minute=0, second=0, microsecond=0)
-        return day - timedelta(days=day.weekday()) if unit == "week" else day.replace(day=1)
-
-    def following(day: datetime) -> datetime:
+    def label(at: datetime) -> str:
         if unit == "week":
-            return day + timedelta(days=7)
-        return day.replace(year=day.year + day.month // 12, month=day.month % 12 + 1)
+            return f"{at.year}年{at.month}月{at.day}日起" if dated else f"{at.month}月{at.day}日起"
+        return f"{at.year}年{at.month}月" if unit == "month" else f"{at.year}年"
 
     counts: Counter[datetime] = Counter()
     late: Counter[datetime] = Counter()
     for day, missed in zip(days, overdue, strict=True):
-        counts[start_of(day)] += 1
-        late[start_of(day)] += int(missed)
-    points, at = [], start_of(first)
-    while at <= last and len(points) < MAX_TREND_POINTS:
-        label = f"{at.month}月{at.day}日起" if unit == "week" else f"{at.year}年{at.month}月"
-        points.append((label, counts[at], late[at]))
-        at = following(at)
+        counts[_start_of(day, unit)] += 1
+        late[_start_of(day, unit)] += int(missed)
+    points, at = [], _start_of(first, unit)
+    while at <= last:
+        points.append((label(at), counts[at], late[at]))
+        at = _following(at, unit)
     return unit, points
 
 

@@ -48,8 +48,8 @@ def generate_monthly() -> Response:
     except Invalid as exc:
         flash(exc.message, "error")
     else:
-        flash(_("已生成%(month)s月度分析研判报告(第 %(version)s 版)。", month=row.subject, version=row.version),
-              "success")
+        flash(_("已生成 %(month)s 月度分析研判报告(第 %(version)s 版)。", month=documents.month_label(row.subject),
+                version=row.version), "success")
     task = request.form.get("task", "")
     if task and task.replace("-", "").isalnum() and len(task) <= 36:
         return redirect(url_for("tasks.task", public_id=task, _anchor="monthly"))

@@ -68,9 +68,10 @@ def statistics_page() -> str:
     """Statistics of the filtered incidents: charts (drawn from the tables next to them) and the tables."""
     _allowed()
     context = _page_context(request.args)
-    trend = request.args.get("trend") if request.args.get("trend") in ("week", "month") else None
+    trend = request.args.get("trend") if request.args.get("trend") in statistics.TREND_UNITS else None
     found = statistics.read(context["filters"], trend, _locale())
-    return render_template("ledger/statistics.html", stats=found, charts=found.charts(), trend=trend, **context)
+    return render_template("ledger/statistics.html", stats=found, charts=found.charts(), trend=trend,
+                           max_points=statistics.MAX_TREND_POINTS, **context)
 
 
 @bp.route("/export.csv")

@@ -113,6 +113,14 @@ def test_what_is_no_month_is_a_422_or_404_problem(api, db, month):
     assert db.session.scalar(select(func.count()).select_from(GeneratedDocument)) == 0
 
 
+@pytest.mark.parametrize("month", ["1999-01", "2999-12"])
+def test_a_month_out_of_reach_is_a_422_naming_the_range(api, db, month):
+    response = api(["office_staff"], scopes=REPORTS).post(f"/api/v1/reports/monthly/{month}")
+    assert response.status_code == 422 and response.mimetype == PROBLEM
+    assert _fields(response)["month"][0].startswith("只能生成 2000年1月 至 ")
+    assert db.session.scalar(select(func.count()).select_from(GeneratedDocument)) == 0
+
+
 def test_the_monthly_report_is_for_the_ledgers_readers_and_its_own_scopes(api, db):
     section = api(["section_head"], scopes=REPORTS)
     assert section.get("/api/v1/reports/monthly").status_code == 403

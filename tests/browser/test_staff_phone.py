@@ -45,7 +45,8 @@ def _pages(number, task_id):
     return {
         "worklist": "/tasks", "worklist-group": "/tasks?view=group", "task": f"/tasks/{task_id}",
         "incident": f"/incidents/{number}", "incident-print": f"/incidents/{number}?print=1",
-        "ledger": "/ledger/", "inbox": "/inbox", "new-incident": "/incidents/new", "alerts": "/alerts",
+        "ledger": "/ledger/", "ledger-statistics": "/ledger/statistics", "inbox": "/inbox",
+        "new-incident": "/incidents/new", "alerts": "/alerts",
         "notification-settings": "/account/notifications",
     }
 

@@ -15,6 +15,7 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import select
 
+from app import clock
 from app.models import AuditEvent, GeneratedDocument
 from app.operations import documents
 from app.operations.errors import Invalid, NotFound
@@ -166,6 +167,14 @@ def test_the_monthly_report_reads_the_statistics_and_an_empty_month_is_a_valid_f
     assert again.filename == "2026-01-月度分析研判报告-v2.docx"
     with pytest.raises(Invalid, match="2026-11"):
         documents.generate_monthly("11/2026", office)
+    now = clock.local(clock.now())
+    this_month = f"{now.year}-{now.month:02d}"
+    following = f"{now.year + now.month // 12}-{now.month % 12 + 1:02d}"
+    for out_of_reach in ("1999-01", "1999-12", following, "2999-01"):  # no ledger then, nothing yet after
+        with pytest.raises(Invalid, match=f"只能生成 2000年1月 至 {now.year}年{now.month}月"):
+            documents.generate_monthly(out_of_reach, office)
+    assert documents.generate_monthly("2000-01", office).subject == "2000-01"
+    assert documents.generate_monthly(this_month, office).subject == this_month
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None,

@@ -81,7 +81,7 @@ def test_deadlines_follow_the_level_and_the_press_conference_decision(incident, 
     due = {"release_due_at": "2026-11-25T21:00:00+08:00", "national_due_at": "2026-11-27T09:00:00+08:00",
            "press_conf_due_at": "2026-11-26T09:00:00+08:00"}
     _record(instance, "deadlines_set", {**due, "current_level": 3, "press_conference_default": False})
-    assert set(head.deadlines) == {"first_release", "national"}
+    assert set(head.deadlines) == {"report", "first_release", "national"}  # the quick report is due from the start
     office = make_user(["office_director"])
     with transaction() as session:  # the consultation decides to hold one: its 24 hours count
         task = type("T", (), {"context": due, "spec_id": "ut_consult", "id": None, "assignee_id": None})()
@@ -89,7 +89,7 @@ def test_deadlines_follow_the_level_and_the_press_conference_decision(incident, 
     assert head.deadlines["press_conference"]["due_at"] == "2026-11-26T09:00:00+08:00"
     _record(instance, "deadlines_set", {**due, "current_level": 2, "need_press_conference": False,
                                         "press_conference_default": False})  # upgraded, conference called off
-    assert set(head.deadlines) == {"first_release"}
+    assert set(head.deadlines) == {"report", "first_release"}
     fake_clock.advance(hours=13)
     _record(instance, "deadline_missed", due, deadline="first_release")
     _record(instance, "deadlines_set", {**due, "current_level": 4})

@@ -6,11 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from sqlalchemy import select
 
 from app.extensions import db
-from app.operations import ledger, statistics
+from app.models import Incident
+from app.operations import instances, ledger, statistics
 from app.operations.ledger_filter import LedgerFilter, from_args
 from app.operations.vocabulary import INCIDENT_STATUSES
+from tests.conftest import make_user
 from tests.operations.ledger_month import november
 
 NOVEMBER = LedgerFilter(since=datetime.fromisoformat("2026-11-01T00:00:00+08:00"),
@@ -87,3 +90,34 @@ def test_unknown_filter_values_are_ignored_and_said(db):
     assert "未知的等级“9”,已忽略该条件。" in notes and "未知的发布平台“myspace”,已忽略该条件。" in notes
     assert any("2026-13-01" in note for note in notes) and len(notes) == 4
     assert set(INCIDENT_STATUSES) >= {"open"}
+
+
+def test_a_quick_report_not_yet_filed_is_pending_then_late(db, fake_clock):
+    instance = instances.start_incident(make_user(["monitor"]))
+    report = statistics.compute(db.session, LedgerFilter()).compliance_of("report")
+    assert (report.applicable, report.met, report.missed, report.pending) == (1, 0, 0, 1)  # inside its 30 minutes
+    incident = db.session.scalar(select(Incident).where(Incident.instance_id == instance.id))
+    assert incident.deadlines["report"]["due_at"] and not incident.deadlines["report"]["done_at"]
+    fake_clock.advance(minutes=31)
+    report = statistics.compute(db.session, LedgerFilter()).compliance_of("report")
+    assert (report.applicable, report.missed, report.pending) == (1, 1, 0)
+
+
+def test_trend_labels_state_the_year_and_a_long_period_keeps_every_bucket(month, fake_clock):
+    def period(since, until, unit=None):
+        f = LedgerFilter(since=datetime.fromisoformat(f"{since}T00:00:00+08:00"),
+                         until=datetime.fromisoformat(f"{until}T00:00:00+08:00"))
+        return statistics.compute(db.session, f, unit)
+
+    january = period("2020-01-01", "2020-02-01")
+    assert january.trend[0] == ("2019年12月30日起", 0, 0)  # not this year: the year is said
+    spanning = period("2025-12-15", "2026-01-15")
+    assert [label for label, _, _ in spanning.trend][:3] == ["2025年12月15日起", "2025年12月22日起", "2025年12月29日起"]
+    three_years = period("2024-01-01", "2027-01-01")
+    assert three_years.trend_unit == "month" and len(three_years.trend) == 36
+    assert three_years.trend[0] == ("2024年1月", 0, 0) and ("2026年11月", 3, 2) in three_years.trend
+    decades = period("2000-01-01", "2027-01-01")  # 324 months: by year, every year, zeros included
+    assert decades.trend_unit == "year" and len(decades.trend) == 27
+    assert decades.trend[0] == ("2000年", 0, 0) and decades.trend[-1] == ("2026年", 3, 2)
+    assert period("2000-01-01", "2027-01-01", "month").trend_unit == "year"  # asked, but too many points
+    assert period("2026-01-01", "2027-01-01", "year").trend == [("2026年", 3, 2)]

@@ -99,11 +99,14 @@ def test_the_monthly_report_is_generated_from_the_ledger_list(app, db, user_fact
     _ok(submit(people["monitor"], instance, "ut_register"))
     _ok(people["office"].post("/ledger/monthly-report", {"month": "2026-11"}))
     page = people["office"].get("/ledger/").get_data(as_text=True)
-    assert "已生成2026-11月度分析研判报告(第 1 版)" in page and 'data-testid="monthly-documents"' in page
+    assert "已生成 2026年11月 月度分析研判报告(第 1 版)" in page and 'data-testid="monthly-documents"' in page
     [link] = _download_links(page)
     assert "2026年11月网络舆情分析研判报告" in _text(people["office"].get(link).data)
     _ok(people["office"].post("/ledger/monthly-report", {"month": "不是月份"}))
     assert "请选择月份,格式如 2026-11。" in people["office"].get("/ledger/").get_data(as_text=True)
+    _ok(people["office"].post("/ledger/monthly-report", {"month": "1999-01"}))
+    page = people["office"].get("/ledger/").get_data(as_text=True)
+    assert "只能生成 2000年1月 至" in page and "1999" not in page and len(_download_links(page)) == 1
     assert people["other"].post("/ledger/monthly-report", {"month": "2026-11"}).status_code == 404
     assert people["other"].get(link).status_code == 404
 
@@ -146,7 +149,7 @@ def test_the_monthly_tasks_offer_the_report_of_their_month(app, db, user_factory
     back = _ok(people["office"].post("/ledger/monthly-report", {"month": "2026-11", "task": draft.public_id}))
     assert back.headers["Location"].endswith(f"/tasks/{draft.public_id}#monthly")
     page = people["office"].get(f"/tasks/{draft.public_id}").get_data(as_text=True)
-    assert "已生成2026-11月度分析研判报告(第 1 版)" in page and len(_download_links(page)) == 1
+    assert "已生成 2026年11月 月度分析研判报告(第 1 版)" in page and len(_download_links(page)) == 1
     monitor_page = people["monitor"].get(f"/tasks/{draft.public_id}").get_data(as_text=True)
     assert "编写月度分析研判报告" in monitor_page and 'data-testid="monthly-documents"' not in monitor_page
 

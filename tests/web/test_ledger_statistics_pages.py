@@ -11,6 +11,9 @@ from html import unescape
 
 import openpyxl
 
+from app.db import transaction
+from app.models import ProcessInstance
+from app.operations import ledger
 from tests.conftest import login
 from tests.operations.ledger_month import november
 
@@ -54,6 +57,9 @@ def test_the_statistics_page_shows_charts_and_their_tables_with_labels(client, d
     assert "weibo" not in json.dumps(charts) and "self_monitoring" not in json.dumps(charts)
     monthly = client.get(f"/ledger/statistics?{PERIOD}&trend=month").get_data(as_text=True)
     assert _rows(monthly, "table-trend") == [["2026年11月", "3", "2"]]
+    yearly = client.get(f"/ledger/statistics?{PERIOD}&trend=year").get_data(as_text=True)
+    assert _rows(yearly, "table-trend") == [["2026年", "3", "2"]] and "趋势(按年)" in yearly
+    assert 'data-testid="trend-week"' in yearly and 'data-testid="trend-month"' in yearly
 
 
 def test_filters_apply_to_the_statistics_the_list_and_both_exports(client, db, fake_clock, user_factory):
@@ -84,7 +90,7 @@ def test_an_empty_period_gives_an_empty_valid_page_and_files(client, db, fake_cl
     page = client.get(f"/ledger/statistics?{empty}")
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and "所选期间和条件下没有事件" in text and "共 0 起" in text
-    assert _rows(text, "table-platform") == [["无"]] and _rows(text, "table-trend")[0] == ["12月30日起", "0", "0"]
+    assert _rows(text, "table-platform") == [["无"]] and _rows(text, "table-trend")[0] == ["2019年12月30日起", "0", "0"]
     assert _rows(text, "table-compliance")[0] == ["快报(发现后30分钟内)", "0", "0", "0", "0", "—"]
     assert "没有符合条件的事件" in client.get(f"/ledger/?{empty}").get_data(as_text=True)
     body = client.get(f"/ledger/export.csv?{empty}").get_data(as_text=True)
@@ -106,3 +112,22 @@ def test_unknown_filter_values_are_ignored_with_a_sentence_never_an_error(client
     assert "共 3 起" in page  # every condition dropped: the whole ledger
     reversed_period = client.get("/ledger/statistics?since=2026-11-30&until=2026-11-01").get_data(as_text=True)
     assert "起始日期晚于截止日期" in reversed_period and "共 0 起" in reversed_period
+
+
+def test_a_terminated_incident_reads_as_terminated_never_on_time(client, db, fake_clock, user_factory):
+    _, _, on_time = november(fake_clock)  # reported on time; its first release due in 12 hours
+    with transaction() as session:
+        ledger.record_termination(session, session.get(ProcessInstance, on_time.id), None, "误报")
+    fake_clock.advance(hours=20)  # past the release's due time, but it was terminated before that
+    login(client, user_factory(["office_director"]))
+    number = on_time.business_key
+    listing = client.get(f"/ledger/?{PERIOD}").get_data(as_text=True)
+    row = next(r for r in re.findall(r"<tr>(.*?)</tr>", listing, re.S) if number in r)
+    assert "已终止" in row and "按时" not in row
+    for url in (f"/ledger/{number}", f"/incidents/{number}"):
+        page = client.get(url).get_data(as_text=True)
+        assert "终止时间" in page and "结案时间" not in page, url
+        table = re.search(r'<table[^>]*data-testid="deadlines".*?</table>', page, re.S).group(0)
+        assert "未完成(事件已终止)" in table and "已超时" not in table and "剩余" not in table, url
+    stats = client.get(f"/ledger/statistics?{PERIOD}").get_data(as_text=True)
+    assert _rows(stats, "table-compliance")[1][:5] == ["首次权威发布", "2", "1", "1", "0"]  # its release not counted
