@@ -60,7 +60,7 @@ TASK_DOCUMENTS = {
     "ut_approve_summary": ("case_file",),
 }
 MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
-FIRST_MONTH = (2000, 1)  # the earliest month a monthly report is generated for (decision NN); the last: this one
+FIRST_MONTH = (2000, 1)  # the earliest month a monthly report is generated for (decision 107); the last: this one
 MONTHLY_TASKS = ("ut_draft_monthly", "ut_approve_monthly", "ut_file_monthly")
 # The file field a task sends its documents with (the 快报 and the report go with the external report).
 ATTACH_FIELDS = {"ut_external_report": "report_doc"}
