@@ -8,7 +8,8 @@ from sqlalchemy import select
 from app.jobs import registry
 from app.models import AuditEvent, GeneratedDocument, Incident, Job, LedgerEntry
 from app.operations import auto_documents, documents
-from tests.processes.answers import ACCOUNTABILITY, CONFIRM, LOG, REGISTER, SUBSIDED, SUMMARY, WATCH
+from tests.operations.test_documents import summary_approved
+from tests.processes.answers import ACCOUNTABILITY, CONFIRM, REGISTER
 from tests.processes.flow import Flow
 
 TITLE = "某街道社保窗口服务态度问题"
@@ -41,18 +42,7 @@ def test_the_quick_report_is_made_when_the_quick_report_task_is_completed(db, fa
 
 
 def test_the_case_file_is_made_when_the_summary_is_approved_and_again_with_the_accountability(db, fake_clock):
-    flow = Flow("yq_incident", incident=True, unit="social_insurance")
-    flow.do("ut_register", **{**REGISTER, "title": TITLE})
-    flow.do("ut_confirm_level", **CONFIRM)
-    flow.respond_and_publish()
-    flow.do("ut_follow_up_log", **LOG, outcome="subsiding")
-    flow.do("ut_confirm_subsided", **SUBSIDED)
-    for _day in range(7):
-        fake_clock.advance(days=1, minutes=1)
-        flow.fire_timers()
-        flow.do("ut_aftermath_watch", **WATCH)
-    flow.do("ut_summary", **SUMMARY)
-    flow.do("ut_approve_summary", summary_decision="approve")
+    flow = summary_approved(fake_clock)
     registry.run_due("test-worker", limit=100)
     assert _made(db, flow) == [("quick_report", 1), ("release", 1), ("case_file", 1)]
     flow.do("ut_accountability", **ACCOUNTABILITY)

@@ -40,6 +40,13 @@ TITLE = "某街道社保窗口服务态度问题"
 
 def _walked(fake_clock) -> Flow:
     """A level-Ⅳ incident from the quick report to the archive: released, subsided, summarised, assessed."""
+    flow = summary_approved(fake_clock)
+    flow.do("ut_accountability", **ACCOUNTABILITY)
+    return flow
+
+
+def summary_approved(fake_clock) -> Flow:
+    """A level-Ⅳ incident from the quick report to its approved summary (accountability next)."""
     flow = Flow("yq_incident", incident=True, unit="social_insurance")
     flow.do("ut_register", **{**REGISTER, "title": TITLE, "summary": "网民发帖反映窗口办事拖延。",
                               "author": "@某网民", "views": 12000})
@@ -53,7 +60,6 @@ def _walked(fake_clock) -> Flow:
         flow.do("ut_aftermath_watch", **WATCH)
     flow.do("ut_summary", **SUMMARY)
     flow.do("ut_approve_summary", summary_decision="approve")
-    flow.do("ut_accountability", **ACCOUNTABILITY)
     return flow
 
 
