@@ -14,6 +14,7 @@ import pytest
 
 from tests.conftest import ROOT, login, make_user
 from tests.operations.console import deploy_console
+from tests.web.test_studio_import import save_import
 
 CORPUS = ROOT / "tests" / "fixtures" / "corpus"
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -50,14 +51,6 @@ def _clean(response) -> str:
     return text
 
 
-def _save(client, page: str):
-    form = page.split('data-testid="import-save"', 1)[1]
-    fields = {name: html.unescape(value) for name, value in re.findall(
-        r'<textarea name="(\w+)" hidden>(.*?)</textarea>', form, re.S)}
-    fields["name"] = html.unescape(re.search(r'name="name" value="([^"]*)"', form).group(1))
-    return client.post("/studio/import", data=fields)
-
-
 def test_every_corpus_file_has_an_expectation():
     assert {p.name for p in CORPUS.iterdir()} == set(EXPECTED)
 
@@ -79,7 +72,7 @@ def test_a_corpus_file_deploys_or_is_refused_with_element_and_chinese_reason(cli
         return
     if uploaded.status_code == 200:  # the import report, read before the first save
         assert 'data-testid="import-save"' in page, page[:2000]
-        saved = _save(client, page)
+        saved = save_import(client, page)
         _clean(saved)
         assert saved.status_code == 302, saved.get_data(as_text=True)[:2000]
     else:

@@ -48,7 +48,8 @@ def _rows(section: str) -> dict[str, list[str]]:
     return found
 
 
-def _save(client, page: str):
+def save_import(client, page: str):
+    """Submit the import report's save form as the browser does (its hidden fields and CSRF token)."""
     form = page.split('data-testid="import-save"', 1)[1]
     fields = {name: html.unescape(value) for name, value in re.findall(
         r'<textarea name="(\w+)" hidden>(.*?)</textarea>', form, re.S)}
@@ -91,7 +92,7 @@ def test_a_camunda_7_file_is_reported_then_saved_and_deployed(client, owners):
         f"扩展 camunda:executionListener{KEPT}"]
     assert "表单字段 截图 (file) 未转换:类型不受支持,请在表单编辑器中添加。" in left["Task_Register"]
     assert "转换后的文件通过了发布前的校验。" in _section(page, "import-problems")
-    saved = _save(client, page)
+    saved = save_import(client, page)
     assert saved.status_code == 302 and saved.headers["Location"].endswith("/studio/files/camunda7_report.bpmn")
     assert studio.get_file("ut_task_register.schema.json").draft is not None
     assert "已部署" in _deploy(client, "导入 Camunda 7 流程").get_data(as_text=True)
@@ -117,7 +118,7 @@ def test_a_camunda_8_file_converts_forms_assignment_decision_and_feel(client, ow
     left = _rows(_section(page, "import-not-converted"))
     assert left["Task_Grade"] == ["结果变量 gradeResult 未转换:决策结果按决策表的输出列名写入流程数据。"]
     assert f"扩展 zeebe:ioMapping{KEPT}" in left["Task_Review"]
-    _save(client, page)
+    save_import(client, page)
     assert "已部署" in _deploy(client, "导入 Camunda 8 流程").get_data(as_text=True)
     review = _latest("c8_release").tasks["c8_release:Task_Review"]
     assert review["roles"] == ["team_publicity"] and review["form"] == "ut_task_review.schema.json"
@@ -136,7 +137,7 @@ def test_a_flowable_file_is_converted_and_what_is_not_is_listed(client, owners):
     assert left["handleLead"] == ["办理人 $INITIATOR 未转换:请填写用户名或一个变量名。",
                                   "设置 flowable:async=true 未转换:本平台没有对应的功能,保留在文件中但不起作用。",
                                   f"扩展 flowable:taskListener{KEPT}"]
-    _save(client, page)
+    save_import(client, page)
     assert "已部署" in _deploy(client, "导入 Flowable 流程").get_data(as_text=True)
     assert _latest("fl_verify").tasks["fl_verify:verifyLead"]["roles"] == ["office_staff"]
 
@@ -151,7 +152,7 @@ def test_a_bpmn_io_file_is_made_executable_and_deploys_once_its_lane_has_roles(c
     problems = html.unescape(_section(page, "import-problems"))
     assert "泳道“办公室”没有设置角色。" in problems
     assert "选中该泳道,在属性面板的“角色”中选择办理其任务的角色。" in problems
-    _save(client, page)
+    save_import(client, page)
     text = studio.get_file("bpmnio_notice.bpmn").draft
     fixed = text.replace('<bpmn:lane id="Lane_office" name="办公室">',
                          '<bpmn:lane id="Lane_office" name="办公室"><bpmn:extensionElements><spiffworkflow:properties>'
@@ -176,7 +177,7 @@ def test_an_unsafe_expression_is_never_converted_into_an_accepted_one(client, ow
     problems = html.unescape(_section(page, "import-problems"))
     assert "Flow_Urgent" in problems or "Gateway_Urgent" in problems
     assert "不允许访问属性(点号 .)" in problems or "语法错误" in problems
-    _save(client, page)
+    save_import(client, page)
     refused = _deploy(client, "不应发布")
     assert "部署被拒绝" in refused.get_data(as_text=True) and _latest("c7_report") is None
 
@@ -229,7 +230,7 @@ def test_a_camunda_decision_table_gets_its_feel_cells_converted(client, owners):
     assert left["Rule_date_score"][0].startswith('条件 date and time("2026-01-01T00:00:00") 未转换')
     problems = html.unescape(_section(page, "import-problems"))
     assert "Rule_date_score" in problems and "第 3 条规则“热度”列的条件不被接受" in problems
-    _save(client, page)
+    save_import(client, page)
     fixed = studio.get_file("camunda_heat.dmn").draft.replace('date and time("2026-01-01T00:00:00")', "&lt; 0")
     studio.save_draft("camunda_heat.dmn", fixed, editor)
     assert studio.validate(editor).ok
