@@ -38,7 +38,7 @@ from app.extensions import db  # noqa: E402
 from app.models import HumanTask, TaskStatus  # noqa: E402
 from app.operations import api_tokens, instances, users  # noqa: E402
 from bench.floor import postgres_database  # noqa: E402
-from bench.incident_path import platform_line  # noqa: E402
+from bench.incident_path import platform_line, report_rss, rss_kb, worker_pids  # noqa: E402
 
 PASSWORD = "bench password 123"
 ANSWERS = {spec: {key: value for key, value in data.items()} for spec, data in TYPED.items()}
@@ -145,16 +145,19 @@ def main() -> None:
                         help="the PostgreSQL server to create a throw-away database on")
     parser.add_argument("--sqlite", action="store_true", help="a temporary SQLite file instead")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (4 threads each)")
+    parser.add_argument("--rss-completions", type=int, default=0, metavar="N",
+                        help="after the measurement, 4 clients go on until N completions are done, and each "
+                             "gunicorn worker's RSS is read every 500 (issue 13 asks for 50,000)")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} CPUs, {platform_line()}")
     if args.sqlite:
-        measure(f"sqlite:///{tempfile.mkdtemp()}/bench.db", args.rounds, args.workers)
+        measure(f"sqlite:///{tempfile.mkdtemp()}/bench.db", args.rounds, args.workers, args.rss_completions)
         return
     with postgres_database(args.database_url) as url:
-        measure(url, args.rounds, args.workers)
+        measure(url, args.rounds, args.workers, args.rss_completions)
 
 
-def measure(url: str, rounds: int, workers: int) -> None:
+def measure(url: str, rounds: int, workers: int, rss_completions: int = 0) -> None:
     """Engine, then 1 and 4 clients through the API, on the database at `url`."""
     app = build(url, csrf=False)
     with app.app_context():
@@ -166,6 +169,8 @@ def measure(url: str, rounds: int, workers: int) -> None:
     try:
         one, one_rate = run_clients(app, base, token, rounds, 1)
         four, four_rate = run_clients(app, base, token, rounds, 4)
+        if rss_completions:
+            rss_run(app, base, token, server, rss_completions)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -176,6 +181,21 @@ def measure(url: str, rounds: int, workers: int) -> None:
     print(f"engine    (load+complete+dump)  {percentiles(engine_ms)}")
     print(f"API  1 client                   {percentiles(one)}   {one_rate:6.1f} completions/s")
     print(f"API  4 clients                  {percentiles(four)}   {four_rate:6.1f} completions/s")
+
+
+def rss_run(app, base: str, token: str, server: subprocess.Popen, completions: int, batch: int = 250) -> None:
+    """4 clients complete `batch` instances' two tasks at a time until `completions` are done; each web
+    worker's resident memory is read after every batch (the first reading, after one batch, has the
+    caches warm)."""
+    pids = worker_pids(server)
+    readings: list[tuple[int, list[int]]] = []
+    done, started = 0, time.perf_counter()
+    while done < completions:
+        samples, _rate = run_clients(app, base, token, min(batch, (completions - done + 1) // 2), 4)
+        done += len(samples)
+        readings.append((done, [rss_kb(pid) for pid in pids]))
+    report_rss(readings, f"web worker RSS over {done} API completions, 4 clients, in "
+                         f"{time.perf_counter() - started:.0f} s (workers {pids})", every=max(1, len(readings) // 20))
 
 
 if __name__ == "__main__":

@@ -299,9 +299,16 @@ def rss_check(app, accounts: dict, clock_: DbClock, port: int, server: subproces
         readings.append((done, [rss_kb(pid) for pid in pids]))
         if not run.records:
             break
-    print(f"\n== web worker RSS over {done} completions (level 4, 1 client; workers {pids})")
-    for count, values in readings:
-        print(f"after {count:6} completions: " + "  ".join(f"{value / 1024:7.1f} MB" for value in values))
+    report_rss(readings, f"web worker RSS over {done} completions (level 4, 1 client; workers {pids})")
+
+
+def report_rss(readings: list[tuple[int, list[int]]], title: str, every: int = 1) -> None:
+    """Each `every`th reading (and the last) of the workers' RSS after n completions, and the verdict:
+    flat when the last reading is within ±10 % of the first."""
+    print(f"\n== {title}")
+    for index, (count, values) in enumerate(readings):
+        if index % every == 0 or index == len(readings) - 1:
+            print(f"after {count:6} completions: " + "  ".join(f"{value / 1024:7.1f} MB" for value in values))
     first, last = readings[0][1], readings[-1][1]
     changes = [(b - a) / a * 100 if a else 0.0 for a, b in zip(first, last, strict=True)]
     verdict = "flat (within ±10 %)" if all(abs(c) <= 10 for c in changes) else "NOT flat (beyond ±10 %)"
@@ -326,7 +333,8 @@ def write_profile(profile_dir: str, target: str, backend: str) -> None:
     path = Path(target)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(out.getvalue())
-    print(f"profile of the completions written to {path}")
+    stats.dump_stats(f"{path}.prof")  # the merged raw figures, for pstats or snakeviz (not committed)
+    print(f"profile of the completions written to {path} (raw: {path}.prof)")
 
 
 def compaction_table(url: str) -> None:
