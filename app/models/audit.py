@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, orm_insert_sentinel, relationship
 
 from app.extensions import db
 from app.models.base import JSONText, UTCDateTime, utcnow
@@ -25,6 +25,8 @@ class AuditEvent(db.Model):
     task_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id"))
     action: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSONText)
+    # Lets SQLite insert a step's events in one INSERT … RETURNING, as PostgreSQL does (migration 0019).
+    _sentinel: Mapped[int | None] = orm_insert_sentinel()
 
     actor: Mapped[User | None] = relationship(lazy="joined")
     # Set instead of task_id when the task is new in the same flush (one batched INSERT for both).

@@ -136,7 +136,8 @@ class HumanTask(db.Model):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id,
+                                           insert_sentinel=True)  # one INSERT … RETURNING for many rows on SQLite too
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
     task_guid: Mapped[str] = mapped_column(String(36))
     process_id: Mapped[str] = mapped_column(String(100))

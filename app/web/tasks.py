@@ -42,8 +42,8 @@ def worklist() -> str:
         flash(exc.message, "error")
         page = worklist_ops.list_page(user, f)
     whole = not request.args.get("after") and page.next_cursor is None  # the shown tab fits on one page
-    counts = {tab: len(page.rows) if whole and tab == f.tab else worklist_ops.count(user, f, tab)
-              for tab in worklist_ops.TABS}
+    counted = [tab for tab in worklist_ops.TABS if not (whole and tab == f.tab)]
+    counts = {**worklist_ops.counts(user, f, counted), **({f.tab: len(page.rows)} if whole else {})}
     if not f.narrowed:
         g.todo_count = counts["todo"]  # the header's badge says the same without counting again
     # Links built once and completed per row (url_for fifty times over is a good part of the page).

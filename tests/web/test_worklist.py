@@ -239,3 +239,28 @@ def test_the_list_reads_columns_never_the_instance_state(app, db, people):
     listing = [s for s in statements if "FROM human_task" in s]
     assert listing, statements
     assert not [s for s in statements if "state_json" in s]
+
+
+def test_a_worklist_page_counts_every_tab_in_one_statement(app, db, people):
+    """The session's user, the shown tab's rows (one statement per phase: tasks with a due time, then
+    without), the delegations read once, one statement for every tab's count (the header's badge too), the
+    deployed processes (the task filter) and the unread notices: seven in all (a count, not a time)."""
+    _registered(people)
+    office = people["office"]
+    _page(office, "/tasks")  # warm this process's caches (specs, the catalogue)
+    statements: list[str] = []
+
+    def capture(_conn, _cursor, statement, *_args):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO")):
+            statements.append(" ".join(statement.split())[:100])  # the test's own savepoints left out
+
+    event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        page = _page(office, "/tasks?view=group")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", capture)
+    assert "组内" in page
+    counting = [s for s in statements if "count(*)" in s]
+    assert len(counting) == 1, statements
+    assert len([s for s in statements if "FROM task_delegation" in s]) == 1, statements
+    assert len(statements) <= 7, "\n".join(statements)
