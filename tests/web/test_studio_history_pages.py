@@ -49,7 +49,8 @@ def test_the_history_and_diff_show_a_changed_decision_table_cell_by_cell(client,
     assert "yq_incident v2(流程图未变,因 yq_grade.dmn 变更)" in done.get_data(as_text=True)
     new = 2
     page = client.get("/studio/processes/yq_incident").get_data(as_text=True)
-    assert "决策表 yq_grade.dmn(修改)" in re.sub(r"<[^>]+>", "", page) and "因所用的决策表或表单变更而产生新版本" in page
+    assert "决策表 yq_grade.dmn(修改)" in re.sub(r"<[^>]+>", "", page)  # its name links to the file
+    assert "因所用的决策表或表单变更而产生新版本" in page
     # ...and which other processes got a new version by the same change
     deployed_with = page.split('data-testid="deployed-with"', 1)[1].split("</span>", 1)[0]
     assert "yq_level1_response v2" in deployed_with and "yq_incident" not in deployed_with
