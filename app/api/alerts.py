@@ -15,7 +15,8 @@ from app.api.common import blueprint, documented_errors
 from app.api.problems import problem
 from app.operations import intake
 
-bp = blueprint("api_alerts", "Leads pushed by monitoring platforms")
+bp = blueprint("api_alerts", "Leads 舆情线索", "Leads pushed by monitoring platforms; they wait in the lead pool "
+               "until the office registers them as an incident or adds them to a running one")
 MAX_ALERT = 64 * 1024
 _TIME = {"type": "string", "format": "date-time", "maxLength": 40, "description": "ISO 8601 with an offset"}
 ALERT_BODY = {

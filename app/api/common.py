@@ -15,14 +15,19 @@ from app.models import HumanTask, ProcessInstance
 from app.operations import labels
 from app.operations.vocabulary import level_name
 
+# blueprint name → the tag its operations are listed under: English then Chinese, for the document is built
+# once per process and read on the Chinese docs page by the developers of other systems (decision 98)
+TAGS: dict[str, str] = {}
 ERROR_TEXT = {400: "unreadable JSON", 401: "no live token", 403: "scope or role missing",
               404: "not found, or not visible to the caller", 409: "changed meanwhile, or not in that state",
               413: "body too large", 415: "body is not application/json", 422: "refused input, errors per field",
               429: "rate limit of the token"}
 
 
-def blueprint(name: str, description: str) -> Blueprint:
+def blueprint(name: str, tag: str, description: str) -> Blueprint:
+    """A resource blueprint; its operations are listed under `tag` in the document (not under `name`)."""
     bp = Blueprint(name, __name__, url_prefix="/api/v1", description=description)
+    TAGS[name] = tag
     csrf.exempt(bp)  # bearer tokens, never the session cookie
     bp.before_request(auth.authenticate)
     bp.before_request(problems.check_body)

@@ -4,11 +4,13 @@ swagger-ui-bundle-v2 package, served by the app (no CDN); neither needs a token.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, json, render_template, send_from_directory
 from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 
+from app.api.common import TAGS
 from app.extensions import csrf
 
 bp = Blueprint("api_docs", __name__, url_prefix="/api/v1")
@@ -20,8 +22,19 @@ ALLOWED = frozenset({"swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-stand
 @bp.route("/openapi.json")
 def openapi() -> Response:
     """The OpenAPI 3.1 document of the API."""
-    spec = current_app.extensions["yq_api"].spec.to_dict()
+    spec = named_tags(current_app.extensions["yq_api"].spec.to_dict())
     return current_app.response_class(json.dumps(spec, ensure_ascii=False), mimetype="application/json")
+
+
+def named_tags(spec: dict[str, Any]) -> dict[str, Any]:
+    """The document with each blueprint's readable tag instead of its name (flask-smorest tags by name)."""
+    for tag in spec.get("tags", []):
+        tag["name"] = TAGS.get(tag["name"], tag["name"])
+    for item in spec.get("paths", {}).values():
+        for operation in item.values():
+            if isinstance(operation, dict) and "tags" in operation:
+                operation["tags"] = [TAGS.get(name, name) for name in operation["tags"]]
+    return spec
 
 
 @bp.route("/docs")

@@ -18,7 +18,8 @@ from app.operations import documents
 from app.operations.downloads import download_headers
 from app.operations.errors import Forbidden, NotFound
 
-bp = blueprint("api_documents", "Generated documents of an incident (.docx, versioned)")
+bp = blueprint("api_documents", "Documents 文书", "Documents generated for an incident (quick report, press "
+               "release, case file): .docx, every generation kept as a new version")
 KIND_PARAMETER = {"in": "path", "name": "kind", "required": True,
                   "schema": {"type": "string", "enum": list(documents.INCIDENT_KINDS)},
                   "description": "quick_report (快报), external_report (外部报告), release (通稿), "

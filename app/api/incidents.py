@@ -19,7 +19,8 @@ from app.operations.errors import Forbidden, NotFound
 from app.operations.task_pages import decode_cursor, encode_cursor
 from app.operations.vocabulary import level_name
 
-bp = blueprint("api_incidents", "The incident ledger and updates to running incidents")
+bp = blueprint("api_incidents", "Incidents 舆情事件", "The incident ledger (舆情台账), and messages that start an "
+               "incident or reach a running one (monitoring platforms, superiors' notices)")
 # Who reads the ledger: the same roles as its pages (app/web/ledger.py).
 LEDGER_ROLES = ("admin", "group_leader", "group_deputy", "office_director", "office_staff", "info_officer",
                 "party_group")

@@ -23,7 +23,8 @@ from app.api.schemas import (
 from app.operations import instances, interventions, search, starts, tasks
 from app.operations.errors import Forbidden
 
-bp = blueprint("api_processes", "Deployed processes and their instances")
+bp = blueprint("api_processes", "Processes 流程", "Deployed processes, starting them, and their instances: "
+               "read, suspend, resume, terminate")
 ADMIN = "admin"
 INSTANCE = "/instances/{instance_id}"
 # where an instance's answer leads: itself, its open tasks, an intervention

@@ -19,7 +19,8 @@ from app.operations import documents
 from app.operations.downloads import download_headers
 from app.operations.errors import Forbidden, Invalid, NotFound
 
-bp = blueprint("api_reports", "The monthly analysis report (.docx, versioned)")
+bp = blueprint("api_reports", "Monthly report 月度报告", "The monthly analysis report (月度分析研判报告) of the "
+               "ledger: .docx, every generation kept as a new version")
 MONTH = "/reports/monthly/<string(length=7):month>"
 MONTH_PARAMETER = {"in": "path", "name": "month", "required": True, "description": "the month, e.g. 2026-11",
                    "schema": {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$"}}

@@ -14,7 +14,8 @@ from app.api.schemas import Completed, Completion, Task, TaskDetail, TaskPage, T
 from app.operations import task_pages, tasks
 from app.operations.errors import Invalid
 
-bp = blueprint("api_tasks", "User tasks: read, claim, unclaim, complete")
+bp = blueprint("api_tasks", "Tasks 待办任务", "User tasks of the caller's roles and units: read, claim, "
+               "unclaim, complete with the form's data")
 TASK_ID = "/tasks/<string(length=36):task_id>"
 TASK = "/tasks/{task_id}"
 

@@ -13,9 +13,7 @@ upgrade cancels the level diagram that held the data, never the ledger.
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -470,43 +468,6 @@ def entries_of(incident: Incident) -> list[tuple[LedgerEntry, str, str | None]]:
                               .where(LedgerEntry.incident_id == incident.id)
                               .order_by(LedgerEntry.at, LedgerEntry.id)).all()
     return [(entry, KINDS[entry.kind].label if entry.kind in KINDS else entry.kind, name) for entry, name in rows]
-
-
-CSV_COLUMNS = ("编号", "标题", "状态", "等级", "建议等级", "线索来源", "发布平台", "承办科室", "首发时间", "发现时间",
-               "快报时间", "首次发布时间", "发布会时间", "平息时间", "结案时间", "升级次数", "虚假不实信息", "超时环节")
-
-
-def export_csv(f: LedgerFilter) -> str:
-    """The filtered ledger as CSV with a BOM, so Excel opens the Chinese text correctly."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    names = labels.unit_names()
-    choices = {field: labels.field_labels(field) for field in ("source_type", "platform")}
-    for incident in incidents_for_export(f):
-        facts = labels.incident_facts(incident, names=names, choices=choices)
-        missed = [row.label for row in deadlines.deadline_rows(incident, names) if row.missed]
-        writer.writerow([
-            incident.number, csv_cell(incident.title), facts["status"],
-            level_name(incident.level) or "", level_name(incident.proposed_level) or "",
-            facts["source_type"], csv_cell(facts["platform"]), facts["lead_unit"], *(_excel_time(t) for t in (
-                incident.occurred_at, incident.discovered_at, incident.reported_at, incident.first_release_at,
-                incident.press_conf_at, incident.subsided_at, incident.closed_at)),
-            incident.upgrades, "是" if incident.is_false_info else "否", "、".join(missed),
-        ])
-    return out.getvalue()
-
-
-def incidents_for_export(f: LedgerFilter) -> Iterator[Incident]:
-    """Every incident the filter selects, oldest discovery first, read in batches (exports of long periods)."""
-    return iter(db.session.scalars(ledger_filter.filtered(f).order_by(Incident.discovered_at, Incident.id)
-                                   .execution_options(yield_per=500)))
-
-
-def _excel_time(value: datetime | None) -> str:
-    """A time as Excel reads it (Asia/Shanghai, no offset)."""
-    return clock.local(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 def csv_cell(text: str) -> str:

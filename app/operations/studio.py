@@ -332,15 +332,6 @@ def processes() -> list[ProcessDefinition]:
                                    .order_by(ProcessDefinition.process_key)))
 
 
-def version_file(process_key: str, version: int, name: str) -> str:
-    """A file as deployed with one version of a process (its own BPMN, called processes, decisions)."""
-    definition = db.session.scalar(select(ProcessDefinition).where(ProcessDefinition.process_key == process_key,
-                                                                   ProcessDefinition.version == version))
-    if definition is None or name not in (definition.sources or {}):
-        raise NotFound(str(_l("文件不存在。")))
-    return definition.sources[name]
-
-
 def main_file(definition: ProcessDefinition) -> str:
     """The file that defines the process itself (not the ones it calls)."""
     for name, xml in sorted((definition.sources or {}).items()):

@@ -33,6 +33,18 @@ def _definition(process_key: str, version: int) -> ProcessDefinition:
     return found
 
 
+def version_file(process_key: str, version: int, name: str) -> str:
+    """A file as deployed with one version of a process: its own BPMN, called processes, decisions, and the
+    JSON Schema of its forms (stored parsed, so written out again as indented JSON)."""
+    definition = db.session.scalar(select(ProcessDefinition).where(ProcessDefinition.process_key == process_key,
+                                                                   ProcessDefinition.version == version))
+    if definition is not None and name in (definition.sources or {}):
+        return definition.sources[name]
+    if definition is not None and name in (definition.forms or {}):
+        return json.dumps(definition.forms[name], ensure_ascii=False, indent=2) + "\n"
+    raise NotFound(str(_l("文件不存在。")))
+
+
 def make_current(process_key: str, version: int, actor: User, note: str) -> dict[str, Any]:
     """New instances start from `version` again (a note is required); running instances keep theirs.
 

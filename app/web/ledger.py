@@ -80,7 +80,7 @@ def export() -> Response:
     """The filtered ledger as CSV (UTF-8 with BOM for Excel); every export is audited."""
     _allowed()
     filters = _filter(request.args)
-    body = ledger.export_csv(filters)
+    body = ledger_export.export_csv(filters)
     with transaction() as session:
         session.add(AuditEvent(actor_id=current_user.id, action="ledger_exported",
                                detail={k: v for k, v in request.args.items() if v}))

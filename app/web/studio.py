@@ -275,10 +275,10 @@ def make_current(key: str, version: int) -> Response:
 @bp.route("/processes/<key>/v<int:version>/<name>")
 @login_required
 def download(key: str, version: int, name: str) -> Response:
-    """A file as deployed with a version, as a download."""
+    """A file as deployed with a version (diagram, decision table or form), as a download."""
     _editor()
-    response = Response(studio.version_file(key[:100], version, name[:200]))
-    response.headers.update(download_headers(name, "application/xml"))
+    response = Response(studio_history.version_file(key[:100], version, name[:200]))
+    response.headers.update(download_headers(name, "application/json" if name.endswith(".json") else "application/xml"))
     return response
 
 

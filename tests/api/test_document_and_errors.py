@@ -36,6 +36,18 @@ def test_the_document_is_openapi_3_1_generated_from_the_views(client, db):
     assert complete["responses"]["404"]["description"]
 
 
+def test_every_operation_is_listed_under_a_readable_tag_with_a_description(client, db):
+    spec = client.get("/api/v1/openapi.json").json
+    tags = {tag["name"]: tag["description"] for tag in spec["tags"]}
+    assert set(tags) == {"Leads 舆情线索", "Processes 流程", "Tasks 待办任务", "Incidents 舆情事件", "Documents 文书",
+                         "Monthly report 月度报告"}
+    assert all(len(description) > 20 for description in tags.values()), tags
+    used = {name for item in spec["paths"].values() for operation in item.values() if isinstance(operation, dict)
+            for name in operation.get("tags", [])}
+    assert used == set(tags)
+    assert spec["paths"]["/api/v1/alerts"]["post"]["tags"] == ["Leads 舆情线索"]
+
+
 def test_the_docs_page_loads_swagger_ui_from_this_server_only(client, db):
     page = client.get("/api/v1/docs")
     assert page.status_code == 200

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app.db import transaction
 from app.engine.services import LEDGER_KINDS, SideEffect
 from app.models import Incident, LedgerEntry
-from app.operations import instances, ledger
+from app.operations import instances, ledger, ledger_export
 from app.operations.ledger import LedgerFilter
 from tests.conftest import make_user
 
@@ -159,7 +159,7 @@ def test_the_ledger_list_filters_and_the_csv_neutralises_formulas(incident, db):
     assert total == 1 and rows[0].number == head.number
     assert ledger.list_incidents(LedgerFilter(level=2))[1] == 0
     assert ledger.list_incidents(LedgerFilter(text="HYPERLINK"))[1] == 1
-    text = ledger.export_csv(LedgerFilter())
+    text = ledger_export.export_csv(LedgerFilter())
     assert text.startswith("\ufeff编号,标题")
     row = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))[1]
     assert row[1].startswith("'=HYPERLINK")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent, ProcessDefinition, WorkspaceFile
-from app.operations import deploy, instances, studio, tasks
+from app.operations import deploy, instances, studio, studio_history, tasks
 from app.operations.errors import DeployRefused, Forbidden, Invalid
 from tests.conftest import ROOT, make_user
 from tests.operations.console import CONSOLE, DONE, console_v2, deploy_console, open_task
@@ -119,7 +119,7 @@ def test_versions_files_and_diff(people):
     rows = studio.versions("t_console")
     assert [d.version for d, _dep, _who in rows] == [2, 1]
     assert rows[0][1].note == "新增登记环节" and rows[0][2] == publisher.display_name
-    assert "ut_c" in studio.version_file("t_console", 2, "t_console.bpmn")
+    assert "ut_c" in studio_history.version_file("t_console", 2, "t_console.bpmn")
     changes = studio.diff("t_console", 1, 2)
     assert [e["id"] for e in changes["added"]] == ["f_a_c", "f_c_gw", "ut_c"]
     assert [e["id"] for e in changes["removed"]] == ["f_a_gw"]

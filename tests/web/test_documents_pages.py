@@ -122,7 +122,7 @@ def test_the_ledger_exports_a_workbook_with_labels_dates_and_a_frozen_header(app
     assert "filename*=UTF-8''%E8%88%86%E6%83%85%E5%8F%B0%E8%B4%A6" in response.headers["Content-Disposition"]
     sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
     header = [cell.value for cell in sheet[1]]
-    assert header[:4] == ["编号", "标题", "状态", "等级"] and "发现时间" in header
+    assert header[:5] == ["编号", "标题", "状态", "结束时间", "等级"] and "发现时间" in header
     row = {title: cell for title, cell in zip(header, sheet[2], strict=True)}
     assert row["编号"].value == instance.business_key
     assert row["标题"].value == "=1+1 标题" and row["标题"].data_type == "s"  # text, never a formula

@@ -11,6 +11,7 @@ from html import unescape
 
 import openpyxl
 
+from app import clock
 from app.db import transaction
 from app.models import ProcessInstance
 from app.operations import ledger
@@ -131,3 +132,24 @@ def test_a_terminated_incident_reads_as_terminated_never_on_time(client, db, fak
         assert "未完成(事件已终止)" in table and "已超时" not in table and "剩余" not in table, url
     stats = client.get(f"/ledger/statistics?{PERIOD}").get_data(as_text=True)
     assert _rows(stats, "table-compliance")[1][:5] == ["首次权威发布", "2", "1", "1", "0"]  # its release not counted
+
+
+def test_both_exports_say_when_and_how_an_incident_ended_in_chinese_and_english_mode(client, db, fake_clock,
+                                                                                     user_factory):
+    late_report, _, on_time = november(fake_clock)
+    with transaction() as session:
+        ledger.record_termination(session, session.get(ProcessInstance, on_time.id), None, "误报")
+    ended = clock.local(fake_clock.current).replace(tzinfo=None, second=0, microsecond=0)
+    login(client, user_factory(["office_director"]))
+    for lang in ("zh_CN", "en"):
+        with client.session_transaction() as session:
+            session["lang"] = lang
+        lines = list(csv.reader(io.StringIO(client.get(f"/ledger/export.csv?{PERIOD}").get_data(as_text=True)[1:])))
+        sheet = openpyxl.load_workbook(io.BytesIO(client.get(f"/ledger/export.xlsx?{PERIOD}").data)).active
+        cells = [[cell.value for cell in row] for row in sheet.iter_rows()]
+        for table in (lines, cells):
+            assert table[0][2:4] == ["状态", "结束时间"] and "结案时间" not in table[0], lang
+            rows = {row[0]: row for row in table[1:]}
+            assert rows[on_time.business_key][2] == "已终止", lang  # the file is Chinese whoever exports it
+            assert rows[on_time.business_key][3] in (ended, ended.strftime("%Y-%m-%d %H:%M")), lang
+            assert rows[late_report.business_key][2:4] in (["处置中", ""], ["处置中", None]), lang

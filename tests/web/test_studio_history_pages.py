@@ -5,6 +5,7 @@ cell by cell and forms field by field."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -48,7 +49,8 @@ def test_the_history_and_diff_show_a_changed_decision_table_cell_by_cell(client,
     assert "yq_incident v2(流程图未变,因 yq_grade.dmn 变更)" in done.get_data(as_text=True)
     new = 2
     page = client.get("/studio/processes/yq_incident").get_data(as_text=True)
-    assert "决策表 yq_grade.dmn(修改)" in page and "因所用的决策表或表单变更而产生新版本" in page
+    assert "决策表 yq_grade.dmn(修改)" in re.sub(r"<[^>]+>", "", page)  # its name links to the file
+    assert "因所用的决策表或表单变更而产生新版本" in page
     # ...and which other processes got a new version by the same change
     deployed_with = page.split('data-testid="deployed-with"', 1)[1].split("</span>", 1)[0]
     assert "yq_level1_response v2" in deployed_with and "yq_incident" not in deployed_with
@@ -73,3 +75,31 @@ def test_the_diff_shows_a_changed_form_field_by_field(client, owners):
     assert "核实情况(修订)" in text
     added = text.split('data-field="witness_count"', 1)[1].split("</tr>", 1)[0]
     assert "整数" in added and "integer" not in added.split("</code>")[-1]  # the type's label, not its code
+
+
+def test_the_history_offers_the_forms_of_a_version_and_the_changed_ones_for_download(client, owners):
+    editor, publisher = owners
+    schema = json.loads(studio.get_file("ut_investigate.schema.json").current)
+    schema["properties"]["findings"]["title"] = "核实情况(修订)"
+    studio.save_draft("ut_investigate.schema.json", json.dumps(schema, ensure_ascii=False), publisher)
+    new = studio.deploy_workspace(publisher, "改标题").result.created["t_console"]
+    login(client, editor)
+    page = client.get("/studio/processes/t_console").get_data(as_text=True)
+    row = page.split(f'data-version="{new}"', 1)[1].split("</tr>", 1)[0]
+    changed = row.split('data-testid="version-changes"', 1)[1].split("</td>", 1)[0]
+    link = f'href="/studio/processes/t_console/v{new}/ut_investigate.schema.json"'
+    assert "表单 ut_investigate.schema.json(修改)" in re.sub(r"<[^>]+>", "", changed) and link in changed
+    forms = row.split('data-testid="version-forms"', 1)[1].split("</details>", 1)[0]
+    assert "表单 " in forms and link in forms
+    older = page.split(f'data-version="{new - 1}"', 1)[1].split("</tr>", 1)[0]
+    assert f'href="/studio/processes/t_console/v{new - 1}/ut_investigate.schema.json"' in older
+    download = client.get(f"/studio/processes/t_console/v{new}/ut_investigate.schema.json")
+    assert download.status_code == 200 and "attachment" in download.headers["Content-Disposition"]
+    assert json.loads(download.data)["properties"]["findings"]["title"] == "核实情况(修订)"
+    before = client.get(f"/studio/processes/t_console/v{new - 1}/ut_investigate.schema.json")
+    assert json.loads(before.data)["properties"]["findings"]["title"] != "核实情况(修订)"
+    assert client.get(f"/studio/processes/t_console/v{new}/ut_nothing.schema.json").status_code == 404
+    client.post("/logout")
+    login(client, make_user(["monitor"]))  # the studio is the process owners'
+    assert client.get(f"/studio/processes/t_console/v{new}/ut_investigate.schema.json").status_code == 404
+    assert client.get("/studio/processes/t_console").status_code == 404

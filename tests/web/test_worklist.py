@@ -264,3 +264,26 @@ def test_a_worklist_page_counts_every_tab_in_one_statement(app, db, people):
     assert len(counting) == 1, statements
     assert len([s for s in statements if "FROM task_delegation" in s]) == 1, statements
     assert len(statements) <= 7, "\n".join(statements)
+
+
+def test_the_group_tab_shows_a_task_a_colleague_holds_read_only_with_the_holder(app, db, people, user_factory):
+    monitor, other = people["monitor"], act_as(app, user_factory(["monitor"], "wl_monitor_two"))
+    quick_report = open_task(start_incident(monitor), "ut_register")  # held by the monitor who registers it
+    page = _page(other, "/tasks?view=group")
+    assert _tab_count(page, "group") == "1" and _rows(page) == [quick_report.public_id]
+    row = _row(page, quick_report.public_id)
+    assert f"由 {monitor.user.display_name} 办理中" in row and 'name="selected"' not in row
+    office, colleague = people["office"], people["office2"]
+    instance = _registered(people)
+    task = open_task(instance, "ut_confirm_level")
+    _post(office, {"claim": task.public_id, "view": "todo"})
+    page = _page(colleague, "/tasks?view=group")
+    assert _tab_count(page, "group") == "1" and _rows(page) == [task.public_id]  # the badge counts what is listed
+    row = _row(page, task.public_id)
+    assert f"由 {office.user.display_name} 办理中" in row and "row--held" in row
+    assert 'name="selected"' not in row and 'name="claim"' not in row and "未签收" not in row
+    assert "同事已签收的任务仅供查看" in page
+    assert task.public_id not in _rows(_page(colleague))  # not offered in 待办, where everything can be taken
+    assert _tab_count(_page(colleague), "todo") == "0"
+    mine = _row(_page(office, "/tasks?view=mine"), task.public_id)
+    assert "办理中" not in mine and 'name="unclaim"' in mine  # the holder's own row keeps its action
