@@ -20,6 +20,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app = Flask(__name__)
     app.config.update(load_config(config))
+    from app.engine import state  # noqa: PLC0415
+
+    state.WARM.resize(app.config["WARM_WORKFLOWS"])
     db.init_app(app)
     migrate.init_app(app, db=db.db, directory=str(Path(__file__).resolve().parent / "migrations"))
     csrf.init_app(app)

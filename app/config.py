@@ -112,6 +112,9 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         },
         # Task notices landing on one person within this many seconds go out as one e-mail/SMS.
         "TASK_DIGEST_SECONDS": int(_env("TASK_DIGEST_SECONDS", "120")),
+        # Workflows each process keeps in memory after a step, so the instance's next step there need not
+        # restore its state from JSON (app/engine/state.py, decision 114); 0 turns it off.
+        "WARM_WORKFLOWS": int(_env("WARM_WORKFLOWS", "32")),
         "PUBLIC_URL": (_env("PUBLIC_URL", "http://127.0.0.1:5000") or "").rstrip("/"),
         "LOG_LEVEL": _env("LOG_LEVEL", "INFO"),
         # Monitoring: /metrics answers anonymous scrapes only from these networks (admins anywhere);

@@ -26,7 +26,7 @@ from app.engine import compaction, environment, evaluator, services
 from app.engine.environment import Environment
 from app.engine.scripting import SafeScriptEngine
 from app.engine.services import SideEffect
-from app.engine.state import LoadedSpec, dump_state, load_state, new_workflow
+from app.engine.state import LoadedSpec, dump_state, keep_warm, load_state, new_workflow, resume_state
 
 DEFAULT_STEP_BUDGET = 500
 DEFAULT_TIME_BUDGET = 5.0
@@ -155,7 +155,7 @@ def complete(spec: LoadedSpec, state: str, task_guid: str, data: dict[str, Any],
              budget: Budget | None = None, env: Environment | None = None) -> Step:
     """Complete an open user task with `data` and run to the next wait state."""
     engine = SafeScriptEngine()
-    workflow = load_state(state, spec, engine)
+    workflow = resume_state(state, spec, engine)
     task = _open_task(workflow, task_guid)
 
     def action() -> None:
@@ -168,7 +168,7 @@ def complete(spec: LoadedSpec, state: str, task_guid: str, data: dict[str, Any],
 def fire_timers(spec: LoadedSpec, state: str, budget: Budget | None = None, env: Environment | None = None) -> Step:
     """Fire every timer of the instance that is due by the application clock."""
     engine = SafeScriptEngine()
-    workflow = load_state(state, spec, engine)
+    workflow = resume_state(state, spec, engine)
     return _advance(workflow, engine, budget or Budget(), action=workflow.refresh_timers, previous=state, env=env)
 
 
@@ -180,7 +180,7 @@ def send_message(spec: LoadedSpec, state: str, name: str, payload: dict[str, Any
     even if nobody had fired it yet, and must not take the message branch as well.
     """
     engine = SafeScriptEngine()
-    workflow = load_state(state, spec, engine)
+    workflow = resume_state(state, spec, engine)
 
     def action() -> None:
         workflow.refresh_timers()
@@ -198,7 +198,7 @@ def resume_service(spec: LoadedSpec, state: str, task_guid: str, answer: Any,
     """Complete a service task that waits for an asynchronous call, with the call's answer in its
     result variable, and run on. TaskNotReady when the task does not wait (any more)."""
     engine = SafeScriptEngine()
-    workflow = load_state(state, spec, engine)
+    workflow = resume_state(state, spec, engine)
     try:
         task = workflow.get_task_from_id(UUID(task_guid))
     except (ValueError, WorkflowException, KeyError) as exc:
@@ -265,6 +265,7 @@ def _step(workflow: Any, engine: SafeScriptEngine, guard: _Guard, failure: Failu
             raise RouteRefused(_element_of(workflow) or "", "", reason)
         return Step(state=previous, ready=[], side_effects=[], next_timer_at=None, ended=False, data={},
                     failure=Failure(failure.element_id if failure else None, reason), state_kept=True)
+    keep_warm(state, workflow)  # the next step of this instance in this process need not restore it
     ready_tasks = _ready_manual_tasks(workflow)
     warnings: list[Failure] = []
     return Step(

@@ -587,3 +587,59 @@ def test_an_asynchronous_service_task_waits_for_its_answer_and_is_resumed_once()
         runner.resume_service(spec, resumed.state, guid, {"status": 200})
     with pytest.raises(runner.TaskNotReady):  # a user task is not a call waiting for an answer
         runner.resume_service(spec, resumed.state, resumed.ready[0].guid, {})
+
+
+# -- warm workflows (decision 114) ----------------------------------------------------------------
+
+
+def _two_tasks() -> LoadedSpec:
+    return _linear(user_task("u1"), user_task("u2"), ids=("u1", "u2"))
+
+
+def _open(spec: LoadedSpec, step: runner.Step, element: str) -> str:
+    return next(t.guid for t in step.ready if t.spec_id == element)
+
+
+def test_the_next_step_continues_the_workflow_its_state_was_written_from() -> None:
+    spec = _two_tasks()
+    state.WARM.clear()
+    first = runner.start(spec, {"n": 1})
+    kept = state.WARM.items[first.state]
+    hits = state.WARM.hits
+    second = runner.complete(spec, first.state, _open(spec, first, "u1"), {"a": 1})
+    assert state.WARM.hits == hits + 1
+    assert first.state not in state.WARM.items  # taken, never shared by two steps
+    assert state.WARM.items[second.state] is kept  # the same object, one step further
+    assert [t.spec_id for t in second.ready] == ["u2"]
+    assert second.data["a"] == 1
+
+
+def test_other_text_is_restored_and_a_step_not_written_is_never_continued() -> None:
+    spec = _two_tasks()
+    state.WARM.clear()
+    first = runner.start(spec, {"n": 1})
+    guid = _open(spec, first, "u1")
+    # the same state, written again by something else (a repair, another process): other text, a restore
+    rewritten = json.dumps(json.loads(first.state), sort_keys=True)
+    misses = state.WARM.misses
+    second = runner.complete(spec, rewritten, guid, {"a": 2})
+    assert state.WARM.misses == misses + 1
+    assert [t.spec_id for t in second.ready] == ["u2"]
+    # the transaction of `second` rolled back: the row still holds `first`, whose object is still kept
+    third = runner.complete(spec, first.state, guid, {"a": 3})
+    assert third.data["a"] == 3 and third.state != second.state
+    with pytest.raises(runner.TaskNotReady):  # u1 is done in `third` (its object, continued): refused
+        runner.complete(spec, third.state, guid, {"a": 4})
+
+
+def test_another_versions_objects_are_not_continued_and_zero_keeps_none() -> None:
+    spec, other = _two_tasks(), _linear(user_task("u1"), user_task("u3"), ids=("u1", "u3"))
+    state.WARM.clear()
+    first = runner.start(spec, {"n": 1})
+    assert state.WARM.take(first.state, other) is None  # same text, other spec objects: restored instead
+    state.WARM.resize(0)
+    try:
+        runner.start(spec, {"n": 1})
+        assert not state.WARM.items
+    finally:
+        state.WARM.resize(32)

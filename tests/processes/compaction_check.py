@@ -1,9 +1,11 @@
-"""The compacted state must restore to what the full state restores to (docs/decisions.md 89).
+"""The compacted state must restore to what the full state restores to (docs/decisions.md 89), and the
+workflow kept in memory after a step must equal what its state restores to (decision 114).
 
 `checked_dump` replaces the runner's `dump_state` in the scenario tests of this folder (conftest.py):
 at every step of every scenario path, the workflow is written both ways, both are restored, and the
 open tasks, their data, what the instance waits for, its current data, the diagram's element statuses
-and every task the compacted state kept are compared.
+and every task the compacted state kept are compared; then the workflow itself (the one the next step
+continues, state.WARM) is compared with the restored compacted state, task by task.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ def checked_dump(workflow: Any) -> str:
     spec = LoadedSpec(workflow.spec, workflow.subprocess_specs)
     full = state.dump_full_state(workflow)
     compacted = state.dump_state(workflow)
-    assert_same(restore(full, spec), restore(compacted, spec))
+    restored = restore(compacted, spec)
+    assert_same(restore(full, spec), restored)
+    assert_warm_equals_restored(workflow, restored)
     checked["steps"] += 1
     checked["smaller"] += len(compacted) < len(full)
     return compacted
@@ -56,3 +60,21 @@ def assert_same(full: Any, compacted: Any) -> None:
     for task_id, task in kept.items():
         other = whole[task_id]
         assert (task.state, task.task_spec.name, task.data) == (other.state, other.task_spec.name, other.data)
+
+
+def assert_warm_equals_restored(warm: Any, restored: Any) -> None:
+    """The workflow a step leaves in memory is what a restore of its state gives: the same view, the
+    same tasks (state, element, parent, children, data, internal data, last change) in every process."""
+    assert view(warm) == view(restored)
+    assert warm.subprocesses.keys() == restored.subprocesses.keys()
+    for mine, theirs in [(warm, restored), *((warm.subprocesses[key], restored.subprocesses[key])
+                                             for key in warm.subprocesses)]:
+        assert mine.tasks.keys() == theirs.tasks.keys()
+        for task_id, task in mine.tasks.items():
+            other = theirs.tasks[task_id]
+            for name in ("state", "_parent", "_children", "data", "internal_data", "last_state_change", "triggered"):
+                # internal data holds engine objects (BpmnEvent) without equality: compared as written
+                mine_value, their_value = (state.SERIALIZER.registry.convert(getattr(item, name))
+                                           for item in (task, other))
+                assert mine_value == their_value, (task.task_spec.name, name, mine_value, their_value)
+    assert sorted(map(str, warm.event_manager.tasks)) == sorted(map(str, restored.event_manager.tasks))
