@@ -13,6 +13,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.extensions import db
+from app.forms.messages import normalize_locale
 from app.models import Incident, OrgUnit, User, UserRole
 from app.models.users import is_person
 from app.operations import profiles
@@ -34,15 +35,16 @@ def source_problem(source: str, known_roles: set[str]) -> str | None:
             f"profile:<{'|'.join(lists)}>)")
 
 
-def options_for(sources: set[str] | list[str]) -> Options:
-    """(value, label) pairs of each source."""
+def options_for(sources: set[str] | list[str], locale: str | None = None) -> Options:
+    """(value, label) pairs of each source; units by their English name for an English page (`locale`)."""
+    english = normalize_locale(locale) == "en"
     result: Options = {}
     profile_values = None
     for source in sources:
         kind, _, arg = source.partition(":")
         if source == "org_units":
             units = db.session.scalars(select(OrgUnit).where(OrgUnit.active.is_(True)).order_by(OrgUnit.code))
-            result[source] = [(u.code, u.name) for u in units]
+            result[source] = [(u.code, (english and (u.name_en or "").strip()) or u.name) for u in units]
         elif source == "open_incidents":
             rows = db.session.execute(select(Incident.number, Incident.title).where(Incident.status == "open")
                                       .order_by(Incident.id.desc()).limit(500))

@@ -38,7 +38,7 @@ def _page_context(args: Any) -> dict[str, Any]:
     filters, notes = ledger_filter.from_args(args)
     return {"filters": filters, "notes": notes, "args": args,
             "query": {k: v for k, v in args.items() if k not in ("page", "trend") and v},
-            "units": sorted(labels.unit_names().items()), "statuses": INCIDENT_STATUSES,
+            "units": sorted(labels.unit_names(_locale()).items()), "statuses": INCIDENT_STATUSES,
             "platforms": labels.choice_pairs("platform", locale=_locale()),
             "sources": labels.choice_pairs("source_type", locale=_locale())}
 

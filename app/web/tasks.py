@@ -14,6 +14,7 @@ from app.models import HumanTask, InstanceStatus, TaskStatus
 from app.operations import attachments, comments, completion, handover, instances, interventions, ledger, tasks
 from app.operations import worklist as worklist_ops
 from app.operations.errors import Conflict, Invalid, OperationError
+from app.web.filters import element_name
 from app.web.inputs import int_arg
 from app.web.lead import lead_card
 from app.web.security import download_headers
@@ -63,7 +64,7 @@ def worklist_act() -> Response:
     try:
         if request.form.get("unclaim"):
             task = tasks.unclaim_task(request.form["unclaim"], current_user)
-            flash(_("已将“%(name)s”退回组内。", name=task.name), "success")
+            flash(_("已将“%(name)s”退回组内。", name=element_name(task.name)), "success")
             return redirect(url_for("tasks.worklist", **back))
         chosen = [request.form["claim"]] if request.form.get("claim") else request.form.getlist("selected")
         report = worklist_ops.claim_tasks(chosen, current_user)
@@ -71,7 +72,8 @@ def worklist_act() -> Response:
         flash(exc.message, "error")
         return redirect(url_for("tasks.worklist", **back))
     if report.claimed:
-        flash(_("已签收 %(n)d 项:%(names)s", n=len(report.claimed), names="、".join(report.claimed)), "success")
+        names = _("、").join(element_name(name) for name in report.claimed)
+        flash(_("已签收 %(n)d 项:%(names)s", n=len(report.claimed), names=names), "success")
     for label, reason in report.refused:
         flash(_("未能签收 %(label)s:%(reason)s", label=label, reason=reason), "error")
     return redirect(url_for("tasks.worklist", **back))
@@ -301,7 +303,7 @@ def _render(item: HumanTask, values: dict[str, Any], raw: dict[str, Any], errors
         submitted=submitted,
         claimable=item.status == TaskStatus.OPEN and item.assignee_id is None
         and tasks.is_candidate(item, current_user),
-        title=form.schema.get("title") or item.name, panel=ledger.panel_for(item.instance),
+        title=form.schema.get("title") or element_name(item.name), panel=ledger.panel_for(item.instance),
         **_latest_comments(item),
         on_behalf=item.status == TaskStatus.OPEN and current_user.has_role("admin")
         and not tasks.can_work(item, current_user),
