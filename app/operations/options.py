@@ -28,11 +28,15 @@ def source_problem(source: str, known_roles: set[str]) -> str | None:
         return None
     if kind == "users" and arg in known_roles:
         return None
-    if kind == "profile" and isinstance(profiles.CITY.get(arg), list):
+    if kind == "profile" and _is_name_list(profiles.CITY.get(arg)):
         return None
-    lists = sorted(k for k, v in profiles.CITY.items() if isinstance(v, list))
+    lists = sorted(k for k, v in profiles.CITY.items() if _is_name_list(v))
     return (f"x-source '{source}' is not a known option list (org_units, open_incidents, users:<role>, "
             f"profile:<{'|'.join(lists)}>)")
+
+
+def _is_name_list(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
 def options_for(sources: set[str] | list[str], locale: str | None = None) -> Options:
@@ -56,7 +60,8 @@ def options_for(sources: set[str] | list[str], locale: str | None = None) -> Opt
         elif kind == "profile":
             profile_values = profile_values if profile_values is not None else profiles.active_values()
             values = profile_values.get(arg)
-            result[source] = [(str(v), str(v)) for v in values] if isinstance(values, list) else []
+            names = profiles.english_names(profile_values) if english else {}
+            result[source] = [(str(v), names.get(str(v), str(v))) for v in values] if isinstance(values, list) else []
         else:
             result[source] = []
     return result

@@ -106,3 +106,19 @@ def test_the_studio_names_processes_and_previews_forms_in_english(app, db, user_
         session["lang"] = "zh_CN"
     chinese = owner.client.post("/studio/preview-form", json=body).get_json()["html"]
     assert "<h3>调查核实</h3>" in chinese and "核实情况" in chinese
+
+
+def test_the_bodies_of_the_profile_are_named_in_english_and_the_value_stays_chinese(app, db, user_factory,
+                                                                                     fake_clock):
+    monitor = act_as(app, user_factory(["monitor"]))
+    office = act_as(app, user_factory(["office_director", "office_staff"]))
+    instance = start_incident(monitor)
+    submit(monitor, instance, "ut_register")
+    assert submit(office, instance, "ut_confirm_level", confirmed_level="3",
+                  level_change_reason="影响范围比初判更大").status_code == 302
+    task = open_task(instance, "ut_file_record")
+    assert "市委网信办" in _page(office, f"/tasks/{task.public_id}")
+    page = _page(_english(office), f"/tasks/{task.public_id}")
+    form = page[page.index('class="taskform"'):page.index("</form>", page.index('class="taskform"'))]
+    assert 'value="市委网信办"' in form and "Municipal cyberspace affairs office" in form
+    assert ">市委网信办<" not in form and "> 市委网信办<" not in form

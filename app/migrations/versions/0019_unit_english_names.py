@@ -35,5 +35,6 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('org_unit') as batch_op:
-        batch_op.drop_column('name_en')
+    # A plain DROP COLUMN (SQLite 3.35+ too): batch mode would copy org_unit, which user accounts refer to,
+    # and SQLite, enforcing foreign keys, refuses to drop the original.
+    op.drop_column('org_unit', 'name_en')
