@@ -161,7 +161,7 @@ def on_behalf(public_id: str) -> str | Response | tuple[str, int]:
     except Invalid as exc:
         return _render(item, submission.data, submission.raw, exc.errors or {"": [exc.message]}, status=422,
                        reason=reason)
-    flash(_("已代为办理“%(name)s”。", name=item.name), "success")
+    flash(_("已代为办理“%(name)s”。", name=element_name(item.name)), "success")
     return redirect(url_for("instances.detail", public_id=item.instance.public_id))
 
 
@@ -182,7 +182,7 @@ def _hand_over(public_id: str, action: str) -> Response | tuple[str, int]:
             moved = handover.pass_task(public_id, current_user, request.form.get("pass_to", ""),
                                        request.form.get("pass_reason", ""))
             person = moved.assignee.display_name if moved.assignee else ""
-            flash(_("已将“%(name)s”转办给%(person)s。", name=item.name, person=person), "success")
+            flash(_("已将“%(name)s”转办给%(person)s。", name=element_name(item.name), person=person), "success")
             return redirect(url_for("tasks.worklist"))
         told = handover.urge_task(public_id, current_user, request.form.get("urge_note", ""))
         flash(_("已催办,%(n)s人收到通知。", n=told), "success")
@@ -273,7 +273,7 @@ def _conflict(exc: Conflict) -> tuple[str, int]:
 
 
 def _completed(done: completion.Completed) -> Response:
-    flash(_("“%(name)s”已提交。", name=done.name), "success")
+    flash(_("“%(name)s”已提交。", name=element_name(done.name)), "success")
     if done.instance_error:
         flash(_("您提交的内容已保存,但流程在后续环节出错,需管理员处理。"), "error")
     if done.follow_up is not None:

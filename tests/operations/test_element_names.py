@@ -1,4 +1,4 @@
-"""The English names of the diagrams' processes, user tasks and call activities: every one in processes/
+"""The English names of the diagrams' processes, user tasks, call activities and lanes: every one in processes/
 has an entry, no entry is left over, and a name without an entry stays as the diagram wrote it."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from tests.conftest import ROOT
 
 CJK = re.compile(r"[\u3400-\u9fff]")
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
-NAMED = ("process", "userTask", "callActivity", "subProcess")
+NAMED = ("process", "userTask", "callActivity", "subProcess", "lane")
 
 
 def _shipped_names() -> dict[str, set[str]]:
@@ -26,7 +26,7 @@ def _shipped_names() -> dict[str, set[str]]:
     return found
 
 
-def test_every_user_task_call_activity_and_process_of_processes_has_an_english_name():
+def test_every_user_task_call_activity_lane_and_process_of_processes_has_an_english_name():
     names = _shipped_names()
     assert len(names["userTask"]) >= 50 and len(names["process"]) >= 10  # the diagrams really were read
     english = catalogue("en")

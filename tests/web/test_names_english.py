@@ -10,7 +10,7 @@ from sqlalchemy import update
 
 from app.models import OrgUnit
 from tests.conftest import ROOT
-from tests.web.scenario import act_as, open_task, start_incident, submit
+from tests.web.scenario import FORMS, act_as, open_task, start_incident, submit
 
 REGISTER = ("登记舆情(快报)", "Register incident (quick report)")
 CONFIRM = ("确认定级与启动响应", "Confirm level and start response")
@@ -44,6 +44,9 @@ def test_the_worklist_and_the_task_page_name_the_task_in_english(app, db, user_f
     assert f'<option value="{REGISTER[0]}" >{REGISTER[1]}</option>' in worklist
     page = _page(monitor, f"/tasks/{task.public_id}")
     assert f"<title>{REGISTER[1]} · " in page and REGISTER[0] not in page
+    done = monitor.client.post(f"/tasks/{task.public_id}", data={**FORMS["ut_register"], "_action": "complete"},
+                               follow_redirects=True).get_data(as_text=True)
+    assert f"&#34;{REGISTER[1]}&#34; submitted." in done  # the message after a submission
 
 
 def test_the_incident_page_names_open_tasks_and_units_in_english(app, db, user_factory, fake_clock):
@@ -84,6 +87,7 @@ def test_instance_and_admin_pages_name_processes_and_tasks_in_english(app, db, u
     assert f"<td>{MAIN[1]} v" in listing and f">{MAIN[1]}</option>" in listing and MAIN[0] not in listing
     detail = _page(admin, f"/instances/{instance.public_id}")
     assert f"{MAIN[1]} v" in detail and f">{REGISTER[1]}</a>" in detail
+    assert '<td>Monitor <small class="meta">' in detail and "<td>舆情监控员" not in detail  # the task's lane
     tabs = json.loads(detail.split('data-diagram="', 1)[1].split('"', 1)[0].replace("&#34;", '"')
                       .replace("&quot;", '"').replace("&amp;", "&"))
     assert MAIN[1] in [process["name"] for process in tabs["processes"]]
