@@ -110,6 +110,6 @@ def detail(number: str) -> str:
     """One incident's record for the ledger's readers: levels, deadlines, reports, releases, dispatched
     units, follow-up, aftermath and accountability, each line linked to the task that wrote it."""
     _allowed()
-    record = ledger_page.record(number, current_user)
+    record = ledger_page.record(number, current_user, _locale())
     return render_template("ledger/detail.html", record=record, incident=record.incident,
                            previewable=incident_page.previewable)

@@ -60,6 +60,8 @@ def test_the_incident_page_names_open_tasks_and_units_in_english(app, db, user_f
     page = _page(_english(office), f"/incidents/{instance.business_key}")
     assert f">{CONFIRM[1]}</a>" in page and CONFIRM[0] not in page
     assert f"<dd>{UNIT[1]}</dd>" in page and UNIT[0] not in page
+    record = _page(office, f"/ledger/{instance.business_key}")
+    assert UNIT[1] in record and UNIT[0] not in record  # the ledger page of the incident
     task = _page(office, f"/tasks/{open_task(instance, 'ut_confirm_level').public_id}")
     form = task[task.index('class="taskform"'):]
     assert f">{UNIT[1]}" in form and UNIT[0] not in form  # the lead unit's choices and the context above
