@@ -5,9 +5,11 @@ studio's form preview reads the task pages' catalogue, and a name without Englis
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from sqlalchemy import update
 
+from app.db import transaction
 from app.models import OrgUnit
 from tests.conftest import ROOT
 from tests.web.scenario import FORMS, act_as, open_task, start_incident, submit
@@ -93,6 +95,10 @@ def test_instance_and_admin_pages_name_processes_and_tasks_in_english(app, db, u
     tabs = json.loads(detail.split('data-diagram="', 1)[1].split('"', 1)[0].replace("&#34;", '"')
                       .replace("&quot;", '"').replace("&amp;", "&"))
     assert MAIN[1] in [process["name"] for process in tabs["processes"]]
+    with transaction():  # overdue: listed on the dashboard, which refreshes itself from its JSON
+        open_task(instance, "ut_register").due_at = fake_clock.current - timedelta(hours=1)
+    assert [row["name"] for row in admin.get("/admin/dashboard.json").get_json()["tasks"]["urgent"]] == [REGISTER[1]]
+    assert f">{REGISTER[1]}</a>" in _page(admin, "/admin/dashboard")
     migrations = _page(admin, "/admin/migrations")
     assert f'<option value="yq_incident" >{MAIN[1]}</option>' in migrations and MAIN[0] not in migrations
 
