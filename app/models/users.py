@@ -30,6 +30,7 @@ class OrgUnit(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))  # shown on the English pages; else `name`
     kind: Mapped[str] = mapped_column(String(32), default="section")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 

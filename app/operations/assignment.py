@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import HumanTask, OrgUnit, Role, TaskStatus, User
+from app.operations.element_names import element_name
 from app.operations.errors import Invalid
 from app.operations.tasks import current_locale
 from app.operations.visibility import UNIT_ROLES
@@ -24,14 +25,16 @@ SHOWN = 3  # problems named in a batch's refusal; the rest are counted
 def holder_problem(session: Session, task: HumanTask, person: User) -> str | None:
     """Why `person` does not fit `task` (none of its roles, another unit), in words; None if they fit."""
     roles = person.role_codes.intersection(task.candidate_roles)
+    name = element_name(task.name, current_locale())
     if not roles:
         return str(_l("%(person)s不在“%(task)s”的办理角色(%(roles)s)中。", person=person.display_name,
-                      task=task.name, roles="、".join(_role_names(session, task.candidate_roles))))
+                      task=name, roles=str(_l("、")).join(_role_names(session, task.candidate_roles))))
     # A task's unit binds only the unit roles of its lane (decision 46): a group leader in the lane fits.
     if task.unit_code and not roles - UNIT_ROLES and (person.unit is None or person.unit.code != task.unit_code):
-        unit = session.scalar(select(OrgUnit.name).where(OrgUnit.code == task.unit_code)) or task.unit_code
+        unit = session.scalar(select(OrgUnit).where(OrgUnit.code == task.unit_code))
+        english = current_locale().startswith("en") and unit is not None and (unit.name_en or "").strip()
         return str(_l("%(person)s不属于“%(task)s”的承办单位(%(unit)s)。", person=person.display_name,
-                      task=task.name, unit=unit))
+                      task=name, unit=english or (unit.name if unit else task.unit_code)))
     return None
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app import forms
 from app.extensions import db
+from app.forms.messages import normalize_locale
 from app.models import Incident, OrgUnit, ProcessDefinition, ProcessInstance, Role
 from app.operations import catalog
 from app.operations.vocabulary import INCIDENT_STATUSES
@@ -32,9 +33,13 @@ INSTANCE_STATUSES = {
 }
 
 
-def unit_names() -> dict[str, str]:
-    """Unit code → name, inactive units included (old records still name them)."""
-    return dict(db.session.execute(select(OrgUnit.code, OrgUnit.name)).all())
+def unit_names(locale: str | None = None) -> dict[str, str]:
+    """Unit code → name, inactive units included (old records still name them); in English the unit's
+    English name where it has one (documents and exports keep the Chinese: they pass no locale)."""
+    name = OrgUnit.name
+    if normalize_locale(locale) == "en":
+        name = func.coalesce(func.nullif(func.trim(OrgUnit.name_en), ""), OrgUnit.name)
+    return dict(db.session.execute(select(OrgUnit.code, name)).all())
 
 
 def role_names(locale: str = "zh_CN") -> dict[str, str]:
@@ -81,7 +86,7 @@ def incident_facts(incident: Incident, locale: str = "zh_CN", names: dict[str, s
     Lists and exports pass `names` and `choices` (`field_labels` of the newest version) read once for
     all their rows; a single incident is labelled by its own process version, its choices in `locale`.
     """
-    names = unit_names() if names is None else names
+    names = unit_names(locale) if names is None else names
     if choices is None:
         definition_id = incident_definition(incident)
         choices = {field: field_labels(field, definition_id, locale) for field in ("source_type", "platform")}

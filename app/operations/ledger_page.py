@@ -143,12 +143,13 @@ class Record:
     instance_id: str | None
 
 
-def record(number: str, user: User) -> Record:
-    """The ledger page of the incident with this number, for a reader who may open it."""
+def record(number: str, user: User, locale: str = "zh_CN") -> Record:
+    """The ledger page of the incident with this number, for a reader who may open it (its units and facts
+    named in `locale`)."""
     incident = incident_page.get_visible_incident(number, user)
     entries = ledger.entries_of(incident)
     task_rows = _tasks_of(entries)
-    names = labels.unit_names()
+    names = labels.unit_names(locale)
     cache: dict[tuple[int, str, str | None], Any] = {}  # a form's choices are read once per page
     lines = [_line(entry, label, actor, task_rows.get(entry.task_id or 0), cache) for entry, label, actor in entries]
     rows = deadlines.deadline_rows(incident, names)
@@ -170,11 +171,12 @@ def record(number: str, user: User) -> Record:
             line.number = rounds
     accountability_lines = of(("accountability",))
     return Record(
-        incident=incident, facts=labels.incident_facts(incident), levels=_levels(lines), deadlines=rows,
+        incident=incident, facts=labels.incident_facts(incident, locale, names), levels=_levels(lines), deadlines=rows,
         reports=of(REPORT_KINDS), superior_reports=_superior_reports(of(("external_report", "file_record"))),
         releases=releases, dispatch=_dispatch(incident, lines, rows, names),
         follow_up=follow, false_info=of(FALSE_INFO_KINDS), press=of(PRESS_KINDS), aftermath=of(AFTERMATH_KINDS),
-        accountability=_accountability(incident, accountability_lines), accountability_lines=accountability_lines,
+        accountability=_accountability(incident, accountability_lines, names),
+        accountability_lines=accountability_lines,
         files=incident_page.attachments_of(incident, user), entries=entries,
         stages=incident_page.stages(incident, entries), instance_id=ledger.instance_public_id(incident))
 
@@ -315,9 +317,8 @@ def _urges(task_ids: list[int]) -> dict[int, list[Urge]]:
     return found
 
 
-def _accountability(incident: Incident, lines: list[Line]) -> list[Accountability]:
+def _accountability(incident: Incident, lines: list[Line], names: dict[str, str]) -> list[Accountability]:
     results = labels.column_labels("accountability_rows", "evaluation", labels.incident_definition(incident))
-    names = labels.unit_names()
     rows = []
     for line in lines:
         for item in (line.entry.data or {}).get("accountability_rows") or []:

@@ -27,6 +27,31 @@ from app.operations.errors import Invalid, NotFound
 
 HERE = Path(__file__).resolve().parent
 
+# The English pages name the bodies of the lists below by the profile's `english_names` (decision NN);
+# these are the shipped profiles' defaults, an admin edits them with the rest of the profile.
+BODY_NAMES_EN = {
+    "市委、市政府": "Municipal Party committee and government",
+    "市委宣传部": "Municipal Party committee publicity department",
+    "市政府分管领导": "Municipal government leader in charge",
+    "市委网信办": "Municipal cyberspace affairs office",
+    "市委办": "Municipal Party committee office",
+    "市政府办": "Municipal government office",
+    "市政府新闻办": "Municipal government information office",
+    "省人力资源和社会保障厅": "Provincial human resources and social security department",
+    "市公安局网安支队": "Municipal public security cyber security detachment",
+    "属地政府": "Local government",
+    "专家": "Experts",
+    "县委、县政府分管领导": "County Party committee and government leaders in charge",
+    "县委、县政府": "County Party committee and government",
+    "县委宣传部": "County Party committee publicity department",
+    "县政府分管领导": "County government leader in charge",
+    "县委网信办": "County cyberspace affairs office",
+    "县委办": "County Party committee office",
+    "县政府办": "County government office",
+    "市民政局": "Municipal civil affairs bureau",
+    "县公安局": "County public security bureau",
+}
+
 CITY: dict[str, Any] = {
     "org_name": "市人力资源和社会保障局",
     "levels_in_use": "four",
@@ -53,6 +78,7 @@ CITY: dict[str, Any] = {
     "risk_filing_depts": ["省人力资源和社会保障厅", "市委、市政府"],
     "consultation_superiors": ["市委、市政府", "市委宣传部", "市委网信办"],
     "consultation_partners": ["市委网信办", "市委宣传部", "市公安局网安支队", "属地政府", "专家"],
+    "english_names": [{"name": name, "name_en": english} for name, english in BODY_NAMES_EN.items()],
 }
 
 COUNTY: dict[str, Any] = {
@@ -141,6 +167,14 @@ def values_of(row: OrgProfile) -> dict[str, Any]:
     added in a later release names the county's bodies in the county profile, not the city's."""
     defaults = SHIPPED.get(row.code, ("", CITY))[1]
     return {**defaults, **(row.values or {})}
+
+
+def english_names(values: dict[str, Any]) -> dict[str, str]:
+    """Chinese → English name of the bodies a profile's `english_names` table names (rows left blank skipped)."""
+    rows = values.get("english_names")
+    pairs = (row for row in rows if isinstance(row, dict)) if isinstance(rows, list) else ()
+    return {str(row.get("name") or "").strip(): str(row.get("name_en") or "").strip() for row in pairs
+            if str(row.get("name") or "").strip() and str(row.get("name_en") or "").strip()}
 
 
 def list_profiles() -> list[OrgProfile]:

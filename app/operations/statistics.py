@@ -195,7 +195,7 @@ def _trend(discovered: list[datetime], overdue: list[bool], f: LedgerFilter, uni
 def compute(session: Session, f: LedgerFilter, trend_unit: str | None = None, locale: str = "zh_CN") -> Statistics:
     """The statistics of the incidents `f` selects (read in batches, so a long period stays in bounds);
     platforms and sources are named in `locale` (the page's; the monthly report's stay Chinese)."""
-    names = labels.unit_names()
+    names = labels.unit_names(locale)
     choices = {name: labels.field_labels(name, locale=locale) for name in ("source_type", "platform")}
     result = Statistics()
     levels: Counter[str] = Counter()

@@ -114,7 +114,7 @@ def submitted_items(task: HumanTask, files: Callable[[list[forms.FileItem]], str
     if form is None:
         return [(key, str(value)) for key, value in task.submitted.items()]
     locale = current_locale()
-    return forms.summary(forms.localize(form, locale), task.submitted, form_options(form), locale, files)
+    return forms.summary(forms.localize(form, locale), task.submitted, form_options(form, locale), locale, files)
 
 
 def next_task_for(user: User, instance_id: int) -> HumanTask | None:
@@ -126,14 +126,17 @@ def next_task_for(user: User, instance_id: int) -> HumanTask | None:
         .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id).limit(1))
 
 
-def form_options(form: forms.FormSpec) -> dict[str, list[tuple[str, str]]]:
-    """Choices of every `x-source` the form uses, read from the directory and the profile."""
-    return options.options_for(forms.sources_of(form))
+def form_options(form: forms.FormSpec, locale: str | None = None) -> dict[str, list[tuple[str, str]]]:
+    """Choices of every `x-source` the form uses, read from the directory and the profile (labelled in
+    `locale` for a page; in Chinese for what is written)."""
+    return options.options_for(forms.sources_of(form), locale)
 
 
 def page_options(task: HumanTask, form: forms.FormSpec) -> dict[str, list[tuple[str, str]]]:
-    """The form's choices and those of the task data shown above it (a unit's name, not its code)."""
-    return options.options_for(forms.sources_of(form) | forms.context_sources(form, process_fields(task)))
+    """The form's choices and those of the task data shown above it (a unit's name, not its code), in the
+    reader's language."""
+    return options.options_for(forms.sources_of(form) | forms.context_sources(form, process_fields(task)),
+                               current_locale())
 
 
 # -- writes -------------------------------------------------------------------------------------

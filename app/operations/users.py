@@ -19,7 +19,7 @@ from app.db import transaction
 from app.extensions import db
 from app.models import AuditEvent, OrgUnit, Role, User, UserRole
 from app.operations.errors import Invalid, NotFound
-from app.operations.vocabulary import ORG_UNITS, ROLES
+from app.operations.vocabulary import ORG_UNIT_NAMES_EN, ORG_UNITS, ROLES
 
 MIN_PASSWORD_LENGTH = 12
 _HASHER = PasswordHasher()
@@ -75,7 +75,7 @@ def ensure_roles_and_units() -> int:
         existing_units = set(session.scalars(select(OrgUnit.code)))
         for code, name, kind in ORG_UNITS:
             if code not in existing_units:
-                session.add(OrgUnit(code=code, name=name, kind=kind))
+                session.add(OrgUnit(code=code, name=name, name_en=ORG_UNIT_NAMES_EN.get(code), kind=kind))
                 added += 1
         return added
 

@@ -52,6 +52,16 @@ ORG_UNITS = [
     ("supervision", "劳动保障监察支队", "subordinate"),
     ("service_center", "政务服务中心", "subordinate"),
 ]
+# English names of the seeded units (a unit an admin adds may have none: the English pages then show `name`).
+ORG_UNIT_NAMES_EN = {
+    "office": "Bureau office",
+    "policy": "Policy and regulations section",
+    "employment": "Employment promotion section",
+    "social_insurance": "Social insurance section",
+    "labour_relations": "Labour relations section",
+    "supervision": "Labour security inspection brigade",
+    "service_center": "Government service centre",
+}
 
 
 def level_name(level: object) -> str | None:

@@ -143,7 +143,7 @@ def api_tokens_page() -> str | tuple[str, int]:
             errors = exc.errors or {"": [exc.message]}
     page = render_template("admin/api_tokens.html", rows=api_tokens.list_tokens(), errors=errors, issued=issued,
                            form=request.form, scopes=api_tokens.SCOPES, roles=labels.role_names(tasks.current_locale()),
-                           units=labels.unit_names())
+                           units=labels.unit_names(tasks.current_locale()))
     return (page, 422) if errors else page
 
 

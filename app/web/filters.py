@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
 from app import clock
-from app.operations import labels
+from app.operations import element_names, labels
 from app.operations.vocabulary import level_name
 
 STATUS_NAMES = labels.INSTANCE_STATUSES
@@ -183,10 +183,15 @@ def display_value(value: Any) -> str:
 
 
 def _units() -> dict[str, str]:
-    """Unit names, read once per request."""
+    """Unit names in the page's language, read once per request."""
     if "unit_names" not in g:
-        g.unit_names = labels.unit_names()
+        g.unit_names = labels.unit_names(str(get_locale() or "zh_CN"))
     return g.unit_names
+
+
+def element_name(name: Any) -> str:
+    """A process's or a diagram element's name (a task's) in the page's language (decision NN)."""
+    return element_names.element_name(name, str(get_locale() or "zh_CN"))
 
 
 def unit_name(codes: Any) -> str:
@@ -245,5 +250,6 @@ def init_app(app: Flask) -> None:
         localtime=localtime, due_state=due_state, remaining=remaining, level_name=level_name,
         status_name=status_name, action_name=action_name, display_value=display_value, batch_kind=batch_kind,
         pretty_json=pretty_json, span=span, message_name=message_name, unit_name=unit_name, role_name=role_name,
+        element_name=element_name,
         incident_status=incident_status, linkify=linkify, filesize=filesize,
     )

@@ -24,7 +24,7 @@ def render_incident(number: str, draft: str = "", errors: dict[str, list[str]] |
     return render_template(
         "incidents/print.html" if printing else "incidents/detail.html", incident=incident, entries=lines,
         comments=comments.thread(incident), draft=draft, errors=errors or {}, max_comment=comments.MAX_LENGTH,
-        deadlines=deadlines.deadline_rows(incident, labels.unit_names()),
+        deadlines=deadlines.deadline_rows(incident, labels.unit_names(str(get_locale() or "zh_CN"))),
         facts=labels.incident_facts(incident, str(get_locale() or "zh_CN")),
         stages=incident_page.stages(incident, lines, keep=None if printing else incident_page.STAGE_LINES),
         levels=incident_page.level_history(lines),

@@ -31,6 +31,7 @@ from app.db import transaction
 from app.models import AuditEvent, InstanceStatus, TaskStatus
 from app.operations import batches, instances, interventions, migrations, search, tasks
 from app.operations.errors import Invalid, OperationError
+from app.web.filters import element_name
 from app.web.inputs import int_arg, parse_json
 from app.web.security import DIAGRAM_CSP
 
@@ -243,7 +244,7 @@ def _detail_page(instance: Any, errors: dict[str, list[str]], form: dict[str, An
                     for t in done],
         viewable={t.id for t in all_tasks if tasks.can_view(t, current_user)},
         events=instances.instance_events(instance),
-        diagram=instances.instance_diagram(instance),
+        diagram=_named(instances.instance_diagram(instance)),
         admin=_admin(), overview=overview,
         repair=interventions.instance_repair_view(instance) if overview else None,
         migrations=migrations.history(instance) if overview else [],
@@ -256,6 +257,11 @@ def _detail_page(instance: Any, errors: dict[str, list[str]], form: dict[str, An
     response = make_response(page, status)
     response.headers["Content-Security-Policy"] = DIAGRAM_CSP
     return response
+
+
+def _named(diagram: dict[str, Any]) -> dict[str, Any]:
+    """The diagram's process tabs and element names in the page's language (the drawing keeps its labels)."""
+    return {**diagram, "processes": [{**p, "name": element_name(p["name"])} for p in diagram.get("processes", [])]}
 
 
 def _intervene(public_id: str, run: Callable[[int | None, str], Any],

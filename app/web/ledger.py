@@ -38,7 +38,7 @@ def _page_context(args: Any) -> dict[str, Any]:
     filters, notes = ledger_filter.from_args(args)
     return {"filters": filters, "notes": notes, "args": args,
             "query": {k: v for k, v in args.items() if k not in ("page", "trend") and v},
-            "units": sorted(labels.unit_names().items()), "statuses": INCIDENT_STATUSES,
+            "units": sorted(labels.unit_names(_locale()).items()), "statuses": INCIDENT_STATUSES,
             "platforms": labels.choice_pairs("platform", locale=_locale()),
             "sources": labels.choice_pairs("source_type", locale=_locale())}
 
@@ -110,6 +110,6 @@ def detail(number: str) -> str:
     """One incident's record for the ledger's readers: levels, deadlines, reports, releases, dispatched
     units, follow-up, aftermath and accountability, each line linked to the task that wrote it."""
     _allowed()
-    record = ledger_page.record(number, current_user)
+    record = ledger_page.record(number, current_user, _locale())
     return render_template("ledger/detail.html", record=record, incident=record.incident,
                            previewable=incident_page.previewable)

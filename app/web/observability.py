@@ -22,7 +22,7 @@ from app.extensions import limiter
 from app.models import InstanceStatus, JobStatus
 from app.operations import monitoring
 from app.operations.vocabulary import level_name
-from app.web.filters import localtime, remaining
+from app.web.filters import element_name, localtime, remaining
 
 bp = Blueprint("observability", __name__)
 
@@ -202,8 +202,8 @@ def dashboard_data(view: monitoring.Dashboard) -> dict[str, Any]:
         "tasks": {
             "overdue": view.tasks_overdue,
             "due_soon": view.tasks_due_soon,
-            "urgent": [{"url": url_for("tasks.task", public_id=t.public_id), "name": t.name, "incident": t.incident,
-                        "due_at": localtime(t.due_at), "remaining": remaining(t.due_at),
+            "urgent": [{"url": url_for("tasks.task", public_id=t.public_id), "name": element_name(t.name),
+                        "incident": t.incident, "due_at": localtime(t.due_at), "remaining": remaining(t.due_at),
                         "state": "overdue" if t.due_at <= view.now else "soon"} for t in view.urgent],
         },
         "compliance": {

@@ -233,7 +233,9 @@ def preview_form() -> Response:
     if form is None:  # a preview of text being typed: problems are its answer, not a failed request
         return _json({"ok": False, "problems": problems})
     locale = tasks.current_locale()
-    fields = forms.build_fields(form, {}, {}, {}, {}, options.options_for(forms.sources_of(form)), locale=locale)
+    form = forms.localize(form, locale)  # the task pages' catalogue (decision 102): what staff will read
+    choices = options.options_for(forms.sources_of(form), locale)
+    fields = forms.build_fields(form, {}, {}, {}, {}, choices, locale=locale)
     html = render_template("studio/_preview.html", fields=fields, title=form.schema.get("title") or name)
     return _json({"ok": True, "html": html})
 
@@ -341,9 +343,10 @@ def _sandbox_page(run: Any, guid: str | None = None, raw: dict[str, Any] | None 
     open_forms = []
     for task in run.open_tasks:
         form = sandbox.task_form(run, task)
+        form = forms.localize(form, locale) if form else None
         mine = task["guid"] == guid
         fields = forms.build_fields(form, {}, raw if mine else {}, errors if mine else {}, task.get("context") or {},
-                                    options.options_for(forms.sources_of(form)), locale=locale) if form else []
+                                    options.options_for(forms.sources_of(form), locale), locale=locale) if form else []
         open_forms.append((task, fields, (errors or {}).get("", []) if mine else []))
     page = render_template("studio/sandbox_run.html", run=run, open_forms=open_forms, view=sandbox.view(run))
     response = make_response(page, status)

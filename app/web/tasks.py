@@ -14,6 +14,7 @@ from app.models import HumanTask, InstanceStatus, TaskStatus
 from app.operations import attachments, comments, completion, handover, instances, interventions, ledger, tasks
 from app.operations import worklist as worklist_ops
 from app.operations.errors import Conflict, Invalid, OperationError
+from app.web.filters import element_name
 from app.web.inputs import int_arg
 from app.web.lead import lead_card
 from app.web.security import download_headers
@@ -63,7 +64,7 @@ def worklist_act() -> Response:
     try:
         if request.form.get("unclaim"):
             task = tasks.unclaim_task(request.form["unclaim"], current_user)
-            flash(_("已将“%(name)s”退回组内。", name=task.name), "success")
+            flash(_("已将“%(name)s”退回组内。", name=element_name(task.name)), "success")
             return redirect(url_for("tasks.worklist", **back))
         chosen = [request.form["claim"]] if request.form.get("claim") else request.form.getlist("selected")
         report = worklist_ops.claim_tasks(chosen, current_user)
@@ -71,7 +72,8 @@ def worklist_act() -> Response:
         flash(exc.message, "error")
         return redirect(url_for("tasks.worklist", **back))
     if report.claimed:
-        flash(_("已签收 %(n)d 项:%(names)s", n=len(report.claimed), names="、".join(report.claimed)), "success")
+        names = _("、").join(element_name(name) for name in report.claimed)
+        flash(_("已签收 %(n)d 项:%(names)s", n=len(report.claimed), names=names), "success")
     for label, reason in report.refused:
         flash(_("未能签收 %(label)s:%(reason)s", label=label, reason=reason), "error")
     return redirect(url_for("tasks.worklist", **back))
@@ -159,7 +161,7 @@ def on_behalf(public_id: str) -> str | Response | tuple[str, int]:
     except Invalid as exc:
         return _render(item, submission.data, submission.raw, exc.errors or {"": [exc.message]}, status=422,
                        reason=reason)
-    flash(_("已代为办理“%(name)s”。", name=item.name), "success")
+    flash(_("已代为办理“%(name)s”。", name=element_name(item.name)), "success")
     return redirect(url_for("instances.detail", public_id=item.instance.public_id))
 
 
@@ -180,7 +182,7 @@ def _hand_over(public_id: str, action: str) -> Response | tuple[str, int]:
             moved = handover.pass_task(public_id, current_user, request.form.get("pass_to", ""),
                                        request.form.get("pass_reason", ""))
             person = moved.assignee.display_name if moved.assignee else ""
-            flash(_("已将“%(name)s”转办给%(person)s。", name=item.name, person=person), "success")
+            flash(_("已将“%(name)s”转办给%(person)s。", name=element_name(item.name), person=person), "success")
             return redirect(url_for("tasks.worklist"))
         told = handover.urge_task(public_id, current_user, request.form.get("urge_note", ""))
         flash(_("已催办,%(n)s人收到通知。", n=told), "success")
@@ -271,7 +273,7 @@ def _conflict(exc: Conflict) -> tuple[str, int]:
 
 
 def _completed(done: completion.Completed) -> Response:
-    flash(_("“%(name)s”已提交。", name=done.name), "success")
+    flash(_("“%(name)s”已提交。", name=element_name(done.name)), "success")
     if done.instance_error:
         flash(_("您提交的内容已保存,但流程在后续环节出错,需管理员处理。"), "error")
     if done.follow_up is not None:
@@ -301,7 +303,7 @@ def _render(item: HumanTask, values: dict[str, Any], raw: dict[str, Any], errors
         submitted=submitted,
         claimable=item.status == TaskStatus.OPEN and item.assignee_id is None
         and tasks.is_candidate(item, current_user),
-        title=form.schema.get("title") or item.name, panel=ledger.panel_for(item.instance),
+        title=form.schema.get("title") or element_name(item.name), panel=ledger.panel_for(item.instance),
         **_latest_comments(item),
         on_behalf=item.status == TaskStatus.OPEN and current_user.has_role("admin")
         and not tasks.can_work(item, current_user),

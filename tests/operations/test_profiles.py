@@ -50,7 +50,10 @@ def test_exactly_one_profile_is_active(db):
 def test_profile_lists_are_form_choices_and_unknown_sources_are_refused_at_deploy(db):
     choices = options.options_for(["profile:external_report_to"])["profile:external_report_to"]
     assert ("市委网信办", "市委网信办") in choices
+    english = options.options_for(["profile:external_report_to"], "en")["profile:external_report_to"]
+    assert ("市委网信办", "Municipal cyberspace affairs office") in english  # the value stays Chinese
     assert options.source_problem("profile:org_name", set()) is not None  # a text value, not a list
+    assert options.source_problem("profile:english_names", set()) is not None  # rows, not names to choose
     assert options.source_problem("users:nobody", {"monitor"}) is not None
     assert options.source_problem("users:monitor", {"monitor"}) is None
     form = (b'{"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "t", "type": "object", '
@@ -59,7 +62,8 @@ def test_profile_lists_are_form_choices_and_unknown_sources_are_refused_at_deplo
     _loaded, problems = deploy.check_forms({"ut_x.schema.json": form}, {"monitor"})
     assert [p.reason for p in problems] == [
         "x-source 'secret_list' is not a known option list (org_units, open_incidents, users:<role>, profile:<"
-        + "|".join(sorted(k for k, v in profiles.CITY.items() if isinstance(v, list))) + ">)"]
+        + "|".join(sorted(k for k, v in profiles.CITY.items() if isinstance(v, list) and k != "english_names"))
+        + ">)"]
 
 
 def test_a_changed_profile_applies_to_the_next_step_of_a_running_incident(db):
