@@ -1,4 +1,4 @@
-"""Names from the diagrams in English on request: processes, user tasks, call activities (decision NN).
+"""Names from the diagrams in English on request: processes, user tasks, call activities (decision 115).
 
 The diagrams in processes/ (and those process owners deploy from the studio) name their elements in
 Chinese; `human_task.name`, the versions' task lists and the process rows keep that name. The English

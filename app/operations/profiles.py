@@ -27,7 +27,7 @@ from app.operations.errors import Invalid, NotFound
 
 HERE = Path(__file__).resolve().parent
 
-# The English pages name the bodies of the lists below by the profile's `english_names` (decision NN);
+# The English pages name the bodies of the lists below by the profile's `english_names` (decision 115);
 # these are the shipped profiles' defaults, an admin edits them with the rest of the profile.
 BODY_NAMES_EN = {
     "市委、市政府": "Municipal Party committee and government",

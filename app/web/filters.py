@@ -190,7 +190,7 @@ def _units() -> dict[str, str]:
 
 
 def element_name(name: Any) -> str:
-    """A process's or a diagram element's name (a task's) in the page's language (decision NN)."""
+    """A process's or a diagram element's name (a task's) in the page's language (decision 115)."""
     return element_names.element_name(name, str(get_locale() or "zh_CN"))
 
 

@@ -1,4 +1,4 @@
-"""Names from the diagrams and the organisation's units in English on request (decision NN): the worklist,
+"""Names from the diagrams and the organisation's units in English on request (decision 115): the worklist,
 task, incident, instance and admin pages and the studio name tasks, processes and units in English, the
 studio's form preview reads the task pages' catalogue, and a name without English stays as written."""
 
