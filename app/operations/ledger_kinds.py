@@ -125,6 +125,9 @@ def _terminated(incident: Incident, view: View, at: datetime) -> None:
         incident.closed_at = at
 
 
+# -- the kinds --------------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class Kind:
     """What one entry kind is called, which task data a service task's entry keeps, what it updates."""
