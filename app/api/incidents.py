@@ -14,8 +14,9 @@ from app.api.auth import caller, scope
 from app.api.common import blueprint, documented_errors, link, links
 from app.api.schemas import IncidentDetail, IncidentPage, IncidentQuery, MessageBody, MessageResult
 from app.models import Incident
-from app.operations import labels, ledger, updates
+from app.operations import labels, ledger_reading, updates
 from app.operations.errors import Forbidden, NotFound
+from app.operations.ledger_filter import LedgerFilter
 from app.operations.task_pages import decode_cursor, encode_cursor
 from app.operations.vocabulary import level_name
 
@@ -35,7 +36,7 @@ def _incident_json(incident: Incident, names: dict[str, str]) -> dict[str, Any]:
         "platform_label": facts["platform"], "lead_unit": incident.lead_unit, "lead_unit_label": facts["lead_unit"],
         "overdue": bool(incident.overdue), "discovered_at": incident.discovered_at,
         "reported_at": incident.reported_at, "first_release_at": incident.first_release_at,
-        "closed_at": incident.closed_at, "instance_id": ledger.instance_public_id(incident),
+        "closed_at": incident.closed_at, "instance_id": ledger_reading.instance_public_id(incident),
     }
 
 
@@ -54,11 +55,11 @@ def list_incidents(cursor: str | None = None, limit: int = 50, **args: Any) -> d
     if not caller().user.has_role(*LEDGER_ROLES):
         raise Forbidden(_("该令牌的角色不能查看舆情台账。"))
     page = decode_cursor(cursor) or 1
-    f = ledger.LedgerFilter(text=args.get("text") or "", level=args.get("level"), status=args.get("status"),
+    f = LedgerFilter(text=args.get("text") or "", level=args.get("level"), status=args.get("status"),
                             unit=args.get("unit"), platform=args.get("platform"), source=args.get("source"),
                             overdue=args.get("overdue"), since=_day(args.get("since")),
                             until=_day(args.get("until")))
-    rows, total = ledger.list_incidents(f, page, limit)
+    rows, total = ledger_reading.list_incidents(f, page, limit)
     names = labels.unit_names()
     more = page * limit < total
     return {"items": [_incident_json(row, names) for row in rows],
@@ -75,9 +76,9 @@ def get_incident(number: str) -> dict[str, Any]:
     """One incident: its ledger head with labels and every ledger line in time order."""
     if not caller().user.has_role(*LEDGER_ROLES):
         raise NotFound(_("台账中没有这个事件。"))
-    incident = ledger.get_incident(number)
+    incident = ledger_reading.get_incident(number)
     entries = [{"at": entry.at, "kind": entry.kind, "label": label, "summary": entry.summary or "", "actor": actor}
-               for entry, label, actor in ledger.entries_of(incident)]
+               for entry, label, actor in ledger_reading.entries_of(incident)]
     return {**_incident_json(incident, labels.unit_names()), "entries": entries}
 
 

@@ -14,7 +14,8 @@ from lxml import etree
 
 from app.engine import checker
 from app.engine.definitions import parse_xml
-from app.engine.importing import CAMUNDA, Conversion, Note
+from app.engine.import_xml import CAMUNDA
+from app.engine.importing import Conversion, Note
 
 CAMUNDA_DMN = "http://camunda.org/schema/1.0/dmn"
 OWN = (CAMUNDA, CAMUNDA_DMN)

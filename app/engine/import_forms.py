@@ -10,12 +10,8 @@ from typing import Any
 
 from lxml import etree
 
-from app.engine.import_xml import B, properties_of, set_property
+from app.engine.import_xml import ACTIVITI, CAMUNDA, FLOWABLE, ZEEBE, B, properties_of, set_property
 
-CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
-ZEEBE = "http://camunda.org/schema/zeebe/1.0"
-FLOWABLE = "http://flowable.org/bpmn"
-ACTIVITI = "http://activiti.org/bpmn"
 MAX_TEXT = 2000
 _TYPES = {"string": "string", "long": "integer", "integer": "integer", "boolean": "boolean", "date": "date",
           "enum": "enum", "textfield": "string", "textarea": "string", "number": "integer", "checkbox": "boolean",

@@ -1,4 +1,5 @@
-"""Small XML helpers the import of other modellers' files shares: our extension properties and lanes."""
+"""Small XML helpers the import of other modellers' files shares: their namespaces, our extension
+properties and lanes."""
 
 from __future__ import annotations
 
@@ -10,6 +11,11 @@ from app.engine.definitions import BPMN_NS, SPIFF_NS
 
 B = f"{{{BPMN_NS}}}"
 S = f"{{{SPIFF_NS}}}"
+# the other modellers' extension namespaces
+CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
+ZEEBE = "http://camunda.org/schema/zeebe/1.0"
+FLOWABLE = "http://flowable.org/bpmn"
+ACTIVITI = "http://activiti.org/bpmn"
 
 
 def extension_elements(element: Any) -> Any:

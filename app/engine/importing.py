@@ -1,11 +1,12 @@
 """Convert BPMN files made in other modellers (Camunda 7/8, Flowable, SpiffArena, bpmn.io) to ours.
 
-What has a clear meaning here is converted: candidate groups to lanes with roles, the assignee to the
-task's assignee expression, form keys and form fields to a form stub, due dates to due expressions,
-simple JUEL/FEEL conditions and bare timer literals to our expressions. Everything else is kept as it
-was and listed, element by element, as not converted: nothing is dropped in silence. A converted
-expression must pass the same checker as any other (an unsafe one stays unconverted and is refused
-by the deploy checks). The file is parsed with the hardened parser first; hostile files never get here.
+What has a clear meaning here is converted: candidate groups to lanes with roles (import_lanes.py), the
+assignee to the task's assignee expression, form keys and form fields to a form stub (import_forms.py),
+due dates to due expressions, simple JUEL/FEEL conditions and bare timer literals to our expressions
+(import_expressions.py). Everything else is kept as it was and listed, element by element, as not
+converted: nothing is dropped in silence. A converted expression must pass the same checker as any
+other (an unsafe one stays unconverted and is refused by the deploy checks). The file is parsed with
+the hardened parser first; hostile files never get here.
 """
 
 from __future__ import annotations
@@ -18,18 +19,23 @@ from lxml import etree
 
 from app.engine import checker, import_forms, import_lanes
 from app.engine.definitions import BPMN_NS, SPIFF_NS, parse_xml
-from app.engine.import_xml import extension_elements, lane_roles, properties_of, set_property
+from app.engine.import_expressions import convert_expression, convert_timer
+from app.engine.import_xml import (
+    ACTIVITI,
+    CAMUNDA,
+    FLOWABLE,
+    ZEEBE,
+    B,
+    S,
+    extension_elements,
+    lane_roles,
+    properties_of,
+    set_property,
+)
 
-CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
-ZEEBE = "http://camunda.org/schema/zeebe/1.0"
-FLOWABLE = "http://flowable.org/bpmn"
-ACTIVITI = "http://activiti.org/bpmn"
 MODELER = "http://camunda.org/schema/modeler/1.0"
 DIALECT_NAMESPACES = {CAMUNDA: "camunda7", ZEEBE: "camunda8", FLOWABLE: "flowable", ACTIVITI: "flowable"}
 IGNORED_NAMESPACES = {MODELER, "http://www.w3.org/2001/XMLSchema-instance"}
-B = f"{{{BPMN_NS}}}"
-S = f"{{{SPIFF_NS}}}"
-__all__ = ["Conversion", "Note", "convert_bpmn", "convert_expression", "convert_timer", "detect", "properties_of"]
 TASK_KINDS = {"userTask", "manualTask"}
 
 
@@ -102,69 +108,6 @@ def _with_spiff_namespace(root: etree._Element) -> etree._Element:
     for child in list(root):
         fresh.append(child)
     return fresh
-
-
-# -- expressions --------------------------------------------------------------------------------
-
-_TOKEN = re.compile(r"""\s*(?:(?P<num>\d+(?:\.\d+)?)|(?P<str>"[^"\\]*"|'[^'\\]*')|(?P<name>[A-Za-z_]\w*)"""
-                    r"""|(?P<op>==|!=|<=|>=|&&|\|\||[<>!()+\-*/%,=\[\]]))""")
-_WORDS = {"true": "True", "false": "False", "null": "None", "and": "and", "or": "or", "not": "not",
-          "eq": "==", "ne": "!=", "lt": "<", "gt": ">", "le": "<=", "ge": ">=", "in": "in"}
-_OPS = {"&&": "and", "||": "or", "!": "not", "=": "=="}
-
-
-def _name(token: str) -> str:
-    """A word of a condition in our language: true/false/null, an operator word, or a variable named as
-    the converted form names its field (heatScore → heat_score)."""
-    if token.lower() in ("true", "false", "null"):
-        return _WORDS[token.lower()]
-    if token in _WORDS:
-        return _WORDS[token]
-    return import_forms.field_name(token) or token if token != token.lower() else token
-
-
-def convert_expression(text: str) -> str | None:
-    """A JUEL (`${a == true}`) or FEEL (`= x > 5`, `a and b`) condition in our language, else None."""
-    body = (text or "").strip()
-    if (body.startswith("${") or body.startswith("#{")) and body.endswith("}"):
-        body = body[2:-1]
-    elif body.startswith("="):
-        body = body[1:]
-    out: list[str] = []
-    position = 0
-    body = body.strip()
-    while position < len(body):
-        match = _TOKEN.match(body, position)
-        if not match or match.end() == position:
-            return None
-        position = match.end()
-        kind, token = match.lastgroup, match.group(match.lastgroup or "")
-        if kind == "name":
-            if token in ("empty", "execution", "task") or token.startswith("_"):
-                return None
-            out.append(_name(token))
-        elif kind == "op":
-            out.append(_OPS.get(token, token))
-        else:
-            out.append(token)
-    result = " ".join(out).replace("( ", "(").replace(" )", ")")
-    if not result or checker.check_expression(result):
-        return None
-    return result
-
-
-_ISO_LITERAL = re.compile(r"^(R\d*/)?P[0-9YMWDTHS.,]+$|^\d{4}-\d\d-\d\dT[\d:.]+(Z|[+-]\d\d:?\d\d)$")
-
-
-def convert_timer(text: str) -> str | None:
-    """A bare ISO-8601 value becomes a quoted literal; `${name}` becomes the name; else None."""
-    body = (text or "").strip()
-    if re.fullmatch(r"""(['"]).*\1""", body):
-        return body
-    if _ISO_LITERAL.match(body):
-        return f'"{body}"'
-    converted = convert_expression(body) if body.startswith(("${", "#{", "=")) else None
-    return converted if converted and re.fullmatch(r"[A-Za-z]\w*", converted) else None
 
 
 class _Converter(import_forms.FormsMixin):

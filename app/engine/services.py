@@ -67,7 +67,7 @@ def _check_notify(params: dict[str, Any]) -> None:
 
 
 # Ledger entry kinds a diagram may write with the `ledger` operator (user tasks write theirs through
-# the task property `ledger`); app/operations/ledger.py says what each one records.
+# the task property `ledger`); app/operations/ledger_kinds.py says what each one records.
 LEDGER_KINDS = (
     "registered", "level_proposed", "level_confirmed", "leader_confirmed", "deadlines_set", "level_changed",
     "instruction_requested", "instruction_decided", "response_rejected", "external_report", "file_record",

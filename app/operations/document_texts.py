@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models import Attachment, Incident, LedgerEntry, User
 from app.operations import deadlines, labels
 from app.operations.docx_layout import Letter, OfficialDocument, date_cn, time_cn
-from app.operations.ledger import KINDS
+from app.operations.ledger_kinds import kind_label
 from app.operations.vocabulary import level_name
 
 SPREAD_FIELDS = ("netizen_attention", "foreign_media", "spread_speed", "impact_scope", "offline_risk")
@@ -173,17 +173,13 @@ def external_report(record: Record) -> bytes:
             if entry.kind in ("task_force", "investigation", "consultation", "release_published", "dispatch",
                               "press_conference", "follow_up") and entry.summary]
     for entry, _ in done or []:
-        doc.line(f"{time_cn(entry.at)},{_kind_label(entry.kind)}:{entry.summary}")
+        doc.line(f"{time_cn(entry.at)},{kind_label(entry.kind)}:{entry.summary}")
     if not done:
         doc.line("正在按预案组织核实和处置。")
     doc.heading("四、下一步工作")
     doc.line("继续加强监测研判,及时回应社会关切,有关情况及时续报。")
     doc.line("特此报告。")
     return doc.save()
-
-
-def _kind_label(kind: str) -> str:
-    return KINDS[kind].label if kind in KINDS else kind
 
 
 def approved_release(record: Record) -> tuple[LedgerEntry, LedgerEntry]:
@@ -227,7 +223,7 @@ def case_file(record: Record) -> bytes:
              f"承办科室:{record.facts['lead_unit'] or '未定'}")
     doc.heading("二、处置经过")
     doc.table(("时间", "环节", "内容", "办理人"),
-              [(clock_short(e.at), _kind_label(e.kind), e.summary, who or "系统") for e, who in record.entries],
+              [(clock_short(e.at), kind_label(e.kind), e.summary, who or "系统") for e, who in record.entries],
               (30, 30, 70, 26))
     doc.heading("三、时效情况")
     doc.table(("时限", "截止时间", "完成时间", "结果"), _timeliness(incident), (44, 32, 32, 48))

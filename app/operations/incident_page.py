@@ -44,7 +44,7 @@ LEVEL_KINDS = frozenset({"level_proposed", "level_confirmed", "leader_confirmed"
 AHEAD = frozenset({"level_proposed", "deadlines_set", "update_received"})
 STAGE_LINES = 4  # lines shown per stage of the strip (the rest are counted)
 
-Line = tuple[LedgerEntry, str, "str | None"]  # entry, kind label, actor name (ledger.entries_of)
+Line = tuple[LedgerEntry, str, "str | None"]  # entry, kind label, actor name (ledger_reading.entries_of)
 
 
 @dataclass

@@ -27,7 +27,6 @@ from app import clock
 from app.extensions import db
 from app.models import Incident
 from app.operations import deadlines, labels, ledger_filter
-from app.operations.ledger import csv_cell
 from app.operations.ledger_filter import LedgerFilter
 from app.operations.vocabulary import level_name
 
@@ -63,6 +62,11 @@ def _rows(f: LedgerFilter) -> Iterator[list[str | int | datetime | None]]:
                incident.occurred_at, incident.discovered_at, incident.reported_at, incident.first_release_at,
                incident.press_conf_at, incident.subsided_at,
                incident.upgrades, "是" if incident.is_false_info else "否", "、".join(missed)]
+
+
+def csv_cell(text: str) -> str:
+    """Neutralise spreadsheet formulas (CSV injection): text starting with = + - @ gets a leading quote."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _csv_value(value: str | int | datetime | None) -> str | int:

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from app import clock, forms
 from app.extensions import db
 from app.models import Attachment, AuditEvent, HumanTask, Incident, LedgerEntry, User
-from app.operations import catalog, deadlines, incident_page, labels, ledger, tasks
+from app.operations import catalog, deadlines, incident_page, labels, ledger_reading, tasks
 from app.operations.vocabulary import level_name
 
 REPORT_KINDS = ("external_report", "file_record", "instruction_requested", "instruction_decided",
@@ -147,7 +147,7 @@ def record(number: str, user: User, locale: str = "zh_CN") -> Record:
     """The ledger page of the incident with this number, for a reader who may open it (its units and facts
     named in `locale`)."""
     incident = incident_page.get_visible_incident(number, user)
-    entries = ledger.entries_of(incident)
+    entries = ledger_reading.entries_of(incident)
     task_rows = _tasks_of(entries)
     names = labels.unit_names(locale)
     cache: dict[tuple[int, str, str | None], Any] = {}  # a form's choices are read once per page
@@ -178,7 +178,7 @@ def record(number: str, user: User, locale: str = "zh_CN") -> Record:
         accountability=_accountability(incident, accountability_lines, names),
         accountability_lines=accountability_lines,
         files=incident_page.attachments_of(incident, user), entries=entries,
-        stages=incident_page.stages(incident, entries), instance_id=ledger.instance_public_id(incident))
+        stages=incident_page.stages(incident, entries), instance_id=ledger_reading.instance_public_id(incident))
 
 
 def _tasks_of(entries: list[incident_page.Line]) -> dict[int, HumanTask]:

@@ -1,5 +1,6 @@
 """The process owners' studio: the workspace of BPMN, DMN and form files, drafts, validation with
-problems per element, deploy with a change note, versions, downloads, uploads and version diffs.
+problems per element, deploy with a change note. Versions and their diffs are in studio_history.py,
+the editors' pickers and form preview in studio_editor.py, the index's search in studio_index.py.
 
 The workspace (`workspace_file`) is the set of files the last deploys stored. Editing writes a
 draft; running instances never see drafts. "Validate" runs exactly the deploy checks on the
@@ -15,27 +16,24 @@ import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app import clock
 from app.db import transaction
-from app.engine import definitions, diffing
+from app.engine import definitions
 from app.extensions import db
 from app.models import (
     AuditEvent,
-    Deployment,
     InstanceStatus,
     ProcessDefinition,
     ProcessInstance,
     User,
     WorkspaceFile,
 )
-from app.operations import deploy, operator_labels, problem_text
+from app.operations import deploy, problem_text
 from app.operations.errors import DeployRefused, Forbidden, Invalid, NotFound
-from app.operations.vocabulary import ROLES
 
 EDIT_ROLES = ("process_owner", "admin")
 DEPLOY_ROLES = ("process_publisher", "admin")
@@ -311,71 +309,6 @@ def staying_instances() -> dict[str, int]:
     return dict(rows)
 
 
-# -- versions -----------------------------------------------------------------------------------
-
-
-def versions(process_key: str) -> list[tuple[ProcessDefinition, Deployment, str | None]]:
-    """(version, deployment, deployer's name) of a process, newest first."""
-    rows = db.session.execute(select(ProcessDefinition, Deployment, User.display_name)
-                              .join(Deployment, Deployment.id == ProcessDefinition.deployment_id)
-                              .outerjoin(User, User.id == Deployment.created_by_id)
-                              .where(ProcessDefinition.process_key == process_key)
-                              .order_by(ProcessDefinition.version.desc())).all()
-    if not rows:
-        raise NotFound(str(_l("流程不存在。")))
-    return [(row[0], row[1], row[2]) for row in rows]
-
-
-def processes() -> list[ProcessDefinition]:
-    """The newest version of every process."""
-    return list(db.session.scalars(select(ProcessDefinition).where(ProcessDefinition.is_latest.is_(True))
-                                   .order_by(ProcessDefinition.process_key)))
-
-
-def main_file(definition: ProcessDefinition) -> str:
-    """The file that defines the process itself (not the ones it calls)."""
-    for name, xml in sorted((definition.sources or {}).items()):
-        if name.endswith(".bpmn") and f'id="{definition.process_key}"' in xml:
-            return name
-    return next(iter(sorted(definition.sources or {})), "")
-
-
-def diff(process_key: str, old: int, new: int) -> dict[str, Any]:
-    """What changed in a process's own diagram between two versions, element by element."""
-    before = db.session.scalar(select(ProcessDefinition).where(ProcessDefinition.process_key == process_key,
-                                                               ProcessDefinition.version == old))
-    after = db.session.scalar(select(ProcessDefinition).where(ProcessDefinition.process_key == process_key,
-                                                              ProcessDefinition.version == new))
-    if before is None or after is None:
-        raise NotFound(str(_l("版本不存在。")))
-    name_before, name_after = main_file(before), main_file(after)
-    changes = diffing.diff_bpmn(before.sources[name_before].encode(), after.sources[name_after].encode())
-    return {"file_before": name_before, "file_after": name_after, **changes}
-
-
-def preview_form(name: str, schema_text: str, uischema_text: str = "") -> tuple[Any, list[str]]:
-    """A form as the worklist would render it, from (unsaved) editor text: (FormSpec or None, problems)."""
-    from app import forms  # noqa: PLC0415 - only the form preview needs the renderer's model
-
-    problems: list[str] = []
-    try:
-        schema = forms.load_json(schema_text.encode(), name)
-        uischema = forms.load_json(uischema_text.encode(), name) if uischema_text.strip() else {}
-    except forms.FormSchemaError as exc:
-        return None, list(exc.problems)
-    problems.extend(forms.check_schema(name, schema, uischema or None))
-    if problems:
-        return None, problems
-    return forms.FormSpec(name=name, schema=schema, uischema=uischema), []
-
-
-def ui_companion(name: str) -> WorkspaceFile | None:
-    """The ui schema file that goes with a form schema file, if there is one."""
-    if not name.endswith(".schema.json"):
-        return None
-    return db.session.get(WorkspaceFile, name.replace(".schema.json", ".uischema.json"))
-
-
 def process_choices() -> list[tuple[str, str]]:
     """(process id, name) of every process of the workspace, drafts included, by name."""
     found: dict[str, str] = {}
@@ -387,20 +320,3 @@ def process_choices() -> list[tuple[str, str]]:
             if "id" in attrs:
                 found[attrs["id"]] = html.unescape(attrs.get("name") or attrs["id"])
     return sorted(found.items(), key=lambda item: item[1])
-
-
-def catalogue() -> dict[str, Any]:
-    """What the modeller's pickers offer: forms, processes, decisions, service operators and roles."""
-    from app.engine import services  # noqa: PLC0415
-
-    rows = list_files()
-    return {
-        "forms": [row.name for row in rows if row.name.endswith(".schema.json")],
-        "uiforms": [row.name for row in rows if row.name.endswith(".uischema.json")],
-        "processes": sorted({pid for row in rows if row.kind == "bpmn"
-                             for pid in re.findall(r'<bpmn:process id="([^"]+)"', row.current)}),
-        "decisions": sorted({did for row in rows if row.kind == "dmn"
-                             for did in re.findall(r'<decision id="([^"]+)"', row.current)}),
-        "operators": operator_labels.labelled(services.operator_catalogue()),
-        "roles": [{"value": code, "label": f"{name_zh} ({code})"} for code, name_zh, _en in ROLES],
-    }

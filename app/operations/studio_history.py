@@ -1,6 +1,7 @@
-"""Version history in the studio: make an earlier version current again (undo of a deploy), what each
-version changed (its diagram, a decision table it uses, a form), and the diff of two versions for every
-file kind: diagrams element by element, decision tables rule by rule and cell by cell, forms field by field.
+"""Version history in the studio: the versions of a process and the files each was deployed with, make
+an earlier version current again (undo of a deploy), what each version changed (its diagram, a decision
+table it uses, a form), and the diff of two versions for every file kind: diagrams element by element,
+decision tables rule by rule and cell by cell, forms field by field.
 
 Making a version current changes which version new instances start from; running instances keep the
 version they started with. The files of that version go back into the workspace (so the next deploy
@@ -18,7 +19,7 @@ from sqlalchemy import select, update
 from app.db import transaction
 from app.engine import definitions, diff_tables, diffing
 from app.extensions import db
-from app.models import AuditEvent, ProcessDefinition, User, WorkspaceFile
+from app.models import AuditEvent, Deployment, ProcessDefinition, User, WorkspaceFile
 from app.operations import studio
 from app.operations.errors import Forbidden, Invalid, NotFound
 
@@ -33,6 +34,27 @@ def _definition(process_key: str, version: int) -> ProcessDefinition:
     return found
 
 
+# -- the versions of a process --------------------------------------------------------------------
+
+
+def versions(process_key: str) -> list[tuple[ProcessDefinition, Deployment, str | None]]:
+    """(version, deployment, deployer's name) of a process, newest first."""
+    rows = db.session.execute(select(ProcessDefinition, Deployment, User.display_name)
+                              .join(Deployment, Deployment.id == ProcessDefinition.deployment_id)
+                              .outerjoin(User, User.id == Deployment.created_by_id)
+                              .where(ProcessDefinition.process_key == process_key)
+                              .order_by(ProcessDefinition.version.desc())).all()
+    if not rows:
+        raise NotFound(str(_l("流程不存在。")))
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
+def processes() -> list[ProcessDefinition]:
+    """The newest version of every process."""
+    return list(db.session.scalars(select(ProcessDefinition).where(ProcessDefinition.is_latest.is_(True))
+                                   .order_by(ProcessDefinition.process_key)))
+
+
 def version_file(process_key: str, version: int, name: str) -> str:
     """A file as deployed with one version of a process: its own BPMN, called processes, decisions, and the
     JSON Schema of its forms (stored parsed, so written out again as indented JSON)."""
@@ -43,6 +65,25 @@ def version_file(process_key: str, version: int, name: str) -> str:
     if definition is not None and name in (definition.forms or {}):
         return json.dumps(definition.forms[name], ensure_ascii=False, indent=2) + "\n"
     raise NotFound(str(_l("文件不存在。")))
+
+
+def main_file(definition: ProcessDefinition) -> str:
+    """The file that defines the process itself (not the ones it calls)."""
+    for name, xml in sorted((definition.sources or {}).items()):
+        if name.endswith(".bpmn") and f'id="{definition.process_key}"' in xml:
+            return name
+    return next(iter(sorted(definition.sources or {})), "")
+
+
+def diff(process_key: str, old: int, new: int) -> dict[str, Any]:
+    """What changed in a process's own diagram between two versions, element by element."""
+    before, after = _definition(process_key, old), _definition(process_key, new)
+    name_before, name_after = main_file(before), main_file(after)
+    changes = diffing.diff_bpmn(before.sources[name_before].encode(), after.sources[name_after].encode())
+    return {"file_before": name_before, "file_after": name_after, **changes}
+
+
+# -- making an earlier version current -------------------------------------------------------------
 
 
 def make_current(process_key: str, version: int, actor: User, note: str) -> dict[str, Any]:
@@ -187,10 +228,10 @@ def because_of_tables_or_forms(created: dict[str, int]) -> dict[str, list[str]]:
 
 
 def full_diff(process_key: str, old: int, new: int) -> dict[str, Any]:
-    """The diff of two versions for every file: the process's diagram (as `studio.diff`), the other
+    """The diff of two versions for every file: the process's diagram (as `diff`), the other
     diagrams it calls, its decision tables (rule by rule, cell by cell) and its forms (field by field)."""
     before, after = _definition(process_key, old), _definition(process_key, new)
-    result: dict[str, Any] = studio.diff(process_key, old, new)
+    result: dict[str, Any] = diff(process_key, old, new)
     files = changed_files(before, after)
     main = {result["file_before"], result["file_after"]}
     tables, forms_, diagrams = [], [], []

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app import clock
-from app.operations import attachments, comments, deadlines, incident_page, labels, ledger
+from app.operations import attachments, comments, deadlines, incident_page, labels, ledger_reading
 from app.operations.errors import Invalid
 from app.web.security import download_headers
 
@@ -19,7 +19,7 @@ bp = Blueprint("incidents", __name__)
 def render_incident(number: str, draft: str = "", errors: dict[str, list[str]] | None = None) -> str:
     """The incident page (or its print view with `?print=1`) for someone who may open the incident."""
     incident = incident_page.get_visible_incident(number, current_user)
-    lines = ledger.entries_of(incident)
+    lines = ledger_reading.entries_of(incident)
     printing = request.args.get("print") == "1"
     return render_template(
         "incidents/print.html" if printing else "incidents/detail.html", incident=incident, entries=lines,
@@ -30,7 +30,7 @@ def render_incident(number: str, draft: str = "", errors: dict[str, list[str]] |
         levels=incident_page.level_history(lines),
         tasks=incident_page.open_tasks(incident, current_user),
         files=incident_page.attachments_of(incident, current_user), previewable=incident_page.previewable,
-        now=clock.now(), instance_id=ledger.instance_public_id(incident))
+        now=clock.now(), instance_id=ledger_reading.instance_public_id(incident))
 
 
 @bp.route("/incidents/<number>")

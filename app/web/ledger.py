@@ -12,8 +12,8 @@ from flask_login import current_user, login_required
 from app import clock
 from app.db import transaction
 from app.models import AuditEvent
-from app.operations import incident_page, labels, ledger, ledger_export, ledger_filter, ledger_page, statistics
-from app.operations.ledger import LedgerFilter
+from app.operations import incident_page, labels, ledger_export, ledger_filter, ledger_page, ledger_reading, statistics
+from app.operations.ledger_filter import LedgerFilter
 from app.operations.vocabulary import INCIDENT_STATUSES
 from app.web.inputs import int_arg
 
@@ -54,11 +54,11 @@ def index() -> str:
     _allowed()
     page = int_arg(request.args, "page", 1, high=100_000)
     context = _page_context(request.args)
-    rows, total = ledger.list_incidents(context["filters"], page, PER_PAGE)
+    rows, total = ledger_reading.list_incidents(context["filters"], page, PER_PAGE)
     pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
     if page > pages:  # a page past the end (an old bookmark, a typed number) shows the last one
         page = pages
-        rows, total = ledger.list_incidents(context["filters"], page, PER_PAGE)
+        rows, total = ledger_reading.list_incidents(context["filters"], page, PER_PAGE)
     return render_template("ledger/index.html", rows=rows, total=total, page=page, pages=pages, **context)
 
 

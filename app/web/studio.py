@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app import forms
-from app.operations import imports, options, sandbox, studio, studio_history, studio_index, tasks
+from app.operations import imports, options, sandbox, studio, studio_editor, studio_history, studio_index, tasks
 from app.operations.errors import DeployRefused, Invalid, OperationError
 from app.web.inputs import int_arg, parse_json
 from app.web.security import DIAGRAM_CSP, download_headers
@@ -53,7 +53,7 @@ def _index_page(files: list[Any] | None = None, status: int = 200, **context: An
     shown = studio_index.search(files, query, users)
     page = render_template("studio/index.html", files=files, groups=studio_index.group(shown, by, users),
                            shown=len(shown), query=query, group_by=by, users=users,
-                           processes=studio.processes(), can_deploy=studio.can_deploy(current_user),
+                           processes=studio_history.processes(), can_deploy=studio.can_deploy(current_user),
                            staying=studio.staying_instances(), **context)
     return make_response(page, status)
 
@@ -129,8 +129,8 @@ def edit(name: str) -> Response:
     template = "studio/form.html" if row.kind == "form" else "studio/modeler.html"
     # Drafts are saved a few seconds after the last edit (`?autosave=` seconds, 1-600, for tests).
     autosave = int_arg(request.args, "autosave", AUTOSAVE_SECONDS, high=600)
-    page = render_template(template, file=row, catalogue=studio.catalogue(), companion=studio.ui_companion(name),
-                           autosave_seconds=autosave)
+    page = render_template(template, file=row, catalogue=studio_editor.catalogue(),
+                           companion=studio_editor.ui_companion(name), autosave_seconds=autosave)
     response = make_response(page)
     response.headers["Content-Security-Policy"] = DIAGRAM_CSP
     return response
@@ -229,7 +229,7 @@ def preview_form() -> Response:
     body = request.get_json(silent=True)
     body = body if isinstance(body, dict) else {}
     name = str(body.get("name") or "preview.schema.json")[:200]
-    form, problems = studio.preview_form(name, str(body.get("schema") or ""), str(body.get("uischema") or ""))
+    form, problems = studio_editor.preview_form(name, str(body.get("schema") or ""), str(body.get("uischema") or ""))
     if form is None:  # a preview of text being typed: problems are its answer, not a failed request
         return _json({"ok": False, "problems": problems})
     locale = tasks.current_locale()
@@ -249,7 +249,7 @@ def versions(key: str) -> Response:
 
 
 def _versions_page(key: str, error: str | None = None, status: int = 200) -> Response:
-    page = render_template("studio/versions.html", key=key, rows=studio.versions(key),
+    page = render_template("studio/versions.html", key=key, rows=studio_history.versions(key),
                            changes=studio_history.version_changes(key), siblings=studio_history.deployed_with(key),
                            events=studio_history.made_current_events(key),
                            can_deploy=studio.can_deploy(current_user), error=error)

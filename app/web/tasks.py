@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from app import forms
 from app.models import HumanTask, InstanceStatus, TaskStatus
-from app.operations import attachments, comments, completion, handover, instances, interventions, ledger, tasks
+from app.operations import attachments, comments, completion, handover, instances, interventions, ledger_reading, tasks
 from app.operations import worklist as worklist_ops
 from app.operations.errors import Conflict, Invalid, OperationError
 from app.web.filters import element_name
@@ -303,7 +303,7 @@ def _render(item: HumanTask, values: dict[str, Any], raw: dict[str, Any], errors
         submitted=submitted,
         claimable=item.status == TaskStatus.OPEN and item.assignee_id is None
         and tasks.is_candidate(item, current_user),
-        title=form.schema.get("title") or element_name(item.name), panel=ledger.panel_for(item.instance),
+        title=form.schema.get("title") or element_name(item.name), panel=ledger_reading.panel_for(item.instance),
         **_latest_comments(item),
         on_behalf=item.status == TaskStatus.OPEN and current_user.has_role("admin")
         and not tasks.can_work(item, current_user),

@@ -125,7 +125,7 @@ def page(harness_page: tuple[object, list[str]]) -> Iterator[object]:
 
 
 def _host_options(locale: str = "zh") -> dict:
-    """What the studio page passes (app/operations/studio.py): form schemas and UI schemas apart."""
+    """What the studio page passes (app/operations/studio_editor.py): form schemas and UI schemas apart."""
     forms = sorted(path.name for path in (ROOT / "forms").glob("*.json"))
     return {
         "forms": [name for name in forms if not name.endswith(".uischema.json")],

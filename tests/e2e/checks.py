@@ -20,7 +20,7 @@ from typing import Any
 
 import lxml.html
 
-from app.operations import deadlines, intake, ledger, vocabulary
+from app.operations import deadlines, intake, ledger_kinds, vocabulary
 from app.web import filters
 from tests.e2e.browser import Page
 
@@ -68,7 +68,7 @@ def internal_codes() -> set[str]:
     codes = _form_codes()
     codes |= {code for code, _zh, _en in vocabulary.ROLES}
     codes |= {code for code, _name, _kind in vocabulary.ORG_UNITS}
-    codes |= set(intake.SOURCE_TYPES) | set(ledger.KINDS) | set(deadlines.DEADLINE_LABELS)
+    codes |= set(intake.SOURCE_TYPES) | set(ledger_kinds.KINDS) | set(deadlines.DEADLINE_LABELS)
     codes |= set(filters.STATUS_NAMES) | set(filters.ACTION_NAMES)
     codes |= {"open", "closed", "rejected", "terminated"}
     # Codes that are also plain words of a label in English pages are still codes on Chinese pages.

@@ -6,7 +6,8 @@ import pytest
 
 from app.engine.definitions import parse_xml
 from app.engine.import_dmn import convert_cell
-from app.engine.importing import convert_bpmn, convert_expression, convert_timer, detect
+from app.engine.import_expressions import convert_expression, convert_timer
+from app.engine.importing import convert_bpmn, detect
 from tests.conftest import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures" / "modellers"

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from app.db import transaction
 from app.engine.services import LEDGER_KINDS, SideEffect
 from app.models import Incident, LedgerEntry
-from app.operations import instances, ledger, ledger_export
-from app.operations.ledger import LedgerFilter
+from app.operations import instances, ledger, ledger_export, ledger_kinds, ledger_reading
+from app.operations.ledger_filter import LedgerFilter
 from tests.conftest import make_user
 
 
@@ -37,7 +37,7 @@ def _record(instance, kind, data, **params):
 
 def test_every_kind_the_engine_accepts_is_known_to_the_ledger():
     # 流程终止 is written only by an admin's termination (decision 51): no diagram may name it.
-    assert set(ledger.KINDS) == {*LEDGER_KINDS, "terminated"}
+    assert set(ledger_kinds.KINDS) == {*LEDGER_KINDS, "terminated"}
 
 
 def test_an_incident_has_its_ledger_head_from_the_start(incident):
@@ -155,10 +155,10 @@ def test_the_ledger_list_filters_and_the_csv_neutralises_formulas(incident, db):
     instance, head = incident
     _record(instance, "registered", {"title": "=HYPERLINK(\"http://evil\")", "platform": "weibo"})
     _record(instance, "level_confirmed", {"confirmed_level": 3, "lead_unit": "policy"})
-    rows, total = ledger.list_incidents(LedgerFilter(level=3))
+    rows, total = ledger_reading.list_incidents(LedgerFilter(level=3))
     assert total == 1 and rows[0].number == head.number
-    assert ledger.list_incidents(LedgerFilter(level=2))[1] == 0
-    assert ledger.list_incidents(LedgerFilter(text="HYPERLINK"))[1] == 1
+    assert ledger_reading.list_incidents(LedgerFilter(level=2))[1] == 0
+    assert ledger_reading.list_incidents(LedgerFilter(text="HYPERLINK"))[1] == 1
     text = ledger_export.export_csv(LedgerFilter())
     assert text.startswith("\ufeff编号,标题")
     row = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))[1]

@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from app.operations import ledger
+from app.operations import ledger_kinds
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,5 +28,5 @@ def test_each_task_kinds_summary_reads_a_field_of_the_tasks_own_form():
     assert len(tasks) > 30
     for task_id, kind, form in tasks:
         fields = set(json.loads((ROOT / "forms" / form).read_text())["properties"])
-        missing = set(ledger.KINDS[kind].summary) - fields
+        missing = set(ledger_kinds.KINDS[kind].summary) - fields
         assert not missing, f"{task_id} ({kind}) would summarise {missing} from older task data"

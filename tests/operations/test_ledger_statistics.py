@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Incident
-from app.operations import instances, ledger, statistics
+from app.operations import instances, ledger, ledger_reading, statistics
 from app.operations.ledger_filter import LedgerFilter, from_args
 from app.operations.vocabulary import INCIDENT_STATUSES
 from tests.conftest import make_user
@@ -29,11 +29,11 @@ def test_the_search_reads_title_and_description_normalised_and_literal(month):
     late_report, _, _ = month
     number = late_report.business_key
     for text in ("排队", "abc", "ＡＢＣ", "窗口 拖延", number.lower()):
-        rows, total = ledger.list_incidents(LedgerFilter(text=text))
+        rows, total = ledger_reading.list_incidents(LedgerFilter(text=text))
         assert total == 1 and rows[0].number == number, text
-    assert ledger.list_incidents(LedgerFilter(text="拖延 就业"))[1] == 0  # every word must be there
-    assert ledger.list_incidents(LedgerFilter(text="%"))[1] == 0  # a wildcard typed is a character searched
-    assert ledger.list_incidents(LedgerFilter(text="_"))[1] == 0
+    assert ledger_reading.list_incidents(LedgerFilter(text="拖延 就业"))[1] == 0  # every word must be there
+    assert ledger_reading.list_incidents(LedgerFilter(text="%"))[1] == 0  # a wildcard typed is a character searched
+    assert ledger_reading.list_incidents(LedgerFilter(text="_"))[1] == 0
 
 
 def test_statistics_of_the_period_with_labels_buckets_and_compliance_per_kind(month):
@@ -63,7 +63,7 @@ def test_filters_narrow_the_statistics_like_the_list(month):
     assert statistics.compute(db.session, LedgerFilter(platform="douyin")).by_platform == [("抖音", 1)]
     overdue = statistics.compute(db.session, LedgerFilter(overdue=True))
     assert overdue.total == 2 and overdue.compliance_of("report").missed == 1
-    assert ledger.list_incidents(LedgerFilter(overdue=True))[1] == 2
+    assert ledger_reading.list_incidents(LedgerFilter(overdue=True))[1] == 2
     assert statistics.compute(db.session, LedgerFilter(unit="employment", level=3)).total == 1
     empty = statistics.compute(db.session, LedgerFilter(text="没有这种事"))
     assert empty.total == 0 and empty.trend == [] and empty.compliance_of("report").rate == "—"

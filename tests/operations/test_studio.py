@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent, ProcessDefinition, WorkspaceFile
-from app.operations import deploy, instances, studio, studio_history, tasks
+from app.operations import deploy, instances, studio, studio_editor, studio_history, tasks
 from app.operations.errors import DeployRefused, Forbidden, Invalid
 from tests.conftest import ROOT, make_user
 from tests.operations.console import CONSOLE, DONE, console_v2, deploy_console, open_task
@@ -116,11 +116,11 @@ def test_versions_files_and_diff(people):
     _editor, publisher = people
     studio.save_draft("t_console.bpmn", console_v2(), publisher)
     studio.deploy_workspace(publisher, "新增登记环节")
-    rows = studio.versions("t_console")
+    rows = studio_history.versions("t_console")
     assert [d.version for d, _dep, _who in rows] == [2, 1]
     assert rows[0][1].note == "新增登记环节" and rows[0][2] == publisher.display_name
     assert "ut_c" in studio_history.version_file("t_console", 2, "t_console.bpmn")
-    changes = studio.diff("t_console", 1, 2)
+    changes = studio_history.diff("t_console", 1, 2)
     assert [e["id"] for e in changes["added"]] == ["f_a_c", "f_c_gw", "ut_c"]
     assert [e["id"] for e in changes["removed"]] == ["f_a_gw"]
     changed = {e["id"]: e["properties"] for e in changes["changed"]}
@@ -128,9 +128,9 @@ def test_versions_files_and_diff(people):
 
 
 def test_form_preview_refuses_a_broken_schema():
-    form, problems = studio.preview_form("ut_x.schema.json", '{"type": "object", "properties": {"a": ')
+    form, problems = studio_editor.preview_form("ut_x.schema.json", '{"type": "object", "properties": {"a": ')
     assert form is None and problems
-    form, problems = studio.preview_form("ut_x.schema.json", '{"type": "object", "title": "预览", '
+    form, problems = studio_editor.preview_form("ut_x.schema.json", '{"type": "object", "title": "预览", '
                                          '"additionalProperties": false, "properties": '
                                          '{"a": {"type": "string", "title": "名称", "maxLength": 100}}}')
     assert problems == [] and form.schema["title"] == "预览"

@@ -15,7 +15,7 @@ from app.db import transaction
 from app.engine.services import SideEffect
 from app.jobs import registry
 from app.models import HumanTask, Incident, InstanceStatus, JobStatus, ProcessInstance, TaskStatus
-from app.operations import instances, interventions, jobs, ledger, statistics
+from app.operations import instances, interventions, jobs, ledger, ledger_reading, statistics
 from tests.conftest import ROOT, login
 from tests.web.scenario import act_as, start_incident, submit
 
@@ -387,7 +387,7 @@ def test_a_terminated_incident_is_no_longer_open_on_the_dashboard_in_the_ledger_
     assert kept.business_key in open_list and ended.business_key not in open_list
     terminated_list = admin.get("/ledger/?status=terminated").get_data(as_text=True)
     assert ended.business_key in terminated_list and kept.business_key not in terminated_list
-    last, label, actor = ledger.entries_of(record)[-1]
+    last, label, actor = ledger_reading.entries_of(record)[-1]
     assert (label, last.summary, actor) == ("流程终止", f"与 {kept.business_key} 重复", admin.user.display_name)
     day = timedelta(days=1)
     stats = statistics.period_stats(db.session, fake_clock.current - day, fake_clock.current + day)
