@@ -144,19 +144,23 @@ def engine_floor(record: StepRecord, profile: dict[str, Any]) -> float:
     return statistics.median(samples)
 
 
-def print_states(records: list[StepRecord]) -> None:
-    """State size per completion of one incident, next to the bare-engine floor for that state."""
+def print_states(records: list[StepRecord]) -> float | None:
+    """State size per completion of one incident, next to the bare-engine floor for that state; returns
+    the median floor (ms)."""
     from app.extensions import db  # noqa: PLC0415
     from app.operations import profiles  # noqa: PLC0415
 
     profile = profiles.active_values(db.session)
     print(f"{'completed task':28} {'state before':>12} {'state after':>12} {'engine floor ms':>16}")
+    floors = []
     for record in records:
         try:
-            floor = f"{engine_floor(record, profile):16.1f}"
+            floors.append(engine_floor(record, profile))
+            floor = f"{floors[-1]:16.1f}"
         except Exception as exc:
             floor = f"{'n/a':>16} ({type(exc).__name__})"
         print(f"{record.spec_id:28} {len(record.before.encode()):12,} {len(record.after.encode()):12,} {floor}")
+    return statistics.median(floors) if floors else None
 
 
 @contextmanager

@@ -239,6 +239,17 @@ def report(title: str, samples: list[Sample], seconds: float, incidents: int, cp
     return {"completions": completions, "groups": groups}
 
 
+def print_ratio(completions: list[Sample], median_floor: float | None) -> None:
+    """A completion next to the bare engine on the same states: server CPU and client p50 over the
+    median floor (issue 13 aims at 3.5× or less)."""
+    if not completions or not median_floor:
+        return
+    cpu = statistics.median(s.cpu_ms for s in completions)
+    wall = pct([s.ms for s in completions], .5)
+    print(f"complete task ÷ engine floor (median {median_floor:.1f} ms on these states): "
+          f"server CPU {cpu:.1f} ms = {cpu / median_floor:.1f}×, p50 {wall:.1f} ms = {wall / median_floor:.1f}×")
+
+
 def measure(app, accounts: dict, clock_: DbClock, port: int, scenario: dict, count: int, incidents: int) -> Run:
     """`count` clients working `incidents` incidents each, at once."""
     run = Run(app, accounts, clock_, port, scenario, incidents)
@@ -271,11 +282,12 @@ def bench_backend(backend: str, url: str, paths: list[str], clients: list[int], 
                 began = min(b for b, _e in run.spans)
                 seconds = max(end for _b, end in run.spans) - began
                 log = [s for s in run.log if s.started >= began]  # not the logins
-                report(f"{backend} {path} {count} client(s)", log, max(seconds, 1e-3), len(run.records),
-                       server_cpu_seconds(server) - cpu_before)
+                figures = report(f"{backend} {path} {count} client(s)", log, max(seconds, 1e-3), len(run.records),
+                                 server_cpu_seconds(server) - cpu_before)
                 if count == clients[0] and run.records:
                     with app.app_context():
-                        floor.print_states(max(run.records, key=len))
+                        median_floor = floor.print_states(max(run.records, key=len))
+                    print_ratio(figures["completions"], median_floor)
         if rss_completions:
             rss_check(app, accounts, clock_, port, server, answers.INCIDENT, rss_completions)
     finally:
