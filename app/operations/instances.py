@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -55,35 +56,39 @@ def budget() -> Budget:
     return Budget(steps=current_app.config["STEP_BUDGET"])
 
 
-def start_incident(actor: User, data: dict[str, Any] | None = None, *, hold_first: bool = False) -> ProcessInstance:
-    """Register a new incident: number it, seed `discovered_at` with now, run to the first task.
-
-    `hold_first` (the registration page): the person who registers holds the first task they may do
-    (the quick report), so it is theirs in 我的 rather than offered to the whole group while they fill it in.
-    """
+def start_incident(actor: User, data: dict[str, Any] | None = None) -> ProcessInstance:
+    """Register a new incident: number it, seed `discovered_at` with now, run to the first task."""
     with transaction() as session:
-        instance = _start_incident(session, actor, data or {})
-        if hold_first:
-            _hold_first_task(session, instance, actor)
-        return instance
+        return _start_incident(session, actor, data or {})
 
 
-def _hold_first_task(session: Session, instance: ProcessInstance, actor: User) -> None:
-    task = session.scalar(select(HumanTask).where(
-        HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN,
-        HumanTask.assignee_id.is_(None), visibility.candidate_clause(actor)).order_by(HumanTask.id).limit(1))
+def register_incident(actor: User) -> tuple[ProcessInstance, HumanTask | None]:
+    """The registration page's start: `start_incident`, and the person who registers holds the first
+    task they may do (the quick report, decision 94), so it is theirs in 我的 rather than offered to the
+    whole group while they fill it in. Returns that task too (None if none is theirs to do)."""
+    with transaction() as session:
+        held: list[HumanTask] = []
+        instance = _start_incident(session, actor, {}, hold=held)
+        return instance, (held[0] if held else None)
+
+
+def _hold_first(actor: User, opened: list[HumanTask], held: list[HumanTask]) -> AuditEvent | None:
+    """The first opened task `actor` may do, held by them before its row is written (one INSERT)."""
+    task = next((row for row in opened if row.assignee_id is None and visibility.is_candidate(row, actor)), None)
     if task is None:
-        return
+        return None
     task.assignee_id, task.claimed_at = actor.id, clock.now()
-    session.add(AuditEvent(actor_id=actor.id, instance_id=instance.id, task_id=task.id, action="task_claimed",
-                           detail={"task": task.spec_id, "on_start": True}))
+    held.append(task)
+    return AuditEvent(actor_id=actor.id, instance_id=task.instance_id, task=task, action="task_claimed",
+                      detail={"task": task.spec_id, "on_start": True})
 
 
-def _start_incident(session: Session, actor: User | None, data: dict[str, Any]) -> ProcessInstance:
+def _start_incident(session: Session, actor: User | None, data: dict[str, Any],
+                    hold: list[HumanTask] | None = None) -> ProcessInstance:
     number = _next_incident_number(session)
     data = {**data, "incident_no": number}
     data.setdefault("discovered_at", helpers.now())
-    instance = _start(session, INCIDENT_PROCESS, actor, data, business_key=number)
+    instance = _start(session, INCIDENT_PROCESS, actor, data, business_key=number, hold=hold)
     incident = Incident(number=number, instance_id=instance.id, title=instance.title or "",
                         discovered_at=clock.parse_aware(data["discovered_at"]), deadlines={})
     # the quick report is due from the start (its task is the registration): the ledger holds its due
@@ -128,15 +133,19 @@ def new_instance(session: Session, definition: ProcessDefinition, actor: User | 
 
 
 def _start(session: Session, process_key: str, actor: User | None, data: dict[str, Any],
-           business_key: str | None = None) -> ProcessInstance:
+           business_key: str | None = None, hold: list[HumanTask] | None = None) -> ProcessInstance:
+    """`hold`: the actor holds the first task the start opens that they may do, appended to the list."""
     definition = latest_definition(session, process_key)
     data.setdefault("initiator", actor.username if actor else None)
+    profile = profiles.active_values(session)  # before the new row, so that its audit event joins the step's
     instance = new_instance(session, definition, actor, business_key)
     try:
-        step = runner.start(catalog.spec(definition.id), data, budget(), environment(session, instance))
+        step = runner.start(catalog.spec(definition.id), data, budget(), environment(session, instance, profile))
     except RouteRefused as exc:
         raise Invalid(_route_message(exc)) from exc
-    apply_step(session, instance, step, actor)
+    holder = actor if hold is not None else None
+    apply_step(session, instance, step, actor, open_rows=[],  # a new instance has no open task yet
+               on_opened=(lambda opened: _hold_first(holder, opened, hold)) if holder else None)
     return instance
 
 
@@ -152,13 +161,14 @@ def environment(session: Session, instance: ProcessInstance,
 def _next_incident_number(session: Session) -> str:
     year = clock.local(clock.now()).year
     name = f"incident-{year}"
-    counter = session.scalar(select(Counter).where(Counter.name == name).with_for_update())
-    if counter is None:
-        counter = Counter(name=name, value=0)
-        session.add(counter)
-    counter.value += 1
-    session.flush()
-    return f"YQ-{year}-{counter.value:04d}"
+    # One statement: the increment locks the row and says the new value (UPDATE … RETURNING).
+    value = session.scalar(update(Counter).where(Counter.name == name).values(value=Counter.value + 1)
+                           .returning(Counter.value).execution_options(synchronize_session=False))
+    if value is None:  # the year's first incident
+        session.add(Counter(name=name, value=1))
+        session.flush()
+        value = 1
+    return f"YQ-{year}-{value:04d}"
 
 
 def _route_message(exc: RouteRefused) -> str:
@@ -168,11 +178,13 @@ def _route_message(exc: RouteRefused) -> str:
 
 
 def apply_step(session: Session, instance: ProcessInstance, step: Step, actor: User | None = None,
-               open_rows: list[tuple[int, str, str]] | None = None) -> list[HumanTask]:
+               open_rows: list[tuple[int, str, str]] | None = None,
+               on_opened: Callable[[list[HumanTask]], AuditEvent | None] | None = None) -> list[HumanTask]:
     """Store an engine step: state, status, business fields, human tasks, side effects, audit.
 
     `open_rows`: the instance's open tasks (id, guid, element) when the caller read them with the
-    instance's lock (a completion does), else they are read here. Returns the human tasks the step opened.
+    instance's lock (a completion does), else they are read here. `on_opened` may change the opened rows
+    before they are written (and return an audit event for it). Returns the human tasks the step opened.
     """
     now = clock.now()
     if step.state_kept:
@@ -189,6 +201,8 @@ def apply_step(session: Session, instance: ProcessInstance, step: Step, actor: U
     _set_status(session, instance, step, now)
     _settle_ended_alert(session, instance, step)
     opened = _sync_human_tasks(session, instance, step, now, open_rows)
+    if on_opened is not None and (event := on_opened(opened)) is not None:
+        session.add(event)
     task_notices.tasks_opened(session, opened, actor)
     for effect in _coalesced(step.side_effects):
         EFFECTS[effect.operator](session, instance, effect, actor)

@@ -84,8 +84,8 @@ def worklist_act() -> Response:
 def new_incident() -> str | Response:
     """Register a new incident: starts the main process and opens its first task."""
     if request.method == "POST":
-        instance = instances.start_incident(current_user, hold_first=True)
-        first = tasks.next_task_for(current_user, instance.id)
+        instance, first = instances.register_incident(current_user)
+        first = first or tasks.next_task_for(current_user, instance.id)
         if first is not None:
             return redirect(url_for("tasks.task", public_id=first.public_id))
         return redirect(url_for("instances.detail", public_id=instance.public_id))

@@ -59,3 +59,42 @@ def test_a_completion_on_the_level_four_path_sends_few_statements(app, db, monke
                          {"decision": "approve", "leader_comment": "同意", "_action": "complete"})
     assert "ut_investigate" in flow.open()
     assert count <= MAX_STATEMENTS, "\n".join(sent)  # opens two tasks: one more row, two more audit events
+
+
+# Registering an incident (the 登记新舆情 button): the session's user (1); the year's counter incremented
+# and read (1, UPDATE … RETURNING); the process's newest version (1); the active profile (1); the instance
+# row (1; its id is needed by the first step's ledger queries); the staffing check (1); the state after
+# the first step (1); the task rows, the audit events, the candidates and the notice job (1 each); the
+# incident's ledger row (1). The quick report is held by the person registering as its row is written.
+MAX_START_STATEMENTS = 12
+
+
+def test_registering_an_incident_sends_few_statements_and_opens_the_held_quick_report(app, db, monkeypatch):
+    from app.models import HumanTask  # noqa: PLC0415
+    from app.operations.vocabulary import ROLES  # noqa: PLC0415
+    from tests.conftest import make_user  # noqa: PLC0415
+
+    monkeypatch.setitem(_db.session.session_factory.kw, "expire_on_commit", False)
+    user = make_user([code for code, _zh, _en in ROLES])
+    client = app.test_client()
+    login(client, user)
+    client.post("/incidents/new")  # warms this process's caches, and the year's counter exists
+    sent: list[str] = []
+
+    def listen(_conn, _cursor, statement, _params, _context, _many):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO")):
+            sent.append(" ".join(statement.split())[:120])
+
+    bind = _db.session.get_bind()
+    event.listen(bind, "before_cursor_execute", listen)
+    try:
+        response = client.post("/incidents/new")
+    finally:
+        event.remove(bind, "before_cursor_execute", listen)
+    assert response.status_code == 302
+    assert len(sent) <= MAX_START_STATEMENTS, "\n".join(sent)
+    public_id = response.headers["Location"].rsplit("/", 1)[1]
+    _db.session.expire_all()
+    task = _db.session.scalars(_db.select(HumanTask).where(HumanTask.public_id == public_id)).one()
+    assert (task.spec_id, task.assignee_id) == ("ut_register", user.id)  # the quick report, theirs
+    assert task.instance.business_key.endswith("-0002")  # numbered after the first registration
