@@ -8,10 +8,12 @@ offered it (the incident's own process version, else the newest deployed one).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
 
 from app import forms
 from app.extensions import db
@@ -33,19 +35,51 @@ INSTANCE_STATUSES = {
 }
 
 
+_MEMO = "label_names"
+
+
+def _remembered(key: str, load: Callable[[], dict[str, str]]) -> dict[str, str]:
+    """`load()` once per transaction of the current session (a page asks for the unit names from its
+    panel, its comments and its form's choices: one read). Forgotten when the transaction ends and when
+    a flush writes a unit or a role."""
+    session = db.session()
+    if _writes_names(session):  # pending, not yet flushed: the query's autoflush writes them first
+        session.info.pop(_MEMO, None)
+    memo = session.info.setdefault(_MEMO, {})
+    if key not in memo:
+        memo[key] = load()
+    return dict(memo[key])
+
+
+def _writes_names(session: Session) -> bool:
+    return any(isinstance(item, OrgUnit | Role) for item in (*session.new, *session.dirty, *session.deleted))
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_written(session: Session, _context: Any) -> None:
+    if _writes_names(session):
+        session.info.pop(_MEMO, None)
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(_MEMO, None)
+
+
 def unit_names(locale: str | None = None) -> dict[str, str]:
     """Unit code → name, inactive units included (old records still name them); in English the unit's
     English name where it has one (documents and exports keep the Chinese: they pass no locale)."""
-    name = OrgUnit.name
-    if normalize_locale(locale) == "en":
-        name = func.coalesce(func.nullif(func.trim(OrgUnit.name_en), ""), OrgUnit.name)
-    return dict(db.session.execute(select(OrgUnit.code, name)).all())
+    english = normalize_locale(locale) == "en"
+    name = func.coalesce(func.nullif(func.trim(OrgUnit.name_en), ""), OrgUnit.name) if english else OrgUnit.name
+    return _remembered(f"units:{english}", lambda: dict(db.session.execute(select(OrgUnit.code, name)).all()))
 
 
 def role_names(locale: str = "zh_CN") -> dict[str, str]:
     """Role code → name in the reader's language."""
     column = Role.name_en if locale == "en" else Role.name_zh
-    return dict(db.session.execute(select(Role.code, column)).all())
+    return _remembered(f"roles:{locale == 'en'}",
+                       lambda: dict(db.session.execute(select(Role.code, column)).all()))
 
 
 def units_text(codes: Any, names: dict[str, str] | None = None) -> str:
