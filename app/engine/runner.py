@@ -265,7 +265,8 @@ def _step(workflow: Any, engine: SafeScriptEngine, guard: _Guard, failure: Failu
             raise RouteRefused(_element_of(workflow) or "", "", reason)
         return Step(state=previous, ready=[], side_effects=[], next_timer_at=None, ended=False, data={},
                     failure=Failure(failure.element_id if failure else None, reason), state_kept=True)
-    keep_warm(state, workflow)  # the next step of this instance in this process need not restore it
+    if failure is None:  # the next step here continues it; a failed step's object may be mid-change: restored
+        keep_warm(state, workflow)
     ready_tasks = _ready_manual_tasks(workflow)
     warnings: list[Failure] = []
     return Step(
