@@ -25,7 +25,7 @@ from app.db import transaction
 from app.extensions import db
 from app.models import ApiIdempotency, ProcessDefinition, ProcessInstance, User
 from app.operations import instances, intake, tasks
-from app.operations.errors import Conflict, Invalid, NotFound
+from app.operations.errors import Conflict, Forbidden, Invalid, NotFound
 
 # process key → roles that may start it (None: anybody signed in), as the pages allow.
 STARTABLE: dict[str, tuple[str, ...] | None] = {
@@ -36,6 +36,22 @@ MAX_KEY = 200
 # the lead form's field → the incident's (as triage's st_open_incident passes them on)
 LEAD_TO_INCIDENT = {"title": "title", "source_type": "source_type", "url": "url", "platform": "platform",
                     "snippet": "summary", "author": "author", "note": "lead_note", "published_at": "occurred_at"}
+
+
+# Who registers an incident on its page (登记舆情): the lane of the quick report (domain.md §8, ut_register)
+# holds it as they fill it in (decision 94), and admins. Others bring what they found to the 线索库 (/alerts),
+# where the office triages it into a new incident or an existing one (decision 117).
+REGISTRARS = ("monitor", "admin")
+
+
+def may_register(user: User) -> bool:
+    return user.has_role(*REGISTRARS)
+
+
+def ensure_may_register(user: User) -> None:
+    """Refuse the registration page to people who do not register incidents, saying where leads go."""
+    if not may_register(user):
+        raise Forbidden(str(_l("舆情由舆情监控员登记并填写快报。您发现的线索请在“线索库”登记,由办公室研判。")))
 
 
 def may_start(process_key: str, user: User) -> bool:

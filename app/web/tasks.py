@@ -11,7 +11,17 @@ from werkzeug.wrappers import Response
 
 from app import forms
 from app.models import HumanTask, InstanceStatus, TaskStatus
-from app.operations import attachments, comments, completion, handover, instances, interventions, ledger_reading, tasks
+from app.operations import (
+    attachments,
+    comments,
+    completion,
+    handover,
+    instances,
+    interventions,
+    ledger_reading,
+    starts,
+    tasks,
+)
 from app.operations import worklist as worklist_ops
 from app.operations.errors import Conflict, Invalid, OperationError
 from app.web.filters import element_name
@@ -82,7 +92,9 @@ def worklist_act() -> Response:
 @bp.route("/incidents/new", methods=["GET", "POST"])
 @login_required
 def new_incident() -> str | Response:
-    """Register a new incident: starts the main process and opens its first task."""
+    """Register a new incident: starts the main process and opens its first task (its quick report,
+    held by the monitor who registers; others bring leads to the 线索库)."""
+    starts.ensure_may_register(current_user)
     if request.method == "POST":
         instance, first = instances.register_incident(current_user)
         first = first or tasks.next_task_for(current_user, instance.id)

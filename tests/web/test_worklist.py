@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 
 from app.extensions import db
-from app.models import AuditEvent, HumanTask, TaskStatus
+from app.models import AuditEvent, HumanTask, ProcessInstance, TaskStatus
 from app.operations import deploy, instances, worklist
 from tests.conftest import ROOT
 from tests.web.scenario import act_as, open_task, start_incident, submit
@@ -287,3 +287,17 @@ def test_the_group_tab_shows_a_task_a_colleague_holds_read_only_with_the_holder(
     assert _tab_count(_page(colleague), "todo") == "0"
     mine = _row(_page(office, "/tasks?view=mine"), task.public_id)
     assert "办理中" not in mine and 'name="unclaim"' in mine  # the holder's own row keeps its action
+
+
+def test_only_monitors_register_incidents_others_are_pointed_to_the_leads(app, db, people):
+    """The quick report's lane registers (decision 117): the button and the menu item are theirs; anyone
+    else who reaches the page is told, in Chinese, where their lead goes, and nothing is started."""
+    monitor, office = people["monitor"], people["office"]
+    assert "登记新舆情(快报)" in _page(monitor, "/tasks")
+    page = _page(office, "/tasks")
+    assert "登记新舆情(快报)" not in page and "登记舆情</a>" not in page
+    before = db.session.scalar(select(func.count()).select_from(ProcessInstance))
+    for response in (office.client.get("/incidents/new"), office.post("/incidents/new", {})):
+        assert response.status_code == 403
+        assert "您发现的线索请在“线索库”登记" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(ProcessInstance)) == before
