@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -161,13 +162,11 @@ def environment(session: Session, instance: ProcessInstance,
 def _next_incident_number(session: Session) -> str:
     year = clock.local(clock.now()).year
     name = f"incident-{year}"
-    # One statement: the increment locks the row and says the new value (UPDATE … RETURNING).
-    value = session.scalar(update(Counter).where(Counter.name == name).values(value=Counter.value + 1)
-                           .returning(Counter.value).execution_options(synchronize_session=False))
-    if value is None:  # the year's first incident
-        session.add(Counter(name=name, value=1))
-        session.flush()
-        value = 1
+    # One statement, race-free even for the year's first incidents registered at once: an upsert that
+    # locks the row and says the new value (INSERT … ON CONFLICT DO UPDATE … RETURNING, both databases).
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    value = session.scalar(insert(Counter).values(name=name, value=1).on_conflict_do_update(
+        index_elements=[Counter.name], set_={"value": Counter.value + 1}).returning(Counter.value))
     return f"YQ-{year}-{value:04d}"
 
 

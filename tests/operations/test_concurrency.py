@@ -90,3 +90,19 @@ def test_eight_people_submitting_the_same_task_one_wins_the_others_get_409(commi
         assert all("该任务已被处理" in page for code, page in results if code == 409)
         with app.app_context():
             _assert_advanced_once(instance_id)
+
+
+def test_the_years_first_incidents_registered_at_once_get_distinct_numbers(committed_app):
+    """Eight monitors press 登记新舆情 at the same moment on a database with no number yet this year:
+    every registration succeeds, and the numbers are 0001 … 0008 (decision 116's upsert)."""
+    app = committed_app
+    names = [f"registrar_{i}" for i in range(8)]
+    with app.app_context():
+        for name in names:
+            users.create_user(name, name, PASSWORD, ["monitor"], must_change_password=False, check_strength=False)
+    results = _race([_client(app, name) for name in names], "/incidents/new", {})
+    assert [code for code, _ in results] == [302] * 8, [page[:300] for code, page in results if code != 302]
+    with app.app_context():
+        numbers = sorted(db.session.scalars(select(ProcessInstance.business_key)
+                                            .where(ProcessInstance.business_key.is_not(None))))
+    assert [number[-4:] for number in numbers] == [f"{n:04d}" for n in range(1, 9)]

@@ -62,7 +62,7 @@ def test_a_completion_on_the_level_four_path_sends_few_statements(app, db, monke
 
 
 # Registering an incident (the 登记新舆情 button): the session's user (1); the year's counter incremented
-# and read (1, UPDATE … RETURNING); the process's newest version (1); the active profile (1); the instance
+# and read (1, an upsert … RETURNING); the process's newest version (1); the active profile (1); the instance
 # row (1; its id is needed by the first step's ledger queries); the staffing check (1); the state after
 # the first step (1); the task rows, the audit events, the candidates and the notice job (1 each); the
 # incident's ledger row (1). The quick report is held by the person registering as its row is written.
