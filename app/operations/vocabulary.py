@@ -64,6 +64,27 @@ ORG_UNIT_NAMES_EN = {
 }
 
 
-def level_name(level: object) -> str | None:
-    """Display name of a level 1–4, or None."""
-    return LEVEL_NAMES.get(level) if isinstance(level, int) else None
+# The levels on English pages (documents, exports and notices keep the Chinese: they pass no locale).
+LEVEL_NAMES_EN = {
+    1: "Level Ⅰ – especially serious",
+    2: "Level Ⅱ – serious or major",
+    3: "Level Ⅲ – general",
+    4: "Level Ⅳ – minor",
+}
+LEVEL_SHORT_EN = {1: "Level Ⅰ", 2: "Level Ⅱ", 3: "Level Ⅲ", 4: "Level Ⅳ"}
+
+
+def level_name(level: object, locale: str | None = None) -> str | None:
+    """Display name of a level 1–4, or None; in English when `locale` is English."""
+    if not isinstance(level, int):
+        return None
+    names = LEVEL_NAMES_EN if (locale or "").lower().startswith("en") else LEVEL_NAMES
+    return names.get(level)
+
+
+def level_short(level: object, locale: str | None = None) -> str | None:
+    """The level without its description: Ⅲ级, or Level Ⅲ in English."""
+    if (locale or "").lower().startswith("en"):
+        return LEVEL_SHORT_EN.get(level) if isinstance(level, int) else None
+    name = level_name(level)
+    return name.split(" ")[0] if name else None

@@ -11,11 +11,11 @@ from typing import Any
 from flask import Flask, g
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from jinja2 import pass_context
 from markupsafe import Markup, escape
 
 from app import clock
-from app.operations import element_names, labels
-from app.operations.vocabulary import level_name
+from app.operations import element_names, labels, vocabulary
 
 STATUS_NAMES = labels.INSTANCE_STATUSES
 
@@ -86,6 +86,12 @@ ACTION_NAMES = {
     "profile_updated": _l("修改组织配置"),
     "user_created": _l("创建用户"),
 }
+
+
+@pass_context  # never folded into the compiled template (`1|level_name` is constant to Jinja's optimizer)
+def level_label(_context: Any, level: object) -> str | None:
+    """A level's name in the page's language (the `level_name` filter)."""
+    return vocabulary.level_name(level, str(get_locale() or ""))
 
 
 def localtime(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -270,7 +276,7 @@ def filesize(size: int | None) -> str:
 def init_app(app: Flask) -> None:
     """Register the filters."""
     app.jinja_env.filters.update(
-        localtime=localtime, due_state=due_state, remaining=remaining, level_name=level_name,
+        localtime=localtime, due_state=due_state, remaining=remaining, level_name=level_label,
         status_name=status_name, action_name=action_name, display_value=display_value, batch_kind=batch_kind,
         pretty_json=pretty_json, span=span, message_name=message_name, unit_name=unit_name, role_name=role_name,
         element_name=element_name,

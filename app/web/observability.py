@@ -15,13 +15,14 @@ from functools import lru_cache
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.extensions import limiter
 from app.models import InstanceStatus, JobStatus
 from app.operations import monitoring
-from app.operations.vocabulary import level_name
+from app.operations.vocabulary import level_short
 from app.web.filters import element_name, localtime, remaining
 
 bp = Blueprint("observability", __name__)
@@ -195,7 +196,7 @@ def dashboard_data(view: monitoring.Dashboard) -> dict[str, Any]:
     return {
         "generated_at": localtime(view.now, "%Y-%m-%d %H:%M:%S"),
         "incidents": {
-            "labels": [(level_name(n) or "").split(" ")[0] if n else _("未定级") for n in levels],
+            "labels": [level_short(n, str(get_locale() or "")) if n else _("未定级") for n in levels],
             "counts": [view.incidents_by_level.get(n, 0) for n in levels],
             "total": sum(view.incidents_by_level.values()),
         },

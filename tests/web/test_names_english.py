@@ -5,6 +5,7 @@ studio's form preview reads the task pages' catalogue, and a name without Englis
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 from sqlalchemy import update
@@ -134,3 +135,15 @@ def test_the_bodies_of_the_profile_are_named_in_english_and_the_value_stays_chin
     form = page[page.index('class="taskform"'):page.index("</form>", page.index('class="taskform"'))]
     assert 'value="市委网信办"' in form and "Municipal cyberspace affairs office" in form
     assert ">市委网信办<" not in form and "> 市委网信办<" not in form
+
+
+def test_levels_are_named_in_english_on_english_pages_and_in_chinese_otherwise(app, db, user_factory, fake_clock):
+    monitor = act_as(app, user_factory(["monitor"]))
+    office = act_as(app, user_factory(["office_director", "office_staff"]))
+    instance = start_incident(monitor)
+    submit(monitor, instance, "ut_register")  # the system proposes a level; the rows show it
+    cells = re.findall(r'data-label="等级">([^<]*)<', _page(office, "/tasks"))
+    assert cells and re.fullmatch(r"[ⅠⅡⅢⅣ]级 \S+", cells[0]), cells
+    numeral = cells[0][0]
+    cells = re.findall(r'data-label="Level">([^<]*)<', _page(_english(office), "/tasks"))
+    assert cells and cells[0].startswith(f"Level {numeral} – ") and "级" not in cells[0], cells
