@@ -51,3 +51,12 @@ def test_an_incident_without_a_title_leaves_no_stray_space(kind):
     context = {name: "值" for name in names} | {"incident_no": "YQ-2026-0002", "title": "", "count": 2, "items": []}
     subject, body = templates.render(kind, context)
     assert "YQ-2026-0002 ”" not in subject + body and "YQ-2026-0002 —" not in subject + body
+
+
+def test_the_quick_report_notice_speaks_to_everyone_it_reaches():
+    """The quick report goes to the office, the leaders and the units concerned: it says what happens next
+    and to whom, rather than instructing the office in a notice a section head reads."""
+    _subject, body = templates.render("quick_report", {"title": "标题", "incident_no": "YQ-2026-0001",
+                                                       "discovered_at_local": "2026-11-25 09:00", "level_name": "",
+                                                       "grade_basis": "", "summary": ""})
+    assert "领导小组办公室将确认定级并启动响应" in body and "请领导小组办公室" not in body
