@@ -25,7 +25,7 @@ from sqlalchemy.orm import aliased
 from app import clock
 from app.db import transaction
 from app.extensions import db
-from app.models import HumanTask, ProcessDefinition, ProcessInstance, TaskStatus, User
+from app.models import HumanTask, Incident, ProcessDefinition, ProcessInstance, TaskStatus, User
 from app.operations import catalog, tasks, visibility
 from app.operations.errors import Invalid, OperationError
 
@@ -102,11 +102,18 @@ class Row:
     title: str | None
     level: int | None
     instance_status: str
+    incident_row: int | None
+    incident_level: int | None
     phase: str
 
     @property
     def suspended(self) -> bool:
         return self.instance_status == "suspended"
+
+    @property
+    def level_suggested(self) -> bool:
+        """The level is the system's proposal: the incident's level is not confirmed yet (the ledger's "—")."""
+        return self.level is not None and self.incident_row is not None and self.incident_level is None
 
 
 @dataclass(frozen=True)
@@ -219,8 +226,10 @@ def _rows() -> Any:
                    HumanTask.completed_at, HumanTask.assignee_id, holder.display_name.label("assignee_name"),
                    HumanTask.addressed_to_id, ProcessInstance.public_id.label("incident_id"),
                    ProcessInstance.business_key.label("number"), ProcessInstance.title, ProcessInstance.level,
-                   ProcessInstance.status.label("instance_status"))
+                   ProcessInstance.status.label("instance_status"), Incident.id.label("incident_row"),
+                   Incident.level.label("incident_level"))
             .select_from(HumanTask).join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+            .outerjoin(Incident, Incident.instance_id == ProcessInstance.id)
             .outerjoin(holder, holder.id == HumanTask.assignee_id))
 
 

@@ -143,7 +143,7 @@ def test_levels_are_named_in_english_on_english_pages_and_in_chinese_otherwise(a
     instance = start_incident(monitor)
     submit(monitor, instance, "ut_register")  # the system proposes a level; the rows show it
     cells = re.findall(r'data-label="等级">([^<]*)<', _page(office, "/tasks"))
-    assert cells and re.fullmatch(r"[ⅠⅡⅢⅣ]级 \S+", cells[0]), cells
+    assert cells and re.fullmatch(r"[ⅠⅡⅢⅣ]级 \S+", cells[0].strip()), cells
     numeral = cells[0][0]
     cells = re.findall(r'data-label="Level">([^<]*)<', _page(_english(office), "/tasks"))
     assert cells and cells[0].startswith(f"Level {numeral} – ") and "级" not in cells[0], cells

@@ -301,3 +301,13 @@ def test_only_monitors_register_incidents_others_are_pointed_to_the_leads(app, d
         assert response.status_code == 403
         assert "您发现的线索请在“线索库”登记" in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(ProcessInstance)) == before
+
+
+def test_a_proposed_level_is_marked_as_the_systems_suggestion_until_confirmed(app, db, people):
+    instance = _registered(people)
+    office = people["office"]
+    row = _row(_page(office), open_task(instance, "ut_confirm_level").public_id)
+    assert 'data-testid="level-suggested">(系统建议,待确认)<' in row
+    submit(office, instance, "ut_confirm_level")
+    page = _page(office)
+    assert 'data-testid="level-suggested"' not in page  # confirmed: the level stands on its own
