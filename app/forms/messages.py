@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 DEFAULT_LOCALE = "zh_CN"
@@ -138,6 +140,17 @@ MESSAGES: dict[str, dict[str, str]] = {
         "cycle_times_label": "{label}: at most how many reminders",
     },
 }
+
+
+def read_catalogue(directory: Path, locale: str, strip_keys: bool = False) -> dict[str, str]:
+    """A translation catalogue `directory/<locale>.json` ({"中文": "translation"}), entries without a
+    translation left out; {} for Chinese (the source language) and for a language without a file."""
+    path = directory / f"{locale}.json"
+    if locale == DEFAULT_LOCALE or not path.is_file():
+        return {}
+    entries = json.loads(path.read_text(encoding="utf-8"))
+    return {(source.strip() if strip_keys else source): text for source, text in entries.items()
+            if isinstance(text, str) and text.strip()}
 
 
 def normalize_locale(locale: str | None) -> str:

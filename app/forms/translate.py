@@ -9,7 +9,6 @@ Names, option values and expressions are never touched.
 
 from __future__ import annotations
 
-import json
 import weakref
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from app.forms.fields import FieldDef
-from app.forms.messages import DEFAULT_LOCALE, normalize_locale
+from app.forms.messages import DEFAULT_LOCALE, normalize_locale, read_catalogue
 from app.forms.schema import FormSpec
 
 CATALOGUE_DIR = Path(__file__).parent / "i18n"
@@ -34,11 +33,7 @@ _FIELDS: weakref.WeakKeyDictionary[FieldDef, dict[str, FieldDef]] = weakref.Weak
 @cache
 def catalogue(locale: str) -> Mapping[str, str]:
     """The form texts of `locale` ({} for Chinese and for a language without a catalogue)."""
-    path = CATALOGUE_DIR / f"{locale}.json"
-    if locale == DEFAULT_LOCALE or not path.is_file():
-        return {}
-    entries = json.loads(path.read_text(encoding="utf-8"))
-    return {source: text for source, text in entries.items() if isinstance(text, str) and text.strip()}
+    return read_catalogue(CATALOGUE_DIR, locale)
 
 
 def text(source: str, locale: str | None) -> str:

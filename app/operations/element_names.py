@@ -8,12 +8,11 @@ form catalogue is (decision 102): a diagram without an entry shows its own name,
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
-from app.forms.messages import DEFAULT_LOCALE, normalize_locale
+from app.forms.messages import normalize_locale, read_catalogue
 
 CATALOGUE_DIR = Path(__file__).parent / "i18n"
 
@@ -21,11 +20,7 @@ CATALOGUE_DIR = Path(__file__).parent / "i18n"
 @cache
 def catalogue(locale: str) -> Mapping[str, str]:
     """The element names of `locale` ({} for Chinese and for a language without a catalogue)."""
-    path = CATALOGUE_DIR / f"{locale}.json"
-    if locale == DEFAULT_LOCALE or not path.is_file():
-        return {}
-    entries = json.loads(path.read_text(encoding="utf-8"))
-    return {source.strip(): text for source, text in entries.items() if isinstance(text, str) and text.strip()}
+    return read_catalogue(CATALOGUE_DIR, locale, strip_keys=True)
 
 
 def element_name(name: str | None, locale: str | None) -> str:
