@@ -6,8 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_babel import get_locale
-
 from app import forms
 from app.models import HumanTask
 from app.operations import tasks
@@ -53,7 +51,7 @@ def lead_card(item: HumanTask, form: forms.FormSpec, options: dict[str, Any], lo
     if data.get("platform_other"):
         platform = f"{platform}({text('platform_other')})" if platform else text("platform_other")
     return LeadCard(
-        proposed=level_name(data.get("proposed_level"), str(get_locale() or "")) or "",
+        proposed=level_name(data.get("proposed_level"), locale) or "",
         basis=str(data.get("grade_basis") or ""),
         platform=platform, url=url if url.lower().startswith(("http://", "https://")) else "",
         about=[(title(key), text(key)) for key in ABOUT if text(key)],
