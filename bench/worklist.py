@@ -178,7 +178,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--state-kb", type=int, default=4)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
-    parser.add_argument("--profile", metavar="FILE", help="also write a cProfile summary of 待办 p1 (top functions)")
+    parser.add_argument("--profile", metavar="FILE", help="also write a cProfile summary of 待办 p1 (top functions)"
+                        " and FILE.raw for pstats")
     args = parser.parse_args()
     url = args.database_url or f"sqlite:///{tempfile.mkdtemp()}/worklist.db"
     if url.startswith("postgresql"):
@@ -230,6 +231,7 @@ def write_profile(client, url: str, rounds: int, path: Path) -> None:
     out.write(f"GET {url}: {rounds} requests through the Flask test client\n")
     stats.sort_stats("cumulative").print_stats(40)
     stats.sort_stats("tottime").print_stats(25)
+    stats.dump_stats(str(path) + ".raw")
     if os.environ.get("YQ_PROFILE_CALLERS"):
         stats.print_callers(os.environ["YQ_PROFILE_CALLERS"])
     path.parent.mkdir(parents=True, exist_ok=True)
