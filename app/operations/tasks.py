@@ -224,10 +224,14 @@ class Locked:
     open_rows: list[tuple[int, str, str]]
 
 
+# The instance's other task rows, aliased once (a fresh alias costs a column adaptation per completion).
+_OTHERS = aliased(HumanTask, name="others")
+
+
 def lock_for_completion(session: Session, public_id: str, user: User) -> Locked:
     """`_locked_task` plus the instance's incident (for its ledger line) and open tasks (for the sync of
     the step), in the one statement; refuses a task the user may see but not work on."""
-    others = aliased(HumanTask)
+    others = _OTHERS
     open_text = (select(func.aggregate_strings(
         cast(others.id, String) + literal(" ") + others.task_guid + literal(" ") + others.spec_id, literal("\n")))
         .where(others.instance_id == ProcessInstance.id, others.status == TaskStatus.OPEN)
