@@ -32,4 +32,5 @@ def test_the_diagram_draws_english_names_on_an_english_page(page, live):
     page.wait_for_selector('#instance-diagram[data-ready="true"]')
     drawn = _label(page, "ut_risk_item")
     assert "Determine" in drawn and "确定评估项目" not in drawn, drawn
+    assert "Assessment needed?" in _label(page, "gw_needs_assessment_label")  # a gateway's name, drawn beside it
     screenshot(page, "diagram-english")
