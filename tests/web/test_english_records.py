@@ -170,3 +170,14 @@ def test_the_inbox_speaks_english_around_messages_that_keep_the_language_they_we
     assert "<h1>Messages</h1>" in page and "Mark all as read" in page
     assert "Messages are kept as they were sent, in Chinese." in page
     assert rows[0].title in html.unescape(page)  # the message itself as it was sent
+
+
+def test_a_test_run_in_the_studio_draws_english_names_and_instructions(app, db, user_factory, fake_clock):
+    owner = _english(act_as(app, user_factory(["process_owner"])))
+    started = owner.client.post("/studio/sandbox", data={"process": "yq_risk_assessment", "data": "{}"})
+    assert started.status_code == 302, started.get_data(as_text=True)[:500]
+    page = _page(owner, started.headers["Location"])
+    labels = json.loads(html.unescape(page.split('data-diagram="', 1)[1].split('"', 1)[0]))["labels"]
+    assert labels["① 确定评估项目"] == "① Determine assessment item" and labels["是否需要评估?"] == "Assessment needed?"
+    assert "identifies major decisions that need an online-opinion risk assessment" in page
+    assert "确定需要组织舆情风险评估的重大决策事项" not in page
