@@ -148,7 +148,10 @@ def test_the_drawn_diagram_gets_the_english_names_and_the_bpmn_stays_as_deployed
         return json.loads(html.unescape(page.split('data-diagram="', 1)[1].split('"', 1)[0]))
 
     assert diagram()["labels"] == {}  # the Chinese page draws the diagram's own names
+    assert '<tr data-element="tb_report_overdue"><td>快报超时<' in _page(admin, f"/instances/{instance.public_id}")
     _english(admin)
+    timers = _part(_page(admin, f"/instances/{instance.public_id}"), '<tr data-element="tb_report_overdue">', "</tr>")
+    assert "<td>Quick report overdue<" in timers and "快报超时" not in timers  # the waiting timers' names
     labels = diagram()["labels"]
     assert labels["登记舆情(快报)"] == "Register incident (quick report)"
     assert labels["舆情监控员"] == "Monitor" and labels["舆情事件处置主流程"].startswith("Online incident response")
