@@ -33,7 +33,30 @@ DEADLINE_SOURCES = {  # deadline → task data holding its due time
     "press_conference": "press_conf_due_at",
     "summary": "summary_due_at",
 }
+# The deadlines on English pages (the summary, documents, exports and ledger lines keep the Chinese).
+DEADLINE_LABELS_EN = {
+    "report": "Quick report (within 30 minutes of discovery)",
+    "first_release": "First authoritative release",
+    "national": "Nationally required response within 48 hours",
+    "press_conference": "Press conference (within 24 hours)",
+    "dispatch": "Unit feedback",
+    "summary": "Summary and evaluation",
+}
+DEADLINE_SHORT_EN = {  # as a ledger line lists the deadlines it set
+    "report": "Quick report",
+    "first_release": "First release",
+    "national": "48-hour national response",
+    "press_conference": "Press conference",
+    "dispatch": "Unit feedback",
+    "summary": "Summary",
+}
 ORDER = list(DEADLINE_LABELS)
+
+
+def deadline_label(name: str, locale: str | None = None) -> str:
+    """A deadline's name, in English when `locale` is English (the code for a name no longer known)."""
+    english = (locale or "").lower().startswith("en")
+    return (DEADLINE_LABELS_EN if english else DEADLINE_LABELS).get(name) or DEADLINE_LABELS.get(name, name)
 
 _parse = clock.parse_aware
 
@@ -155,16 +178,19 @@ class DeadlineRow:
         return "ended" if self.ended_at is not None else "open"
 
 
-def deadline_rows(incident: Incident, unit_names: dict[str, str] | None = None) -> list[DeadlineRow]:
-    """The incident's deadlines in the order the response meets them (dispatched units by due time)."""
+def deadline_rows(incident: Incident, unit_names: dict[str, str] | None = None,
+                  locale: str | None = None) -> list[DeadlineRow]:
+    """The incident's deadlines in the order the response meets them (dispatched units by due time), named
+    in `locale` (Chinese without one)."""
     rows = []
     ended = incident.closed_at if incident.status == "terminated" else None
     for key, entry in (incident.deadlines or {}).items():
         name, _, rest = key.partition(":")
         unit = rest.partition(":")[0] if name == "dispatch" and rest else None  # rest: <unit>:<due time>
-        label = DEADLINE_LABELS.get(name, name)
+        label = deadline_label(name, locale)
         if unit:
-            label = f"{label}({(unit_names or {}).get(unit, unit)})"
+            unit_name = (unit_names or {}).get(unit, unit)
+            label = f"{label} ({unit_name})" if locale and locale.lower().startswith("en") else f"{label}({unit_name})"
         rows.append(DeadlineRow(name, label, _parse(entry.get("due_at")), _parse(entry.get("done_at")),
                                 bool(entry.get("missed")), unit, ended))
     far = datetime.max.replace(tzinfo=clock.SHANGHAI)

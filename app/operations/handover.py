@@ -115,9 +115,11 @@ def _last_urged(session: Session, task: HumanTask) -> datetime | None:
                                                                 AuditEvent.action == "task_urged"))
 
 
-def holders_text(task: HumanTask) -> str:
-    """Who an open task waits for, in words (for the 催办 button's confirmation)."""
+def holders_text(task: HumanTask, locale: str = "zh_CN") -> str:
+    """Who an open task waits for, in words (for the 催办 button's confirmation), roles named in `locale`."""
     if task.assignee is not None:
         return task.assignee.display_name
-    return str(_l("%(roles)s(待签收)", roles="、".join(labels.role_names().get(r, r) for r in task.candidate_roles)))
+    names = labels.role_names(locale)
+    joiner = ", " if locale.lower().startswith("en") else "、"
+    return str(_l("%(roles)s(待签收)", roles=joiner.join(names.get(r, r) for r in task.candidate_roles)))
 

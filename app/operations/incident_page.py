@@ -119,8 +119,9 @@ def stages(incident: Incident, lines: list[Line], keep: int | None = STAGE_LINES
     return strip
 
 
-def level_history(lines: list[Line]) -> list[LevelStep]:
-    """Proposals, confirmations, re-grades (复核定级) and changes of the level, oldest first."""
+def level_history(lines: list[Line], locale: str | None = None) -> list[LevelStep]:
+    """Proposals, confirmations, re-grades (复核定级) and changes of the level, oldest first (levels named in
+    `locale`)."""
     steps = []
     for entry, label, actor in lines:
         if entry.kind not in LEVEL_KINDS:
@@ -129,7 +130,7 @@ def level_history(lines: list[Line]) -> list[LevelStep]:
         level = data.get("confirmed_level") if entry.kind != "level_proposed" else data.get("proposed_level")
         reason = next((data[k] for k in ("level_change_reason", "reason", "upgrade_reason", "grade_basis")
                        if isinstance(data.get(k), str) and data[k].strip()), "")
-        steps.append(LevelStep(entry.at, label, level_name(level) or "—", actor, str(reason)[:500]))
+        steps.append(LevelStep(entry.at, label, level_name(level, locale) or "—", actor, str(reason)[:500]))
     return steps
 
 

@@ -188,6 +188,59 @@ KINDS: dict[str, Kind] = {
 }
 
 
-def kind_label(kind: str) -> str:
-    """The label of an entry kind (the code itself for a kind no longer known)."""
+# The kinds on English pages; the record (summary, documents, exports, the API's lines) keeps the Chinese.
+KIND_LABELS_EN = {
+    "registered": "Incident registered (quick report)",
+    "level_proposed": "Level proposed by the system",
+    "level_confirmed": "Level confirmed",
+    "leader_confirmed": "Level confirmed by the leading group",
+    "deadlines_set": "Response deadlines",
+    "level_changed": "Level changed",
+    "instruction_requested": "Request for instructions",
+    "instruction_decided": "Leader's instructions",
+    "response_rejected": "Response not started",
+    "external_report": "External report / request to superiors",
+    "file_record": "Filing with superiors",
+    "task_force": "Task force set up",
+    "investigation": "Investigation and verification",
+    "consultation": "Consultation and assessment",
+    "superior_measures": "Superiors' consultation opinion",
+    "dispatch": "Response tasks assigned",
+    "unit_feedback": "Unit feedback",
+    "release_drafted": "Press release drafted",
+    "release_review": "Press release reviewed",
+    "external_approval": "Superiors' review opinion",
+    "release_published": "Positive response published",
+    "press_conference_requested": "Spokesperson requested",
+    "spokesperson_designated": "Spokesperson designated by superiors",
+    "press_conference_prepared": "Press conference prepared",
+    "press_conference": "Press conference held",
+    "false_info": "False information handled",
+    "clarification_review": "Clarification reviewed",
+    "false_info_result": "Result of handling false information",
+    "commentary": "Online commentary article",
+    "monitor_report": "Incident monitoring report",
+    "regrade": "Level reviewed",
+    "update_received": "New information received",
+    "follow_up": "Tracking and guidance",
+    "reply_plan": "Reply plan agreed",
+    "reply": "Replied as planned",
+    "subsided": "Subsiding confirmed",
+    "aftermath_watch": "Aftermath watch",
+    "summary": "Summary and evaluation",
+    "summary_review": "Summary approved",
+    "accountability": "Accountability review",
+    "plan_revision": "Contingency plan revision task",
+    "deadline_missed": "Deadline missed",
+    "notice": "Note",
+    "closed": "Closed and archived",
+    "terminated": "Process terminated",
+}
+
+
+def kind_label(kind: str, locale: str | None = None) -> str:
+    """The label of an entry kind, in English when `locale` is English (the code itself for a kind no longer
+    known)."""
+    if (locale or "").lower().startswith("en") and kind in KIND_LABELS_EN:
+        return KIND_LABELS_EN[kind]
     return KINDS[kind].label if kind in KINDS else kind

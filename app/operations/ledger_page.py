@@ -147,12 +147,12 @@ def record(number: str, user: User, locale: str = "zh_CN") -> Record:
     """The ledger page of the incident with this number, for a reader who may open it (its units and facts
     named in `locale`)."""
     incident = incident_page.get_visible_incident(number, user)
-    entries = ledger_reading.entries_of(incident)
+    entries = ledger_reading.entries_of(incident, locale)
     task_rows = _tasks_of(entries)
     names = labels.unit_names(locale)
     cache: dict[tuple[int, str, str | None], Any] = {}  # a form's choices are read once per page
     lines = [_line(entry, label, actor, task_rows.get(entry.task_id or 0), cache) for entry, label, actor in entries]
-    rows = deadlines.deadline_rows(incident, names)
+    rows = deadlines.deadline_rows(incident, names, locale)
 
     def of(kinds: tuple[str, ...]) -> list[Line]:
         return [line for line in lines if line.entry.kind in kinds]
@@ -171,7 +171,8 @@ def record(number: str, user: User, locale: str = "zh_CN") -> Record:
             line.number = rounds
     accountability_lines = of(("accountability",))
     return Record(
-        incident=incident, facts=labels.incident_facts(incident, locale, names), levels=_levels(lines), deadlines=rows,
+        incident=incident, facts=labels.incident_facts(incident, locale, names), levels=_levels(lines, locale),
+        deadlines=rows,
         reports=of(REPORT_KINDS), superior_reports=_superior_reports(of(("external_report", "file_record"))),
         releases=releases, dispatch=_dispatch(incident, lines, rows, names),
         follow_up=follow, false_info=of(FALSE_INFO_KINDS), press=of(PRESS_KINDS), aftermath=of(AFTERMATH_KINDS),
@@ -223,7 +224,7 @@ def _superior_reports(lines: list[Line]) -> list[SuperiorReport]:
     return reports
 
 
-def _levels(lines: list[Line]) -> list[LevelStep]:
+def _levels(lines: list[Line], locale: str | None = None) -> list[LevelStep]:
     """The level history: a step that names no level (a re-grade that kept it) shows the level it kept;
     a confirmation of the proposal without a reason says so."""
     steps = []
@@ -243,8 +244,8 @@ def _levels(lines: list[Line]) -> list[LevelStep]:
             reason = str(_l("同意系统建议的等级"))
         what = str(LEVEL_STEPS[kind])
         if kind == "level_changed" and level_name(data.get("upgraded_from")):
-            what = str(_l("%(what)s(原为%(level)s)", what=what, level=level_name(data["upgraded_from"])))
-        steps.append(LevelStep(line.at, what, level_name(level) or "—", reason, line.actor, line.task_id))
+            what = str(_l("%(what)s(原为%(level)s)", what=what, level=level_name(data["upgraded_from"], locale)))
+        steps.append(LevelStep(line.at, what, level_name(level, locale) or "—", reason, line.actor, line.task_id))
     return steps
 
 

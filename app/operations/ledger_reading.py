@@ -13,10 +13,11 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Incident, LedgerEntry, ProcessInstance, User
-from app.operations import deadlines, labels, ledger_filter
+from app.operations import deadlines, element_names, labels, ledger_filter
 from app.operations.errors import NotFound
 from app.operations.ledger_filter import LedgerFilter
-from app.operations.ledger_kinds import kind_label
+from app.operations.ledger_kinds import kind_label, valid_level
+from app.operations.vocabulary import level_name
 
 
 def list_incidents(f: LedgerFilter, page: int = 1, per_page: int = 50) -> tuple[list[Incident], int]:
@@ -46,13 +47,14 @@ class Panel:
     more: int
 
 
-def panel_for(instance: ProcessInstance, recent: int = 8) -> Panel | None:
-    """The incident of a task's instance with its deadlines and latest ledger lines, or None."""
+def panel_for(instance: ProcessInstance, recent: int = 8, locale: str | None = None) -> Panel | None:
+    """The incident of a task's instance with its deadlines and latest ledger lines (named in `locale`),
+    or None."""
     incident = db.session.scalar(select(Incident).where(Incident.instance_id == instance.id))
     if incident is None:
         return None
-    entries = entries_of(incident)
-    rows = deadlines.deadline_rows(incident, labels.unit_names())
+    entries = entries_of(incident, locale)
+    rows = deadlines.deadline_rows(incident, labels.unit_names(locale), locale)
     return Panel(incident, rows, entries[-recent:][::-1], max(len(entries) - recent, 0))
 
 
@@ -63,9 +65,37 @@ def instance_public_id(incident: Incident) -> str | None:
     return db.session.scalar(select(ProcessInstance.public_id).where(ProcessInstance.id == incident.instance_id))
 
 
-def entries_of(incident: Incident) -> list[tuple[LedgerEntry, str, str | None]]:
-    """(entry, kind label, actor name) in time order."""
+def entries_of(incident: Incident, locale: str | None = None) -> list[tuple[LedgerEntry, str, str | None]]:
+    """(entry, kind label in `locale`, actor name) in time order."""
     rows = db.session.execute(select(LedgerEntry, User.display_name).outerjoin(User, User.id == LedgerEntry.actor_id)
                               .where(LedgerEntry.incident_id == incident.id)
                               .order_by(LedgerEntry.at, LedgerEntry.id)).all()
-    return [(entry, kind_label(entry.kind), name) for entry, name in rows]
+    return [(entry, kind_label(entry.kind, locale), name) for entry, name in rows]
+
+
+def summary_text(entry: LedgerEntry, locale: str | None = None) -> str:
+    """The line's summary as a page in `locale` shows it. The stored summary is the record's Chinese; on an
+    English page the parts the system wrote (which deadlines were set, a missed deadline, a level, a grading
+    basis) are said again in English from the line's data, and people's own words stay as they wrote them."""
+    summary = entry.summary or ""
+    if not summary or not (locale or "").lower().startswith("en"):
+        return summary
+    data = entry.data or {}
+    if entry.kind == "deadlines_set":  # "快报 11-25 09:30;首次权威发布 11-25 21:00"
+        short = {deadlines.DEADLINE_LABELS[name].split("(")[0]: deadlines.DEADLINE_SHORT_EN[name]
+                 for name in deadlines.DEADLINE_LABELS}
+        parts = [part.partition(" ") for part in summary.split(";")]
+        if all(head in short for head, _, _ in parts):
+            return "; ".join(f"{short[head]} {at}" for head, _, at in parts)
+        return summary
+    if entry.kind == "deadline_missed" and data.get("deadline"):
+        units = labels.units_text(data["subject"], labels.unit_names(locale)) if data.get("subject") else ""
+        who = f" ({units})" if units else ""
+        note = f": {data['note']}" if data.get("note") else ""
+        return f"{deadlines.deadline_label(str(data['deadline']), locale)}{who} missed{note}"
+    level = valid_level(data.get("confirmed_level"))
+    chinese = level_name(level) if level else None
+    if chinese and summary.startswith(chinese):
+        rest = summary[len(chinese):]
+        return f"{level_name(level, locale)}{': ' + rest[1:] if rest.startswith(':') else rest}"
+    return element_names.diagram_text(summary, locale)

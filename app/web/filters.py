@@ -15,7 +15,7 @@ from jinja2 import pass_context
 from markupsafe import Markup, escape
 
 from app import clock
-from app.operations import element_names, labels, vocabulary
+from app.operations import element_names, labels, ledger_reading, vocabulary
 
 STATUS_NAMES = labels.INSTANCE_STATUSES
 
@@ -223,6 +223,17 @@ def element_name(name: Any) -> str:
     return element_names.element_name(name, str(get_locale() or "zh_CN"))
 
 
+def diagram_text(text: Any) -> str:
+    """A diagram's text (a task's instructions, a level's basis) in the page's language; people's own words
+    stay as they wrote them."""
+    return element_names.diagram_text(text, str(get_locale() or "zh_CN"))
+
+
+def entry_summary(entry: Any) -> str:
+    """A ledger line's summary in the page's language (the stored summary is the record's Chinese)."""
+    return ledger_reading.summary_text(entry, str(get_locale() or "zh_CN"))
+
+
 def unit_name(codes: Any) -> str:
     """A unit code (or a list of them) as the unit names."""
     return labels.units_text(codes, _units()) if codes else ""
@@ -279,6 +290,6 @@ def init_app(app: Flask) -> None:
         localtime=localtime, due_state=due_state, remaining=remaining, level_name=level_label,
         status_name=status_name, action_name=action_name, display_value=display_value, batch_kind=batch_kind,
         pretty_json=pretty_json, span=span, message_name=message_name, unit_name=unit_name, role_name=role_name,
-        element_name=element_name,
+        element_name=element_name, diagram_text=diagram_text, entry_summary=entry_summary,
         incident_status=incident_status, linkify=linkify, filesize=filesize,
     )

@@ -19,15 +19,16 @@ bp = Blueprint("incidents", __name__)
 def render_incident(number: str, draft: str = "", errors: dict[str, list[str]] | None = None) -> str:
     """The incident page (or its print view with `?print=1`) for someone who may open the incident."""
     incident = incident_page.get_visible_incident(number, current_user)
-    lines = ledger_reading.entries_of(incident)
+    locale = str(get_locale() or "zh_CN")
+    lines = ledger_reading.entries_of(incident, locale)
     printing = request.args.get("print") == "1"
     return render_template(
         "incidents/print.html" if printing else "incidents/detail.html", incident=incident, entries=lines,
         comments=comments.thread(incident), draft=draft, errors=errors or {}, max_comment=comments.MAX_LENGTH,
-        deadlines=deadlines.deadline_rows(incident, labels.unit_names(str(get_locale() or "zh_CN"))),
-        facts=labels.incident_facts(incident, str(get_locale() or "zh_CN")),
+        deadlines=deadlines.deadline_rows(incident, labels.unit_names(locale), locale),
+        facts=labels.incident_facts(incident, locale),
         stages=incident_page.stages(incident, lines, keep=None if printing else incident_page.STAGE_LINES),
-        levels=incident_page.level_history(lines),
+        levels=incident_page.level_history(lines, locale),
         tasks=incident_page.open_tasks(incident, current_user),
         files=incident_page.attachments_of(incident, current_user), previewable=incident_page.previewable,
         now=clock.now(), instance_id=ledger_reading.instance_public_id(incident))

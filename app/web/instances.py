@@ -28,8 +28,9 @@ from flask_login import current_user, login_required
 
 from app import clock
 from app.db import transaction
+from app.forms.messages import normalize_locale
 from app.models import AuditEvent, InstanceStatus, TaskStatus
-from app.operations import batches, instances, interventions, migrations, search, tasks
+from app.operations import batches, element_names, instances, interventions, migrations, search, tasks
 from app.operations.errors import Invalid, OperationError
 from app.web.filters import element_name
 from app.web.inputs import int_arg, parse_json
@@ -260,8 +261,10 @@ def _detail_page(instance: Any, errors: dict[str, list[str]], form: dict[str, An
 
 
 def _named(diagram: dict[str, Any]) -> dict[str, Any]:
-    """The diagram's process tabs and element names in the page's language (the drawing keeps its labels)."""
-    return {**diagram, "processes": [{**p, "name": element_name(p["name"])} for p in diagram.get("processes", [])]}
+    """The diagram's process tabs and element names in the page's language; `labels` ({diagram's name:
+    English name}) lets the viewer draw the elements' English names (the BPMN it fetches stays as deployed)."""
+    return {**diagram, "processes": [{**p, "name": element_name(p["name"])} for p in diagram.get("processes", [])],
+            "labels": dict(element_names.catalogue(normalize_locale(tasks.current_locale())))}
 
 
 def _intervene(public_id: str, run: Callable[[int | None, str], Any],

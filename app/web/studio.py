@@ -11,7 +11,18 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app import forms
-from app.operations import imports, options, sandbox, studio, studio_editor, studio_history, studio_index, tasks
+from app.forms.messages import normalize_locale
+from app.operations import (
+    element_names,
+    imports,
+    options,
+    sandbox,
+    studio,
+    studio_editor,
+    studio_history,
+    studio_index,
+    tasks,
+)
 from app.operations.errors import DeployRefused, Invalid, OperationError
 from app.web.inputs import int_arg, parse_json
 from app.web.security import DIAGRAM_CSP, download_headers
@@ -348,7 +359,9 @@ def _sandbox_page(run: Any, guid: str | None = None, raw: dict[str, Any] | None 
         fields = forms.build_fields(form, {}, raw if mine else {}, errors if mine else {}, task.get("context") or {},
                                     options.options_for(forms.sources_of(form), locale), locale=locale) if form else []
         open_forms.append((task, fields, (errors or {}).get("", []) if mine else []))
-    page = render_template("studio/sandbox_run.html", run=run, open_forms=open_forms, view=sandbox.view(run))
+    view = sandbox.view(run)  # the diagram's names drawn in the page's language, as on the instance page
+    view["diagram"] = {**view["diagram"], "labels": dict(element_names.catalogue(normalize_locale(locale)))}
+    page = render_template("studio/sandbox_run.html", run=run, open_forms=open_forms, view=view)
     response = make_response(page, status)
     response.headers["Content-Security-Policy"] = DIAGRAM_CSP
     return response

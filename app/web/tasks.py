@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, g, get_template_attribute, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from app import forms
@@ -24,7 +25,7 @@ from app.operations import (
 )
 from app.operations import worklist as worklist_ops
 from app.operations.errors import Conflict, Invalid, OperationError
-from app.web.filters import element_name
+from app.web.filters import diagram_text, element_name
 from app.web.inputs import int_arg
 from app.web.lead import lead_card
 from app.web.security import download_headers
@@ -308,6 +309,8 @@ def _render(item: HumanTask, values: dict[str, Any], raw: dict[str, Any], errors
     links = get_template_attribute("forms/_fields.html", "attachment_links")
     context_items = forms.context_items(form, item.context, options, locale, tasks.process_fields(item), links,
                                         get_template_attribute("forms/_fields.html", "external_link"))
+    # a value the diagrams wrote (the grading basis) in the page's language; links and people's words stay
+    context_items = [(label, text if isinstance(text, Markup) else diagram_text(text)) for label, text in context_items]
     submitted = forms.summary(form, item.submitted, options, locale, links) if item.submitted else []
     page = render_template(
         "tasks/task.html", task=item, fields=fields, context_items=context_items, errors=errors,
@@ -315,7 +318,8 @@ def _render(item: HumanTask, values: dict[str, Any], raw: dict[str, Any], errors
         submitted=submitted,
         claimable=item.status == TaskStatus.OPEN and item.assignee_id is None
         and tasks.is_candidate(item, current_user),
-        title=form.schema.get("title") or element_name(item.name), panel=ledger_reading.panel_for(item.instance),
+        title=form.schema.get("title") or element_name(item.name),
+        panel=ledger_reading.panel_for(item.instance, locale=locale),
         **_latest_comments(item),
         on_behalf=item.status == TaskStatus.OPEN and current_user.has_role("admin")
         and not tasks.can_work(item, current_user),
@@ -334,5 +338,6 @@ def _handover_context(item: HumanTask) -> dict[str, Any]:
         and item.assignee else None
     may_urge = handover.may_urge(current_user)
     return {"pass_people": handover.pass_candidates(item, current_user) if workable else [],
-            "may_urge": may_urge, "holders_text": handover.holders_text(item) if may_urge else "",
+            "may_urge": may_urge,
+            "holders_text": handover.holders_text(item, tasks.current_locale()) if may_urge else "",
             "acting_for": acting_for, "pass_form": {}, "handover_errors": {}}

@@ -12,6 +12,23 @@
   var canvasEl = host.querySelector(".diagram__canvas");
   var tabs = host.querySelector(".diagram__tabs");
   var viewer = new window.BpmnJS({ container: canvasEl });
+  var labels = data.labels || {};
+
+  // English pages draw the elements' English names: the page gives {diagram's name: English name}; the
+  // fetched BPMN is only relabelled here, for display (a name without an entry stays as the diagram wrote it).
+  function relabel(xml) {
+    if (!Object.keys(labels).length || typeof window.DOMParser !== "function") { return xml; }
+    var doc = new window.DOMParser().parseFromString(xml, "application/xml");
+    if (doc.getElementsByTagName("parsererror").length) { return xml; }
+    var all = doc.getElementsByTagName("*");
+    for (var i = 0; i < all.length; i += 1) {
+      var name = all[i].getAttribute("name");
+      if (name && Object.prototype.hasOwnProperty.call(labels, name.trim())) {
+        all[i].setAttribute("name", labels[name.trim()]);
+      }
+    }
+    return new window.XMLSerializer().serializeToString(doc);
+  }
 
   function show(process) {
     var buttons = tabs.querySelectorAll("button");
@@ -23,7 +40,7 @@
         if (!response.ok) { throw new Error("HTTP " + response.status); }
         return response.text();
       })
-      .then(function (xml) { return viewer.importXML(xml); })
+      .then(function (xml) { return viewer.importXML(relabel(xml)); })
       .then(function () {
         var canvas = viewer.get("canvas");
         var registry = viewer.get("elementRegistry");
