@@ -2,9 +2,9 @@
 
 Each upload is checked by `app.forms.check_upload` (extension allow-list AND content) and stored in a
 transaction of its own before the form is handled, so a form sent back with errors still lists it.
-Downloads are audited (previews shown inside a page are not) and allowed only to people who may see the
-file's task or instance; for everyone else the file does not exist (404). Which files a completed task keeps is settled by
-`tasks.complete_task`.
+Downloads are audited (previews shown inside a page are not) and allowed only to people who may see
+the file's task or instance; for everyone else the file does not exist (404). Which files a completed
+task keeps is settled by `tasks.complete_task`.
 """
 
 from __future__ import annotations
