@@ -2,9 +2,9 @@
 
 Each upload is checked by `app.forms.check_upload` (extension allow-list AND content) and stored in a
 transaction of its own before the form is handled, so a form sent back with errors still lists it.
-Downloads are audited and allowed only to people who may see the file's task or instance; for
-everyone else the file does not exist (404). Which files a completed task keeps is settled by
-`tasks.complete_task`.
+Downloads are audited (previews shown inside a page are not) and allowed only to people who may see
+the file's task or instance; for everyone else the file does not exist (404). Which files a completed
+task keeps is settled by `tasks.complete_task`.
 """
 
 from __future__ import annotations
@@ -113,18 +113,15 @@ PREVIEW_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"}
 
 
 def open_preview(public_id: str, user: User) -> Download:
-    """A raster image attachment to show inline (the incident page's thumbnails), for someone who may see
-    it; anything else, and anything they may not see, does not exist. Audited like a download."""
-    with transaction() as session:
-        row = session.scalar(select(Attachment).where(Attachment.public_id == public_id, _visible(user),
-                                                      Attachment.content_type.in_(sorted(PREVIEW_TYPES)))
-                             .options(undefer(Attachment.content)))
-        if row is None:
-            raise NotFound(str(_l("附件不存在或您无权查看。")))
-        session.add(AuditEvent(actor_id=user.id, instance_id=row.instance_id, task_id=row.task_id,
-                               action="attachment_previewed",
-                               detail={"field": row.field, "attachment": row.public_id, "name": row.filename}))
-        return Download(row.filename, row.content_type, row.content)
+    """A raster image attachment to show inline (the incident page's and lead card's thumbnails), for someone
+    who may see it; anything else, and anything they may not see, does not exist. Not audited: a page
+    showing its thumbnails is reading the page, and only a download (`open_attachment`) is recorded."""
+    row = db.session.scalar(select(Attachment).where(Attachment.public_id == public_id, _visible(user),
+                                                     Attachment.content_type.in_(sorted(PREVIEW_TYPES)))
+                            .options(undefer(Attachment.content)))
+    if row is None:
+        raise NotFound(str(_l("附件不存在或您无权查看。")))
+    return Download(row.filename, row.content_type, row.content)
 
 
 def _file_field(task: HumanTask, field: str) -> forms.FieldDef:

@@ -1,8 +1,9 @@
 """Comments on an incident (流转意见): a plain-text thread for the people who may see the incident.
 
 A comment may name colleagues with @username or @name; each named person who may see the incident gets
-an in-app notice (and e-mail/SMS by their settings) linking to the thread; people who may not see it
-are not told and the writer learns so. Every comment is audited.
+an in-app notice (and e-mail/SMS by their settings) linking to the thread. A comment naming someone it
+cannot reach (unknown, or not allowed to see the incident) is sent back to its writer with the reason,
+unless they choose to post it anyway, telling only the others. Every comment is audited.
 """
 
 from __future__ import annotations
@@ -79,8 +80,13 @@ def check_body(text: str) -> str:
     return body
 
 
-def add_comment(number: str, text: str, user: User) -> Posted:
-    """Store a comment on an incident the user may see, tell the people it mentions, audit it."""
+def add_comment(number: str, text: str, user: User, notify_reachable_only: bool = False) -> Posted:
+    """Store a comment on an incident the user may see, tell the people it mentions, audit it.
+
+    A comment naming someone it cannot reach (nobody by that name, or a person who may not see the
+    incident) is refused with Invalid, keyed `body` (one sentence per name and what to do) and
+    `unreachable` (the names), unless `notify_reachable_only`: then it is stored and tells the others.
+    """
     body = check_body(text)
     with transaction() as session:
         incident = session.scalar(select(Incident).where(Incident.number == number[:32],
@@ -88,30 +94,43 @@ def add_comment(number: str, text: str, user: User) -> Posted:
         if incident is None:
             raise NotFound(str(_l("事件不存在或您无权查看。")))
         comment = IncidentComment(incident_id=incident.id, author_id=user.id, body=body, mentions=[])
+        posted = Posted(comment)
+        refusals = _sort_mentions(incident, posted, user, mentioned_names(body))
+        if refusals and not notify_reachable_only:
+            refusals.append(str(_l("请删去这些 @ 后再发表;如需其参与,请先把本舆情的相关任务交其办理(转办、指派),"
+                                   "或将其所在科室列为承办、协办单位。也可勾选“仍然发表,不提醒以上人员”。")))
+            raise Invalid(refusals[0], errors={"body": refusals, "unreachable": posted.not_told})
         session.add(comment)
         session.flush()
-        posted = Posted(comment)
-        names = mentioned_names(body)
-        people = _people(names)
-        for name in names:
-            person = people.get(name) or people.get(name.lower())
-            if person is None or person.id == user.id:
-                if person is None:
-                    posted.not_told.append(name)
-                continue
-            if person.id in comment.mentions:
-                continue
-            if not incident_page.can_view(incident, person):
-                posted.not_told.append(name)
-                continue
-            comment.mentions = [*comment.mentions, person.id]
-            posted.told.append(person.display_name)
         _notify(session, incident, comment, user)
         session.add(AuditEvent(actor_id=user.id, instance_id=incident.instance_id, action="comment_added",
                                detail={"incident": incident.number, "comment": comment.public_id,
                                        "length": len(body), "mentioned": len(comment.mentions),
                                        "not_told": posted.not_told}))
         return posted
+
+
+def _sort_mentions(incident: Incident, posted: Posted, author: User, names: list[str]) -> list[str]:
+    """Put each named person the comment may tell into its mentions, the others into `not_told`; returns
+    why each of the others cannot be told, as the writer reads it."""
+    refusals: list[str] = []
+    people = _people(names)
+    comment = posted.comment
+    for name in names:
+        person = people.get(name) or people.get(name.lower())
+        if person is None:
+            posted.not_told.append(name)
+            refusals.append(str(_l("查无“@%(name)s”:没有用户名或姓名为此的在用账号(或有重名),请核对。", name=name)))
+        elif person.id == author.id or person.id in comment.mentions:
+            continue
+        elif not incident_page.can_view(incident, person):
+            posted.not_told.append(name)
+            refusals.append(str(_l("「%(person)s」尚无权查看此舆情,提及后不会收到提醒,也看不到本条意见。",
+                                   person=person.display_name)))
+        else:
+            comment.mentions = [*comment.mentions, person.id]
+            posted.told.append(person.display_name)
+    return refusals
 
 
 def _people(names: list[str]) -> dict[str, User]:

@@ -2,13 +2,16 @@
 office urges the holders of an open task, at most once per task in `URGE_INTERVAL`).
 
 Each is one transaction: the task's instance is locked, the change and its audit row are written, and
-the people concerned get their notices (app.operations.task_notices).
+the people concerned get their notices (app.operations.task_notices). A pass keeps what its sender had
+typed into the task's form as the task's draft, in the same transaction.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -27,8 +30,13 @@ URGE_INTERVAL = timedelta(minutes=30)
 MAX_REASON = 500
 
 
-def pass_task(public_id: str, actor: User, username: str, reason: str) -> HumanTask:
-    """转办: give a task I may work on to a colleague who holds its lane's role (and unit), with a reason."""
+def pass_task(public_id: str, actor: User, username: str, reason: str,
+              draft: dict[str, Any] | None = None) -> HumanTask:
+    """转办: give a task I may work on to a colleague who holds its lane's role (and unit), with a reason.
+
+    `draft`: what I typed into the task's form, kept as its draft with the pass (nothing is kept when the
+    pass is refused; the page sends it back).
+    """
     reason = (reason or "").strip()
     errors: dict[str, list[str]] = {}
     if not reason:
@@ -50,6 +58,7 @@ def pass_task(public_id: str, actor: User, username: str, reason: str) -> HumanT
         if errors or person is None:
             why = "".join(text for texts in errors.values() for text in texts)
             raise Invalid(str(_l("转办未完成:%(why)s", why=why)), errors)
+        _keep_draft(session, task, actor, draft)
         before = task.assignee.username if task.assignee else None
         on_behalf = task.assignee.display_name if task.assignee and task.assignee_id != actor.id else None
         task.assignee, task.claimed_at = person, clock.now()
@@ -64,6 +73,25 @@ def pass_task(public_id: str, actor: User, username: str, reason: str) -> HumanT
         task_notices.notify_people(session, task, {person.id}, "task_passed", f"p{task.id}x{uuid.uuid4().hex[:8]}",
                                    {"actor_name": actor.display_name, "reason": reason})
         return task
+
+
+def _keep_draft(session: Session, task: HumanTask, actor: User, draft: dict[str, Any] | None) -> None:
+    if draft is None or draft == (task.draft or {}) or (not task.draft and not _typed(draft)):
+        return
+    if len(json.dumps(draft, ensure_ascii=False).encode()) > tasks.MAX_DRAFT_BYTES:
+        raise Invalid(str(_l("草稿内容过大。")))
+    task.draft = draft
+    session.add(AuditEvent(actor_id=actor.id, instance_id=task.instance_id, task_id=task.id,
+                           action="task_draft_saved", detail={"task": task.spec_id, "with": "task_passed"}))
+
+
+def _typed(value: Any) -> bool:
+    """Whether a form's raw values hold anything a person typed or chose."""
+    if isinstance(value, dict):
+        return any(_typed(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_typed(item) for item in value)
+    return bool(value.strip()) if isinstance(value, str) else value not in (None, False)
 
 
 def pass_candidates(task: HumanTask, actor: User) -> list[User]:

@@ -3,7 +3,8 @@
 A process whose start event is a timer declares `schedule` (daily, monthly, quarterly, yearly).
 The scheduler keeps exactly one instance waiting for the next period start — 09:00 Asia/Shanghai
 on the first day of the period — seeded with `period_start` (what its timer waits for) and the
-bounds of the period it reports on (`period_from`, `period_to`, the period just ended). The unique
+bounds of the period it reports on (`period_from`, `period_to`, the period just ended) and a title naming
+that period ("2026年11月 月度舆情分析研判"). The unique
 (process, period) row makes a second scheduler (another worker) harmless. After downtime, the
 waiting instance fires once, late; periods missed entirely are not made up (one analysis, not many).
 """
@@ -53,20 +54,35 @@ def period(schedule: str, now: datetime) -> tuple[datetime, datetime, datetime]:
 def ensure_scheduled() -> int:
     """Create the waiting instance of the next period for every scheduled process that lacks one."""
     created = 0
-    definitions = db.session.execute(select(ProcessDefinition.process_key, ProcessDefinition.schedule).where(
+    definitions = db.session.execute(select(ProcessDefinition.process_key, ProcessDefinition.schedule,
+                                            ProcessDefinition.name).where(
         ProcessDefinition.is_latest.is_(True), ProcessDefinition.schedule.is_not(None))).all()
-    for process_key, schedule in definitions:
+    for process_key, schedule, name in definitions:
         start, period_from, period_to = period(schedule, clock.now())
         exists = db.session.scalar(select(ProcessInstance.id).where(
             ProcessInstance.process_key == process_key, ProcessInstance.scheduled_for == start))
-        if exists is None and _schedule(process_key, start, period_from, period_to):
+        title = f"{period_label(schedule, period_from)} {name or process_key}"
+        if exists is None and _schedule(process_key, start, period_from, period_to, title):
             created += 1
     return created
 
 
-def _schedule(process_key: str, start: datetime, period_from: datetime, period_to: datetime) -> bool:
+def period_label(schedule: str, period_from: datetime) -> str:
+    """The period an instance reports on as people name it: 2026年11月, 2026年第4季度, 2026年, 2026年11月5日."""
+    if schedule == "daily":
+        return f"{period_from.year}年{period_from.month}月{period_from.day}日"
+    if schedule == "quarterly":
+        return f"{period_from.year}年第{(period_from.month - 1) // 3 + 1}季度"
+    if schedule == "yearly":
+        return f"{period_from.year}年"
+    return f"{period_from.year}年{period_from.month}月"
+
+
+def _schedule(process_key: str, start: datetime, period_from: datetime, period_to: datetime, title: str) -> bool:
+    # The title names the period from the moment the instance waits (a month on the admin lists); the
+    # diagram may give it its own words once it starts.
     data = {"period_start": start.isoformat(), "period_from": period_from.isoformat(),
-            "period_to": period_to.isoformat()}
+            "period_to": period_to.isoformat(), "title": title}
     try:
         instances.start_instance(process_key, None, data, scheduled_for=start)
     except IntegrityError:

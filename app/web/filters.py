@@ -234,6 +234,14 @@ def entry_summary(entry: Any) -> str:
     return ledger_reading.summary_text(entry, str(get_locale() or "zh_CN"))
 
 
+def instance_title(instance: Any) -> str:
+    """An instance's title; one without (started before it had one) is named by its process and start date."""
+    if instance.title:
+        return instance.title
+    return str(_l("%(process)s(%(date)s 启动)", process=element_name(instance.definition.name),
+                  date=localtime(instance.started_at, "%Y-%m-%d")))
+
+
 def unit_name(codes: Any) -> str:
     """A unit code (or a list of them) as the unit names."""
     return labels.units_text(codes, _units()) if codes else ""
@@ -291,5 +299,6 @@ def init_app(app: Flask) -> None:
         status_name=status_name, action_name=action_name, display_value=display_value, batch_kind=batch_kind,
         pretty_json=pretty_json, span=span, message_name=message_name, unit_name=unit_name, role_name=role_name,
         element_name=element_name, diagram_text=diagram_text, entry_summary=entry_summary,
+        instance_title=instance_title,
         incident_status=incident_status, linkify=linkify, filesize=filesize,
     )

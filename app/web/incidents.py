@@ -47,15 +47,18 @@ def comment(number: str) -> Response | tuple[str, int]:
     """Add a comment (流转意见) to the incident's thread; @named colleagues are told."""
     text = request.form.get("body", "")[:comments.MAX_LENGTH * 2]
     try:
-        posted = comments.add_comment(number, text, current_user)
+        posted = comments.add_comment(number, text, current_user,
+                                      notify_reachable_only=request.form.get("notify_reachable_only") == "1")
     except Invalid as exc:
+        if exc.errors.get("unreachable"):
+            flash(_("意见未发表:%(names)s 无法收到提醒,原因和办法见“流转意见”。",
+                    names="、".join("@" + n for n in exc.errors["unreachable"])), "error")
         return render_incident(number, draft=text[:comments.MAX_LENGTH * 2], errors=exc.errors), 422
     flash(_("意见已发表。"), "success")
     if posted.told:
         flash(_("已通知:%(names)s。", names="、".join(posted.told)), "success")
     if posted.not_told:
-        flash(_("未通知 %(names)s:查无此人,或其无权查看该事件。", names="、".join("@" + n for n in posted.not_told)),
-              "error")
+        flash(_("按您的选择,未提醒 %(names)s。", names="、".join("@" + n for n in posted.not_told)), "success")
     return redirect(url_for("incidents.detail", number=number, _anchor=f"comment-{posted.comment.public_id}"))
 
 

@@ -190,17 +190,20 @@ def _hand_over(public_id: str, action: str) -> Response | tuple[str, int]:
         flash(_("已退回任务。"), "success")
         return redirect(url_for("tasks.worklist"))
     item = tasks.get_task(public_id, current_user)
+    typed, upload_errors = _typed_with_pass(item) if action == "pass" else (None, {})
     try:
+        if upload_errors:
+            raise Invalid(_("转办未完成:上传的文件未能保存,请查看表单中的提示。"))
         if action == "pass":
             moved = handover.pass_task(public_id, current_user, request.form.get("pass_to", ""),
-                                       request.form.get("pass_reason", ""))
+                                       request.form.get("pass_reason", ""), draft=typed)
             person = moved.assignee.display_name if moved.assignee else ""
             flash(_("已将“%(name)s”转办给%(person)s。", name=element_name(item.name), person=person), "success")
             return redirect(url_for("tasks.worklist"))
         told = handover.urge_task(public_id, current_user, request.form.get("urge_note", ""))
         flash(_("已催办,%(n)s人收到通知。", n=told), "success")
     except Invalid as exc:
-        return _render(item, {}, item.draft or {}, {}, status=422,
+        return _render(item, {}, (item.draft or {}) if typed is None else typed, upload_errors, status=422,
                        handover_errors=exc.errors or {"": [exc.message]}, pass_form=request.form)
     except Conflict as exc:
         flash(exc.message, "error")
@@ -215,6 +218,19 @@ def download_attachment(public_id: str) -> Response:
     response = Response(download.content)
     response.headers.update(download_headers(download.filename, download.content_type))
     return response
+
+
+def _typed_with_pass(item: HumanTask) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
+    """What the task's form held when 转办 was pressed in it (its files stored), to go with the task as its
+    draft; None when the request came without the form (an older page, the API's clients)."""
+    if not request.form.get("_with_form"):
+        return None, {}
+    form = tasks.task_form(item)
+    formdata = request.form.to_dict(flat=False)
+    upload_errors = _store_uploads(item, form, formdata)
+    submission = forms.parse_submission(form, formdata, tasks.form_options(form), tasks.current_locale(),
+                                        attachments.stored_files(item, form))
+    return submission.raw, upload_errors
 
 
 def _with_added_row(item: HumanTask, form: forms.FormSpec, formdata: dict[str, list[str]], action: str,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import lxml.html
 from sqlalchemy import select
 
 from app import clock
@@ -218,3 +219,83 @@ def test_a_section_head_delegates_only_within_their_unit(app, db, user_factory, 
     alone = act_as(app, user_factory(["section_head"], display_name="郑科长", unit="policy"))
     page = alone.get("/account/delegation").get_data(as_text=True)
     assert 'data-testid="no-delegates"' in page and "暂无可委托的人" in page
+
+
+def _task_form_with_pass(page: str, typed: dict[str, str], pass_to: str, reason: str) -> dict[str, list[str]]:
+    """What a browser sends when 转办 is pressed: every control of the task's form (#taskform), the pass
+    fields included by their form attribute, with what the user typed."""
+    tree = lxml.html.fromstring(page)
+    controls = tree.xpath('//form[@id="taskform"]//*[self::input or self::select or self::textarea][not(@form)]'
+                          ' | //*[@form="taskform"][self::input or self::select or self::textarea or self::button]')
+    data: dict[str, list[str]] = {}
+    for control in controls:
+        name, kind = control.get("name"), control.get("type")
+        if not name or control.tag == "button" or kind == "file":
+            continue
+        if kind in ("checkbox", "radio"):
+            if control.get("checked") is not None:
+                data.setdefault(name, []).append(control.get("value", "on"))
+            continue
+        if control.tag == "select" and control.get("multiple") is not None:
+            data.setdefault(name, []).extend(control.value)
+            continue
+        data.setdefault(name, []).append(control.value or "")
+    button = tree.xpath('//button[@form="taskform"][@name="_action"][@value="pass"]')
+    assert button, "the 转办 button submits the task's form"
+    return {**data, **{name: [value] for name, value in typed.items()},
+            "pass_to": [pass_to], "pass_reason": [reason], "_action": ["pass"]}
+
+
+def test_what_was_typed_goes_with_a_passed_task_as_its_draft(app, db, user_factory, fake_clock):
+    task = _office_task(app, user_factory)
+    mine = act_as(app, user_factory(["office_director"], display_name="王主任"))
+    colleague = act_as(app, user_factory(["office_director"], display_name="李主任"))
+    page = mine.get(f"/tasks/{task.public_id}").get_data(as_text=True)
+    assert "转办时,上方表单中已填写的内容随任务一并保存为草稿" in page
+    typed = {"instructions": "请社保科今晚核实窗口排队情况。"}
+    # Refused (no reason): nothing moves, and the page keeps both what was typed and the pass fields.
+    refused = mine.post(f"/tasks/{task.public_id}", _task_form_with_pass(page, typed, colleague.user.username, ""))
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "请填写转办理由" in text
+    assert "请社保科今晚核实窗口排队情况。</textarea>" in text
+    assert f'<option value="{colleague.user.username}" selected' in text
+    db.session.refresh(task)
+    assert task.assignee_id is None and not task.draft
+
+    sent = mine.post(f"/tasks/{task.public_id}",
+                     _task_form_with_pass(text, typed, colleague.user.username, "我在外开会,请李主任处理。"))
+    assert sent.status_code == 302
+    received = colleague.get(f"/tasks/{task.public_id}").get_data(as_text=True)
+    assert "请社保科今晚核实窗口排队情况。</textarea>" in received  # the colleague goes on from it
+    actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.task_id == task.id)
+                                 .order_by(AuditEvent.id)).all()
+    assert actions[-2:] == ["task_draft_saved", "task_passed"]
+
+
+def test_a_pass_after_saving_the_draft_keeps_it_without_a_second_line(app, db, user_factory, fake_clock):
+    task = _office_task(app, user_factory)
+    mine = act_as(app, user_factory(["office_director"]))
+    colleague = act_as(app, user_factory(["office_director"]))
+    page = mine.get(f"/tasks/{task.public_id}").get_data(as_text=True)
+    saved = {**_task_form_with_pass(page, {"instructions": "先核实再定级。"}, "", ""), "_action": ["draft"]}
+    assert mine.post(f"/tasks/{task.public_id}", saved).status_code == 302
+    page = mine.get(f"/tasks/{task.public_id}").get_data(as_text=True)
+    assert "先核实再定级。</textarea>" in page
+    assert mine.post(f"/tasks/{task.public_id}",
+                     _task_form_with_pass(page, {}, colleague.user.username, "请代办")).status_code == 302
+    assert "先核实再定级。</textarea>" in colleague.get(f"/tasks/{task.public_id}").get_data(as_text=True)
+    drafts = db.session.scalars(select(AuditEvent).where(AuditEvent.task_id == task.id,
+                                                         AuditEvent.action == "task_draft_saved")).all()
+    assert len(drafts) == 1
+
+
+def test_a_pass_without_the_form_leaves_the_draft_as_it_was(app, db, user_factory, fake_clock):
+    task = _office_task(app, user_factory)
+    mine = act_as(app, user_factory(["office_director"]))
+    colleague = act_as(app, user_factory(["office_director"]))
+    page = mine.get(f"/tasks/{task.public_id}").get_data(as_text=True)
+    saved = {**_task_form_with_pass(page, {"instructions": "先核实再定级。"}, "", ""), "_action": ["draft"]}
+    assert mine.post(f"/tasks/{task.public_id}", saved).status_code == 302
+    assert mine.post(f"/tasks/{task.public_id}", {"_action": "pass", "pass_to": colleague.user.username,
+                                                  "pass_reason": "请代办"}).status_code == 302
+    assert "先核实再定级。</textarea>" in colleague.get(f"/tasks/{task.public_id}").get_data(as_text=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import lxml.html
 from sqlalchemy import select
 
 from app.models import AuditEvent, IncidentComment, Notification, NotificationDelivery
@@ -39,8 +40,8 @@ def test_a_comment_with_markup_shows_as_text_and_its_links_are_links(db, people,
 def test_a_mention_tells_the_people_who_may_see_the_incident_and_not_the_others(db, people, incident):
     number = incident.business_key
     body = "@社保科长 请核实;@LEADER 阅;@张发言 请准备口径;@other_head 请知悉;@nobody_here"
-    response = _post(people["office"], number, body)
-    assert response.status_code == 302
+    response = people["office"].post(f"/incidents/{number}/comments", {"body": body, "notify_reachable_only": "1"})
+    assert response.status_code == 302  # posted anyway, after the refusal below told the writer why
     notices = db.session.scalars(select(Notification).where(Notification.kind == "comment_mention")).all()
     told = {n.user_id: n for n in notices}
     assert set(told) == {people["own"].user.id, people["leader"].user.id}  # by name, by username in any case
@@ -49,7 +50,7 @@ def test_a_mention_tells_the_people_who_may_see_the_incident_and_not_the_others(
     assert number in notice.title and "请核实" in notice.body
     page = people["office"].get(f"/incidents/{number}").get_data(as_text=True)
     assert "已通知:社保科长、李组长" in page
-    assert "@张发言、@other_head、@nobody_here" in page  # the writer learns who was not told
+    assert "按您的选择,未提醒 @张发言、@other_head、@nobody_here。" in page  # the writer learns who was not told
     inbox = people["own"].get("/inbox").get_data(as_text=True)
     assert "王主任" in inbox and f'value="/incidents/{number}#comment-' in inbox
     assert people["own"].get(notice.link.split("#")[0]).status_code == 200  # the link opens for them
@@ -59,6 +60,44 @@ def test_a_mention_tells_the_people_who_may_see_the_incident_and_not_the_others(
         assert not db.session.scalars(select(NotificationDelivery).where(
             NotificationDelivery.user_id == people[name].user.id)).all()
         assert number not in people[name].get("/inbox").get_data(as_text=True)
+
+
+def _error_lines(page: str) -> list[str]:
+    tree = lxml.html.fromstring(page)
+    return [p.text_content() for p in tree.xpath('//*[@data-testid="comment-error"]/p')]
+
+
+def test_a_mention_nobody_can_receive_is_sent_back_saying_who_why_and_what_to_do(db, people, incident):
+    number = incident.business_key
+    body = "@社保科长 请核实;@张发言 请准备口径;@nobody_here 阅"
+    refused = _post(people["office"], number, body)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    lines = _error_lines(page)
+    assert lines[0] == "「张发言」尚无权查看此舆情,提及后不会收到提醒,也看不到本条意见。"
+    assert lines[1].startswith("查无“@nobody_here”")
+    assert "请删去这些 @ 后再发表" in lines[2] and "相关任务交其办理" in lines[2]
+    assert "意见未发表:@张发言、@nobody_here 无法收到提醒" in page  # at the top of the page too
+    tree = lxml.html.fromstring(page)
+    assert tree.xpath('//textarea[@id="comment-body"]')[0].text_content() == body  # what was typed stays
+    assert tree.xpath('//input[@name="notify_reachable_only"][@type="checkbox"]')
+    assert db.session.scalars(select(IncidentComment)).all() == []
+    assert db.session.scalars(select(Notification).where(Notification.kind == "comment_mention")).all() == []
+    # Without the names nobody can receive, it goes through and tells the one who can.
+    assert _post(people["office"], number, "@社保科长 请核实").status_code == 302
+    assert db.session.scalars(select(Notification.user_id)
+                              .where(Notification.kind == "comment_mention")).all() == [people["own"].user.id]
+
+
+def test_the_refusal_of_a_mention_reads_in_english_on_english_pages(db, people, incident):
+    office = people["office"]
+    with office.client.session_transaction() as session:
+        session["lang"] = "en"
+    page = _post(office, incident.business_key, "@张发言 请准备口径").get_data(as_text=True)
+    lines = _error_lines(page)
+    assert lines[0] == ("张发言 may not see this incident yet: they would not be notified and could not read "
+                        "this comment.")
+    assert "Remove these @ mentions" in lines[1] and "Post anyway without notifying them" in page
 
 
 def test_another_units_head_can_neither_read_nor_write_the_thread(db, people, incident):

@@ -50,8 +50,25 @@ def test_the_lead_units_head_reads_the_incident_its_stages_levels_deadlines_task
     assert preview.status_code == 200 and preview.data == uploads.PNG and preview.mimetype == "image/png"
     assert preview.headers["Content-Disposition"].startswith("inline;")
     assert "sandbox" in preview.headers["Content-Security-Policy"] and preview.headers["X-Content-Type-Options"]
-    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "attachment_previewed",
-                                                      AuditEvent.actor_id == own.user.id))
+
+
+def _timeline(actor, instance) -> str:
+    page = actor.get(f"/instances/{instance.public_id}").get_data(as_text=True)
+    return page.split('data-testid="timeline"')[1].split("</ol>")[0]
+
+
+def test_thumbnails_shown_in_pages_are_not_recorded_but_a_download_is(db, people, incident):
+    own, admin = people["own"], people["admin"]
+    shot = db.session.scalar(select(Attachment).where(Attachment.instance_id == incident.id))
+    before = _timeline(admin, incident)
+    for _ in range(3):  # the incident page, the lead card, a second look: the same picture shown inline
+        assert own.get(f"/attachments/{shot.public_id}/preview").status_code == 200
+    assert _timeline(admin, incident) == before and "预览附件" not in before
+    assert own.get(f"/attachments/{shot.public_id}").headers["Content-Disposition"].startswith("attachment;")
+    after = _timeline(admin, incident)
+    assert after.count("下载附件 · 社保科长") == 1 and "预览附件" not in after
+    actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.actor_id == own.user.id)).all()
+    assert "attachment_previewed" not in actions and actions.count("attachment_downloaded") == 1
 
 
 def test_another_units_head_finds_neither_the_incident_nor_its_files(db, people, incident):
