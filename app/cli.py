@@ -17,7 +17,7 @@ from werkzeug.serving import run_simple
 
 from app import clock
 from app.engine.helpers import parse_duration
-from app.operations import api_tokens, deliveries, imports, instances, profiles, studio, users
+from app.operations import api_tokens, deliveries, imports, profiles, studio, timer_firing, users
 from app.operations import clock as clock_ops
 from app.operations import deploy as deploy_ops
 from app.operations import jobs as job_ops
@@ -144,7 +144,7 @@ def seed_demo() -> None:
 @with_appcontext
 def fire_timers() -> None:
     """Fire every timer that is due now."""
-    click.echo(f"fired timers of {instances.fire_due_timers()} instances")
+    click.echo(f"fired timers of {timer_firing.fire_due_timers()} instances")
 
 
 @click.group("clock")
@@ -278,7 +278,7 @@ def jobs_run() -> None:
     """Fire due timers and run every due job once, in this process."""
     from app.jobs.registry import run_due, worker_id  # noqa: PLC0415
 
-    fired = instances.fire_due_timers()
+    fired = timer_firing.fire_due_timers()
     ran = run_due(worker_id("cli"), limit=1000)
     click.echo(f"fired timers of {fired} instances, ran {ran} jobs")
 

@@ -20,7 +20,7 @@ from app.api.schemas import (
     StartBody,
     StartedInstance,
 )
-from app.operations import instances, interventions, search, starts, tasks
+from app.operations import instance_views, interventions, search, starts, tasks
 from app.operations.errors import Forbidden
 
 bp = blueprint("api_processes", "Processes 流程", "Deployed processes, starting them, and their instances: "
@@ -103,12 +103,12 @@ def list_instances(cursor: str | None = None, limit: int = 50, status: str | Non
 @documented_errors(bp, 404)
 def get_instance(instance_id: str) -> dict[str, Any]:
     """One instance the caller may see."""
-    return instance_json(instances.get_visible_instance(instance_id, caller().user))
+    return instance_json(instance_views.get_visible_instance(instance_id, caller().user))
 
 
 def _intervene(instance_id: str, action: str, body: dict[str, Any]) -> dict[str, Any]:
     user = caller().user
-    instances.get_visible_instance(instance_id, user)  # 404 before 403: an unseen instance does not exist
+    instance_views.get_visible_instance(instance_id, user)  # 404 before 403: an unseen instance does not exist
     if not user.has_role(ADMIN):
         raise Forbidden(_("只有系统管理员可以挂起、恢复或终止实例。"))
     return instance_json(interventions.act(instance_id, action, body.get("expected"), user, body["reason"]))

@@ -15,8 +15,8 @@ from celery import Celery, Task
 from flask import Flask
 
 from app.jobs.registry import run_due, run_guarded, worker_id
-from app.operations import instances, schedules
 from app.operations import jobs as job_ops
+from app.operations import schedules, timer_firing
 
 log = logging.getLogger(__name__)
 RESEND_AFTER = timedelta(seconds=30)
@@ -56,13 +56,13 @@ def _register_tasks(celery: Celery) -> None:
 
     @celery.task(name="yuqing.fire_timers")
     def fire_timers(shards: int, shard: int) -> int:
-        return instances.fire_due_timers(shard=(shards, shard), seconds=celery.conf.yuqing_sweep_seconds)
+        return timer_firing.fire_due_timers(shard=(shards, shard), seconds=celery.conf.yuqing_sweep_seconds)
 
     @celery.task(name="yuqing.sweep")
     def sweep() -> dict[str, int]:
         shards = celery.conf.yuqing_timer_shards
         run_guarded("scheduled starts", schedules.ensure_scheduled)
-        due = instances.has_due_timers()
+        due = timer_firing.has_due_timers()
         if due:  # spread the backlog over the workers: each task takes every shards-th instance
             for shard in range(shards):
                 fire_timers.apply_async(args=[shards, shard])

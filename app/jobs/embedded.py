@@ -15,8 +15,8 @@ import uuid
 from flask import Flask
 
 from app.jobs.registry import run_due, run_guarded, worker_id
-from app.operations import instances, schedules
 from app.operations import jobs as job_ops
+from app.operations import schedules, timer_firing
 
 log = logging.getLogger(__name__)
 LEASE = "embedded-worker"
@@ -70,7 +70,7 @@ class EmbeddedWorker:
         if not job_ops.hold_lease(LEASE, self.name, self.lease_seconds, {"kind": "embedded", "poll": self.poll}):
             return 0
         done = run_guarded("scheduled starts", schedules.ensure_scheduled)
-        done += run_guarded("due timers", instances.fire_due_timers)
+        done += run_guarded("due timers", timer_firing.fire_due_timers)
         while not self.stopping.is_set():
             ran = run_due(self.name)
             done += ran

@@ -11,7 +11,15 @@ from typing import Any
 
 from app import notify
 from app.extensions import db
-from app.operations import auto_documents, batches, deliveries, documents, external, instances, task_notices
+from app.operations import (
+    auto_documents,
+    batches,
+    deliveries,
+    documents,
+    external,
+    task_notices,
+    timer_firing,
+)
 from app.operations import jobs as job_ops
 
 log = logging.getLogger(__name__)
@@ -23,7 +31,7 @@ class PermanentJobError(Exception):
 
 Handler = Callable[[dict[str, Any]], Any]
 HANDLERS: dict[str, Handler] = {
-    "fire_due_timers": lambda payload: instances.fire_due_timers(limit=int(payload.get("limit", 100))),
+    "fire_due_timers": lambda payload: timer_firing.fire_due_timers(limit=int(payload.get("limit", 100))),
     "probe": lambda payload: job_ops.record_probe(str(payload.get("key", ""))),
     deliveries.JOB_KIND: deliveries.send_delivery,
     batches.JOB_KIND: batches.run_batch,

@@ -73,7 +73,7 @@ def _resume(instance_id: int, task_guid: str, answer: dict[str, Any]) -> str:
         except runner.TaskNotReady:
             return "already resumed"
         except runner.RouteRefused as exc:
-            instances.mark_error(session, instance, exc.element_id, instances._route_message(exc))
+            instances.mark_error(session, instance, exc.element_id, instances.route_message(exc))
             return "route refused"
         except state.StateError as exc:  # an admin repairs the instance; the answer stays in the audit
             instances.mark_error(session, instance, None, failures.unreadable_reason(exc))

@@ -1,10 +1,10 @@
-"""Start instances, apply engine steps to the database, fire due timers."""
+"""Start instances, apply engine steps to the database (task rows, side effects, status), deliver messages.
+
+Due timers fire in `timer_firing`; pages read instances through `instance_views`."""
 
 from __future__ import annotations
 
 import json
-import logging
-import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -13,7 +13,6 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -21,7 +20,6 @@ from app.db import transaction
 from app.engine import helpers, runner, state
 from app.engine.runner import Budget, RouteRefused, Step
 from app.engine.services import SideEffect
-from app.extensions import db
 from app.models import (
     Alert,
     AuditEvent,
@@ -38,16 +36,13 @@ from app.models import (
 from app.operations import alerts, catalog, deadlines, ledger, notifications, profiles, task_notices, visibility
 from app.operations.errors import Conflict, Invalid, NotFound
 from app.operations.failures import (
-    crash_reason,
     mark_error,
-    quarantine,
     quarantining,
     reading_state,
     record_error,
     unreadable_reason,
 )
 
-log = logging.getLogger(__name__)
 INCIDENT_PROCESS = "yq_incident"
 MAX_CONTEXT_BYTES = 256 * 1024
 
@@ -143,7 +138,7 @@ def _start(session: Session, process_key: str, actor: User | None, data: dict[st
     try:
         step = runner.start(catalog.spec(definition.id), data, budget(), environment(session, instance, profile))
     except RouteRefused as exc:
-        raise Invalid(_route_message(exc)) from exc
+        raise Invalid(route_message(exc)) from exc
     holder = actor if hold is not None else None
     apply_step(session, instance, step, actor, open_rows=[],  # a new instance has no open task yet
                on_opened=(lambda opened: _hold_first(holder, opened, hold)) if holder else None)
@@ -170,7 +165,7 @@ def _next_incident_number(session: Session) -> str:
     return f"YQ-{year}-{value:04d}"
 
 
-def _route_message(exc: RouteRefused) -> str:
+def route_message(exc: RouteRefused) -> str:
     if exc.message:
         return exc.message
     return str(_l("“%(name)s”没有可走的分支,提交未被接受。", name=exc.element_name))
@@ -418,120 +413,6 @@ def _capped(data: dict[str, Any]) -> dict[str, Any]:
     return {"_truncated": True}
 
 
-def fire_due_timers(limit: int = 200, shard: tuple[int, int] | None = None, seconds: float = 10.0) -> int:
-    """Fire the timers of instances whose next timer is due, batch after batch, one transaction per
-    instance, for at most `seconds`. `shard=(n, r)` takes only instances with id % n == r, so several
-    workers can share a backlog without contending for the same rows."""
-    fired = 0
-    seen: set[int] = set()
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        batch = [i for i in _due_instance_ids(limit, shard) if i not in seen]
-        if not batch:
-            break
-        for instance_id in batch:
-            seen.add(instance_id)
-            fired += _fire_or_quarantine(instance_id)
-            if time.monotonic() >= deadline:
-                break
-    return fired
-
-
-def _due_instance_ids(limit: int, shard: tuple[int, int] | None = None) -> list[int]:
-    query = (select(ProcessInstance.id)
-             .where(ProcessInstance.next_timer_at < clock.now(),
-                    ProcessInstance.status.in_([InstanceStatus.WAITING, InstanceStatus.RUNNING]))
-             .order_by(ProcessInstance.next_timer_at).limit(limit))
-    if shard is not None:
-        query = query.where(ProcessInstance.id % shard[0] == shard[1])
-    return list(db.session.scalars(query))
-
-
-def has_due_timers() -> bool:
-    """Is any instance's timer due now?"""
-    return bool(_due_instance_ids(1))
-
-
-def _fire_or_quarantine(instance_id: int) -> bool:
-    """Fire one instance's timers. One whose state cannot be loaded, or whose advance crashes, is put
-    in error and the sweep goes on with the others; a database error still ends the round (it is
-    everybody's, and the next round tries again)."""
-    try:
-        return _fire_instance_timers(instance_id)
-    except SQLAlchemyError:
-        raise
-    except Exception as exc:  # one poisoned instance must not stop every other timer
-        log.warning("timers of instance %s could not fire", instance_id, exc_info=True)
-        quarantine(instance_id, crash_reason(exc))
-        return True
-
-
-def _fire_instance_timers(instance_id: int) -> bool:
-    with transaction() as session:
-        instance = session.scalar(select(ProcessInstance).where(
-            ProcessInstance.id == instance_id,
-            ProcessInstance.next_timer_at < clock.now(),
-            ProcessInstance.status.in_([InstanceStatus.WAITING, InstanceStatus.RUNNING]),
-        ).with_for_update(of=ProcessInstance, skip_locked=True))
-        if instance is None:
-            return False
-        try:
-            step = runner.fire_timers(catalog.spec(instance.definition_id), instance.state_json, budget(),
-                                      environment(session, instance))
-        except RouteRefused as exc:
-            # Nobody to refuse to: a gateway without a route after a timer is an error to repair.
-            mark_error(session, instance, exc.element_id, _route_message(exc))
-            return True
-        session.add(AuditEvent(instance_id=instance.id, action="timers_fired",
-                               detail={"elements": step.completed_elements}))
-        apply_step(session, instance, step)
-        return True
-
-
-def get_instance(public_id: str) -> ProcessInstance:
-    """An instance by its public id, or NotFound."""
-    instance = db.session.scalar(select(ProcessInstance).where(ProcessInstance.public_id == public_id))
-    if instance is None:
-        raise NotFound(str(_l("流程实例不存在。")))
-    return instance
-
-
-# -- reads for pages ----------------------------------------------------------------------------
-
-OVERVIEW_ROLES = visibility.OVERVIEW_ROLES
-
-
-def _visible_instances(user: User) -> Any:
-    """The SELECT of the instances the user may see (visibility.instance_clause)."""
-    return select(ProcessInstance).where(visibility.instance_clause(user))
-
-
-def list_instances(user: User, limit: int = 100) -> list[ProcessInstance]:
-    """Instances the user may see, newest first."""
-    query = _visible_instances(user).order_by(ProcessInstance.started_at.desc(), ProcessInstance.id.desc())
-    return list(db.session.scalars(query.limit(limit)))
-
-
-def get_visible_instance(public_id: str, user: User) -> ProcessInstance:
-    """An instance the user may see, else NotFound."""
-    instance = db.session.scalar(_visible_instances(user).where(ProcessInstance.public_id == public_id))
-    if instance is None:
-        raise NotFound(str(_l("流程实例不存在或您无权查看。")))
-    return instance
-
-
-def instance_tasks(instance: ProcessInstance) -> list[HumanTask]:
-    """Every human task of an instance, in the order they appeared."""
-    return list(db.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)
-                                   .order_by(HumanTask.created_at, HumanTask.id)))
-
-
-def instance_events(instance: ProcessInstance) -> list[AuditEvent]:
-    """The audit trail of an instance, oldest first."""
-    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance.id)
-                                   .order_by(AuditEvent.at, AuditEvent.id)))
-
-
 @quarantining
 def send_message(public_id: str, name: str, payload: dict[str, Any], actor: User | None = None) -> ProcessInstance:
     """Deliver a message (e.g. msg_yq_update with new evidence) to a waiting instance."""
@@ -548,35 +429,8 @@ def send_message(public_id: str, name: str, payload: dict[str, Any], actor: User
         except runner.TaskNotReady as exc:
             raise Conflict(str(_l("该流程当前不接收消息“%(name)s”。", name=name))) from exc
         except RouteRefused as exc:
-            raise Invalid(_route_message(exc)) from exc
+            raise Invalid(route_message(exc)) from exc
         session.add(AuditEvent(actor_id=actor.id if actor else None, instance_id=instance.id,
                                action="message_received", detail={"name": name, "payload": payload}))
         apply_step(session, instance, step, actor)
         return instance
-
-
-def instance_diagram(instance: ProcessInstance) -> dict[str, Any]:
-    """What the diagram viewer shows: the processes the instance has run and each element's status.
-
-    When the state cannot be read, the diagram without statuses and `error` saying why.
-    """
-    try:
-        spec = catalog.spec(instance.definition_id)
-        status = runner.element_status(spec, instance.state_json)
-    except state.StateError as exc:
-        return {"processes": [{"id": instance.process_key, "name": instance.definition.name, "status": {}}],
-                "error": unreadable_reason(exc), "names": {}, "elements": {}}
-    names = runner.process_names(spec)
-    order = [instance.process_key, *sorted(p for p in status if p != instance.process_key)]
-    return {"processes": [{"id": pid, "name": names.get(pid, pid), "status": status.get(pid, {})} for pid in order],
-            "names": names, "elements": runner.element_names(spec)}
-
-
-def diagram_source(instance: ProcessInstance, process_id: str) -> str:
-    """The BPMN file (as deployed with the instance's version) that defines `process_id`."""
-    sources = db.session.scalar(select(ProcessDefinition.sources).where(
-        ProcessDefinition.id == instance.definition_id)) or {}
-    for name, xml in sorted(sources.items()):
-        if name.endswith(".bpmn") and f'id="{process_id}"' in xml:
-            return xml
-    raise NotFound(str(_l("流程图不存在。")))

@@ -115,7 +115,7 @@ def _advance(session: Session, instance: ProcessInstance, actor: User | None,
         with reading_state(instance):
             step = run(instances.environment(session, instance))
     except RouteRefused as exc:
-        message = instances._route_message(exc)
+        message = instances.route_message(exc)
         raise Invalid(message, {"": [message]}) from exc
     except repair.RepairRefused as exc:
         raise Conflict(str(exc)) from exc

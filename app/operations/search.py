@@ -35,7 +35,7 @@ from app.models import (
 )
 from app.operations import catalog, labels
 from app.operations.errors import Conflict, Invalid, NotFound
-from app.operations.instances import _visible_instances
+from app.operations.instance_views import _visible_instances
 from app.operations.ledger_export import csv_cell
 from app.operations.vocabulary import level_name
 

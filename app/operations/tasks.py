@@ -31,7 +31,7 @@ from app.models import (
 from app.operations import auto_documents, catalog, ledger, options, profiles, visibility
 from app.operations.errors import Conflict, Forbidden, Invalid, NotFound
 from app.operations.failures import quarantining, reading_state
-from app.operations.instances import _route_message, apply_step, budget, environment
+from app.operations.instances import apply_step, budget, environment, route_message
 
 MAX_DRAFT_BYTES = 256 * 1024
 OVERSEER_ROLES = visibility.TASK_OVERSEERS
@@ -266,7 +266,7 @@ def complete_locked(session: Session, locked: Locked, form: forms.FormSpec,
                                    {**forms.blanks(form, data), **data}, budget(),
                                    environment(session, instance, profiles.values_for_stamp(session, locked.stamp)))
     except RouteRefused as exc:
-        raise Invalid(_route_message(exc), {"": [_route_message(exc)]}) from exc
+        raise Invalid(route_message(exc), {"": [route_message(exc)]}) from exc
     except TaskNotReady as exc:
         raise Conflict(str(_l("该任务已被处理,无需重复提交。"))) from exc
     detail = {"task": task.spec_id, "name": task.name, "data": data}

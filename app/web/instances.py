@@ -30,7 +30,7 @@ from app import clock
 from app.db import transaction
 from app.forms.messages import normalize_locale
 from app.models import AuditEvent, InstanceStatus, TaskStatus
-from app.operations import batches, element_names, instances, interventions, migrations, search, tasks
+from app.operations import batches, element_names, instance_views, interventions, migrations, search, tasks
 from app.operations.errors import Invalid, OperationError
 from app.web.filters import element_name
 from app.web.inputs import int_arg, parse_json
@@ -51,7 +51,7 @@ def _require_admin() -> None:
 
 
 def _overview() -> bool:
-    return bool(current_user.has_role(*instances.OVERVIEW_ROLES))
+    return bool(current_user.has_role(*instance_views.OVERVIEW_ROLES))
 
 
 # -- list ---------------------------------------------------------------------------------------
@@ -227,12 +227,12 @@ def revert_migration(migration_id: int) -> Response:
 def detail(public_id: str) -> Response:
     """One instance: status, diagram, open and done tasks, audit trail; for admins, data, timers,
     messages and interventions."""
-    instance = instances.get_visible_instance(public_id, current_user)
+    instance = instance_views.get_visible_instance(public_id, current_user)
     return _detail_page(instance, {}, {})
 
 
 def _detail_page(instance: Any, errors: dict[str, list[str]], form: dict[str, Any], status: int = 200) -> Response:
-    all_tasks = instances.instance_tasks(instance)
+    all_tasks = instance_views.instance_tasks(instance)
     done = [t for t in all_tasks if t.status == TaskStatus.COMPLETED]
     links = get_template_attribute("forms/_fields.html", "attachment_links")  # attachments as download links
     overview = _overview()
@@ -244,8 +244,8 @@ def _detail_page(instance: Any, errors: dict[str, list[str]], form: dict[str, An
         done_tasks=[(t, tasks.submitted_items(t, links) if tasks.can_view(t, current_user) else None)
                     for t in done],
         viewable={t.id for t in all_tasks if tasks.can_view(t, current_user)},
-        events=instances.instance_events(instance),
-        diagram=_named(instances.instance_diagram(instance)),
+        events=instance_views.instance_events(instance),
+        diagram=_named(instance_views.instance_diagram(instance)),
         admin=_admin(), overview=overview,
         repair=interventions.instance_repair_view(instance) if overview else None,
         migrations=migrations.history(instance) if overview else [],
@@ -278,7 +278,7 @@ def _intervene(public_id: str, run: Callable[[int | None, str], Any],
     try:
         result = run(expected, reason)
     except Invalid as exc:
-        instance = instances.get_visible_instance(public_id, current_user)
+        instance = instance_views.get_visible_instance(public_id, current_user)
         errors = exc.errors or {"": [exc.message]}
         errors.setdefault("", [exc.message])
         return _detail_page(instance, {f"{request.form.get('_form', '')}.{k}" if k else "": v
@@ -393,8 +393,8 @@ def diagram(public_id: str, process_id: str) -> Response:
     """The deployed BPMN of one process of the instance's version, for the diagram viewer."""
     if not PROCESS_ID.match(process_id):
         abort(404)
-    instance = instances.get_visible_instance(public_id, current_user)
-    response = make_response(instances.diagram_source(instance, process_id))
+    instance = instance_views.get_visible_instance(public_id, current_user)
+    response = make_response(instance_views.diagram_source(instance, process_id))
     response.headers["Content-Type"] = "text/plain; charset=utf-8"  # never rendered as a document
     response.headers["Content-Disposition"] = f'attachment; filename="{process_id}.bpmn"'
     return response

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.jobs import registry
 from app.models import HumanTask, TaskStatus, User
-from app.operations import instances, interventions, tasks
+from app.operations import instance_views, instances, interventions, tasks
 from tests.browser.conftest import log_in, screenshot
 from tests.conftest import make_user
 from tests.operations.console import DONE, console_v2, deploy_console, open_task
@@ -57,7 +57,7 @@ def test_the_diagram_highlights_done_active_and_waiting_elements_with_counts(pag
     admin, staff, ids = _setup(live, 1)
     with live.app.app_context():
         worker = db.session.scalar(select(User).where(User.username == staff))
-        instance = instances.get_instance(ids[0])
+        instance = instance_views.get_instance(ids[0])
         tasks.complete_task(open_task(instance, "ut_a").public_id, {**DONE}, worker)
     log_in(page, live, admin)
     page.goto(f"{live.url}/instances/{ids[0]}")
@@ -104,7 +104,7 @@ def test_migration_preview_lists_the_mapping_and_migrates(page, live):
     admin, staff, ids = _setup(live, 2)
     with live.app.app_context():
         worker = db.session.scalar(select(User).where(User.username == staff))
-        tasks.complete_task(open_task(instances.get_instance(ids[1]), "ut_a").public_id, DONE, worker)
+        tasks.complete_task(open_task(instance_views.get_instance(ids[1]), "ut_a").public_id, DONE, worker)
         deploy_console({"t_console.bpmn": console_v2()}, note="v2")
     log_in(page, live, admin)
     page.goto(f"{live.url}/admin/migrations")

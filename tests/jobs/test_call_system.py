@@ -13,7 +13,7 @@ from app.db import transaction
 from app.extensions import db
 from app.jobs import registry
 from app.models import AuditEvent, HumanTask, Job, JobStatus, NotificationChannel, ProcessInstance, TaskStatus
-from app.operations import deliveries, deploy, instances, interventions, jobs
+from app.operations import deliveries, deploy, instance_views, instances, interventions, jobs
 from tests.conftest import ROOT, make_user
 from tests.notify.loopback import RecordingServer, Reply
 
@@ -59,7 +59,7 @@ def test_the_answer_resumes_the_waiting_task(setup, system):
     system.replies["/reports"] = Reply(200, json.dumps({"receipt": "SB-2026-0042"}).encode())
     instance = instances.start_instance("t_call", staff, {"title": "某舆情"})
     assert _fresh(instance).status == "waiting" and _open(instance, "ut_check_receipt") is None
-    status = instances.instance_diagram(_fresh(instance))["processes"][0]["status"]
+    status = instance_views.instance_diagram(_fresh(instance))["processes"][0]["status"]
     assert status["st_report"]["status"] == "active"  # waiting for the answer
     registry.run_due("test")
     sent = json.loads(system.requests[0].body)

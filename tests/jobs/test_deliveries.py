@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app.db import transaction
 from app.jobs import registry
 from app.models import Job, JobStatus, Notification, NotificationDelivery, User
-from app.operations import deliveries, instances
+from app.operations import deliveries, instances, timer_firing
 from app.operations.errors import Invalid
 from tests.conftest import login
 from tests.notify.loopback import READY_TIMEOUT, RecordingServer, Reply, SmtpSink, free_port
@@ -43,7 +43,7 @@ def _overdue_quick_report(user_factory, fake_clock):
     starter = user_factory(["monitor"])
     instances.start_incident(starter)
     fake_clock.advance(minutes=31)
-    assert instances.fire_due_timers() == 1
+    assert timer_firing.fire_due_timers() == 1
 
 
 def _run_until_quiet(fake_clock, minutes, step_seconds=30, on_tick=None):

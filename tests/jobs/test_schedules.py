@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from app.models import HumanTask, TaskStatus
-from app.operations import deploy, instances, schedules
+from app.operations import deploy, schedules, timer_firing
 from app.operations.errors import DeployRefused
 from tests.conftest import ROOT
 
@@ -33,7 +33,7 @@ def test_the_next_period_is_scheduled_once_and_fires_at_nine_on_the_first(db, fa
     assert instance.data["period_from"].startswith("2026-11-01T00:00:00+08:00")
     assert instance.data["period_to"].startswith("2026-12-01T00:00:00+08:00")
     fake_clock.set(datetime(2026, 12, 1, 1, 0, 1, tzinfo=UTC))
-    assert instances.fire_due_timers() >= 1
+    assert timer_firing.fire_due_timers() >= 1
     assert db.session.scalars(select(HumanTask.spec_id).where(HumanTask.instance_id == instance.id,
                                                             HumanTask.status == TaskStatus.OPEN)).all() == ["ut_report"]
     assert schedules.ensure_scheduled() >= 1  # t_monthly's next month (and the shipped analysis's, also due)

@@ -16,7 +16,7 @@ from app.engine.services import SideEffect
 from app.extensions import db
 from app.jobs import registry
 from app.models import BatchOperation, HumanTask, Incident, InstanceStatus, LedgerEntry, ProcessInstance
-from app.operations import batches, instances, interventions, ledger, search
+from app.operations import batches, instances, interventions, ledger, search, timer_firing
 from app.operations.errors import Invalid
 from tests.conftest import make_user
 from tests.operations.console import deploy_console, open_task
@@ -158,7 +158,7 @@ def test_batch_retry_reports_the_instances_still_in_error_as_failed(db, fake_clo
     admin, staff = make_user(["admin"]), make_user(["office_staff"])
     fixed, broken = (instances.start_instance("t_console", staff, {"divisor": 0}) for _ in range(2))
     fake_clock.advance(hours=3)
-    instances.fire_due_timers()
+    timer_firing.fire_due_timers()
     interventions.edit_data(fixed.public_id, None, admin, "更正", {"divisor": 2}, [])
     batch = batches.start_batch(admin, "retry", "统一重试", selected=[fixed.public_id, broken.public_id])
     registry.run_due("test")

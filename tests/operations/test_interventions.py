@@ -13,7 +13,7 @@ from app import clock
 from app.db import transaction
 from app.extensions import db
 from app.models import AuditEvent, HumanTask, InstanceStatus, Notification, ProcessInstance, TaskStatus
-from app.operations import instances, interventions, tasks
+from app.operations import instance_views, instances, interventions, tasks, timer_firing
 from app.operations.errors import Conflict, Invalid
 from tests.conftest import make_user
 from tests.operations.console import DONE, deploy_console, open_task
@@ -35,7 +35,7 @@ def _audit(instance, action):
 
 def _element(instance, element_id):
     """The status of an element of the instance (as the diagram shows it), or None if not reached."""
-    status = instances.instance_diagram(_fresh(instance))["processes"][0]["status"]
+    status = instance_views.instance_diagram(_fresh(instance))["processes"][0]["status"]
     return status.get(element_id, {}).get("status")
 
 
@@ -53,11 +53,11 @@ def test_suspend_stops_tasks_and_timers_and_resume_lets_them_go_on(console, fake
     with pytest.raises(Conflict, match="挂起"):
         tasks.complete_task(task.public_id, DONE, staff)
     fake_clock.advance(hours=3)
-    instances.fire_due_timers()
+    timer_firing.fire_due_timers()
     assert _element(instance, "sc_divide") is None  # the due timer did not fire
     interventions.act(instance.public_id, "resume", _fresh(instance).version, admin, "上级已答复")
     assert _fresh(instance).status == InstanceStatus.WAITING
-    instances.fire_due_timers()  # the timer that came due while suspended fires now
+    timer_firing.fire_due_timers()  # the timer that came due while suspended fires now
     assert _element(instance, "sc_divide") == "completed"
     tasks.complete_task(open_task(instance, "ut_a").public_id, DONE, staff)
     events = _audit(instance, "instance_suspended") + _audit(instance, "instance_resumed")
@@ -98,7 +98,7 @@ def test_terminate_cancels_open_tasks_and_timers(console, fake_clock):
     assert open_task(instance, "ut_a") is None
     assert db.session.scalar(select(HumanTask.status).where(HumanTask.instance_id == instance.id)) == "cancelled"
     fake_clock.advance(hours=3)
-    assert instances.fire_due_timers() == 0
+    assert timer_firing.fire_due_timers() == 0
     assert _audit(instance, "instance_terminated")[0].detail["cancelled_tasks"] == 1
 
 
@@ -128,7 +128,7 @@ def test_edit_data_then_retry_repairs_an_instance_in_error(db, fake_clock):
     admin = make_user(["admin"])
     instance = instances.start_instance("t_console", make_user(["office_staff"]), {"divisor": 0})
     fake_clock.advance(hours=2, minutes=1)
-    instances.fire_due_timers()
+    timer_firing.fire_due_timers()
     instance = _fresh(instance)
     assert instance.status == InstanceStatus.ERROR and instance.error_element == "sc_divide"
     alerts = db.session.scalars(select(Notification).where(Notification.user_id == admin.id,
@@ -155,7 +155,7 @@ def test_retry_without_a_fix_fails_again_and_stays_in_error(db, fake_clock):
     admin = make_user(["admin"])
     instance = instances.start_instance("t_console", make_user(["office_staff"]), {"divisor": 0})
     fake_clock.advance(hours=3)
-    instances.fire_due_timers()
+    timer_firing.fire_due_timers()
     interventions.act(instance.public_id, "retry", _fresh(instance).version, admin, "再试一次")
     instance = _fresh(instance)
     assert instance.status == InstanceStatus.ERROR and instance.error_element == "sc_divide"
@@ -242,10 +242,10 @@ def test_change_a_task_due_time_and_reschedule_a_timer(console, fake_clock):
     instance = _fresh(instance)
     assert instance.next_timer_at == sooner
     fake_clock.advance(minutes=9)
-    instances.fire_due_timers()
+    timer_firing.fire_due_timers()
     assert _element(instance, "sc_divide") is None
     fake_clock.advance(minutes=2)
-    instances.fire_due_timers()
+    timer_firing.fire_due_timers()
     assert _element(instance, "sc_divide") == "completed"
     assert _audit(instance, "timer_rescheduled")[0].detail["element"] == "wait_2h"
 

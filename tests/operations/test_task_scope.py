@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent, HumanTask, InstanceUnit, Notification, TaskStatus
-from app.operations import assignment, deploy, instances, interventions, tasks, visibility
+from app.operations import assignment, deploy, instance_views, instances, interventions, tasks, visibility
 from app.operations.errors import Conflict, NotFound
 from tests.conftest import ROOT, make_user
 
@@ -129,19 +129,19 @@ def test_an_instance_is_seen_by_the_units_it_names_and_by_the_people_who_worked_
     outsider = make_user(["section_head", "section_staff"], unit="labour_relations")
     unitless = make_user(["section_head"])
     office = make_user(["office_staff"])
-    assert instances.get_visible_instance(instance.public_id, other) == instance  # employment is related
-    assert instances.get_visible_instance(instance.public_id, office) == instance  # an overview role
+    assert instance_views.get_visible_instance(instance.public_id, other) == instance  # employment is related
+    assert instance_views.get_visible_instance(instance.public_id, office) == instance  # an overview role
     for person in (outsider, unitless):
         with pytest.raises(NotFound):
-            instances.get_visible_instance(instance.public_id, person)
-        assert instance not in instances.list_instances(person)
+            instance_views.get_visible_instance(instance.public_id, person)
+        assert instance not in instance_views.list_instances(person)
     assert {row.unit_code for row in db.session.scalars(select(InstanceUnit).where(
         InstanceUnit.instance_id == instance.id))} == {"policy", "employment"}
     # A unit once named stays: the data naming another lead unit adds it, and removes nothing.
     visibility.record_units(db.session, instance, instance.data, {"lead_unit": "labour_relations"})
     db.session.flush()
-    assert instances.get_visible_instance(instance.public_id, outsider) == instance
-    assert instances.get_visible_instance(instance.public_id, other) == instance
+    assert instance_views.get_visible_instance(instance.public_id, outsider) == instance
+    assert instance_views.get_visible_instance(instance.public_id, other) == instance
 
 
 def test_a_reassignment_fits_by_the_same_rule_as_a_claim(db):

@@ -11,7 +11,7 @@ from app.db import transaction
 from app.extensions import db
 from app.jobs import registry
 from app.models import BatchOperation, InstanceStatus, Notification, ProcessDefinition, ProcessInstance
-from app.operations import batches, catalog, instances, interventions, migrations, tasks
+from app.operations import batches, catalog, instance_views, instances, interventions, migrations, tasks, timer_firing
 from app.operations.errors import StateUnreadable
 from tests.conftest import make_user
 from tests.operations.console import DONE, console_v2, deploy_console, open_task
@@ -46,13 +46,13 @@ def test_due_timers_fire_past_an_unreadable_state_and_it_goes_into_error_once(co
     _admin, _staff, rows = console
     _corrupt(rows[1])
     fake_clock.advance(hours=3)  # t_console's 2-hour timer is due for all three
-    assert instances.fire_due_timers() == 3
+    assert timer_firing.fire_due_timers() == 3
     assert [_fresh(row).status for row in rows] == [InstanceStatus.WAITING, InstanceStatus.ERROR,
                                                     InstanceStatus.WAITING]
-    assert all("timers_fired" in [e.action for e in instances.instance_events(row)] for row in (rows[0], rows[2]))
+    assert all("timers_fired" in [e.action for e in instance_views.instance_events(row)] for row in (rows[0], rows[2]))
     assert "流程状态数据无法读取" in _fresh(rows[1]).error_text and _fresh(rows[1]).next_timer_at is None
     fake_clock.advance(hours=3)
-    instances.fire_due_timers()
+    timer_firing.fire_due_timers()
     assert _alerts(rows[1]) == 1  # not tried again, so not alerted again
 
 
@@ -65,9 +65,9 @@ def test_a_version_whose_spec_cannot_be_restored_puts_only_its_instances_in_erro
                         .values(spec_json='{"serializer_version": "1.5", "spec": {}, "subprocess_specs": {}}'))
     catalog.forget_all()
     fake_clock.advance(hours=3)
-    instances.fire_due_timers()
+    timer_firing.fire_due_timers()
     assert _fresh(newer).status == InstanceStatus.WAITING
-    assert "timers_fired" in [event.action for event in instances.instance_events(_fresh(newer))]
+    assert "timers_fired" in [event.action for event in instance_views.instance_events(_fresh(newer))]
     assert {_fresh(row).status for row in rows} == {InstanceStatus.ERROR}
     assert "spec cannot be restored" in _fresh(rows[0]).error_text and _alerts(rows[0]) == 1
 
@@ -114,7 +114,7 @@ def test_terminate_reads_no_state_and_retry_reports_a_state_still_unreadable(con
     _corrupt(rows[0])
     _corrupt(rows[1])
     fake_clock.advance(hours=3)
-    instances.fire_due_timers()
+    timer_firing.fire_due_timers()
     with pytest.raises(StateUnreadable, match="状态数据无法读取"):
         interventions.act(rows[0].public_id, "retry", None, admin, "重试")
     assert _fresh(rows[0]).status == InstanceStatus.ERROR and _alerts(rows[0]) == 1
@@ -122,4 +122,4 @@ def test_terminate_reads_no_state_and_retry_reports_a_state_still_unreadable(con
     assert _fresh(rows[1]).status == InstanceStatus.TERMINATED
     view = interventions.instance_repair_view(_fresh(rows[0]))
     assert "无法读取" in view["unreadable"] and view["timers"] == []
-    assert "无法读取" in instances.instance_diagram(_fresh(rows[0]))["error"]
+    assert "无法读取" in instance_views.instance_diagram(_fresh(rows[0]))["error"]

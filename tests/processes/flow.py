@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent, HumanTask, Incident, LedgerEntry, Notification, ProcessInstance, TaskStatus
-from app.operations import instances, tasks
+from app.operations import instances, tasks, timer_firing
 from app.operations.vocabulary import ROLES
 from tests.conftest import make_user
 from tests.processes.answers import (
@@ -70,7 +70,7 @@ class Flow:
         self.do("ut_publish_response", **PUBLISH)
 
     def fire_timers(self) -> int:
-        fired = instances.fire_due_timers()
+        fired = timer_firing.fire_due_timers()
         db.session.refresh(self.instance)
         return fired
 

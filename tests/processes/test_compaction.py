@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 from app.engine import runner, state
-from app.operations import catalog, instances
+from app.operations import catalog, instance_views
 from tests.processes import compaction_check
 from tests.processes.flow import Flow
 from tests.processes.levels import at_level
@@ -23,7 +23,7 @@ def test_a_published_release_leaves_the_state_and_keeps_its_marks(db):
     flow.respond_and_publish()
     assert "yq_release" not in stored_processes(flow)  # released, approved and published: finished
     assert "yq_level4_response" in stored_processes(flow)  # still running (monitoring, follow-up)
-    diagram = instances.instance_diagram(flow.instance)
+    diagram = instance_views.instance_diagram(flow.instance)
     release = next(p for p in diagram["processes"] if p["id"] == "yq_release")
     assert release["status"]["ut_approve_release"] == {"status": "completed", "count": 1}
     assert "yq_release" in json.loads(flow.instance.state_json)["finished_elements"]

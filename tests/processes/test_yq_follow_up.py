@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app import forms
 from app.extensions import db
 from app.models import InstanceStatus, Notification
-from app.operations import instances, tasks
+from app.operations import instance_views, instances, tasks
 from app.operations.errors import Conflict, Invalid
 from tests.conftest import make_user
 from tests.processes.flow import Flow
@@ -135,7 +135,7 @@ def test_worsening_ends_the_loop_with_an_escalation(flow):
     flow.do("ut_follow_up_log", **LOG, outcome="worsening", worsening_desc="出现线下聚集苗头")
     assert flow.instance.status == InstanceStatus.COMPLETED and flow.open() == []
     assert flow.instance.next_timer_at is None
-    reached = instances.instance_diagram(flow.instance)["processes"][0]["status"]
+    reached = instance_views.instance_diagram(flow.instance)["processes"][0]["status"]
     assert reached["ee_worsening"]["status"] == "completed" and "ut_confirm_subsided" not in reached
     assert flow.ledger() == [("follow_up", {"observed_at": T0, "outcome": "worsening",
                                             "worsening_desc": "出现线下聚集苗头"})]

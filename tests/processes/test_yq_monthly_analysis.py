@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Incident, InstanceStatus, LedgerEntry, Notification, ProcessInstance
-from app.operations import instances, schedules, tasks
+from app.operations import schedules, tasks, timer_firing
 from app.operations.errors import Invalid
 from app.operations.vocabulary import ROLES
 from tests.conftest import make_user
@@ -72,7 +72,7 @@ def waiting(db):
 
 def start_month(flow: ScheduledFlow, fake_clock) -> None:
     fake_clock.set(FIRST_OF_DECEMBER + timedelta(seconds=1))
-    assert instances.fire_due_timers() >= 1
+    assert timer_firing.fire_due_timers() >= 1
     db.session.refresh(flow.instance)
 
 
@@ -91,7 +91,7 @@ def test_the_scheduler_starts_the_analysis_of_the_month_just_ended_with_its_stat
     assert instance.data["period_to"] == "2026-12-01T00:00:00+08:00"
     assert waiting.open() == []
     fake_clock.set(FIRST_OF_DECEMBER - timedelta(minutes=1))
-    instances.fire_due_timers()
+    timer_firing.fire_due_timers()
     assert waiting.open() == []
     start_month(waiting, fake_clock)
     assert waiting.open() == ["ut_draft_monthly"]
@@ -116,10 +116,10 @@ def test_an_unfinished_draft_reminds_its_drafter_and_the_office_director_after_f
     drafter, director, monitor = (make_user([role]) for role in ("office_staff", "office_director", "monitor"))
     draft = tasks.claim_task(waiting.task("ut_draft_monthly").public_id, drafter)
     fake_clock.advance(days=5, seconds=-2)
-    instances.fire_due_timers()
+    timer_firing.fire_due_timers()
     assert waiting.notifications() == []
     fake_clock.advance(seconds=3)
-    assert instances.fire_due_timers() == 1
+    assert timer_firing.fire_due_timers() == 1
     notified = set(db.session.scalars(select(Notification.user_id).where(
         Notification.instance_id == waiting.instance.id, Notification.kind == "monthly_draft_reminder")))
     assert {drafter.id, director.id} <= notified and monitor.id not in notified
@@ -127,7 +127,7 @@ def test_an_unfinished_draft_reminds_its_drafter_and_the_office_director_after_f
     assert subject == "【催办】2026年11月舆情分析研判报告已开始编写5天"
     assert waiting.open() == ["ut_draft_monthly"]  # the reminder does not take the task away
     fake_clock.advance(days=10)
-    instances.fire_due_timers()
+    timer_firing.fire_due_timers()
     assert db.session.scalar(select(Notification.id).where(Notification.user_id == drafter.id).offset(1)) is None
     tasks.complete_task(draft.public_id, DRAFT, drafter)
     db.session.refresh(waiting.instance)

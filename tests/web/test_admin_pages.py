@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 from app.db import transaction
 from app.jobs import registry
 from app.models import AuditEvent, Job, JobStatus, NotificationChannel, OrgProfile, ProcessInstance, User
-from app.operations import deliveries, instances, jobs, profiles
+from app.operations import deliveries, instances, jobs, profiles, timer_firing
 from tests.conftest import login
 
 
@@ -81,7 +81,7 @@ def test_each_failed_job_links_its_instance_and_its_channel(client, db, user_fac
         "值班群", "webhook", "http://127.0.0.1:8080/hook", allow_networks=("127.0.0.0/8",), allow_http=True), None)
     incident = instances.start_incident(user_factory(["monitor"]))
     fake_clock.advance(minutes=31)  # the quick report is overdue: an urgent notice for the duty group
-    instances.fire_due_timers()
+    timer_firing.fire_due_timers()
     deliveries.deactivate_channel(channel.id, None)  # so its delivery fails for good at once
     with transaction() as session:
         call = jobs.enqueue(session, "call_system", {"instance_id": incident.id, "task_guid": "g", "element": "st",

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.jobs import registry
 from app.models import BatchOperation, HumanTask, InstanceStatus, ProcessInstance, TaskStatus
-from app.operations import instances, interventions, migrations
+from app.operations import instances, interventions, migrations, timer_firing
 from tests.conftest import login, make_user
 from tests.operations.console import console_v2, deploy_console, open_task
 
@@ -152,7 +152,7 @@ def test_failures_page_lists_instances_in_error_with_a_retry(client, db, fake_cl
     admin = make_user(["admin"])
     instance = instances.start_instance("t_console", make_user(["office_staff"]), {"divisor": 0})
     fake_clock.advance(hours=3)
-    instances.fire_due_timers()
+    timer_firing.fire_due_timers()
     login(client, admin)
     page = client.get("/admin/failures").get_data(as_text=True)
     assert f'data-instance="{instance.public_id}"' in page and "sc_divide" in page and "division by zero" in page
@@ -196,7 +196,7 @@ def test_retry_says_whether_the_instance_went_on_or_is_still_in_error(client, db
     admin = make_user(["admin"])
     instance = instances.start_instance("t_console", make_user(["office_staff"]), {"divisor": 0})
     fake_clock.advance(hours=3)
-    instances.fire_due_timers()
+    timer_firing.fire_due_timers()
     login(client, admin)
     again = client.post(f"/instances/{instance.public_id}/act", follow_redirects=True,
                         data={"action": "retry", "reason": "再试一次", "version": _fresh(instance).version})

@@ -15,7 +15,7 @@ from app.db import transaction
 from app.engine.services import SideEffect
 from app.jobs import registry
 from app.models import HumanTask, Incident, InstanceStatus, JobStatus, ProcessInstance, TaskStatus
-from app.operations import instances, interventions, jobs, ledger, ledger_reading, statistics
+from app.operations import instances, interventions, jobs, ledger, ledger_reading, statistics, timer_firing
 from tests.conftest import ROOT, login
 from tests.web.scenario import act_as, start_incident, submit
 
@@ -155,7 +155,7 @@ def test_healthz_is_degraded_while_an_instance_is_in_error(client, fake_clock, u
     assert client.get("/healthz").get_json()["status"] == "ok"
     fake_clock.advance(minutes=31)
     jobs.heartbeat("celery-beat", "beat@node1")
-    instances.fire_due_timers()
+    timer_firing.fire_due_timers()
     body = client.get("/healthz").get_json()
     assert body["status"] == "degraded" and body["instances"] == {"error": 1} and body["worker"]["ok"] is True
 

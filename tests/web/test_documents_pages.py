@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from app import clock
 from app.models import AuditEvent, GeneratedDocument, HumanTask
-from app.operations import instances, schedules
+from app.operations import schedules, timer_firing
 from tests.web.scenario import act_as, open_task, start_incident, submit
 
 
@@ -142,7 +142,7 @@ def test_the_monthly_tasks_offer_the_report_of_their_month(app, db, user_factory
     people = _people(app, user_factory)
     assert schedules.ensure_scheduled() >= 1
     fake_clock.set(datetime(2026, 12, 1, 9, 0, 1, tzinfo=clock.SHANGHAI))  # the analysis of November starts
-    assert instances.fire_due_timers() >= 1
+    assert timer_firing.fire_due_timers() >= 1
     draft = db.session.scalars(select(HumanTask).where(HumanTask.spec_id == "ut_draft_monthly")).one()
     page = people["office"].get(f"/tasks/{draft.public_id}").get_data(as_text=True)
     assert 'data-testid="monthly-documents"' in page and 'name="month" value="2026-11"' in page

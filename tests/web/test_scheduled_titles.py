@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db as _db
 from app.models import ProcessInstance
-from app.operations import instances, schedules
+from app.operations import schedules, timer_firing
 from tests.web.scenario import act_as, open_task
 
 PROCESS = "yq_monthly_analysis"
@@ -36,7 +36,7 @@ def test_the_waiting_monthly_analysis_is_named_by_the_month_it_reports_on(app, d
     assert "<h1> 2026年11月 月度舆情分析研判</h1>" in detail
 
     fake_clock.set(FIRST_OF_DECEMBER + timedelta(seconds=1))
-    assert instances.fire_due_timers() >= 1
+    assert timer_firing.fire_due_timers() >= 1
     office = act_as(app, user_factory(["office_staff"]))
     draft = open_task(instance, "ut_draft_monthly")
     worklist = lxml.html.fromstring(office.get("/tasks").get_data(as_text=True))
