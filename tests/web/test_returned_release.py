@@ -1,9 +1,16 @@
-"""A 通稿 the approver returns goes back to the person who drafted it, over HTTP as people work it."""
+"""A draft the approver returns (a 通稿, a monthly report) goes back to the person who wrote it, over HTTP as
+people work it."""
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
+from sqlalchemy import select
+
+from app import clock
+from app.models import HumanTask
+from app.operations import instances, schedules
 from tests.web.scenario import act_as, open_task, start_incident, submit
 
 
@@ -60,3 +67,21 @@ def test_a_returned_release_goes_back_to_its_drafter(app, db, user_factory, fake
     _ok(submit(people["drafter"], instance, "ut_draft_release", release_body="经核实,已于当日整改。"))
     assert open_task(instance, "ut_approve_release").assignee_id is None  # the approval stays the group's
 
+
+
+def test_a_returned_monthly_report_goes_back_to_its_author(app, db, user_factory, fake_clock):
+    author = act_as(app, user_factory(["office_staff"], "author", "办公室 甲"))
+    colleague = act_as(app, user_factory(["office_staff"], "colleague", "办公室 乙"))
+    leader = act_as(app, user_factory(["group_leader"], "leader"))
+    assert schedules.ensure_scheduled() >= 1
+    fake_clock.set(datetime(2026, 12, 1, 9, 0, 1, tzinfo=clock.SHANGHAI))  # the analysis of November starts
+    assert instances.fire_due_timers() >= 1
+    draft = db.session.scalars(select(HumanTask).where(HumanTask.spec_id == "ut_draft_monthly")).one()
+    instance = draft.instance
+    _ok(submit(author, instance, "ut_draft_monthly", overview="本月舆情总体平稳。", key_incidents="无。",
+               risks="年末社保缴费集中。", suggestions="加强窗口服务。"))
+    _ok(submit(leader, instance, "ut_approve_monthly", monthly_decision="return", monthly_comment="请补充风险研判。"))
+    mine = author.get("/tasks?view=mine").get_data(as_text=True)
+    assert 'data-testid="mine"' in _row(mine, "编写月度分析研判报告")
+    seen = _row(colleague.get("/tasks?view=group").get_data(as_text=True), "编写月度分析研判报告")
+    assert "由 办公室 甲 办理中" in seen
