@@ -22,7 +22,7 @@ bp = blueprint("api_documents", "Documents 文书", "Documents generated for an 
                "release, case file): .docx, every generation kept as a new version")
 KIND_PARAMETER = {"in": "path", "name": "kind", "required": True,
                   "schema": {"type": "string", "enum": list(documents.INCIDENT_KINDS)},
-                  "description": "quick_report (快报), external_report (外部报告), release (通稿), "
+                  "description": "quick_report (快报), external_report (外部报告, Ⅰ and Ⅱ only), release (通稿), "
                                  "case_file (事后总结)"}
 BINARY = {"description": "the version's .docx, as an attachment (the page's download headers)",
           "content": {documents.DOCX: {"schema": {"type": "string", "format": "binary"}}}}
@@ -53,10 +53,11 @@ def list_incident_documents(number: str) -> dict[str, Any]:
     user = caller().user
     incident = documents.readable_incident(number, user)
     stored = documents.list_documents(incident)
+    offered = documents.offered_kinds(incident)
     return {"incident_number": incident.number, "may_generate": documents.may_generate(user, incident),
             "kinds": [{"kind": kind, "label": documents.kind_label(kind),
                        "versions": [_version_json(row, name) for row, name in stored[kind]]}
-                      for kind in documents.INCIDENT_KINDS]}
+                      for kind in documents.INCIDENT_KINDS if kind in offered or stored[kind]]}
 
 
 @bp.route("/incidents/<string(maxlength=32):number>/documents/<string(maxlength=32):kind>", methods=["GET"],

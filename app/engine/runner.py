@@ -68,6 +68,9 @@ class HumanTask:
     data: dict[str, Any]
     unit: str | None = None  # the organisation unit whose people do it (property `unit`)
     assignee: str | None = None  # the username it goes to directly (property `assignee`)
+    # property `returnTo`: the guid of that task's last completion in this (sub)process run, whose
+    # holder gets this task back, claimed (a return loop); None on the first round
+    return_to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -334,7 +337,14 @@ def _human_task(task: Any, warnings: list[Failure]) -> HumanTask:
         data=dict(task.data),
         unit=unit,
         assignee=assignee,
+        return_to=_last_completed(task, props["returnTo"]) if props.get("returnTo") else None,
     )
+
+
+def _last_completed(task: Any, spec_id: str) -> str | None:
+    """The guid of the latest completed task of element `spec_id` in `task`'s own (sub)process run."""
+    done = [t for t in task.workflow.get_tasks(state=TaskState.COMPLETED) if t.task_spec.bpmn_id == spec_id]
+    return str(max(done, key=lambda t: t.last_state_change).id) if done else None
 
 
 def _text_property(props: dict[str, Any], name: str, task: Any, warnings: list[Failure]) -> str | None:

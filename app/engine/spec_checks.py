@@ -155,6 +155,10 @@ def _human_task_problems(task_spec: Any, file_lanes: dict[str, tuple[str, ...]],
         name = props.get(key)
         if name and name != GENERATED_FORM and forms is not None and name not in forms:
             problems.append((f"form '{name}' does not exist in forms/", "form_missing", {"form": name}))
+    target = props.get("returnTo")
+    other = getattr(task_spec, "_wf_spec", None) and task_spec._wf_spec.task_specs.get(target) if target else None
+    if target and (other is None or not other.manual):
+        problems.append((f"returnTo '{target}' is not a user task of this process", "return_to", {"task": target}))
     kind = props.get("ledger")
     if kind is not None and kind not in services.LEDGER_KINDS:
         problems.append((f"ledger kind '{kind}' is not one of {', '.join(services.LEDGER_KINDS)}", "ledger_kind",

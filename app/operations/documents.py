@@ -53,6 +53,7 @@ BUILDERS: dict[str, Callable[[document_texts.Record], bytes]] = {
 # Task pages that offer an incident's documents (the task that needs them, e.g. to send the 快报 on).
 TASK_DOCUMENTS = {
     "ut_external_report": ("quick_report", "external_report"),
+    "ut_request_superior": ("quick_report", "external_report"),
     "ut_confirm_level": ("quick_report",),
     "ut_leader_confirm": ("quick_report",),
     "ut_publish_response": ("release",),
@@ -63,7 +64,16 @@ MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
 FIRST_MONTH = (2000, 1)  # the earliest month a monthly report is generated for (decision 107); the last: this one
 MONTHLY_TASKS = ("ut_draft_monthly", "ut_approve_monthly", "ut_file_monthly")
 # The file field a task sends its documents with (the 快报 and the report go with the external report).
-ATTACH_FIELDS = {"ut_external_report": "report_doc"}
+ATTACH_FIELDS = {"ut_external_report": "report_doc", "ut_request_superior": "report_doc"}
+# The 外部报告 belongs to Ⅱ级's report to superiors and Ⅰ级's 请示上级 (domain §13 decision 29), nowhere else.
+EXTERNAL_REPORT_LEVELS = (1, 2)
+
+
+def offered_kinds(incident: Incident, kinds: tuple[str, ...] = INCIDENT_KINDS) -> tuple[str, ...]:
+    """The kinds of `kinds` the incident's plan has: no 外部报告 below Ⅱ级 (by the confirmed level, else the
+    proposed one, as document_texts.external_report decides)."""
+    level = incident.level or incident.proposed_level
+    return tuple(kind for kind in kinds if kind != "external_report" or level in EXTERNAL_REPORT_LEVELS)
 
 
 def kind_label(kind: str) -> str:

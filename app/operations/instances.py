@@ -380,10 +380,13 @@ def _sync_open_rows(session: Session, instance: ProcessInstance, step: Step, now
         )
         if task.assignee:
             _preassign(session, instance, row, task.assignee, now)
+        returned = _return_to_holder(session, instance, row, task.return_to, now) if task.return_to else None
         session.add(row)
         session.add(AuditEvent(actor_id=None, instance_id=instance.id, task=row, action="task_created",
                                detail={"task": task.spec_id, "name": task.name,
                                        "due_at": task.due_at.isoformat() if task.due_at else None}))
+        if returned is not None:
+            session.add(returned)
         opened.append(row)
     # Whether anybody can take the new tasks, checked for all of them in one statement.
     unassigned = [row for row in opened if row.assignee_id is None]
@@ -404,6 +407,20 @@ def _preassign(session: Session, instance: ProcessInstance, row: HumanTask, user
         return
     row.assignee_id = row.addressed_to_id = user_id
     row.claimed_at = now
+
+
+def _return_to_holder(session: Session, instance: ProcessInstance, row: HumanTask, guid: str,
+                      now: datetime) -> AuditEvent | None:
+    """A returned draft goes back to whoever held its last round: claimed for them, still listed to the group
+    as theirs (they may give it back); to the group when that person no longer fits it."""
+    holder = session.scalar(select(User).join(HumanTask, HumanTask.assignee_id == User.id).where(
+        HumanTask.instance_id == instance.id, HumanTask.task_guid == guid, HumanTask.status == TaskStatus.COMPLETED,
+        User.active.is_(True)))
+    if holder is None or row.assignee_id is not None or not visibility.is_candidate(row, holder):
+        return None
+    row.assignee_id, row.claimed_at = holder.id, now
+    return AuditEvent(actor_id=None, instance_id=instance.id, task=row, action="task_claimed",
+                      detail={"task": row.spec_id, "returned_to": holder.username})
 
 
 def _capped(data: dict[str, Any]) -> dict[str, Any]:

@@ -82,14 +82,20 @@ def download(public_id: str) -> Response:
 
 @bp.app_template_global()
 def incident_documents(incident: object, kinds: tuple[str, ...] = documents.INCIDENT_KINDS) -> dict[str, object]:
-    """What the 文书 block of a page lists: the kinds offered and their stored versions."""
+    """What the 文书 block of a page lists: the kinds the incident's plan has, and any other kind already
+    generated (a report made before a downgrade stays to download), with their stored versions."""
     stored = documents.list_documents(incident, kinds)  # type: ignore[arg-type]
-    return {"kinds": [(kind, documents.kind_label(kind), stored[kind]) for kind in kinds]}
+    offered = documents.offered_kinds(incident, kinds)  # type: ignore[arg-type]
+    return {"kinds": [(kind, documents.kind_label(kind), stored[kind]) for kind in kinds
+                      if kind in offered or stored[kind]]}
 
 
 @bp.app_template_global()
 def may_generate_documents(incident: object, kind: str | None = None) -> bool:
-    """Whether the 文书 block offers 生成 / 重新生成 to the reader (see documents.may_generate)."""
+    """Whether the 文书 block offers 生成 / 重新生成 to the reader (see documents.may_generate): only kinds the
+    incident's plan has."""
+    if kind is not None and kind not in documents.offered_kinds(incident, (kind,)):  # type: ignore[arg-type]
+        return False
     return documents.may_generate(current_user, incident, kind)  # type: ignore[arg-type]
 
 

@@ -23,6 +23,9 @@ const ZH = {
   'Assignee (expression)': '指定办理人(表达式)',
   'An expression giving a username; the task goes to that person directly.':
     '得出用户名的表达式;任务直接交给此人。',
+  'Return to (task id)': '退回给(任务编号)',
+  'A user task id of this process; when the task opens again, it goes back, claimed, to whoever completed that task last.':
+    '本流程中一个用户任务的编号;此任务再次出现时(如被退回修改),由最近一次办理该任务的人签收。',
   'Ledger kind': '台账类别',
   'On completion the submitted form is written to the incident ledger.':
     '任务完成时,提交的表单记入事件台账。',

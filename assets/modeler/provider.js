@@ -1,7 +1,7 @@
 /**
  * Properties provider for our `spiffworkflow:` attributes (docs/processes.md). It runs after the
  * standard BPMN provider (lower priority) and
- *   - adds groups: lane roles, user task (form, UI form, dueAt, unit, assignee, ledger), called
+ *   - adds groups: lane roles, user task (form, UI form, dueAt, unit, assignee, returnTo, ledger), called
  *     process, decision table, service task operator + parameter rows, condition (sequence flow),
  *     branch conditions + default flow (gateway), scripts (script task body, pre/post scripts);
  *   - adds entries to standard groups: message variable / payload (message), escalation variable /
@@ -243,6 +243,9 @@ function UserTaskGroup(element, translate, config) {
         isEdited: isTextFieldEntryEdited },
       { id: 'yq-assignee', component: SpiffPropertyText, property: 'assignee', label: 'Assignee (expression)',
         description: 'An expression giving a username; the task goes to that person directly.',
+        isEdited: isTextFieldEntryEdited },
+      { id: 'yq-return-to', component: SpiffPropertyText, property: 'returnTo', label: 'Return to (task id)',
+        description: 'A user task id of this process; when the task opens again, it goes back, claimed, to whoever completed that task last.',
         isEdited: isTextFieldEntryEdited },
       { id: 'yq-ledger', property: 'ledger', label: 'Ledger kind',
         description: 'On completion the submitted form is written to the incident ledger.', ...ledger },

@@ -59,6 +59,7 @@ def test_a_document_is_generated_listed_downloaded_and_reopened(api, db):
     assert missing.json["detail"] == "无法生成通稿:缺少“审批通过的通稿”。"
     assert missing.json["errors"] == [{"field": "kind", "messages": ["无法生成通稿:缺少“审批通过的通稿”。"]}]
     assert kinds["release"]["versions"] == [] and office.get(f"{base}/release").status_code == 404
+    assert "external_report" not in kinds  # a Ⅳ级 proposal: the plan reports to superiors at Ⅰ and Ⅱ only
 
     actions = [e.action for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
     assert actions.count("document_generated") == 2 and actions.count("document_downloaded") == 3

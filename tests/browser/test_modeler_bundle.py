@@ -286,6 +286,9 @@ def _panel_cases() -> list[tuple[str, str, str, str, str]]:
         ("group-yq-lane", "yq-lane-roles"): lambda tree: [
             (lane, prop.get("value")) for lane in tree.iter(_q("bpmn:lane"))
             for prop in lane.iter(_q("spiffworkflow:property")) if prop.get("name") == "roles"],
+        ("group-yq-user-task", "yq-return-to"): lambda tree: [
+            (task, prop.get("value")) for task in tree.iter(_q("bpmn:userTask"))
+            for prop in task.iter(_q("spiffworkflow:property")) if prop.get("name") == "returnTo"],
         ("group-yq-called-element", "yq-called-element-select"): lambda tree: [
             (task, task.get("calledElement")) for task in tree.iter(_q("bpmn:callActivity"))],
         ("group-yq-decision", "yq-decision-select"): lambda tree: [

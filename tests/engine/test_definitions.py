@@ -425,6 +425,14 @@ def test_user_task_ledger_kind_must_be_known() -> None:
     assert_refused(files, "p.bpmn", "ut", "ledger kind 'diary' is not one of")
 
 
+def test_user_task_return_to_must_name_a_user_task_of_its_process() -> None:
+    files = bundle(start(), user_task("ut", extra_props='<spiffworkflow:property name="returnTo" value="ut_x"/>'),
+                   user_task("ut2", extra_props='<spiffworkflow:property name="returnTo" value="ut"/>'),
+                   end(), chain("start", "ut", "ut2", "end"))
+    assert_refused(files, "p.bpmn", "ut", "returnTo 'ut_x' is not a user task of this process")
+    assert not [p for p in problems_of(files) if p.element == "ut2"]
+
+
 def test_user_tasks_inside_an_embedded_sub_process_take_their_files_lanes() -> None:
     sub = ('<bpmn:subProcess id="sp"><bpmn:startEvent id="sp_s"/>' + user_task("ut_in")
            + '<bpmn:endEvent id="sp_e"/>' + chain("sp_s", "ut_in", "sp_e") + "</bpmn:subProcess>")

@@ -159,7 +159,7 @@ def test_the_confirmation_pages_show_what_was_registered(app, db, user_factory):
     assert "其他平台名称" not in facts and "初步处置建议" not in facts  # blank facts are left out
 
 
-def test_the_leaders_reason_starts_empty_with_the_offices_reason_shown(app, db, user_factory):
+def test_the_leaders_reason_starts_from_the_offices_reason(app, db, user_factory):
     monitor = act_as(app, user_factory(["monitor"]))
     office = act_as(app, user_factory(["office_director"]))
     leader = act_as(app, user_factory(["group_leader"]))
@@ -171,11 +171,18 @@ def test_the_leaders_reason_starts_empty_with_the_offices_reason_shown(app, db, 
     facts = _context(page)
     assert (facts["办公室确认等级"], facts["办公室调整理由"]) == ("Ⅱ级 重大或较大网络舆情", "境外媒体已转载")
     assert facts["办公室批示意见"] == "请宣传组准备口径" and facts["原文链接"].startswith('<a href="https://weibo.com')
-    assert re.search(r'<textarea id="field-level_change_reason" name="level_change_reason"[^>]*></textarea>', page)
+    # the office's reason is the leader's to confirm or edit, not to type again; the instructions are their own
+    reason = re.search(r'<textarea id="field-level_change_reason" name="level_change_reason"[^>]*>([^<]*)</textarea>',
+                       page)
+    assert reason and reason.group(1).strip() == "境外媒体已转载"
     assert re.search(r'<textarea id="field-instructions" name="instructions"[^>]*></textarea>', page)
     assert re.search(r'name="confirmed_level" value="2"[^>]*checked', page)  # the level to confirm is proposed
-    refused = submit(leader, instance, "ut_leader_confirm", confirmed_level="2", start_plan="true")
+    refused = submit(leader, instance, "ut_leader_confirm", confirmed_level="2", start_plan="true",
+                     level_change_reason="")
     assert "请填写调整理由" in " ".join(_field_errors(refused.get_data(as_text=True))["level_change_reason"])
+    kept = submit(leader, instance, "ut_leader_confirm", confirmed_level="2", start_plan="true",
+                  level_change_reason=reason.group(1).strip())
+    assert kept.status_code == 302
 
 
 def _selected(page: str, name: str) -> list[str]:

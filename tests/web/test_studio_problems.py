@@ -46,7 +46,7 @@ def test_every_problem_code_has_a_message_and_a_hint_in_both_languages(app):
     args = {"limit": 2048, "detail": "line 1: attribute access is not allowed", "kind": "BPMN", "process": "p",
             "choices": "daily", "elements": "a, b", "where": "condition to 'x'", "operator": "notify", "key": "k",
             "lanes": "办公室", "lane": "办公室", "roles": "x", "form": "f", "decision": "d", "policy": "X",
-            "column": "c", "rule": 2}
+            "column": "c", "rule": 2, "task": "ut_x"}
     for locale, word in (("zh_CN", "不允许访问属性"), ("en", "attribute access (a dot) is not allowed")):
         with app.test_request_context(), force_locale(locale):
             for code in problem_text.MESSAGES:
