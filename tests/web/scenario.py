@@ -70,6 +70,19 @@ class Actor:
     def post(self, url: str, data: dict[str, Any]) -> Any:
         return self.client.post(url, data=data)
 
+    def page(self, url: str) -> str:
+        """The text of a page that must answer 200."""
+        response = self.client.get(url)
+        assert response.status_code == 200, url
+        return response.get_data(as_text=True)
+
+
+def in_english(actor: Actor) -> Actor:
+    """The actor's pages from now on in English (what the language switch stores in the session)."""
+    with actor.client.session_transaction() as session:
+        session["lang"] = "en"
+    return actor
+
 
 def act_as(app: Any, user: Any) -> Actor:
     """A new client logged in as `user` through the real login form."""

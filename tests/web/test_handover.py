@@ -272,13 +272,19 @@ def test_what_was_typed_goes_with_a_passed_task_as_its_draft(app, db, user_facto
     assert actions[-2:] == ["task_draft_saved", "task_passed"]
 
 
-def test_a_pass_after_saving_the_draft_keeps_it_without_a_second_line(app, db, user_factory, fake_clock):
+def _draft_saved(app, user_factory):
+    """An office task whose holder saved a draft, and a colleague of the same role."""
     task = _office_task(app, user_factory)
     mine = act_as(app, user_factory(["office_director"]))
     colleague = act_as(app, user_factory(["office_director"]))
     page = mine.get(f"/tasks/{task.public_id}").get_data(as_text=True)
     saved = {**_task_form_with_pass(page, {"instructions": "先核实再定级。"}, "", ""), "_action": ["draft"]}
     assert mine.post(f"/tasks/{task.public_id}", saved).status_code == 302
+    return task, mine, colleague
+
+
+def test_a_pass_after_saving_the_draft_keeps_it_without_a_second_line(app, db, user_factory, fake_clock):
+    task, mine, colleague = _draft_saved(app, user_factory)
     page = mine.get(f"/tasks/{task.public_id}").get_data(as_text=True)
     assert "先核实再定级。</textarea>" in page
     assert mine.post(f"/tasks/{task.public_id}",
@@ -290,12 +296,7 @@ def test_a_pass_after_saving_the_draft_keeps_it_without_a_second_line(app, db, u
 
 
 def test_a_pass_without_the_form_leaves_the_draft_as_it_was(app, db, user_factory, fake_clock):
-    task = _office_task(app, user_factory)
-    mine = act_as(app, user_factory(["office_director"]))
-    colleague = act_as(app, user_factory(["office_director"]))
-    page = mine.get(f"/tasks/{task.public_id}").get_data(as_text=True)
-    saved = {**_task_form_with_pass(page, {"instructions": "先核实再定级。"}, "", ""), "_action": ["draft"]}
-    assert mine.post(f"/tasks/{task.public_id}", saved).status_code == 302
+    task, mine, colleague = _draft_saved(app, user_factory)
     assert mine.post(f"/tasks/{task.public_id}", {"_action": "pass", "pass_to": colleague.user.username,
                                                   "pass_reason": "请代办"}).status_code == 302
     assert "先核实再定级。</textarea>" in colleague.get(f"/tasks/{task.public_id}").get_data(as_text=True)
