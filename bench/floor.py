@@ -96,12 +96,12 @@ class RecordingWalk(Walk):
         from app import forms  # noqa: PLC0415
         from app.extensions import db  # noqa: PLC0415
         from app.models import HumanTask  # noqa: PLC0415
-        from app.operations import instances as instance_ops  # noqa: PLC0415
         from app.operations import tasks as task_ops  # noqa: PLC0415
+        from app.operations import timer_firing  # noqa: PLC0415
 
         if not hasattr(self, "records"):
             self.records = []
-        instance_ops.fire_due_timers()  # as the worker does when they fall due (other clients move the clock)
+        timer_firing.fire_due_timers()  # as the worker does when they fall due (other clients move the clock)
         self._fresh()
         task = db.session.scalar(select(HumanTask).where(HumanTask.public_id == url.rsplit("/", 1)[1]))
         instance = task.instance

@@ -185,9 +185,10 @@ def dump_full_state(workflow: BpmnWorkflow) -> str:
 
 
 # orjson writes what SpiffWorkflow's `serialize_json` writes (json.dumps with its encoder), about ten
-# times faster on an 80 kB state, and reads it about twice as fast (decision 118). Datetimes and dataclasses pass through to `_encoder_default`
-# as they do to the encoder's `default`, so they keep SpiffWorkflow's typed form; anything orjson
-# refuses (an integer beyond 64 bits, say) is written by json.dumps, as before.
+# times faster on an 80 kB state, and reads it about twice as fast (decision 118). Datetimes and
+# dataclasses pass through to `_encoder_default` as they do to the encoder's `default`, so they keep
+# SpiffWorkflow's typed form; anything orjson refuses (an integer beyond 64 bits, say) is written by
+# json.dumps, as before.
 _ORJSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 

@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import HumanTask, Incident, InstanceStatus, ProcessInstance, TaskStatus
-from app.operations import instances as instance_ops
+from app.operations import timer_firing
 from tests.e2e.browser import Browser, Page, PageError
 from tests.e2e.checks import DataSeen, page_problems
 
@@ -294,13 +294,13 @@ class Walk:
         target = min(due) + timedelta(minutes=1)
         if target > self.clock():
             self.clock.set(target)
-        instance_ops.fire_due_timers()
+        timer_firing.fire_due_timers()
         return True
 
     def pass_time(self, delta: timedelta) -> None:
         """Let time pass (timers that fall due meanwhile fire, as the worker would)."""
         self.clock.advance(delta)
-        instance_ops.fire_due_timers()
+        timer_firing.fire_due_timers()
 
     # -- what the database knows ------------------------------------------------------------------
 

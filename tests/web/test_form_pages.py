@@ -17,8 +17,7 @@ from werkzeug.test import encode_multipart
 
 from app.extensions import db
 from app.models import Alert, HumanTask, LedgerEntry, ProcessInstance
-from app.operations import instances as instance_ops
-from app.operations import intake, profiles
+from app.operations import intake, profiles, timer_firing
 from tests.forms import uploads
 from tests.web.scenario import FORMS, act_as, open_task, open_tasks, start_incident, submit
 from tests.web.test_task_forms import _field_errors
@@ -100,7 +99,7 @@ def _level4_until_monitoring(app, user_factory, fake_clock):
         response = submit(people[who], instance, spec_id)
         assert response.status_code == 302, _field_errors(response.get_data(as_text=True))
     fake_clock.advance(days=1, minutes=1)
-    instance_ops.fire_due_timers()
+    timer_firing.fire_due_timers()
     return people, instance
 
 
@@ -110,7 +109,7 @@ def test_a_calm_monitoring_report_is_not_recorded_with_last_rounds_worsening(app
                   worsening_desc="多个大V转发,讨论量翻倍").status_code == 302
     assert submit(people["leader"], instance, "ut_regrade", confirmed_level="4", reason="仍属Ⅳ级").status_code == 302
     fake_clock.advance(days=1, minutes=1)
-    instance_ops.fire_due_timers()
+    timer_firing.fire_due_timers()
     task = open_task(instance, "ut_monitor_report")
     page = people["monitor"].get(f"/tasks/{task.public_id}").get_data(as_text=True)
     assert "多个大V转发" not in page.split("<form")[1]  # the field starts empty (decision 12)

@@ -7,7 +7,7 @@ import re
 from sqlalchemy import func, select
 
 from app.models import AuditEvent, HumanTask, InstanceStatus, Notification, TaskStatus
-from app.operations import instances as instance_ops
+from app.operations import timer_firing
 from tests.web.scenario import act_as, open_task, open_tasks, start_incident, submit
 
 
@@ -68,7 +68,7 @@ def test_level4_incident_is_worked_to_the_end_in_the_browser(app, db, user_facto
     assert instance.status == InstanceStatus.WAITING
 
     fake_clock.advance(days=1, minutes=1)  # 12:01 the next day: both daily rounds are due
-    assert instance_ops.fire_due_timers() == 1
+    assert timer_firing.fire_due_timers() == 1
     assert sorted(t.spec_id for t in open_tasks(instance)) == ["ut_follow_up_log", "ut_monitor_report"]
     _ok(submit(people["monitor"], instance, "ut_monitor_report"))
     _ok(submit(people["commentator"], instance, "ut_follow_up_log"))
@@ -76,7 +76,7 @@ def test_level4_incident_is_worked_to_the_end_in_the_browser(app, db, user_facto
     watches = 0
     while not any(t.spec_id == "ut_summary" for t in open_tasks(instance)):  # a watch a day for seven days
         fake_clock.advance(days=1, minutes=1)
-        instance_ops.fire_due_timers()
+        timer_firing.fire_due_timers()
         if any(t.spec_id == "ut_aftermath_watch" for t in open_tasks(instance)):
             _ok(submit(people["office"], instance, "ut_aftermath_watch"))
             watches += 1

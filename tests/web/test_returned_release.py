@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app import clock
 from app.models import HumanTask
-from app.operations import instances, schedules
+from app.operations import schedules, timer_firing
 from tests.web.scenario import act_as, open_task, start_incident, submit
 
 
@@ -75,7 +75,7 @@ def test_a_returned_monthly_report_goes_back_to_its_author(app, db, user_factory
     leader = act_as(app, user_factory(["group_leader"], "leader"))
     assert schedules.ensure_scheduled() >= 1
     fake_clock.set(datetime(2026, 12, 1, 9, 0, 1, tzinfo=clock.SHANGHAI))  # the analysis of November starts
-    assert instances.fire_due_timers() >= 1
+    assert timer_firing.fire_due_timers() >= 1
     draft = db.session.scalars(select(HumanTask).where(HumanTask.spec_id == "ut_draft_monthly")).one()
     instance = draft.instance
     _ok(submit(author, instance, "ut_draft_monthly", overview="本月舆情总体平稳。", key_incidents="无。",
