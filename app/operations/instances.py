@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -25,15 +25,22 @@ from app.models import (
     AuditEvent,
     Counter,
     HumanTask,
-    HumanTaskCandidate,
     Incident,
     InstanceStatus,
     ProcessDefinition,
     ProcessInstance,
-    TaskStatus,
     User,
 )
-from app.operations import alerts, catalog, deadlines, ledger, notifications, profiles, task_notices, visibility
+from app.operations import (
+    catalog,
+    deadlines,
+    ledger,
+    notifications,
+    profiles,
+    task_notices,
+    task_rows,
+    visibility,
+)
 from app.operations.errors import Conflict, Invalid, NotFound
 from app.operations.failures import (
     mark_error,
@@ -44,7 +51,6 @@ from app.operations.failures import (
 )
 
 INCIDENT_PROCESS = "yq_incident"
-MAX_CONTEXT_BYTES = 256 * 1024
 
 
 def budget() -> Budget:
@@ -190,11 +196,11 @@ def apply_step(session: Session, instance: ProcessInstance, step: Step, actor: U
     instance.next_timer_at = step.next_timer_at
     instance.updated_at = now
     visibility.record_units(session, instance, instance.data, step.data)
-    instance.data = _capped(step.data)
+    instance.data = task_rows.capped(step.data)
     _set_business_fields(instance, step.data)
     _set_status(session, instance, step, now)
     _settle_ended_alert(session, instance, step)
-    opened = _sync_human_tasks(session, instance, step, now, open_rows)
+    opened = task_rows.sync(session, instance, step, now, open_rows)
     if on_opened is not None and (event := on_opened(opened)) is not None:
         session.add(event)
     task_notices.tasks_opened(session, opened, actor)
@@ -334,100 +340,6 @@ def _set_business_fields(instance: ProcessInstance, data: dict[str, Any]) -> Non
     number = data.get("incident_no")
     if isinstance(number, str) and not instance.business_key:
         instance.business_key = number[:64]
-
-
-def _sync_human_tasks(session: Session, instance: ProcessInstance, step: Step, now: datetime,
-                      open_rows: list[tuple[int, str, str]] | None) -> list[HumanTask]:
-    # Only the columns needed: rows carry large context snapshots that need not be read here. Neither
-    # this read nor the staffing check below needs the step's pending rows: without autoflush they are
-    # written together later, one INSERT per table (the audit events of the whole step in one).
-    with session.no_autoflush:
-        if open_rows is None:
-            open_rows = [tuple(row) for row in session.execute(
-                select(HumanTask.id, HumanTask.task_guid, HumanTask.spec_id).where(
-                    HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN))]
-        return _sync_open_rows(session, instance, step, now, {guid: _OpenRow(row_id, guid, spec)
-                                                               for row_id, guid, spec in open_rows})
-
-
-class _OpenRow(NamedTuple):
-    id: int
-    task_guid: str
-    spec_id: str
-
-
-def _sync_open_rows(session: Session, instance: ProcessInstance, step: Step, now: datetime,
-                    open_rows: dict[str, _OpenRow]) -> list[HumanTask]:
-    ready = {task.guid: task for task in step.ready}
-    gone = [row for guid, row in open_rows.items() if guid not in ready]
-    if gone:
-        session.execute(update(HumanTask).where(HumanTask.id.in_([row.id for row in gone]))
-                        .values(status=TaskStatus.CANCELLED, completed_at=now))
-        session.add_all(AuditEvent(instance_id=instance.id, task_id=row.id, action="task_cancelled",
-                                   detail={"task": row.spec_id}) for row in gone)
-    opened = []
-    version = catalog.version(instance.definition_id)
-    for guid, task in ready.items():
-        if guid in open_rows:
-            continue
-        roles = version.task_info(task.process_id, task.spec_id).get("roles", [])
-        row = HumanTask(
-            instance_id=instance.id, task_guid=guid, process_id=task.process_id, spec_id=task.spec_id,
-            name=task.name, lane=task.lane, form=task.form, ui_form=task.ui_form,
-            documentation=task.documentation, context=_capped(task.data), due_at=task.due_at, created_at=now,
-            unit_code=task.unit, candidate_roles_text=",".join(roles),
-            candidates=[HumanTaskCandidate(role_code=role) for role in roles],
-        )
-        if task.assignee:
-            _preassign(session, instance, row, task.assignee, now)
-        returned = _return_to_holder(session, instance, row, task.return_to, now) if task.return_to else None
-        session.add(row)
-        session.add(AuditEvent(actor_id=None, instance_id=instance.id, task=row, action="task_created",
-                               detail={"task": task.spec_id, "name": task.name,
-                                       "due_at": task.due_at.isoformat() if task.due_at else None}))
-        if returned is not None:
-            session.add(returned)
-        opened.append(row)
-    # Whether anybody can take the new tasks, checked for all of them in one statement.
-    unassigned = [row for row in opened if row.assignee_id is None]
-    needs = [(row.candidate_roles, row.unit_code) for row in unassigned]
-    for row, ok in zip(unassigned, visibility.staffed(session, needs) if needs else [], strict=True):
-        if not ok:
-            alerts.alert_unstaffed(session, instance, row)
-    return opened
-
-
-def _preassign(session: Session, instance: ProcessInstance, row: HumanTask, username: str, now: datetime) -> None:
-    """A task the diagram gives to one person (a commentator, the chosen replier) is theirs at once."""
-    user_id = session.scalar(select(User.id).where(User.username == username, User.active.is_(True)))
-    if user_id is None:
-        session.add(AuditEvent(instance_id=instance.id, action="warning",
-                               detail={"element": row.spec_id, "reason": f"assignee '{username}' is not an active "
-                                                                         "user; the task is open to its lane"}))
-        return
-    row.assignee_id = row.addressed_to_id = user_id
-    row.claimed_at = now
-
-
-def _return_to_holder(session: Session, instance: ProcessInstance, row: HumanTask, guid: str,
-                      now: datetime) -> AuditEvent | None:
-    """A returned draft goes back to whoever held its last round: claimed for them, still listed to the group
-    as theirs (they may give it back); to the group when that person no longer fits it."""
-    holder = session.scalar(select(User).join(HumanTask, HumanTask.assignee_id == User.id).where(
-        HumanTask.instance_id == instance.id, HumanTask.task_guid == guid, HumanTask.status == TaskStatus.COMPLETED,
-        User.active.is_(True)))
-    if holder is None or row.assignee_id is not None or not visibility.is_candidate(row, holder):
-        return None
-    row.assignee_id, row.claimed_at = holder.id, now
-    return AuditEvent(actor_id=None, instance_id=instance.id, task=row, action="task_claimed",
-                      detail={"task": row.spec_id, "returned_to": holder.username})
-
-
-def _capped(data: dict[str, Any]) -> dict[str, Any]:
-    encoded = json.dumps(data, ensure_ascii=False, default=str)
-    if len(encoded.encode()) <= MAX_CONTEXT_BYTES:
-        return json.loads(encoded)
-    return {"_truncated": True}
 
 
 @quarantining
