@@ -130,6 +130,19 @@ def test_edit_a_grading_cell_and_get_a_new_proposed_level(page, live):
         assert latest == 2  # the incident process calls the table, so it got a new version
 
 
+def test_the_decision_table_editor_speaks_the_page_language(page, live):
+    with live.app.app_context():
+        make_user(["process_owner"], username="owner_dmn")
+    log_in(page, live, "owner_dmn")
+    _open_editor(page, live, "yq_grade.dmn")
+    assert "命中策略" in page.locator("#studio-modeler").inner_text()
+    page.click('form[action="/lang/en"] button')
+    page.wait_for_selector('html[lang^="en"]')
+    _open_editor(page, live, "yq_grade.dmn")
+    editor = page.locator("#studio-modeler").inner_text()
+    assert "Hit policy" in editor and "命中策略" not in editor and "新增输入" not in editor
+
+
 def _proposed_level(monitor):
     """Register the level-4 scenario's incident (low attention everywhere); the level the grading proposes."""
     instance = instances.start_incident(monitor)

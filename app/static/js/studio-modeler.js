@@ -239,14 +239,15 @@
     .then(function (response) { return response.text(); })
     .then(function (xml) {
       var canvas = host.querySelector("[data-role=canvas]");
+      var locale = host.getAttribute("data-locale") === "en" ? "en" : "zh";
       if (host.getAttribute("data-kind") === "dmn") {
-        return window.YuqingModeler.createDmn({ container: canvas, xml: xml });
+        return window.YuqingModeler.createDmn({ container: canvas, xml: xml, locale: locale });
       }
       return window.YuqingModeler.createBpmn({
         container: canvas, panel: host.querySelector("[data-role=panel]"), xml: xml,
         forms: catalogue.forms, uiforms: catalogue.uiforms, processes: catalogue.processes,
         decisions: catalogue.decisions, operators: catalogue.operators, roles: catalogue.roles,
-        locale: host.getAttribute("data-locale") === "en" ? "en" : "zh"
+        locale: locale
       });
     })
     .then(function (created) {
