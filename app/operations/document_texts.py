@@ -98,7 +98,7 @@ def _facts_section(doc: OfficialDocument, record: Record, data: dict[str, Any]) 
     if incident.occurred_at:
         doc.line(f"首发时间:{time_cn(incident.occurred_at)}")
     doc.line(f"线索来源:{_require(record.facts['source_type'], '线索来源')}")
-    platform = record.facts["platform"] or data.get("platform_other") or ""
+    platform = labels.with_other_platform(record.facts["platform"] or "", data)
     if platform:
         doc.line(f"发布平台:{platform}")
     if data.get("author"):

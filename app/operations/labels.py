@@ -133,6 +133,20 @@ def incident_facts(incident: Incident, locale: str = "zh_CN", names: dict[str, s
     }
 
 
+def with_other_platform(platform: str, registered: dict[str, Any] | None) -> str:
+    """The platform as the grading task shows it: 其他 with the name the monitor typed, 其他(B站)."""
+    other = str((registered or {}).get("platform_other") or "").strip()
+    if not other:
+        return platform
+    return f"{platform}({other})" if platform else other
+
+
+def registered_data(entries: list[Any]) -> dict[str, Any]:
+    """What the registration (the last `registered` line of `entries`, (entry, ...) rows) recorded."""
+    found = [row[0] for row in entries if row[0].kind == "registered"]
+    return (found[-1].data or {}) if found else {}
+
+
 def field_labels(field: str, definition_id: int | None = None, locale: str = "zh_CN") -> dict[str, str]:
     """Value → label of every choice a form field offers (in Chinese unless a page asks for `locale`)."""
     return dict(choice_pairs(field, definition_id, locale))

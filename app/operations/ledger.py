@@ -166,6 +166,10 @@ def _write(session: Session, instance: ProcessInstance, kind_name: str, view: Vi
     # A person's line says only what they submitted: the task data still holds earlier rounds' answers.
     said = data if task_id is not None else view
     summary = _summary(kind_name, said, data, incident.deadlines)
+    if kind_name == "deadlines_set" and summary and summary == session.scalar(
+            select(LedgerEntry.summary).where(LedgerEntry.incident_id == incident.id, LedgerEntry.kind == kind_name)
+            .order_by(LedgerEntry.id.desc()).limit(1)):
+        return None  # the leader's confirmation kept the office's deadlines: the record says them once
     entry = LedgerEntry(incident_id=incident.id, kind=kind_name, at=now, actor_id=actor.id if actor else None,
                         element=element, task_id=task_id, data=data, summary=summary)
     session.add(entry)

@@ -170,8 +170,10 @@ def record(number: str, user: User, locale: str = "zh_CN") -> Record:
             rounds += 1
             line.number = rounds
     accountability_lines = of(("accountability",))
+    facts = labels.incident_facts(incident, locale, names)
+    facts["platform"] = labels.with_other_platform(facts["platform"], labels.registered_data(entries))
     return Record(
-        incident=incident, facts=labels.incident_facts(incident, locale, names), levels=_levels(lines, locale),
+        incident=incident, facts=facts, levels=_levels(lines, locale),
         deadlines=rows,
         reports=of(REPORT_KINDS), superior_reports=_superior_reports(of(("external_report", "file_record"))),
         releases=releases, dispatch=_dispatch(incident, lines, rows, names),
@@ -216,8 +218,10 @@ def _superior_reports(lines: list[Line]) -> list[SuperiorReport]:
     reports = []
     for line in lines:
         f = line.fields
-        to = "、".join(text for text in (f.get("report_to") or f.get("filed_with"), f.get("quick_report_to_bodies"))
-                      if text)
+        # 报送单位 and 快报报送单位 may name the same body (市委网信办 in both): each body once
+        bodies = [body for text in (f.get("report_to") or f.get("filed_with"), f.get("quick_report_to_bodies"))
+                  if text for body in str(text).split("、")]
+        to = "、".join(dict.fromkeys(body for body in bodies if body))
         when = f.get("reported_at") or f.get("filed_at") or clock.local(line.at).strftime("%Y-%m-%d %H:%M")
         reports.append(SuperiorReport(line.label, to or "—", when, f.get("report_method") or "—",
                                       f.get("receipt") or f.get("file_note") or "—", line.actor, line.task_id))

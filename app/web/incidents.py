@@ -22,11 +22,13 @@ def render_incident(number: str, draft: str = "", errors: dict[str, list[str]] |
     locale = str(get_locale() or "zh_CN")
     lines = ledger_reading.entries_of(incident, locale)
     printing = request.args.get("print") == "1"
+    facts = labels.incident_facts(incident, locale)
+    facts["platform"] = labels.with_other_platform(facts["platform"], labels.registered_data(lines))
     return render_template(
         "incidents/print.html" if printing else "incidents/detail.html", incident=incident, entries=lines,
         comments=comments.thread(incident), draft=draft, errors=errors or {}, max_comment=comments.MAX_LENGTH,
         deadlines=deadlines.deadline_rows(incident, labels.unit_names(locale), locale),
-        facts=labels.incident_facts(incident, locale),
+        facts=facts,
         stages=incident_page.stages(incident, lines, keep=None if printing else incident_page.STAGE_LINES),
         levels=incident_page.level_history(lines, locale),
         tasks=incident_page.open_tasks(incident, current_user),

@@ -21,7 +21,7 @@ PROCESS = "yq_monthly_analysis"
 FIRST_OF_DECEMBER = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
 DRAFT: dict[str, Any] = {"overview": "本月舆情总体平稳", "key_incidents": "社保卡补办排队问题", "risks": "窗口服务高峰",
                          "suggestions": "增设自助终端"}
-FILE = {"filed_with": ["市委网信办", "省人力资源和社会保障厅"], "filed_at": "2026-12-08T10:00:00+08:00",
+FILE = {"filed_with": ["市委网信办", "省人力资源和社会保障厅"], "filed_at": "2026-12-01T10:00:00+08:00",
         "filing_method": "official_document"}
 
 
@@ -154,6 +154,8 @@ def test_returned_report_is_redrafted_then_approved_and_filed(waiting, fake_cloc
     assert waiting.open() == ["ut_file_monthly"]
     errors = refused(waiting, "ut_file_monthly", **{**FILE, "filed_with": ["省政府"]})
     assert list(errors) == ["filed_with.0"]
+    assert refused(waiting, "ut_file_monthly", **{**FILE, "filed_at": "2026-12-08T10:00:00+08:00"}) == {
+        "filed_at": ["报送时间不能晚于当前时间"]}
     waiting.do("ut_file_monthly", **FILE)
     assert waiting.instance.status == InstanceStatus.COMPLETED
     data = waiting.instance.data
