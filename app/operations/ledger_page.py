@@ -151,7 +151,8 @@ def record(number: str, user: User, locale: str = "zh_CN") -> Record:
     task_rows = _tasks_of(entries)
     names = labels.unit_names(locale)
     cache: dict[tuple[int, str, str | None], Any] = {}  # a form's choices are read once per page
-    lines = [_line(entry, label, actor, task_rows.get(entry.task_id or 0), cache) for entry, label, actor in entries]
+    lines = [_line(entry, label, actor, task_rows.get(entry.task_id or 0), cache, locale)
+             for entry, label, actor in entries]
     rows = deadlines.deadline_rows(incident, names, locale)
 
     def of(kinds: tuple[str, ...]) -> list[Line]:
@@ -190,9 +191,9 @@ def _tasks_of(entries: list[incident_page.Line]) -> dict[int, HumanTask]:
 
 
 def _line(entry: LedgerEntry, label: str, actor: str | None, task: HumanTask | None,
-          cache: dict[tuple[int, str, str | None], Any]) -> Line:
-    """A ledger line with what its task submitted, labelled by the task's form (a line the process wrote
-    keeps its summary only)."""
+          cache: dict[tuple[int, str, str | None], Any], locale: str = "zh_CN") -> Line:
+    """A ledger line with what its task submitted, labelled by the task's form in `locale` (a line the
+    process wrote keeps its summary only; what people wrote stays as written)."""
     line = Line(entry, label, actor, task_id=task.public_id if task else None)
     data = {k: v for k, v in (entry.data or {}).items() if k != "on_behalf_of"}
     if task is None:
@@ -200,12 +201,14 @@ def _line(entry: LedgerEntry, label: str, actor: str | None, task: HumanTask | N
     key = (task.instance.definition_id, task.form or "", task.ui_form)
     if key not in cache:
         form = catalog.version(key[0]).form(key[1], key[2])
-        cache[key] = (form, tasks.form_options(form) if form is not None else None)
+        if form is not None:
+            form = forms.localize(form, locale)
+        cache[key] = (form, tasks.form_options(form, locale) if form is not None else None)
     form, options = cache[key]
     if form is not None:
         for definition in form.fields:
             if definition.name in data:
-                text = forms.display_text(definition, data[definition.name], options)
+                text = forms.display_text(definition, data[definition.name], options, locale)
                 line.fields[definition.name] = text
                 line.items.append((definition.title, text))
     return line
