@@ -3,7 +3,7 @@ texts (field titles and option labels) while what people wrote stays as written.
 
 from __future__ import annotations
 
-from tests.web.scenario import act_as, in_english, start_incident, submit
+from tests.web.scenario import act_as, in_english, open_task, start_incident, submit
 
 
 def _part(page: str, start: str, end: str) -> str:
@@ -30,3 +30,21 @@ def test_the_ledger_pages_step_details_use_the_forms_english_labels(app, db, use
     for chinese_label in ("请示内容", "拟采取措施", "批示结果", "批示意见", "<dd class=\"wrap\">同意</dd>"):
         assert chinese_label not in english, chinese_label
     assert "拟按Ⅳ级响应处置,请批示。" in english and "同意。" in english  # what people wrote stays
+
+
+def test_english_pages_use_english_punctuation_in_lists_and_asides(app, db, user_factory, fake_clock):
+    monitor = act_as(app, user_factory(["monitor"]))
+    office = act_as(app, user_factory(["office_director", "office_staff"]))
+    instance = start_incident(monitor)
+    register = f"/tasks/{open_task(instance, 'ut_register').public_id}"
+    assert "PNG、JPG" in monitor.page(register)
+    form = in_english(act_as(app, monitor.user)).page(register)
+    assert "PNG, JPG" in form and "PNG、JPG" not in form
+    assert "with no original post online" in form
+    assert submit(monitor, instance, "ut_register").status_code == 302
+    page = office.page(f"/incidents/{instance.business_key}")
+    assert "待定级(系统建议Ⅳ级" in page
+    page = in_english(office).page(f"/incidents/{instance.business_key}")
+    assert "Level pending (suggested: Level Ⅳ – minor)" in page and "pending(" not in page
+    statistics = office.page("/ledger/statistics")
+    assert "Trend (by week)" in statistics and "Trend(" not in statistics
