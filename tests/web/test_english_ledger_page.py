@@ -48,3 +48,15 @@ def test_english_pages_use_english_punctuation_in_lists_and_asides(app, db, user
     assert "Level pending (suggested: Level Ⅳ – minor)" in page and "pending(" not in page
     statistics = office.page("/ledger/statistics")
     assert "Trend (by week)" in statistics and "Trend(" not in statistics
+
+
+def test_the_profile_page_names_the_shipped_profiles_in_english_and_its_button_says_activate(app, db,
+                                                                                             user_factory):
+    admin = act_as(app, user_factory(["admin"]))
+    chinese = _part(admin.page("/admin/profile"), 'data-testid="profiles"', "</table>")
+    assert "市级单位(篇三)" in chinese and "县级单位(篇二)" in chinese and ">启用</button>" in chinese
+    page = in_english(admin).page("/admin/profile")
+    table = _part(page, 'data-testid="profiles"', "</table>")
+    assert "Municipal unit (Part 3)" in table and "County unit (Part 2)" in table
+    assert ">Activate</button>" in table and ">Active</button>" not in table
+    assert "市级单位" not in page and "县级单位" not in page
