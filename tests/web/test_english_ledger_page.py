@@ -60,3 +60,16 @@ def test_the_profile_page_names_the_shipped_profiles_in_english_and_its_button_s
     assert "Municipal unit (Part 3)" in table and "County unit (Part 2)" in table
     assert ">Activate</button>" in table and ">Active</button>" not in table
     assert "市级单位" not in page and "县级单位" not in page
+
+
+def test_a_test_run_page_names_the_process_and_its_timers_in_english(app, db, user_factory, fake_clock):
+    owner = act_as(app, user_factory(["process_owner"]))
+    started = owner.post("/studio/sandbox", {"process": "yq_incident", "data": "{}"})
+    assert started.status_code == 302, started.get_data(as_text=True)[:500]
+    url = started.headers["Location"]
+    chinese = owner.page(url)
+    assert "<h1>试运行:舆情事件处置主流程 <small><code>yq_incident</code>" in chinese
+    page = in_english(owner).page(url)
+    assert "<h1>Test run: Online incident response (main process) <small>" in page
+    assert "<li>Quick report overdue · " in _part(page, "<h2>Waiting timers</h2>", "</section>")
+    assert "舆情事件处置主流程" not in page  # neither the heading nor the diagram's process name
