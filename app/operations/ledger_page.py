@@ -174,7 +174,7 @@ def record(number: str, user: User, locale: str = "zh_CN") -> Record:
     return Record(
         incident=incident, facts=labels.incident_facts(incident, locale, names), levels=_levels(lines, locale),
         deadlines=rows,
-        reports=of(REPORT_KINDS), superior_reports=_superior_reports(of(("external_report", "file_record"))),
+        reports=of(REPORT_KINDS), superior_reports=_superior_reports(of(("external_report", "file_record")), locale),
         releases=releases, dispatch=_dispatch(incident, lines, rows, names),
         follow_up=follow, false_info=of(FALSE_INFO_KINDS), press=of(PRESS_KINDS), aftermath=of(AFTERMATH_KINDS),
         accountability=_accountability(incident, accountability_lines, names),
@@ -214,13 +214,13 @@ def _line(entry: LedgerEntry, label: str, actor: str | None, task: HumanTask | N
     return line
 
 
-def _superior_reports(lines: list[Line]) -> list[SuperiorReport]:
+def _superior_reports(lines: list[Line], locale: str = "zh_CN") -> list[SuperiorReport]:
     """The reports to superiors as a table: the fields of 外部报告/请示上级 and of 备案登记."""
     reports = []
     for line in lines:
         f = line.fields
-        to = "、".join(text for text in (f.get("report_to") or f.get("filed_with"), f.get("quick_report_to_bodies"))
-                      if text)
+        bodies = (f.get("report_to") or f.get("filed_with"), f.get("quick_report_to_bodies"))
+        to = forms.message("list_separator", locale).join(text for text in bodies if text)
         when = f.get("reported_at") or f.get("filed_at") or clock.local(line.at).strftime("%Y-%m-%d %H:%M")
         reports.append(SuperiorReport(line.label, to or "—", when, f.get("report_method") or "—",
                                       f.get("receipt") or f.get("file_note") or "—", line.actor, line.task_id))

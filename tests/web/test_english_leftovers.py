@@ -1,5 +1,6 @@
-"""The ledger page of an incident in English: the lines under each step are labelled by the forms' English
-texts (field titles and option labels) while what people wrote stays as written."""
+"""Leftovers of English mode: the ledger page's step details labelled by the forms' English texts (what
+people wrote stays as written), English punctuation in lists and asides, the organisation profiles' names
+and their Activate button, and a studio test run named by its process."""
 
 from __future__ import annotations
 
