@@ -244,7 +244,7 @@ def instance_title(instance: Any) -> str:
 
 def unit_name(codes: Any) -> str:
     """A unit code (or a list of them) as the unit names."""
-    return labels.units_text(codes, _units()) if codes else ""
+    return labels.units_text(codes, _units(), ", " if _english() else "、") if codes else ""
 
 
 def role_name(code: str) -> str:

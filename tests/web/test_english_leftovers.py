@@ -74,3 +74,15 @@ def test_a_test_run_page_names_the_process_and_its_timers_in_english(app, db, us
     assert "<h1>Test run: Online incident response (main process) <small>" in page
     assert "<li>Quick report overdue · " in _part(page, "<h2>Waiting timers</h2>", "</section>")
     assert "舆情事件处置主流程" not in page  # neither the heading nor the diagram's process name
+
+
+def test_related_units_are_listed_with_a_comma_on_english_pages(app, db, user_factory, fake_clock):
+    monitor = act_as(app, user_factory(["monitor"]))
+    office = act_as(app, user_factory(["office_director", "office_staff"]))
+    instance = start_incident(monitor)
+    assert submit(monitor, instance, "ut_register", related_units=["social_insurance", "employment"]).status_code == 302
+    chinese = office.page(f"/incidents/{instance.business_key}")
+    english = in_english(office).page(f"/incidents/{instance.business_key}")
+    assert "<dd>社会保险科、就业促进科</dd>" in chinese
+    assert "<dd>Social insurance section, Employment promotion section</dd>" in english
+    assert "section、" not in english
