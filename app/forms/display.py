@@ -135,9 +135,11 @@ def _display_scalar(definition: FieldDef | None, value: Any, options: Options | 
 
 def _display_list(definition: FieldDef | None, value: list[Any], options: Options | None, locale: str) -> str:
     if definition is not None and definition.kind == "files":
-        return "、".join(ref["name"] for ref in attachment_refs(value)) or message("empty", locale)
+        return message("list_separator", locale).join(ref["name"] for ref in attachment_refs(value)) or message(
+            "empty", locale)
     item = definition.item if definition else None
-    return "、".join(display_text(item or definition, element, options, locale) for element in value)
+    return message("list_separator", locale).join(display_text(item or definition, element, options, locale)
+                                                  for element in value)
 
 
 def _display_row(definition: FieldDef | None, row: dict[str, Any], options: Options | None,

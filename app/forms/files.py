@@ -121,9 +121,10 @@ def accept_attribute(categories: Iterable[str]) -> str:
     return ",".join(f".{ext}" for category in categories for ext in CATEGORIES.get(category, {}))
 
 
-def extensions_text(categories: Iterable[str]) -> str:
-    """The allowed extensions for people: `PNG、JPG、PDF`."""
-    return "、".join(ext.upper() for category in categories for ext in CATEGORIES.get(category, {}))
+def extensions_text(categories: Iterable[str], locale: str | None = None) -> str:
+    """The allowed extensions for people: `PNG、JPG、PDF` (`PNG, JPG, PDF` in English)."""
+    return message("list_separator", locale).join(ext.upper() for category in categories
+                                                  for ext in CATEGORIES.get(category, {}))
 
 
 def format_size(size: Any) -> str:
@@ -177,7 +178,7 @@ def check_upload(filename: str, content: bytes, accept: Iterable[str], locale: s
     categories = tuple(accept)
     category = EXTENSIONS.get(extension(name))
     if category is None or category not in categories:
-        raise FileRefused(message("file_type", locale, name=name, allowed=extensions_text(categories)))
+        raise FileRefused(message("file_type", locale, name=name, allowed=extensions_text(categories, locale)))
     if not content:
         raise FileRefused(message("file_empty", locale, name=name))
     sniffed = sniff(content, name, locale)

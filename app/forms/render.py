@@ -259,7 +259,7 @@ def _files_field(definition: FieldDef, sources: _Sources) -> Field:
     else:
         refs = list(known.values())
     categories = accepted_categories(definition.schema)
-    types = extensions_text(categories)
+    types = extensions_text(categories, sources.locale)
     limit = sources.files.max_mb
     hint = message("files_hint", sources.locale, types=types, limit=limit) if limit else types
     prefix = f"{name}."

@@ -82,11 +82,12 @@ def role_names(locale: str = "zh_CN") -> dict[str, str]:
                        lambda: dict(db.session.execute(select(Role.code, column)).all()))
 
 
-def units_text(codes: Any, names: dict[str, str] | None = None) -> str:
-    """Unit codes (one or a list) as their names joined with 、; an unknown code stays as it is."""
+def units_text(codes: Any, names: dict[str, str] | None = None, sep: str = "、") -> str:
+    """Unit codes (one or a list) as their names joined with 、 (`sep`: ", " on an English page); an unknown
+    code stays as it is."""
     names = unit_names() if names is None else names
     items = [codes] if isinstance(codes, str) else list(codes or [])
-    return "、".join(names.get(str(code), str(code)) for code in items)
+    return sep.join(names.get(str(code), str(code)) for code in items)
 
 
 def instance_status(code: str | None) -> str:
@@ -128,7 +129,8 @@ def incident_facts(incident: Incident, locale: str = "zh_CN", names: dict[str, s
         "source_type": choices["source_type"].get(incident.source_type or "", incident.source_type or ""),
         "platform": choices["platform"].get(incident.platform or "", incident.platform or ""),
         "lead_unit": units_text(incident.lead_unit, names) if incident.lead_unit else "",
-        "related_units": units_text(incident.related_units, names),
+        "related_units": units_text(incident.related_units, names,
+                                    ", " if locale.lower().startswith("en") else "、"),
         "status": incident_status(incident.status),
     }
 

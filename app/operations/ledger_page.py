@@ -151,7 +151,8 @@ def record(number: str, user: User, locale: str = "zh_CN") -> Record:
     task_rows = _tasks_of(entries)
     names = labels.unit_names(locale)
     cache: dict[tuple[int, str, str | None], Any] = {}  # a form's choices are read once per page
-    lines = [_line(entry, label, actor, task_rows.get(entry.task_id or 0), cache) for entry, label, actor in entries]
+    lines = [_line(entry, label, actor, task_rows.get(entry.task_id or 0), cache, locale)
+             for entry, label, actor in entries]
     rows = deadlines.deadline_rows(incident, names, locale)
 
     def of(kinds: tuple[str, ...]) -> list[Line]:
@@ -175,7 +176,7 @@ def record(number: str, user: User, locale: str = "zh_CN") -> Record:
     return Record(
         incident=incident, facts=facts, levels=_levels(lines, locale),
         deadlines=rows,
-        reports=of(REPORT_KINDS), superior_reports=_superior_reports(of(("external_report", "file_record"))),
+        reports=of(REPORT_KINDS), superior_reports=_superior_reports(of(("external_report", "file_record")), locale),
         releases=releases, dispatch=_dispatch(incident, lines, rows, names),
         follow_up=follow, false_info=of(FALSE_INFO_KINDS), press=of(PRESS_KINDS), aftermath=of(AFTERMATH_KINDS),
         accountability=_accountability(incident, accountability_lines, names),
@@ -192,9 +193,9 @@ def _tasks_of(entries: list[incident_page.Line]) -> dict[int, HumanTask]:
 
 
 def _line(entry: LedgerEntry, label: str, actor: str | None, task: HumanTask | None,
-          cache: dict[tuple[int, str, str | None], Any]) -> Line:
-    """A ledger line with what its task submitted, labelled by the task's form (a line the process wrote
-    keeps its summary only)."""
+          cache: dict[tuple[int, str, str | None], Any], locale: str = "zh_CN") -> Line:
+    """A ledger line with what its task submitted, labelled by the task's form in `locale` (a line the
+    process wrote keeps its summary only; what people wrote stays as written)."""
     line = Line(entry, label, actor, task_id=task.public_id if task else None)
     data = {k: v for k, v in (entry.data or {}).items() if k != "on_behalf_of"}
     if task is None:
@@ -202,18 +203,20 @@ def _line(entry: LedgerEntry, label: str, actor: str | None, task: HumanTask | N
     key = (task.instance.definition_id, task.form or "", task.ui_form)
     if key not in cache:
         form = catalog.version(key[0]).form(key[1], key[2])
-        cache[key] = (form, tasks.form_options(form) if form is not None else None)
+        if form is not None:
+            form = forms.localize(form, locale)
+        cache[key] = (form, tasks.form_options(form, locale) if form is not None else None)
     form, options = cache[key]
     if form is not None:
         for definition in form.fields:
             if definition.name in data:
-                text = forms.display_text(definition, data[definition.name], options)
+                text = forms.display_text(definition, data[definition.name], options, locale)
                 line.fields[definition.name] = text
                 line.items.append((definition.title, text))
     return line
 
 
-def _superior_reports(lines: list[Line]) -> list[SuperiorReport]:
+def _superior_reports(lines: list[Line], locale: str = "zh_CN") -> list[SuperiorReport]:
     """The reports to superiors as a table: the fields of 外部报告/请示上级 and of 备案登记."""
     reports = []
     for line in lines:
@@ -221,7 +224,7 @@ def _superior_reports(lines: list[Line]) -> list[SuperiorReport]:
         # 报送单位 and 快报报送单位 may name the same body (市委网信办 in both): each body once
         bodies = [body for text in (f.get("report_to") or f.get("filed_with"), f.get("quick_report_to_bodies"))
                   if text for body in str(text).split("、")]
-        to = "、".join(dict.fromkeys(body for body in bodies if body))
+        to = forms.message("list_separator", locale).join(dict.fromkeys(body for body in bodies if body))
         when = f.get("reported_at") or f.get("filed_at") or clock.local(line.at).strftime("%Y-%m-%d %H:%M")
         reports.append(SuperiorReport(line.label, to or "—", when, f.get("report_method") or "—",
                                       f.get("receipt") or f.get("file_note") or "—", line.actor, line.task_id))

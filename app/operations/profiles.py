@@ -100,6 +100,7 @@ COUNTY: dict[str, Any] = {
 }
 
 SHIPPED = {"city": ("市级单位(篇三)", CITY), "county": ("县级单位(篇二)", COUNTY)}
+SHIPPED_EN = {"city": "Municipal unit (Part 3)", "county": "County unit (Part 2)"}
 DEFAULT = "city"
 
 
@@ -175,6 +176,15 @@ def english_names(values: dict[str, Any]) -> dict[str, str]:
     pairs = (row for row in rows if isinstance(row, dict)) if isinstance(rows, list) else ()
     return {str(row.get("name") or "").strip(): str(row.get("name_en") or "").strip() for row in pairs
             if str(row.get("name") or "").strip() and str(row.get("name_en") or "").strip()}
+
+
+def display_name(row: OrgProfile, locale: str | None = None) -> str:
+    """A profile's name for a page: a shipped profile still under its shipped name reads in English on
+    English pages; a name the administrator gave stays as written."""
+    english = (locale or "").lower().startswith("en")
+    if english and row.code in SHIPPED and row.name == SHIPPED[row.code][0]:
+        return SHIPPED_EN[row.code]
+    return row.name
 
 
 def list_profiles() -> list[OrgProfile]:

@@ -24,7 +24,7 @@ from app.extensions import db
 from app.models import Incident, LedgerEntry
 from app.operations import deadlines, labels
 from app.operations.ledger_filter import LedgerFilter, filtered
-from app.operations.vocabulary import LEVEL_NAMES
+from app.operations.vocabulary import level_short
 
 # The deadline kinds every period states, even when none applied (the others only when they did).
 COMPLIANCE_KINDS = ("report", "first_release", "national", "press_conference")
@@ -36,6 +36,7 @@ WEEKLY_UP_TO = timedelta(days=92)  # a longer period trends by month
 MAX_TREND_POINTS = 60  # more would be a blur: the next longer unit (week → month → year) instead
 TREND_UNITS = ("week", "month", "year")
 UNLEVELLED, UNFILLED, UNASSIGNED = "未定级", "未填", "未定"
+ENGLISH = {UNLEVELLED: "Not graded", UNFILLED: "Not filled in", UNASSIGNED: "Unassigned"}
 
 
 @dataclass
@@ -102,8 +103,17 @@ class Statistics:
         }
 
 
-def _level_label(level: int | None) -> str:
-    return LEVEL_NAMES[level].split(" ")[0] if level in LEVEL_NAMES else UNLEVELLED
+def _english(locale: str | None) -> bool:
+    return (locale or "").lower().startswith("en")
+
+
+def _missing(word: str, locale: str | None) -> str:
+    """未定级, 未填 or 未定 in the reader's language."""
+    return ENGLISH[word] if _english(locale) else word
+
+
+def _level_label(level: int | None, locale: str | None = None) -> str:
+    return level_short(level, locale) or _missing(UNLEVELLED, locale)
 
 
 def _bucketed(values: Iterable[float], buckets: tuple[tuple[int | None, Any], ...]) -> list[tuple[str, int]]:
@@ -118,14 +128,14 @@ def _ranked(counter: Counter[str]) -> list[tuple[str, int]]:
     return sorted(counter.items(), key=lambda item: -item[1])
 
 
-def _tally(rows: dict[str, Compliance], incident: Incident, names: dict[str, str]) -> None:
+def _tally(rows: dict[str, Compliance], incident: Incident, names: dict[str, str], locale: str | None = None) -> None:
     ended = incident.status == "terminated"
     for row in deadlines.deadline_rows(incident, names):
         if ended and row.done_at is None:
             continue  # a terminated incident's open deadline never fell due for anyone
-        label = deadlines.DEADLINE_LABELS.get(row.name, row.name)
+        label = deadlines.deadline_label(row.name, locale)
         if row.name == "dispatch":
-            label = f"{label}(按单位计)"
+            label = f"{label} (per unit)" if _english(locale) else f"{label}(按单位计)"
         tally = rows.setdefault(row.name, Compliance(row.name, label))
         tally.applicable += 1
         if row.state == "met":
@@ -158,8 +168,8 @@ def _buckets(first: datetime, last: datetime, unit: str) -> int:
     return months if unit == "month" else last.year - first.year + 1
 
 
-def _trend(discovered: list[datetime], overdue: list[bool], f: LedgerFilter, unit: str | None
-           ) -> tuple[str, list[tuple[str, int, int]]]:
+def _trend(discovered: list[datetime], overdue: list[bool], f: LedgerFilter, unit: str | None,
+           locale: str | None = None) -> tuple[str, list[tuple[str, int, int]]]:
     """The incidents per week, month or year of the whole period, empty buckets included. The unit is
     the one asked for, else picked by length (weeks up to WEEKLY_UP_TO, then months); a unit that would
     draw more than MAX_TREND_POINTS points gives way to the next longer one (a period of decades: years)."""
@@ -176,6 +186,10 @@ def _trend(discovered: list[datetime], overdue: list[bool], f: LedgerFilter, uni
     dated = first.year != last.year or first.year != clock.local(clock.now()).year
 
     def label(at: datetime) -> str:
+        if _english(locale):  # "from 7 Dec", "Dec 2026", "2026"
+            if unit == "week":
+                return f"from {at.day} {at:%b} {at.year}" if dated else f"from {at.day} {at:%b}"
+            return f"{at:%b} {at.year}" if unit == "month" else str(at.year)
         if unit == "week":
             return f"{at.year}年{at.month}月{at.day}日起" if dated else f"{at.month}月{at.day}日起"
         return f"{at.year}年{at.month}月" if unit == "month" else f"{at.year}年"
@@ -202,21 +216,21 @@ def compute(session: Session, f: LedgerFilter, trend_unit: str | None = None, lo
     platforms: Counter[str] = Counter()
     sources: Counter[str] = Counter()
     units: Counter[str] = Counter()
-    kept: dict[str, Compliance] = {kind: Compliance(kind, deadlines.DEADLINE_LABELS[kind])
+    kept: dict[str, Compliance] = {kind: Compliance(kind, deadlines.deadline_label(kind, locale))
                                    for kind in COMPLIANCE_KINDS}
     discovered, overdue = [], []
     for incident in session.scalars(filtered(f).execution_options(yield_per=500)):
         result.total += 1
         facts = labels.incident_facts(incident, names=names, choices=choices)
-        levels[_level_label(incident.level)] += 1
-        platforms[facts["platform"] or UNFILLED] += 1
-        sources[facts["source_type"] or UNFILLED] += 1
-        units[facts["lead_unit"] or UNASSIGNED] += 1
+        levels[_level_label(incident.level, locale)] += 1
+        platforms[facts["platform"] or _missing(UNFILLED, locale)] += 1
+        sources[facts["source_type"] or _missing(UNFILLED, locale)] += 1
+        units[facts["lead_unit"] or _missing(UNASSIGNED, locale)] += 1
         if incident.discovered_at and incident.reported_at:
             result.report_minutes.append((incident.reported_at - incident.discovered_at).total_seconds() / 60)
         if incident.discovered_at and incident.first_release_at:
             result.release_hours.append((incident.first_release_at - incident.discovered_at).total_seconds() / 3600)
-        _tally(kept, incident, names)
+        _tally(kept, incident, names, locale)
         result.press_conferences += bool(incident.press_conf_at)
         result.overdue += bool(incident.overdue)
         result.upgrades += incident.upgrades or 0
@@ -225,15 +239,16 @@ def compute(session: Session, f: LedgerFilter, trend_unit: str | None = None, lo
         if incident.discovered_at:
             discovered.append(incident.discovered_at)
             overdue.append(bool(incident.overdue))
-    result.by_level = [(_level_label(n), levels.get(_level_label(n), 0)) for n in (1, 2, 3, 4)]
-    if levels.get(UNLEVELLED):
-        result.by_level.append((UNLEVELLED, levels[UNLEVELLED]))
+    result.by_level = [(_level_label(n, locale), levels.get(_level_label(n, locale), 0)) for n in (1, 2, 3, 4)]
+    unlevelled = _missing(UNLEVELLED, locale)
+    if levels.get(unlevelled):
+        result.by_level.append((unlevelled, levels[unlevelled]))
     result.by_platform, result.by_source, result.by_unit = _ranked(platforms), _ranked(sources), _ranked(units)
     result.report_buckets = _bucketed(result.report_minutes, REPORT_BUCKETS)
     result.release_buckets = _bucketed(result.release_hours, RELEASE_BUCKETS)
     order = deadlines.ORDER
     result.compliance = sorted(kept.values(), key=lambda r: order.index(r.kind) if r.kind in order else len(order))
-    result.trend_unit, result.trend = _trend(discovered, overdue, f, trend_unit)
+    result.trend_unit, result.trend = _trend(discovered, overdue, f, trend_unit, locale)
     return result
 
 

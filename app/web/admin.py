@@ -107,7 +107,7 @@ def profile() -> str | Response | tuple[str, int]:
     reason = ""
     if request.method == "POST" and request.form.get("_action") == "activate":
         profiles.activate(code, current_user)
-        flash(_("已启用“%(name)s”。", name=row.name), "success")
+        flash(_("已启用“%(name)s”。", name=profiles.display_name(row, locale)), "success")
         return redirect(url_for("admin.profile", code=code))
     if request.method == "POST":
         submission = forms.parse_submission(form, request.form.to_dict(flat=False), {}, locale)
@@ -122,7 +122,10 @@ def profile() -> str | Response | tuple[str, int]:
                 flash(_("机构配置已保存,流程实例从下一步起按新配置办理。"), "success")
                 return redirect(url_for("admin.profile", code=code))
     fields = forms.build_fields(form, values, raw, errors, {}, {}, locale=locale)
-    page = render_template("admin/profile.html", rows=profiles.list_profiles(), current=row, fields=fields,
+    rows = profiles.list_profiles()
+    page = render_template("admin/profile.html", rows=rows, current=row, fields=fields,
+                           names={r.code: profiles.display_name(r, locale) for r in rows} | {
+                               row.code: profiles.display_name(row, locale)},
                            errors=errors, form_errors=forms.form_errors(form, errors), reason=reason)
     return (page, 422) if errors else page
 

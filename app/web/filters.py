@@ -244,7 +244,7 @@ def instance_title(instance: Any) -> str:
 
 def unit_name(codes: Any) -> str:
     """A unit code (or a list of them) as the unit names."""
-    return labels.units_text(codes, _units()) if codes else ""
+    return labels.units_text(codes, _units(), ", " if _english() else "、") if codes else ""
 
 
 def role_name(code: str) -> str:
@@ -292,6 +292,20 @@ def filesize(size: int | None) -> str:
     return f"{size / 1024 / 1024:.1f} MB"
 
 
+def _english() -> bool:
+    return str(get_locale() or "").startswith("en")
+
+
+def listed(values: Any) -> str:
+    """Names joined as the page's language lists them: 甲、乙 or A, B."""
+    return (", " if _english() else "、").join(str(value) for value in values)
+
+
+def aside(value: Any) -> Markup:
+    """A parenthetical after a word: 待定级(…) in Chinese, "Level pending (…)" with a space in English."""
+    return (Markup(" ({})") if _english() else Markup("({})")).format(value)  # value is escaped
+
+
 def init_app(app: Flask) -> None:
     """Register the filters."""
     app.jinja_env.filters.update(
@@ -300,5 +314,5 @@ def init_app(app: Flask) -> None:
         pretty_json=pretty_json, span=span, message_name=message_name, unit_name=unit_name, role_name=role_name,
         element_name=element_name, diagram_text=diagram_text, entry_summary=entry_summary,
         instance_title=instance_title,
-        incident_status=incident_status, linkify=linkify, filesize=filesize,
+        incident_status=incident_status, linkify=linkify, filesize=filesize, listed=listed, aside=aside,
     )

@@ -360,8 +360,11 @@ def _sandbox_page(run: Any, guid: str | None = None, raw: dict[str, Any] | None 
                                     options.options_for(forms.sources_of(form), locale), locale=locale) if form else []
         open_forms.append((task, fields, (errors or {}).get("", []) if mine else []))
     view = sandbox.view(run)  # the diagram's names drawn in the page's language, as on the instance page
-    view["diagram"] = {**view["diagram"], "labels": dict(element_names.catalogue(normalize_locale(locale)))}
-    page = render_template("studio/sandbox_run.html", run=run, open_forms=open_forms, view=view)
+    processes = [{**p, "name": element_names.element_name(p["name"], locale)} for p in view["diagram"]["processes"]]
+    view["diagram"] = {**view["diagram"], "processes": processes,
+                       "labels": dict(element_names.catalogue(normalize_locale(locale)))}
+    title = next((p["name"] for p in processes if p["id"] == run.process_key), run.process_key)
+    page = render_template("studio/sandbox_run.html", run=run, open_forms=open_forms, view=view, title=title)
     response = make_response(page, status)
     response.headers["Content-Security-Policy"] = DIAGRAM_CSP
     return response

@@ -153,3 +153,24 @@ def test_both_exports_say_when_and_how_an_incident_ended_in_chinese_and_english_
             assert rows[on_time.business_key][2] == "已终止", lang  # the file is Chinese whoever exports it
             assert rows[on_time.business_key][3] in (ended, ended.strftime("%Y-%m-%d %H:%M")), lang
             assert rows[late_report.business_key][2:4] in (["处置中", ""], ["处置中", None]), lang
+
+
+def test_the_statistics_page_in_english_names_levels_deadlines_and_periods_in_english(client, db, fake_clock,
+                                                                                       user_factory):
+    november(fake_clock)
+    login(client, user_factory(["office_director"]))
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    page = client.get(f"/ledger/statistics?{PERIOD}").get_data(as_text=True)
+    assert _rows(page, "table-level") == [["Level Ⅰ", "0"], ["Level Ⅱ", "0"], ["Level Ⅲ", "1"], ["Level Ⅳ", "2"]]
+    compliance = _rows(page, "table-compliance")
+    assert [row[0] for row in compliance[:4]] == ["Quick report (within 30 minutes of discovery)",
+                                                  "First authoritative release",
+                                                  "Nationally required response within 48 hours",
+                                                  "Press conference (within 24 hours)"]
+    assert compliance[0][1:] == ["3", "2", "1", "0", "67%"]
+    assert ["from 23 Nov", "3", "2"] in _rows(page, "table-trend")
+    for chinese in ("Ⅲ级", "快报(发现后30分钟内)", "首次权威发布", "国家规定48小时回应", "新闻发布会", "月", "日起"):
+        assert chinese not in page.split('id="ledger-charts"')[1], chinese
+    monthly = client.get(f"/ledger/statistics?{PERIOD}&trend=month").get_data(as_text=True)
+    assert _rows(monthly, "table-trend") == [["Nov 2026", "3", "2"]]

@@ -81,7 +81,8 @@ def test_the_grading_task_and_its_lead_card_are_english(app, db, user_factory, f
 
     page = _english(office).get(f"/tasks/{task.public_id}").get_data(as_text=True)
     form = _form_area(page)
-    assert "Level IV, minor online incident" in form and "Reason for change" in form
+    assert "Level Ⅳ – minor" in form and "Reason for change" in form  # as the lists name the levels
+    assert "Level IV" not in form
     assert "Prefilled with the level the system suggests" in form  # help
     assert _chinese(form, _unit_names(form)) == []
     card = page[page.index('data-testid="lead-card"'):]
@@ -114,7 +115,7 @@ def test_an_approval_task_and_the_submitted_record_are_english(app, db, user_fac
     record = record[record.index('<section class="record">'):]
     record = record[:record.index("</section>")]
     assert "Start the contingency plan" in record and "Lead department" in record  # the submitted record
-    assert "Level IV, minor online incident" in record and "是否启动应急预案" not in record
+    assert "Level Ⅳ – minor" in record and "是否启动应急预案" not in record
 
 
 def test_the_incident_page_and_ledger_filters_name_choices_in_english(app, db, user_factory, fake_clock):
