@@ -22,6 +22,8 @@ def get_instance(public_id: str) -> ProcessInstance:
     if instance is None:
         raise NotFound(str(_l("流程实例不存在。")))
     return instance
+
+
 OVERVIEW_ROLES = visibility.OVERVIEW_ROLES
 
 
