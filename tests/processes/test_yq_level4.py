@@ -67,7 +67,10 @@ def test_changing_the_level_upgrades_to_that_levels_diagram(flow):
     assert flow.instance.level == 3 and "level_upgraded" in flow.notifications()
     head = flow.incident()
     assert head.level == 3 and head.upgrades == 1
-    assert kinds(flow)[-2:] == ["level_changed", "deadlines_set"]
+    # the level-3 deadlines equal those already set, so no second, identical 处置时限 line (decision 127)
+    assert kinds(flow)[-1] == "level_changed"
+    last = [data for kind, data in flow.ledger() if kind == "deadlines_set"][-1]
+    assert last["release_due_at"] == "2026-11-25T21:00:00+08:00" and "national_due_at" in last
 
 
 def test_the_monitoring_track_reports_on_its_interval_and_on_news(flow, fake_clock):
