@@ -114,6 +114,16 @@ def _inherited(parent_id: UUID, parent_data: dict[str, Any],
     return data, keys
 
 
+_PRIMITIVE = frozenset({str, int, float, bool, type(None)})
+
+
+def _restore_fields(registry: Any, mapping: dict[str, Any]) -> Any:
+    """`registry.restore(mapping)` without a call per plain value (most of a task's data and internal data)."""
+    if "typename" in mapping:
+        return registry.restore(mapping)
+    return {key: value if type(value) in _PRIMITIVE else registry.restore(value) for key, value in mapping.items()}
+
+
 class DeltaTaskConverter(TaskConverter):
     """SpiffWorkflow's task converter; a task stored as a delta from its parent starts from the parent's
     data copied by `_inherited` (the same result as SpiffWorkflow's merge onto an empty dict)."""
@@ -130,7 +140,7 @@ class DeltaTaskConverter(TaskConverter):
         task._children = [uuid(child) for child in dct["children"]]
         task.last_state_change = dct["last_state_change"]
         task.triggered = dct["triggered"]
-        task.internal_data = self.registry.restore(dct["internal_data"])
+        task.internal_data = _restore_fields(self.registry, dct["internal_data"])
         if isinstance(task_spec, CatchingEvent) and task.has_state(TaskState.WAITING):
             task.workflow.top_workflow.event_manager.add_task(task)
         parent = task.parent
@@ -138,7 +148,7 @@ class DeltaTaskConverter(TaskConverter):
             task.data = self.registry.restore(dct["data"])
             return task
         data, keys = _inherited(parent.id, parent.data, memo)
-        updates = self.registry.restore(delta.get("updates") or {})
+        updates = _restore_fields(self.registry, delta.get("updates") or {})
         data.update(updates)
         for key in delta.get("deletions") or ():
             data.pop(key, None)

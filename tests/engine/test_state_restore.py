@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from diagrams import bundle, chain, end, load, start, user_task
@@ -13,6 +14,7 @@ from SpiffWorkflow.util.task import TaskState
 from app.engine import runner, state
 from app.engine.state import dump_state, load_state
 
+WHEN = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 STOCK = state._make_serializer(task_converter=TaskConverter)  # SpiffWorkflow's own task restore
 
 
@@ -28,7 +30,8 @@ def _history() -> tuple[Any, str]:
     spec = load(bundle(start(), user_task("ut1"), user_task("ut2"), user_task("ut3"), end(),
                        chain("start", "ut1", "ut2", "ut3", "end")))
     workflow = load_state(runner.start(spec, {"title": "标题"}).state, spec, runner.SafeScriptEngine())
-    _run(workflow, lambda d: d.update(tags=["网信"], nested={"a": [1, 2]}, seen={"x"}, gone=1, text="t"))
+    _run(workflow, lambda d: d.update(tags=["网信"], nested={"a": [1, 2], "at": WHEN}, seen={"x"}, gone=1, text="t",
+                                      when=WHEN, gap=timedelta(minutes=30)))
     _run(workflow, lambda d: (d.pop("gone"), d.update(tags="不再是列表", text=["现在是列表"], added={"b": 2})))
     return spec, dump_state(workflow)
 
@@ -53,6 +56,8 @@ def test_restored_tasks_equal_spiffworkflows_restore() -> None:
     assert '"delta"' in text and '"deletions":["gone"]' in text.replace(" ", "")
     assert _tasks(ours) == _tasks(stock)
     ready = next(t for t in ours.get_tasks(state=TaskState.READY) if t.task_spec.bpmn_id)
+    assert ready.data["when"] == ready.data["nested"]["at"] == WHEN
+    assert ready.data["gap"] == timedelta(minutes=30)
     assert ready.data["tags"] == "不再是列表" and ready.data["text"] == ["现在是列表"] and "gone" not in ready.data
     assert dump_state(ours) == dump_state(stock)
 
