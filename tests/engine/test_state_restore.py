@@ -1,5 +1,5 @@
 """Restoring a state: tasks stored as deltas from their parent start from a copy of the parent's data
-(`DeltaTaskConverter`), exactly as SpiffWorkflow's own task converter restores them."""
+(`converters.DeltaTaskConverter`), exactly as SpiffWorkflow's own task converter restores them."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import TaskConverter
 from SpiffWorkflow.util.task import TaskState
 
 from app.engine import runner, state
+from app.engine.converters import make_serializer
 from app.engine.state import dump_state, load_state
 
 WHEN = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
-STOCK = state._make_serializer(task_converter=TaskConverter)  # SpiffWorkflow's own task restore
+STOCK = make_serializer(state.SERIALIZER_VERSION, task_converter=TaskConverter)  # SpiffWorkflow's own task restore
 
 
 def _run(workflow: Any, change: Any) -> None:
