@@ -22,8 +22,9 @@ from app.db import transaction
 from app.extensions import db
 from app.models import AuditEvent, HumanTask, User, UserRole
 from app.models.users import is_person
-from app.operations import assignment, labels, task_notices, tasks
+from app.operations import assignment, labels, ledger, task_notices, tasks
 from app.operations.errors import Conflict, Forbidden, Invalid
+from app.operations.vocabulary import listed
 
 OFFICE_ROLES = ("office_director", "office_staff")
 URGE_INTERVAL = timedelta(minutes=30)
@@ -69,6 +70,7 @@ def pass_task(public_id: str, actor: User, username: str, reason: str,
             detail["on_behalf_of"] = on_behalf
         session.add(AuditEvent(actor_id=actor.id, instance_id=task.instance_id, task_id=task.id,
                                action="task_passed", detail=detail))
+        ledger.record_pass(session, task, actor, person, reason)
         session.flush()
         task_notices.notify_people(session, task, {person.id}, "task_passed", f"p{task.id}x{uuid.uuid4().hex[:8]}",
                                    {"actor_name": actor.display_name, "reason": reason})
@@ -148,6 +150,5 @@ def holders_text(task: HumanTask, locale: str = "zh_CN") -> str:
     if task.assignee is not None:
         return task.assignee.display_name
     names = labels.role_names(locale)
-    joiner = ", " if locale.lower().startswith("en") else "、"
-    return str(_l("%(roles)s(待签收)", roles=joiner.join(names.get(r, r) for r in task.candidate_roles)))
+    return str(_l("%(roles)s(待签收)", roles=listed((names.get(r, r) for r in task.candidate_roles), locale)))
 

@@ -205,7 +205,7 @@ def display_value(value: Any) -> str:
     if isinstance(value, bool):
         return str(_l("是")) if value else str(_l("否"))
     if isinstance(value, list):
-        return str(_l("、")).join(display_value(v) for v in value)
+        return listed(display_value(v) for v in value)
     if isinstance(value, dict):
         return str(_l(";")).join(f"{k}: {display_value(v)}" for k, v in value.items())
     return "" if value is None else str(value)
@@ -244,7 +244,7 @@ def instance_title(instance: Any) -> str:
 
 def unit_name(codes: Any) -> str:
     """A unit code (or a list of them) as the unit names."""
-    return labels.units_text(codes, _units(), ", " if _english() else "、") if codes else ""
+    return labels.units_text(codes, _units(), vocabulary.list_separator(str(get_locale() or ""))) if codes else ""
 
 
 def role_name(code: str) -> str:
@@ -298,7 +298,7 @@ def _english() -> bool:
 
 def listed(values: Any) -> str:
     """Names joined as the page's language lists them: 甲、乙 or A, B."""
-    return (", " if _english() else "、").join(str(value) for value in values)
+    return vocabulary.listed(values, str(get_locale() or ""))
 
 
 def aside(value: Any) -> Markup:

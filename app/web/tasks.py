@@ -25,7 +25,7 @@ from app.operations import (
 )
 from app.operations import worklist as worklist_ops
 from app.operations.errors import Conflict, Invalid, OperationError
-from app.web.filters import diagram_text, element_name
+from app.web.filters import diagram_text, element_name, listed
 from app.web.inputs import int_arg
 from app.web.lead import lead_card
 from app.web.security import download_headers
@@ -83,7 +83,7 @@ def worklist_act() -> Response:
         flash(exc.message, "error")
         return redirect(url_for("tasks.worklist", **back))
     if report.claimed:
-        names = _("、").join(element_name(name) for name in report.claimed)
+        names = listed(element_name(name) for name in report.claimed)
         flash(_("已签收 %(n)d 项:%(names)s", n=len(report.claimed), names=names), "success")
     for label, reason in report.refused:
         flash(_("未能签收 %(label)s:%(reason)s", label=label, reason=reason), "error")
