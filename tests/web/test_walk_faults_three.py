@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from tests.web import staff_world
-from tests.web.scenario import act_as, in_english, open_task
+from tests.web.scenario import act_as, in_english, open_task, submit
 from tests.web.staff_world import ok
 
 people, incident = staff_world.people, staff_world.incident  # fixtures
@@ -58,3 +58,28 @@ def test_the_people_told_of_a_comment_are_listed_with_commas_on_an_english_page(
         session["lang"] = "zh_CN"
     ok(chinese.post(f"/incidents/{number}/comments", {"body": "@社保科长 @李组长 再阅"}))
     assert "已通知:社保科长、李组长。" in chinese.page(f"/incidents/{number}")
+
+
+# -- the consultation shows the investigation's result once it is in ---------------------------------------
+
+
+def _context(page: str) -> dict[str, str]:
+    section = page.split('<section class="context">')[1].split("</section>", maxsplit=1)[0]
+    return {_text(dt).strip(): _text(dd).strip()
+            for dt, dd in re.findall(r"<dt>(.*?)</dt>\s*<dd>(.*?)</dd>", section, re.S)}
+
+
+def test_the_consultation_shows_the_findings_the_section_submitted_after_it_opened(db, people, incident,
+                                                                                     fake_clock):
+    consult = open_task(incident, "ut_consult")
+    assert _context(people["office"].page(f"/tasks/{consult.public_id}"))["核实情况"] == "—"
+    fake_clock.advance(minutes=20)
+    ok(submit(people["own"], incident, "ut_investigate", findings="窗口高峰期排队约两小时,属实。"))
+    page = people["office"].page(f"/tasks/{consult.public_id}")
+    assert _context(page)["核实情况"] == "窗口高峰期排队约两小时,属实。"
+    assert _context(page)["确认等级"] == "Ⅳ级 影响较小的网络舆情"  # what it had stays
+    english = in_english(people["office"]).page(f"/tasks/{consult.public_id}")
+    assert _context(english)["Verification"] == "窗口高峰期排队约两小时,属实。"
+    ok(submit(people["office"], incident, "ut_consult"))
+    done = people["office"].page(f"/tasks/{consult.public_id}")  # the completed task reads as it was done
+    assert _context(done)["Verification"] == "窗口高峰期排队约两小时,属实。"
