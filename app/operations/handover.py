@@ -22,7 +22,7 @@ from app.db import transaction
 from app.extensions import db
 from app.models import AuditEvent, HumanTask, User, UserRole
 from app.models.users import is_person
-from app.operations import assignment, labels, ledger, task_notices, tasks
+from app.operations import assignment, labels, ledger, task_notices, task_rows, tasks
 from app.operations.errors import Conflict, Forbidden, Invalid
 from app.operations.vocabulary import listed
 
@@ -94,6 +94,11 @@ def _typed(value: Any) -> bool:
     if isinstance(value, list):
         return any(_typed(item) for item in value)
     return bool(value.strip()) if isinstance(value, str) else value not in (None, False)
+
+
+def return_note(task: HumanTask) -> task_rows.Returned | None:
+    """A draft sent back to its drafter (decision 124): who returned it and their comment."""
+    return task_rows.returned(db.session, task)
 
 
 def pass_candidates(task: HumanTask, actor: User) -> list[User]:

@@ -32,6 +32,7 @@ from app.operations import auto_documents, catalog, ledger, options, profiles, v
 from app.operations.errors import Conflict, Forbidden, Invalid, NotFound
 from app.operations.failures import quarantining, reading_state
 from app.operations.instances import apply_step, budget, environment, route_message
+from app.operations.task_rows import COMPLETIONS
 
 MAX_DRAFT_BYTES = 256 * 1024
 OVERSEER_ROLES = visibility.TASK_OVERSEERS
@@ -130,9 +131,6 @@ def form_options(form: forms.FormSpec, locale: str | None = None) -> dict[str, l
     """Choices of every `x-source` the form uses, read from the directory and the profile (labelled in
     `locale` for a page; in Chinese for what is written)."""
     return options.options_for(forms.sources_of(form), locale)
-
-
-COMPLETIONS = ("task_completed", "task_completed_by_admin")
 
 
 def current_context(task: HumanTask, form: forms.FormSpec) -> dict[str, Any]:

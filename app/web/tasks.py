@@ -358,4 +358,5 @@ def _handover_context(item: HumanTask) -> dict[str, Any]:
     return {"pass_people": handover.pass_candidates(item, current_user) if workable else [],
             "may_urge": may_urge,
             "holders_text": handover.holders_text(item, tasks.current_locale()) if may_urge else "",
-            "acting_for": acting_for, "pass_form": {}, "handover_errors": {}}
+            "acting_for": acting_for, "pass_form": {}, "handover_errors": {},
+            "returned": handover.return_note(item) if item.assignee_id else None}

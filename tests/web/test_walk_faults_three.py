@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from app.jobs import registry
 from tests.web import staff_world
 from tests.web.scenario import act_as, in_english, open_task, submit
 from tests.web.staff_world import ok
@@ -83,3 +84,37 @@ def test_the_consultation_shows_the_findings_the_section_submitted_after_it_open
     ok(submit(people["office"], incident, "ut_consult"))
     done = people["office"].page(f"/tasks/{consult.public_id}")  # the completed task reads as it was done
     assert _context(done)["Verification"] == "窗口高峰期排队约两小时,属实。"
+
+
+# -- a returned draft: its drafter is told it was returned, by whom and why --------------------------------
+
+
+def _inbox_items(actor) -> list[str]:
+    inbox = actor.page("/inbox").split('data-testid="inbox"')[1].split("</ul>", maxsplit=1)[0]
+    return [_text(item).strip() for item in re.findall(r"<li[^>]*>(.*?)</li>", inbox, re.S)]
+
+
+def test_the_drafter_of_a_returned_release_is_told_it_was_returned_and_why(app, db, people, incident, user_factory):
+    publicity = act_as(app, user_factory(["team_publicity"], "publicity", display_name="宣传干事"))
+    ok(submit(people["own"], incident, "ut_investigate"))
+    ok(submit(people["office"], incident, "ut_consult"))
+    draft = open_task(incident, "ut_draft_release")
+    ok(publicity.post(f"/tasks/{draft.public_id}", {"_action": "claim"}))
+    ok(submit(publicity, incident, "ut_draft_release"))
+    registry.run_due("test-worker", limit=100)
+    ok(submit(people["leader"], incident, "ut_approve_release", release_decision="return",
+              release_comment="请补充整改时限。"))
+    registry.run_due("test-worker", limit=100)
+    redraft = open_task(incident, "ut_draft_release")
+    assert redraft.assignee_id == publicity.user.id
+    returned = [item for item in _inbox_items(publicity) if "起草通稿" in item]
+    assert returned and returned[0].startswith("【退回修改】起草通稿 —— YQ-2026-0001")
+    assert "李组长退回了“起草通稿”,请修改后重新提交。退回意见:请补充整改时限。" in returned[0]
+    assert not any(item.startswith("【新任务】起草通稿") for item in _inbox_items(publicity))
+    page = publicity.page(f"/tasks/{redraft.public_id}")
+    assert "【退回修改】李组长退回了本任务,请修改后重新提交。退回意见:请补充整改时限。" in page
+    english = in_english(publicity).page(f"/tasks/{redraft.public_id}")
+    assert ("[Returned for revision] 李组长 returned this task; please revise it and submit it again. "
+            "Comment: 请补充整改时限。") in english
+    first = people["office"].page(f"/tasks/{open_task(incident, 'ut_draft_release').public_id}")
+    assert 'data-testid="returned"' in first  # anyone who opens it sees it came back
