@@ -15,7 +15,7 @@ from jinja2 import pass_context
 from markupsafe import Markup, escape
 
 from app import clock
-from app.operations import element_names, labels, ledger_reading, vocabulary
+from app.operations import element_names, labels, ledger_reading, schedules, vocabulary
 
 STATUS_NAMES = labels.INSTANCE_STATUSES
 
@@ -236,6 +236,8 @@ def entry_summary(entry: Any) -> str:
 
 def instance_title(instance: Any) -> str:
     """An instance's title; one without (started before it had one) is named by its process and start date."""
+    if instance.title and _english() and instance.scheduled_for is not None:
+        return schedules.english_title(instance, element_name(instance.definition.name))
     if instance.title:
         return instance.title
     return str(_l("%(process)s(%(date)s 启动)", process=element_name(instance.definition.name),

@@ -5,8 +5,14 @@ record, names listed with ", " in English messages and the monthly analysis name
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
+
+import lxml.html
+from sqlalchemy import select
 
 from app.jobs import registry
+from app.models import ProcessInstance
+from app.operations import schedules, timer_firing
 from tests.web import staff_world
 from tests.web.scenario import act_as, in_english, open_task, submit
 from tests.web.staff_world import ok
@@ -118,3 +124,27 @@ def test_the_drafter_of_a_returned_release_is_told_it_was_returned_and_why(app, 
             "Comment: 请补充整改时限。") in english
     first = people["office"].page(f"/tasks/{open_task(incident, 'ut_draft_release').public_id}")
     assert 'data-testid="returned"' in first  # anyone who opens it sees it came back
+
+
+# -- the monthly analysis is named in English on English pages ------------------------------------------
+
+
+def test_the_monthly_analysis_is_named_in_english_on_english_pages(app, db, user_factory, fake_clock):
+    assert schedules.ensure_scheduled() >= 1
+    instance = db.session.scalars(select(ProcessInstance).where(
+        ProcessInstance.process_key == "yq_monthly_analysis")).one()
+    admin = in_english(act_as(app, user_factory(["admin"])))
+    row = lxml.html.fromstring(admin.page("/instances")).xpath(f'//tr[@data-instance="{instance.public_id}"]/td')
+    assert row[2].text_content().strip() == "Monthly incident analysis, November 2026"
+    assert "<h1> Monthly incident analysis, November 2026</h1>" in admin.page(f"/instances/{instance.public_id}")
+
+    fake_clock.set(datetime(2026, 12, 1, 1, 0, 1, tzinfo=UTC))  # 09:00 in Shanghai: the analysis starts
+    assert timer_firing.fire_due_timers() >= 1
+    assert instance.title == "2026年11月舆情分析研判"  # the diagram's own words, stored in Chinese
+    office = act_as(app, user_factory(["office_staff"]))
+    draft = open_task(instance, "ut_draft_monthly")
+    header = '//div[@class="page-head"]/p[@class="meta"]/a'
+    chinese = lxml.html.fromstring(office.page(f"/tasks/{draft.public_id}")).xpath(header)[0].text_content()
+    assert chinese.strip() == "2026年11月舆情分析研判"
+    english = lxml.html.fromstring(in_english(office).page(f"/tasks/{draft.public_id}")).xpath(header)[0]
+    assert english.text_content().strip() == "Monthly incident analysis, November 2026"
