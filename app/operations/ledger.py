@@ -131,8 +131,10 @@ def record_termination(session: Session, instance: ProcessInstance, actor: User 
     return _write(session, instance, "terminated", {"reason": reason}, {"reason": reason}, _Origin(None, actor))
 
 
-def record_pass(session: Session, task: HumanTask, actor: User, person: User, reason: str) -> LedgerEntry | None:
-    """转办 of an incident's task: the record says which task went to whom and why (the actor is who passed it)."""
+def record_pass(session: Session, task: HumanTask, actor: User | None, person: User,
+                reason: str) -> LedgerEntry | None:
+    """转办 of an incident's task, by a colleague or an admin: the record says which task went to whom and why
+    (the actor is who passed it)."""
     instance = task.instance
     if session.scalar(select(Incident.id).where(Incident.instance_id == instance.id)) is None:
         return None  # not an incident (the monthly analysis), or before its first ledger line

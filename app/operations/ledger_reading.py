@@ -18,7 +18,7 @@ from app.operations import deadlines, element_names, labels, ledger_filter
 from app.operations.errors import NotFound
 from app.operations.ledger_filter import LedgerFilter
 from app.operations.ledger_kinds import kind_label, valid_level
-from app.operations.vocabulary import level_name
+from app.operations.vocabulary import level_name, list_separator
 
 
 def list_incidents(f: LedgerFilter, page: int = 1, per_page: int = 50) -> tuple[list[Incident], int]:
@@ -80,7 +80,8 @@ def _event_in_english(kind: str, data: dict[str, Any], locale: str) -> str | Non
         task = element_names.element_name(data.get("task"), locale)
         return f"“{task}” transferred to {data['to']}. Reason for the transfer: {data.get('reason') or ''}"
     if kind == "deadline_missed" and data.get("deadline"):
-        units = labels.units_text(data["subject"], labels.unit_names(locale)) if data.get("subject") else ""
+        units = labels.units_text(data["subject"], labels.unit_names(locale),
+                                  list_separator(locale)) if data.get("subject") else ""
         who = f" ({units})" if units else ""
         note = f": {data['note']}" if data.get("note") else ""
         return f"{deadlines.deadline_label(str(data['deadline']), locale)}{who} missed{note}"

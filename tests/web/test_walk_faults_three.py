@@ -49,6 +49,19 @@ def test_a_transfer_and_its_reason_are_in_the_incidents_record(app, db, people, 
             "本人出差,请副科长核实。") in english
 
 
+def test_an_admins_reassignment_and_its_reason_are_in_the_record_too(app, db, people, incident, user_factory):
+    colleague = user_factory(["section_head", "section_staff"], "own_deputy", unit="social_insurance",
+                             display_name="社保副科长")
+    task = open_task(incident, "ut_investigate")
+    db.session.refresh(incident)
+    ok(people["admin"].post(f"/instances/{incident.public_id}/tasks/{task.public_id}",
+                            {"action": "reassign", "assignee": colleague.username, "reason": "科长住院",
+                             "version": incident.version}))
+    record = _text(people["office"].page(f"/ledger/{incident.business_key}").split('data-testid="entries"')[1]
+                   .split("</ol>")[0])
+    assert "转办 :“调查核实”转给社保副科长,转办理由:科长住院" in record
+
+
 # -- names listed in messages built in Python ---------------------------------------------------------
 
 
