@@ -18,6 +18,7 @@ from app.operations.element_names import element_name
 from app.operations.errors import Invalid
 from app.operations.tasks import current_locale
 from app.operations.visibility import UNIT_ROLES
+from app.operations.vocabulary import listed
 
 SHOWN = 3  # problems named in a batch's refusal; the rest are counted
 
@@ -28,7 +29,7 @@ def holder_problem(session: Session, task: HumanTask, person: User) -> str | Non
     name = element_name(task.name, current_locale())
     if not roles:
         return str(_l("%(person)s不在“%(task)s”的办理角色(%(roles)s)中。", person=person.display_name,
-                      task=name, roles=str(_l("、")).join(_role_names(session, task.candidate_roles))))
+                      task=name, roles=listed(_role_names(session, task.candidate_roles), current_locale())))
     # A task's unit binds only the unit roles of its lane (decision 46): a group leader in the lane fits.
     if task.unit_code and not roles - UNIT_ROLES and (person.unit is None or person.unit.code != task.unit_code):
         unit = session.scalar(select(OrgUnit).where(OrgUnit.code == task.unit_code))

@@ -22,8 +22,9 @@ from app.db import transaction
 from app.extensions import db
 from app.models import AuditEvent, HumanTask, User, UserRole
 from app.models.users import is_person
-from app.operations import assignment, labels, task_notices, tasks
+from app.operations import assignment, labels, ledger, task_notices, task_rows, tasks
 from app.operations.errors import Conflict, Forbidden, Invalid
+from app.operations.vocabulary import listed
 
 OFFICE_ROLES = ("office_director", "office_staff")
 URGE_INTERVAL = timedelta(minutes=30)
@@ -69,6 +70,7 @@ def pass_task(public_id: str, actor: User, username: str, reason: str,
             detail["on_behalf_of"] = on_behalf
         session.add(AuditEvent(actor_id=actor.id, instance_id=task.instance_id, task_id=task.id,
                                action="task_passed", detail=detail))
+        ledger.record_pass(session, task, actor, person, reason)
         session.flush()
         task_notices.notify_people(session, task, {person.id}, "task_passed", f"p{task.id}x{uuid.uuid4().hex[:8]}",
                                    {"actor_name": actor.display_name, "reason": reason})
@@ -92,6 +94,11 @@ def _typed(value: Any) -> bool:
     if isinstance(value, list):
         return any(_typed(item) for item in value)
     return bool(value.strip()) if isinstance(value, str) else value not in (None, False)
+
+
+def return_note(task: HumanTask) -> task_rows.Returned | None:
+    """A draft sent back to its drafter (decision 124): who returned it and their comment."""
+    return task_rows.returned(db.session, task)
 
 
 def pass_candidates(task: HumanTask, actor: User) -> list[User]:
@@ -148,6 +155,5 @@ def holders_text(task: HumanTask, locale: str = "zh_CN") -> str:
     if task.assignee is not None:
         return task.assignee.display_name
     names = labels.role_names(locale)
-    joiner = ", " if locale.lower().startswith("en") else "、"
-    return str(_l("%(roles)s(待签收)", roles=joiner.join(names.get(r, r) for r in task.candidate_roles)))
+    return str(_l("%(roles)s(待签收)", roles=listed((names.get(r, r) for r in task.candidate_roles), locale)))
 

@@ -311,6 +311,7 @@ def apply_reassign(session: Session, task: HumanTask, instance: ProcessInstance,
             task.addressed_to_id = person.id
         after: dict[str, Any] = {"assignee": person.username, "roles": task.candidate_roles,
                                  "outside": assignment.holder_problem(session, task, person)}
+        ledger.record_pass(session, task, actor, person, reason)
         if actor is None or person.id != actor.id:
             key = f"a{task.id}x{uuid.uuid4().hex[:8]}"
             task_notices.notify_people(session, task, {person.id}, "task_assigned", key)

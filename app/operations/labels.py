@@ -20,7 +20,7 @@ from app.extensions import db
 from app.forms.messages import normalize_locale
 from app.models import Incident, OrgUnit, ProcessDefinition, ProcessInstance, Role
 from app.operations import catalog
-from app.operations.vocabulary import INCIDENT_STATUSES
+from app.operations.vocabulary import INCIDENT_STATUSES, list_separator
 
 INCIDENT_PROCESS = "yq_incident"
 INSTANCE_STATUSES = {
@@ -129,8 +129,7 @@ def incident_facts(incident: Incident, locale: str = "zh_CN", names: dict[str, s
         "source_type": choices["source_type"].get(incident.source_type or "", incident.source_type or ""),
         "platform": choices["platform"].get(incident.platform or "", incident.platform or ""),
         "lead_unit": units_text(incident.lead_unit, names) if incident.lead_unit else "",
-        "related_units": units_text(incident.related_units, names,
-                                    ", " if locale.lower().startswith("en") else "、"),
+        "related_units": units_text(incident.related_units, names, list_separator(locale)),
         "status": incident_status(incident.status),
     }
 

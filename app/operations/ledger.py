@@ -131,6 +131,17 @@ def record_termination(session: Session, instance: ProcessInstance, actor: User 
     return _write(session, instance, "terminated", {"reason": reason}, {"reason": reason}, _Origin(None, actor))
 
 
+def record_pass(session: Session, task: HumanTask, actor: User | None, person: User,
+                reason: str) -> LedgerEntry | None:
+    """转办 of an incident's task, by a colleague or an admin: the record says which task went to whom and why
+    (the actor is who passed it)."""
+    instance = task.instance
+    if session.scalar(select(Incident.id).where(Incident.instance_id == instance.id)) is None:
+        return None  # not an incident (the monthly analysis), or before its first ledger line
+    data = {"task": task.name, "to": person.display_name, "reason": reason}
+    return _write(session, instance, "task_passed", data, data, _Origin(task.spec_id, actor, task.id))
+
+
 @dataclass(frozen=True)
 class _Origin:
     """Where an entry comes from: the element, the person (none for the process itself), the task."""
@@ -179,8 +190,8 @@ def _write(session: Session, instance: ProcessInstance, kind_name: str, view: Vi
 def _summary(kind_name: str, view: View, data: dict[str, Any],
              incident_deadlines: dict[str, Any] | None = None) -> str:
     kind = KINDS[kind_name]
-    if kind_name in ("deadline_missed", "external_approval"):
-        return _missed(data) if kind_name == "deadline_missed" else _external_review(view)
+    if kind_name in _WORDED:
+        return _WORDED[kind_name](view, data)
     if kind_name in ("level_confirmed", "leader_confirmed", "level_changed", "regrade"):
         level = level_name(valid_level(view.get("confirmed_level")))
         reason = next((str(view[k]).strip() for k in ("level_change_reason", "reason", "upgrade_reason")
@@ -200,6 +211,10 @@ def _summary(kind_name: str, view: View, data: dict[str, Any],
     return ""
 
 
+def _passed(data: dict[str, Any]) -> str:
+    return f"“{data['task']}”转给{data['to']},转办理由:{data['reason']}"[:200]
+
+
 def _missed(data: dict[str, Any]) -> str:
     who = f"({labels.units_text(data['subject'])})" if data.get("subject") else ""
     note = f":{data['note']}" if data.get("note") else ""
@@ -213,6 +228,12 @@ def _external_review(view: View) -> str:
         comment = str(view.get("external_comment") or "").strip().splitlines()
         return f"{body}不同意,退回修改{':' + comment[0] if comment else ''}"[:200]
     return f"{body}同意"[:200] if body else ""
+
+
+# Kinds whose summary the system words itself: (task data, the entry's data) → summary.
+_WORDED = {"deadline_missed": lambda _view, data: _missed(data),
+           "external_approval": lambda view, _data: _external_review(view),
+           "task_passed": lambda _view, data: _passed(data)}
 
 
 # -- queries for diagrams ------------------------------------------------------------------------

@@ -183,6 +183,7 @@ KINDS: dict[str, Kind] = {
     "plan_revision": Kind("预案修订任务", summary=("revision_items",)),
     "deadline_missed": Kind("时限超时"),
     "notice": Kind("记录"),
+    "task_passed": Kind("转办"),  # written by 转办 (handover.pass_task), not by a diagram
     "closed": Kind("结案归档", head=_closed),
     "terminated": Kind("流程终止", head=_terminated, summary=("reason",)),
 }
@@ -233,6 +234,7 @@ KIND_LABELS_EN = {
     "plan_revision": "Contingency plan revision task",
     "deadline_missed": "Deadline missed",
     "notice": "Note",
+    "task_passed": "Task transferred",
     "closed": "Closed and archived",
     "terminated": "Process terminated",
 }

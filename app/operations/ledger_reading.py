@@ -7,6 +7,7 @@ Read-only: nothing here writes (app/operations/ledger.py writes the lines) or op
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -17,7 +18,7 @@ from app.operations import deadlines, element_names, labels, ledger_filter
 from app.operations.errors import NotFound
 from app.operations.ledger_filter import LedgerFilter
 from app.operations.ledger_kinds import kind_label, valid_level
-from app.operations.vocabulary import level_name
+from app.operations.vocabulary import level_name, list_separator
 
 
 def list_incidents(f: LedgerFilter, page: int = 1, per_page: int = 50) -> tuple[list[Incident], int]:
@@ -73,6 +74,20 @@ def entries_of(incident: Incident, locale: str | None = None) -> list[tuple[Ledg
     return [(entry, kind_label(entry.kind, locale), name) for entry, name in rows]
 
 
+def _event_in_english(kind: str, data: dict[str, Any], locale: str) -> str | None:
+    """A missed deadline's or a 转办's line in English, from its data."""
+    if kind == "task_passed" and data.get("to"):
+        task = element_names.element_name(data.get("task"), locale)
+        return f"“{task}” transferred to {data['to']}. Reason for the transfer: {data.get('reason') or ''}"
+    if kind == "deadline_missed" and data.get("deadline"):
+        units = labels.units_text(data["subject"], labels.unit_names(locale),
+                                  list_separator(locale)) if data.get("subject") else ""
+        who = f" ({units})" if units else ""
+        note = f": {data['note']}" if data.get("note") else ""
+        return f"{deadlines.deadline_label(str(data['deadline']), locale)}{who} missed{note}"
+    return None
+
+
 def summary_text(entry: LedgerEntry, locale: str | None = None) -> str:
     """The line's summary as a page in `locale` shows it. The stored summary is the record's Chinese; on an
     English page the parts the system wrote (which deadlines were set, a missed deadline, a level, a grading
@@ -88,11 +103,8 @@ def summary_text(entry: LedgerEntry, locale: str | None = None) -> str:
         if all(head in short for head, _, _ in parts):
             return "; ".join(f"{short[head]} {at}" for head, _, at in parts)
         return summary
-    if entry.kind == "deadline_missed" and data.get("deadline"):
-        units = labels.units_text(data["subject"], labels.unit_names(locale)) if data.get("subject") else ""
-        who = f" ({units})" if units else ""
-        note = f": {data['note']}" if data.get("note") else ""
-        return f"{deadlines.deadline_label(str(data['deadline']), locale)}{who} missed{note}"
+    if english := _event_in_english(entry.kind, data, locale):
+        return english
     level = valid_level(data.get("confirmed_level"))
     chinese = level_name(level) if level else None
     if chinese and summary.startswith(chinese):

@@ -22,6 +22,7 @@ from app.models import ProcessDefinition, ProcessInstance
 from app.operations import instances
 
 START_TIME = time(9, 0)
+PERIODS = ("daily", "monthly", "quarterly", "yearly")
 
 
 def _months_after(moment: datetime, months: int) -> datetime:
@@ -76,6 +77,37 @@ def period_label(schedule: str, period_from: datetime) -> str:
     if schedule == "yearly":
         return f"{period_from.year}年"
     return f"{period_from.year}年{period_from.month}月"
+
+
+MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+             "November", "December")
+
+
+def period_label_en(schedule: str, period_from: datetime) -> str:
+    """The period in English: November 2026, Q4 2026, 2026, 5 November 2026."""
+    month = MONTHS_EN[period_from.month - 1]
+    if schedule == "daily":
+        return f"{period_from.day} {month} {period_from.year}"
+    if schedule == "quarterly":
+        return f"Q{(period_from.month - 1) // 3 + 1} {period_from.year}"
+    if schedule == "yearly":
+        return str(period_from.year)
+    return f"{month} {period_from.year}"
+
+
+def english_title(instance: ProcessInstance, process_en: str) -> str:
+    """A scheduled instance's title on an English page: its process's English name and its period, when the
+    stored title is the period and (the end of) the process's name as the scheduler or the diagram wrote it
+    ("2026年11月 月度舆情分析研判", "2026年11月舆情分析研判"); any other title as it is."""
+    title, definition = instance.title or "", instance.definition
+    if instance.scheduled_for is None or not definition.schedule or definition.schedule not in PERIODS:
+        return title
+    _, period_from, _ = period(definition.schedule, instance.scheduled_for - timedelta(seconds=1))
+    label = period_label(definition.schedule, period_from)
+    rest = title[len(label):].strip() if title.startswith(label) else ""
+    if not rest or not (definition.name or "").endswith(rest):
+        return title
+    return f"{process_en}, {period_label_en(definition.schedule, period_from)}"
 
 
 def _schedule(process_key: str, start: datetime, period_from: datetime, period_to: datetime, title: str) -> bool:

@@ -28,7 +28,7 @@ from app import clock
 from app.db import transaction
 from app.models import HumanTask, Notification, NotificationPreference, TaskStatus, User
 from app.notify import templates
-from app.operations import delegation, deliveries, jobs, labels, visibility
+from app.operations import delegation, deliveries, jobs, labels, task_rows, visibility
 from app.operations.notifications import message_context
 
 LANDED_JOB = "task_landed"
@@ -36,7 +36,8 @@ DIGEST_JOB = "task_digest"
 REMINDER_JOB = "task_due_reminder"
 PREFERENCE_KIND = deliveries.TASK_KIND  # the settings row (and robot subscription) of every task notice
 CANCELLED = "task_cancelled"
-KINDS = ("task_assigned", "task_group", "task_passed", "task_urged", "task_reminder", CANCELLED)
+RETURNED = "task_returned"
+KINDS = ("task_assigned", RETURNED, "task_group", "task_passed", "task_urged", "task_reminder", CANCELLED)
 URGENT_LEVELS = (1, 2)
 URGENT_WITHIN = timedelta(hours=1)
 REMINDER_LEAD = timedelta(hours=1)
@@ -115,7 +116,13 @@ def land(payload: dict[str, Any]) -> int:
         written, now = 0, clock.now()
         for task in rows:
             people = holders(session, task) - {actor}
-            written += notify_people(session, task, people, "task_assigned" if task.assignee_id else "task_group", key)
+            back = task_rows.returned(session, task) if task.assignee_id else None
+            if back is not None:  # a returned draft, claimed for its drafter: say so, who and why
+                written += notify_people(session, task, people, RETURNED, key,
+                                         {"actor_name": back.by, "reason": back.comment})
+            else:
+                written += notify_people(session, task, people,
+                                         "task_assigned" if task.assignee_id else "task_group", key)
             schedule_reminder(session, task, now)
         return written
 

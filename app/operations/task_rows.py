@@ -107,6 +107,37 @@ def _return_to_holder(session: Session, instance: ProcessInstance, row: HumanTas
                       detail={"task": row.spec_id, "returned_to": holder.username})
 
 
+COMPLETIONS = ("task_completed", "task_completed_by_admin")
+
+
+class Returned(NamedTuple):
+    """Who sent a draft back to its holder (`returnTo`, decision 124), and their comment ("" without one)."""
+
+    by: str
+    comment: str
+
+
+def returned(session: Session, task: HumanTask) -> Returned | None:
+    """For a task claimed back for its drafter: the completion that sent it back (the instance's last one before
+    the task opened), its person and comment (the returning form's `*_comment` field); None for any other task."""
+    events = session.execute(select(AuditEvent.id, AuditEvent.action, AuditEvent.detail).where(
+        AuditEvent.task_id == task.id, AuditEvent.action.in_(("task_created", "task_claimed")))
+        .order_by(AuditEvent.id)).all()
+    created = next((event.id for event in events if event.action == "task_created"), None)
+    if created is None or not any(event.action == "task_claimed" and "returned_to" in (event.detail or {})
+                                  for event in events):
+        return None
+    row = session.execute(select(AuditEvent.detail, User.display_name).outerjoin(User, User.id == AuditEvent.actor_id)
+                          .where(AuditEvent.instance_id == task.instance_id, AuditEvent.action.in_(COMPLETIONS),
+                                 AuditEvent.id < created).order_by(AuditEvent.id.desc()).limit(1)).first()
+    if row is None:
+        return None
+    data = (row.detail or {}).get("data") or {}
+    comment = next((value.strip() for key, value in data.items()
+                    if key.endswith("_comment") and isinstance(value, str) and value.strip()), "")
+    return Returned(row.display_name or "", comment)
+
+
 def capped(data: dict[str, Any]) -> dict[str, Any]:
     """`data` as JSON gives it back (what a row stores), or a marker when it is over MAX_CONTEXT_BYTES."""
     encoded = json.dumps(data, ensure_ascii=False, default=str)

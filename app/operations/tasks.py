@@ -32,6 +32,7 @@ from app.operations import auto_documents, catalog, ledger, options, profiles, v
 from app.operations.errors import Conflict, Forbidden, Invalid, NotFound
 from app.operations.failures import quarantining, reading_state
 from app.operations.instances import apply_step, budget, environment, route_message
+from app.operations.task_rows import COMPLETIONS
 
 MAX_DRAFT_BYTES = 256 * 1024
 OVERSEER_ROLES = visibility.TASK_OVERSEERS
@@ -130,6 +131,27 @@ def form_options(form: forms.FormSpec, locale: str | None = None) -> dict[str, l
     """Choices of every `x-source` the form uses, read from the directory and the profile (labelled in
     `locale` for a page; in Chinese for what is written)."""
     return options.options_for(forms.sources_of(form), locale)
+
+
+def current_context(task: HumanTask, form: forms.FormSpec) -> dict[str, Any]:
+    """The task data its form shows above it (`ui:context`): the copy taken when the task opened, updated with
+    what the instance's tasks completed since then (until this one was) submitted for those keys — a
+    section's 核实情况 finished while the consultation waits (decision 129)."""
+    keys = {str(entry.get("key", "")).split(".")[0] for entry in form.uischema.get("ui:context", [])
+            if isinstance(entry, dict)}
+    context = dict(task.context or {})
+    if not keys:
+        return context
+    mine = select(AuditEvent.id).where(AuditEvent.task_id == task.id)
+    opened = mine.where(AuditEvent.action == "task_created").order_by(AuditEvent.id.desc()).limit(1)
+    done = mine.where(AuditEvent.action.in_(COMPLETIONS)).order_by(AuditEvent.id).limit(1)
+    later = select(HumanTask.submitted).join(AuditEvent, AuditEvent.task_id == HumanTask.id).where(
+        AuditEvent.instance_id == task.instance_id, AuditEvent.action.in_(COMPLETIONS), HumanTask.id != task.id,
+        AuditEvent.id > func.coalesce(opened.scalar_subquery(), 0),
+        AuditEvent.id < func.coalesce(done.scalar_subquery(), 2**62)).order_by(AuditEvent.id)
+    for submitted in db.session.scalars(later):
+        context.update({key: value for key, value in (submitted or {}).items() if key in keys})
+    return context
 
 
 def page_options(task: HumanTask, form: forms.FormSpec) -> dict[str, list[tuple[str, str]]]:

@@ -88,3 +88,13 @@ def level_short(level: object, locale: str | None = None) -> str | None:
         return LEVEL_SHORT_EN.get(level) if isinstance(level, int) else None
     name = level_name(level)
     return name.split(" ")[0] if name else None
+
+
+def list_separator(locale: str | None = None) -> str:
+    """How the reader's language lists names: 、 in Chinese, ", " in English (decision 128)."""
+    return ", " if (locale or "").lower().startswith("en") else "、"
+
+
+def listed(values: object, locale: str | None = None) -> str:
+    """Names joined as `locale` lists them: 甲、乙 or A, B (the `listed` filter, and messages built in Python)."""
+    return list_separator(locale).join(str(value) for value in values)  # type: ignore[attr-defined]

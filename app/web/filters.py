@@ -15,7 +15,7 @@ from jinja2 import pass_context
 from markupsafe import Markup, escape
 
 from app import clock
-from app.operations import element_names, labels, ledger_reading, vocabulary
+from app.operations import element_names, labels, ledger_reading, schedules, vocabulary
 
 STATUS_NAMES = labels.INSTANCE_STATUSES
 
@@ -205,7 +205,7 @@ def display_value(value: Any) -> str:
     if isinstance(value, bool):
         return str(_l("是")) if value else str(_l("否"))
     if isinstance(value, list):
-        return str(_l("、")).join(display_value(v) for v in value)
+        return listed(display_value(v) for v in value)
     if isinstance(value, dict):
         return str(_l(";")).join(f"{k}: {display_value(v)}" for k, v in value.items())
     return "" if value is None else str(value)
@@ -236,6 +236,8 @@ def entry_summary(entry: Any) -> str:
 
 def instance_title(instance: Any) -> str:
     """An instance's title; one without (started before it had one) is named by its process and start date."""
+    if instance.title and _english() and instance.scheduled_for is not None:
+        return schedules.english_title(instance, element_name(instance.definition.name))
     if instance.title:
         return instance.title
     return str(_l("%(process)s(%(date)s 启动)", process=element_name(instance.definition.name),
@@ -244,7 +246,7 @@ def instance_title(instance: Any) -> str:
 
 def unit_name(codes: Any) -> str:
     """A unit code (or a list of them) as the unit names."""
-    return labels.units_text(codes, _units(), ", " if _english() else "、") if codes else ""
+    return labels.units_text(codes, _units(), vocabulary.list_separator(str(get_locale() or ""))) if codes else ""
 
 
 def role_name(code: str) -> str:
@@ -298,7 +300,7 @@ def _english() -> bool:
 
 def listed(values: Any) -> str:
     """Names joined as the page's language lists them: 甲、乙 or A, B."""
-    return (", " if _english() else "、").join(str(value) for value in values)
+    return vocabulary.listed(values, str(get_locale() or ""))
 
 
 def aside(value: Any) -> Markup:

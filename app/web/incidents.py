@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from app import clock
 from app.operations import attachments, comments, deadlines, incident_page, labels, ledger_reading
 from app.operations.errors import Invalid
+from app.web.filters import listed
 from app.web.security import download_headers
 
 bp = Blueprint("incidents", __name__)
@@ -54,13 +55,13 @@ def comment(number: str) -> Response | tuple[str, int]:
     except Invalid as exc:
         if exc.errors.get("unreachable"):
             flash(_("意见未发表:%(names)s 无法收到提醒,原因和办法见“流转意见”。",
-                    names="、".join("@" + n for n in exc.errors["unreachable"])), "error")
+                    names=listed("@" + n for n in exc.errors["unreachable"])), "error")
         return render_incident(number, draft=text[:comments.MAX_LENGTH * 2], errors=exc.errors), 422
     flash(_("意见已发表。"), "success")
     if posted.told:
-        flash(_("已通知:%(names)s。", names="、".join(posted.told)), "success")
+        flash(_("已通知:%(names)s。", names=listed(posted.told)), "success")
     if posted.not_told:
-        flash(_("按您的选择,未提醒 %(names)s。", names="、".join("@" + n for n in posted.not_told)), "success")
+        flash(_("按您的选择,未提醒 %(names)s。", names=listed("@" + n for n in posted.not_told)), "success")
     return redirect(url_for("incidents.detail", number=number, _anchor=f"comment-{posted.comment.public_id}"))
 
 

@@ -24,6 +24,7 @@ from app.operations import (
     tasks,
 )
 from app.operations.errors import DeployRefused, Invalid, OperationError
+from app.web.filters import listed
 from app.web.inputs import int_arg, parse_json
 from app.web.security import DIAGRAM_CSP, download_headers
 
@@ -123,9 +124,9 @@ def deploy() -> Response:
             staying = done.staying.get(key, 0)
             note = _("(%(n)s 个未结束的实例留在旧版本)", n=staying) if staying else ""
             if key in because:
-                note += _("(流程图未变,因 %(files)s 变更)", files="、".join(because[key]))
+                note += _("(流程图未变,因 %(files)s 变更)", files=listed(because[key]))
             parts.append(f"{key} v{version}{note}")
-        flash(_("已部署:%(list)s。", list="、".join(parts)), "success")
+        flash(_("已部署:%(list)s。", list=listed(parts)), "success")
     else:
         flash(_("没有变化,未产生新版本。"), "success")
     return redirect(url_for("studio.index"))
@@ -280,7 +281,7 @@ def make_current(key: str, version: int) -> Response:
         return _versions_page(key[:100], exc.message, 422)
     message = _("v%(version)s 已设为当前版本,新启动的流程使用该版本;运行中的实例不受影响。", version=version)
     if done["kept"]:
-        message += _("以下文件仍被其他流程的当前版本使用,工作区中未还原:%(list)s。", list="、".join(done["kept"]))
+        message += _("以下文件仍被其他流程的当前版本使用,工作区中未还原:%(list)s。", list=listed(done["kept"]))
     flash(message, "success")
     return redirect(url_for("studio.versions", key=key[:100]))
 

@@ -25,7 +25,7 @@ from app.operations import (
 )
 from app.operations import worklist as worklist_ops
 from app.operations.errors import Conflict, Invalid, OperationError
-from app.web.filters import diagram_text, element_name
+from app.web.filters import diagram_text, element_name, listed
 from app.web.inputs import int_arg
 from app.web.lead import lead_card
 from app.web.security import download_headers
@@ -83,7 +83,7 @@ def worklist_act() -> Response:
         flash(exc.message, "error")
         return redirect(url_for("tasks.worklist", **back))
     if report.claimed:
-        names = _("、").join(element_name(name) for name in report.claimed)
+        names = listed(element_name(name) for name in report.claimed)
         flash(_("已签收 %(n)d 项:%(names)s", n=len(report.claimed), names=names), "success")
     for label, reason in report.refused:
         flash(_("未能签收 %(label)s:%(reason)s", label=label, reason=reason), "error")
@@ -323,7 +323,8 @@ def _render(item: HumanTask, values: dict[str, Any], raw: dict[str, Any], errors
     files = attachments.stored_files(item, form) if item.status == TaskStatus.OPEN else None
     fields = forms.build_fields(form, values, raw, errors, item.context, options, locale=locale, files=files)
     links = get_template_attribute("forms/_fields.html", "attachment_links")
-    context_items = forms.context_items(form, item.context, options, locale, tasks.process_fields(item), links,
+    context_items = forms.context_items(form, tasks.current_context(item, form), options, locale,
+                                        tasks.process_fields(item), links,
                                         get_template_attribute("forms/_fields.html", "external_link"))
     # a value the diagrams wrote (the grading basis) in the page's language; links and people's words stay
     context_items = [(label, text if isinstance(text, Markup) else diagram_text(text)) for label, text in context_items]
@@ -357,4 +358,5 @@ def _handover_context(item: HumanTask) -> dict[str, Any]:
     return {"pass_people": handover.pass_candidates(item, current_user) if workable else [],
             "may_urge": may_urge,
             "holders_text": handover.holders_text(item, tasks.current_locale()) if may_urge else "",
-            "acting_for": acting_for, "pass_form": {}, "handover_errors": {}}
+            "acting_for": acting_for, "pass_form": {}, "handover_errors": {},
+            "returned": handover.return_note(item) if item.assignee_id else None}

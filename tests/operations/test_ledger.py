@@ -37,7 +37,7 @@ def _record(instance, kind, data, **params):
 
 def test_every_kind_the_engine_accepts_is_known_to_the_ledger():
     # 流程终止 is written only by an admin's termination (decision 51): no diagram may name it.
-    assert set(ledger_kinds.KINDS) == {*LEDGER_KINDS, "terminated"}
+    assert set(ledger_kinds.KINDS) == {*LEDGER_KINDS, "terminated", "task_passed"}
 
 
 def test_an_incident_has_its_ledger_head_from_the_start(incident):
