@@ -136,7 +136,7 @@ def form_options(form: forms.FormSpec, locale: str | None = None) -> dict[str, l
 def current_context(task: HumanTask, form: forms.FormSpec) -> dict[str, Any]:
     """The task data its form shows above it (`ui:context`): the copy taken when the task opened, updated with
     what the instance's tasks completed since then (until this one was) submitted for those keys — a
-    section's 核实情况 finished while the consultation waits (decision 129)."""
+    section's 核实情况 finished while the consultation waits (decision 130)."""
     keys = {str(entry.get("key", "")).split(".")[0] for entry in form.uischema.get("ui:context", [])
             if isinstance(entry, dict)}
     context = dict(task.context or {})
