@@ -106,27 +106,26 @@ def _restore_fields(registry: Any, mapping: dict[str, Any]) -> Any:
 
 
 class DeltaTaskConverter(TaskConverter):
-    """SpiffWorkflow's task converter; a task stored as a delta from its parent starts from the parent's
-    data copied by `_inherited` (the same result as SpiffWorkflow's merge onto an empty dict)."""
+    """SpiffWorkflow's task converter for reading: a task stored as a delta from its parent starts from
+    the parent's data copied by `_inherited` (the same result as SpiffWorkflow's merge onto an empty
+    dict); plain values are not handed to the registry one by one."""
 
     def from_dict(self, dct: dict[str, Any], workflow: Any) -> Task:
-        delta = dct.get("delta")
-        if not delta or dct["parent"] is None:
-            return super().from_dict(dct, workflow)
         memo = getattr(_RESTORING, "memo", None)
         uuid = memo.uuid if memo is not None else UUID
         task_spec = workflow.spec.task_specs.get(dct["task_spec"])
         task = self.target_class(workflow, task_spec, state=dct["state"], id=uuid(dct["id"]))
-        task._parent = uuid(dct["parent"])
+        task._parent = uuid(dct["parent"]) if dct["parent"] is not None else None
         task._children = [uuid(child) for child in dct["children"]]
         task.last_state_change = dct["last_state_change"]
         task.triggered = dct["triggered"]
         task.internal_data = _restore_fields(self.registry, dct["internal_data"])
         if isinstance(task_spec, CatchingEvent) and task.has_state(TaskState.WAITING):
             task.workflow.top_workflow.event_manager.add_task(task)
-        parent = task.parent
-        if parent is None:  # as SpiffWorkflow does: without its parent, a task keeps its stored data
-            task.data = self.registry.restore(dct["data"])
+        delta = dct.get("delta")
+        parent = task.parent if delta else None
+        if parent is None:  # a root task, or one stored whole: its data as stored (as SpiffWorkflow does)
+            task.data = _restore_fields(self.registry, dct["data"])
             return task
         data, keys = _inherited(parent.id, parent.data, memo)
         updates = _restore_fields(self.registry, delta.get("updates") or {})
