@@ -295,20 +295,32 @@ def count(user: User, f: WorklistFilter, tab: str, cap: int = COUNT_CAP) -> int:
     return counts(user, f, [tab], cap)[tab]
 
 
-def counts(user: User, f: WorklistFilter, tabs: Iterable[str], cap: int = COUNT_CAP) -> dict[str, int]:
+def counts(user: User, f: WorklistFilter, tabs: Iterable[str], cap: int = COUNT_CAP, badge: bool = False,
+           also: Mapping[str, Any] | None = None) -> dict[str, int]:
     """`count` of each of `tabs`, in one statement: each part's capped count is a scalar subquery of
-    one SELECT (a page shows every tab's count; one round trip, not five)."""
+    one SELECT (a page shows every tab's count; one round trip, not five). `badge` adds "badge", the
+    header's `todo_count` (待办 without the filter: for a narrowed page), and `also` other single-value
+    statements by name (the page's unread messages), to the same round trip."""
     tabs = list(tabs)
     wanted = {part for tab in tabs for part in _TAB_PARTS[tab]}
-    conditions = {"mine": _mine(user), "standing_in": _standing_in(user, f) if "standing_in" in wanted else None,
-                  "unclaimed": _group(user, unclaimed_only=True) if "unclaimed" in wanted else None,
+    everything = WorklistFilter(cache=f.cache)  # the badge's parts: no narrowing (the delegators read once)
+    badge_parts = list(_TAB_PARTS["todo"]) if badge else []
+    conditions = {"mine": _mine(user),
+                  "standing_in": _standing_in(user, f) if {"standing_in"} & {*wanted, *badge_parts} else None,
+                  "unclaimed": _group(user, unclaimed_only=True) if {"unclaimed"} & {*wanted, *badge_parts} else None,
                   "group": _group(user, unclaimed_only=False) if "group" in wanted else None,
                   "done": _done(user)}
-    queries = {part: _count(conditions[part], f, part, cap) for part in sorted(wanted)
-               if conditions[part] is not None}  # cheap counts added up rather than one OR no index serves
+    # cheap counts added up rather than one OR no index serves
+    queries = {part: _count(conditions[part], f, part, cap) for part in sorted(wanted) if conditions[part] is not None}
+    queries.update({f"badge_{part}": _count(conditions[part], everything, part, cap) for part in badge_parts
+                    if conditions[part] is not None})
+    queries.update({name: query.scalar_subquery() for name, query in (also or {}).items()})
     values = db.session.execute(select(*(query.label(part) for part, query in queries.items()))).one()._mapping \
         if queries else {}
-    return {tab: min(sum(values.get(part, 0) or 0 for part in _TAB_PARTS[tab]), cap + 1) for tab in tabs}
+    found = {tab: min(sum(values.get(part, 0) or 0 for part in _TAB_PARTS[tab]), cap + 1) for tab in tabs}
+    if badge:
+        found["badge"] = min(sum(values.get(f"badge_{part}", 0) or 0 for part in _TAB_PARTS["todo"]), cap + 1)
+    return {**found, **{name: values[name] or 0 for name in also or {}}}
 
 
 _TAB_PARTS = {"todo": ("mine", "standing_in", "unclaimed"), "mine": ("mine", "standing_in"), "group": ("group",),

@@ -22,6 +22,7 @@ from app.operations import (
     instances,
     interventions,
     ledger_reading,
+    notifications,
     starts,
     tasks,
 )
@@ -58,9 +59,10 @@ def worklist() -> str:
         page = worklist_ops.list_page(user, f)
     whole = not request.args.get("after") and page.next_cursor is None  # the shown tab fits on one page
     counted = [tab for tab in worklist_ops.TABS if not (whole and tab == f.tab)]
-    counts = {**worklist_ops.counts(user, f, counted), **({f.tab: len(page.rows)} if whole else {})}
-    if not f.narrowed:
-        g.todo_count = counts["todo"]  # the header's badge says the same without counting again
+    # The header's badge and unread messages are counted in the same statement as the tabs.
+    found = worklist_ops.counts(user, f, counted, badge=f.narrowed, also={"unread": notifications.unread_query(user)})
+    counts = {**found, **({f.tab: len(page.rows)} if whole else {})}
+    g.todo_count, g.unread_count = found["badge"] if f.narrowed else counts["todo"], found["unread"]
     # Links built once and completed per row (url_for fifty times over is a good part of the page).
     narrowed = url_for("tasks.worklist", **f.query_args(incident=None))
     lines = _lines(page.rows, user.id, narrowed + ("&" if "?" in narrowed else "?") + "incident=")

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import event, func, select
 
 from app.extensions import db
-from app.models import AuditEvent, HumanTask, ProcessInstance, TaskStatus
-from app.operations import deploy, instances, worklist
+from app.models import AuditEvent, HumanTask, Notification, ProcessInstance, TaskStatus
+from app.operations import deploy, instances, notifications, worklist
 from tests.conftest import ROOT
 from tests.web.scenario import act_as, open_task, start_incident, submit
 
@@ -241,10 +241,12 @@ def test_the_list_reads_columns_never_the_instance_state(app, db, people):
     assert not [s for s in statements if "state_json" in s]
 
 
-def test_a_worklist_page_counts_every_tab_in_one_statement(app, db, people):
+@pytest.mark.parametrize("url", ["/tasks?view=group", "/tasks?view=group&due=overdue"])
+def test_a_worklist_page_counts_every_tab_in_one_statement(app, db, people, url):
     """The session's user, the shown tab's rows (one statement per phase: tasks with a due time, then
-    without), the delegations read once, one statement for every tab's count (the header's badge too), the
-    deployed processes (the task filter) and the unread notices: seven in all (a count, not a time)."""
+    without), the delegations read once, one statement for every tab's count, the header's badge and the
+    unread notices (on a narrowed page too), and the deployed processes (the task filter): six in all
+    (a count, not a time)."""
     _registered(people)
     office = people["office"]
     _page(office, "/tasks")  # warm this process's caches (specs, the catalogue)
@@ -256,14 +258,32 @@ def test_a_worklist_page_counts_every_tab_in_one_statement(app, db, people):
 
     event.listen(db.engine, "before_cursor_execute", capture)
     try:
-        page = _page(office, "/tasks?view=group")
+        page = _page(office, url)
     finally:
         event.remove(db.engine, "before_cursor_execute", capture)
     assert "组内" in page
-    counting = [s for s in statements if "count(*)" in s]
+    counting = [s for s in statements if "count(" in s]
     assert len(counting) == 1, statements
     assert len([s for s in statements if "FROM task_delegation" in s]) == 1, statements
-    assert len(statements) <= 7, "\n".join(statements)
+    assert len(statements) <= 6, "\n".join(statements)
+
+
+def test_a_narrowed_page_keeps_the_headers_badge_and_unread_messages(app, db, people):
+    """The tabs count what the filter leaves; the header's 待办 badge counts every task, and the unread
+    messages are the inbox's (both asked in the tabs' statement)."""
+    _registered(people)
+    office = people["office"]
+    db.session.add(Notification(user_id=office.user.id, kind="test", title="提醒", body="", link="/inbox"))
+    db.session.commit()
+    unread = notifications.unread_count(office.user)
+    assert unread >= 1
+    for url in ("/tasks", "/tasks?q=不存在的事件", "/tasks?due=overdue&view=mine"):
+        page = _page(office, url)
+        assert 'data-testid="todo-count">1<' in page, url
+        assert f'data-testid="unread">{unread}<' in page, url
+    narrowed = _page(office, "/tasks?q=不存在的事件")
+    assert _tab_count(narrowed, "todo") == "0" and _tab_count(narrowed, "group") == "0"
+    assert f'data-testid="unread">{unread}<' in _page(office, "/inbox")
 
 
 def test_the_group_tab_shows_a_task_a_colleague_holds_read_only_with_the_holder(app, db, people, user_factory):
