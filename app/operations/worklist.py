@@ -19,7 +19,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, and_, func, literal, or_, select, tuple_
+from sqlalchemy import ColumnElement, String, and_, cast, func, literal, or_, select, tuple_
 from sqlalchemy.orm import aliased
 
 from app import clock
@@ -296,11 +296,12 @@ def count(user: User, f: WorklistFilter, tab: str, cap: int = COUNT_CAP) -> int:
 
 
 def counts(user: User, f: WorklistFilter, tabs: Iterable[str], cap: int = COUNT_CAP, badge: bool = False,
-           also: Mapping[str, Any] | None = None) -> dict[str, int]:
+           also: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """`count` of each of `tabs`, in one statement: each part's capped count is a scalar subquery of
     one SELECT (a page shows every tab's count; one round trip, not five). `badge` adds "badge", the
     header's `todo_count` (待办 without the filter: for a narrowed page), and `also` other single-value
-    statements by name (the page's unread messages), to the same round trip."""
+    statements by name (the page's unread messages), to the same round trip: their values as read
+    (None for a count of nothing on some databases)."""
     tabs = list(tabs)
     wanted = {part for tab in tabs for part in _TAB_PARTS[tab]}
     everything = WorklistFilter(cache=f.cache)  # the badge's parts: no narrowing (the delegators read once)
@@ -320,7 +321,7 @@ def counts(user: User, f: WorklistFilter, tabs: Iterable[str], cap: int = COUNT_
     found = {tab: min(sum(values.get(part, 0) or 0 for part in _TAB_PARTS[tab]), cap + 1) for tab in tabs}
     if badge:
         found["badge"] = min(sum(values.get(f"badge_{part}", 0) or 0 for part in _TAB_PARTS["todo"]), cap + 1)
-    return {**found, **{name: values[name] or 0 for name in also or {}}}
+    return {**found, **{name: values[name] for name in also or {}}}
 
 
 _TAB_PARTS = {"todo": ("mine", "standing_in", "unclaimed"), "mine": ("mine", "standing_in"), "group": ("group",),
@@ -344,10 +345,20 @@ def todo_count(user: User, cap: int = COUNT_CAP) -> int:
     return count(user, WorklistFilter(), "todo", cap)
 
 
-def task_names(user: User) -> list[str]:
-    """Names of the user tasks of the deployed processes that the user's roles take (the task filter)."""
+def latest_definitions() -> Any:
+    """The ids of the deployed processes' latest versions as one text ("3,7,12"): a single value, so that
+    a page asks it in the round trip of its other counts (`counts`' `also`) and hands it to `task_names`."""
+    return select(func.aggregate_strings(cast(ProcessDefinition.id, String), ",")).where(
+        ProcessDefinition.is_latest.is_(True))
+
+
+def task_names(user: User, latest: str | None = None) -> list[str]:
+    """Names of the user tasks of the deployed processes that the user's roles take (the task filter);
+    `latest` is what `latest_definitions` read, when the page has it."""
     names: set[str] = set()
-    for definition_id in db.session.scalars(select(ProcessDefinition.id).where(ProcessDefinition.is_latest.is_(True))):
+    if latest is None:
+        latest = db.session.scalar(latest_definitions()) or ""
+    for definition_id in sorted(int(part) for part in latest.split(",") if part):
         names.update(info["name"] for info in catalog.version(definition_id).tasks.values()
                      if info.get("name") and user.role_codes.intersection(info.get("roles") or []))
     return sorted(names)

@@ -59,15 +59,18 @@ def worklist() -> str:
         page = worklist_ops.list_page(user, f)
     whole = not request.args.get("after") and page.next_cursor is None  # the shown tab fits on one page
     counted = [tab for tab in worklist_ops.TABS if not (whole and tab == f.tab)]
-    # The header's badge and unread messages are counted in the same statement as the tabs.
-    found = worklist_ops.counts(user, f, counted, badge=f.narrowed, also={"unread": notifications.unread_query(user)})
+    # The header's badge, the unread messages and the deployed processes (the task filter's names) are
+    # read in the same statement as the tabs' counts: one round trip.
+    found = worklist_ops.counts(user, f, counted, badge=f.narrowed, also={
+        "unread": notifications.unread_query(user), "latest": worklist_ops.latest_definitions()})
     counts = {**found, **({f.tab: len(page.rows)} if whole else {})}
-    g.todo_count, g.unread_count = found["badge"] if f.narrowed else counts["todo"], found["unread"]
+    g.todo_count, g.unread_count = found["badge"] if f.narrowed else counts["todo"], found["unread"] or 0
     # Links built once and completed per row (url_for fifty times over is a good part of the page).
     narrowed = url_for("tasks.worklist", **f.query_args(incident=None))
     lines = _lines(page.rows, user.id, narrowed + ("&" if "?" in narrowed else "?") + "incident=")
+    names = worklist_ops.task_names(user, found["latest"] or "")
     return render_template("tasks/worklist.html", f=f, page=page, lines=lines, counts=counts,
-                           cap=worklist_ops.COUNT_CAP, errors=f.errors, task_names=worklist_ops.task_names(user),
+                           cap=worklist_ops.COUNT_CAP, errors=f.errors, task_names=names,
                            incident=worklist_ops.incident_label(f.incident, user),
                            first_page=bool(request.args.get("after")), task_link=url_for("tasks.worklist") + "/")
 
