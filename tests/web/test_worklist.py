@@ -310,6 +310,21 @@ def test_the_group_tab_shows_a_task_a_colleague_holds_read_only_with_the_holder(
     assert "办理中" not in mine and 'name="unclaim"' in mine  # the holder's own row keeps its action
 
 
+def test_a_holders_name_is_escaped_in_the_held_row_in_chinese_and_english(app, db, people, user_factory):
+    """The 由 … 办理中 words are worked out with the row (decision 129): the holder's name is text, never
+    markup, and the English page has its own words."""
+    monitor, other = people["monitor"], act_as(app, user_factory(["monitor"], "wl_monitor_two"))
+    quick_report = open_task(start_incident(monitor), "ut_register")
+    monitor.user.display_name = "王<b>五</b>&六"
+    db.session.commit()
+    row = _row(_page(other, "/tasks?view=group"), quick_report.public_id)
+    assert "由 王&lt;b&gt;五&lt;/b&gt;&amp;六 办理中" in row and "<b>" not in row
+    assert "row--held" in row and 'name="claim"' not in row
+    other.client.post("/lang/en", data={"next": "/tasks"})
+    row = _row(_page(other, "/tasks?view=group"), quick_report.public_id)
+    assert "Being handled by 王&lt;b&gt;五&lt;/b&gt;&amp;六" in row and "<b>" not in row and "办理中" not in row
+
+
 def test_only_monitors_register_incidents_others_are_pointed_to_the_leads(app, db, people):
     """The quick report's lane registers (decision 117): the button and the menu item are theirs; anyone
     else who reaches the page is told, in Chinese, where their lead goes, and nothing is started."""
