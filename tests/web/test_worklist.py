@@ -129,6 +129,9 @@ def test_filters_and_search_narrow_the_list(db, people, monkeypatch):
     second = _registered(people, "第二起:热线无人接听")
     a, b = open_task(first, "ut_confirm_level"), open_task(second, "ut_confirm_level")
     assert set(_rows(_page(office))) >= {a.public_id, b.public_id}
+    # The task filter offers the deployed processes' tasks of the person's roles (read with the counts).
+    assert re.search(r'<option value="确认定级与启动响应"\s*>', _page(office))
+    assert "确认定级与启动响应" not in _page(people["monitor"], "/tasks").split('name="task"')[1].split("</select>")[0]
     assert _rows(_page(office, "/tasks?q=热线")) == [b.public_id]
     assert _rows(_page(office, f"/tasks?q={second.business_key}")) == [b.public_id]
     monkeypatch.setattr(worklist, "MAX_MATCHES", 0)  # more matching incidents than ids worth listing
