@@ -63,8 +63,7 @@ def worklist() -> str:
     counted = [tab for tab in worklist_ops.TABS if not (whole and tab == f.tab)]
     # The header's badge, the unread messages and the deployed processes (the task filter's names) are
     # read in the same statement as the tabs' counts: one round trip.
-    found = worklist_ops.counts(user, f, counted, badge=f.narrowed, also={
-        "unread": notifications.unread_query(user), "latest": worklist_ops.latest_definitions()})
+    found = worklist_ops.counts(user, f, counted, badge=f.narrowed, also=_PAGE_VALUES)
     counts = {**found, **({f.tab: len(page.rows)} if whole else {})}
     g.todo_count, g.unread_count = found["badge"] if f.narrowed else counts["todo"], found["unread"] or 0
     # Links built once and completed per row (url_for fifty times over is a good part of the page).
@@ -75,6 +74,10 @@ def worklist() -> str:
                            cap=worklist_ops.COUNT_CAP, errors=f.errors, task_names=names,
                            incident=worklist_ops.incident_label(f.incident, user),
                            first_page=bool(request.args.get("after")), task_link=url_for("tasks.worklist") + "/")
+
+
+# What the page reads besides the tabs' counts, in their statement (functions of the user's id only).
+_PAGE_VALUES = {"unread": notifications.unread_query, "latest": lambda _user: worklist_ops.latest_definitions()}
 
 
 @dataclass(frozen=True, slots=True)

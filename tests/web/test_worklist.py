@@ -81,6 +81,10 @@ def test_the_monitor_finds_the_quick_report_in_the_default_view_with_counts(app,
     assert task.assignee_id == monitor.user.id
     other = act_as(app, user_factory(["monitor"], "wl_monitor_two"))
     assert _rows(_page(other)) == []
+    # The same roles share one kept count statement (decision 129), each person with their own counts.
+    assert [_tab_count(_page(other), tab) for tab in ("todo", "mine", "group", "done")] == ["0", "0", "1", "0"]
+    assert 'data-testid="todo-count"' not in _page(other)
+    assert [_tab_count(_page(monitor), tab) for tab in ("todo", "mine", "group", "done")] == ["1", "1", "0", "0"]
     assert re.search(r'待办任务 <span class="badge" data-testid="todo-count">1</span>', page)
     for label in ("待办", "我的", "组内", "已办", "搜索事件", "办理时限", "今日到期", "已超时"):
         assert label in page
