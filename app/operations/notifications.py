@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -168,8 +168,12 @@ def message_context(instance: ProcessInstance, data: dict[str, Any] | None = Non
 
 def unread_count(user: User) -> int:
     """Unread inbox messages of a user."""
-    return db.session.scalar(select(func.count(Notification.id)).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+    return db.session.scalar(unread_query(user)) or 0
+
+
+def unread_query(user: User) -> Select[tuple[int]]:
+    """`unread_count` as a statement (a page that counts other things asks it in the same round trip)."""
+    return select(func.count(Notification.id)).where(Notification.user_id == user.id, Notification.read_at.is_(None))
 
 
 def list_inbox(user: User, limit: int = 100) -> list[Notification]:

@@ -10,7 +10,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 from zxcvbn import zxcvbn
 
@@ -225,14 +225,18 @@ def set_contact(username: str, *, email: str | None, phone: str | None, actor: U
         return user
 
 
+_SESSION_USER = select(User).options(joinedload(User.roles)).where(User.id == bindparam("user_id"))
+
+
 def load_user(session_id: str) -> User | None:
     """The user of a session id `<id>:<epoch>`, if the epoch is still current."""
     try:
         user_id, epoch = (int(part) for part in session_id.split(":", 1))
     except ValueError:
         return None
-    # The roles in the same statement (a join, not selectin's second query): every page reads them.
-    user = db.session.get(User, user_id, options=[joinedload(User.roles)])
+    # The roles in the same statement (a join, not selectin's second query): every page reads them. The
+    # statement is built once (its cache key too); `session.get` with options built it on every request.
+    user = db.session.execute(_SESSION_USER, {"user_id": user_id}).unique().scalar_one_or_none()
     if user is None or user.session_epoch != epoch or not user.active or demo_login_refused(user):
         return None
     return user

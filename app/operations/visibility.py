@@ -38,8 +38,12 @@ UNIT_KEYS = ("lead_unit", "assist_units", "related_units", "dispatch_unit", "ris
 MAX_UNITS = 100
 
 
-def _unit(user: User) -> str | None:
+def unit_code(user: User) -> str | None:
+    """The code of the user's unit (what a unit role's tasks are matched against)."""
     return user.unit.code if user.unit else None
+
+
+_unit = unit_code
 
 
 def _tasks_of_roles(roles: list[str], correlated: bool = False) -> ColumnElement[bool]:

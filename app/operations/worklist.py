@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, and_, func, literal, or_, select, tuple_
+from sqlalchemy import ColumnElement, Integer, String, and_, bindparam, cast, func, literal, or_, select, tuple_
 from sqlalchemy.orm import aliased
 
 from app import clock
@@ -143,12 +143,17 @@ def _mine(user: User) -> ColumnElement[bool]:
     return and_(_open(), HumanTask.assignee_id == user.id)
 
 
+def _holders(user: User, f: WorklistFilter) -> list[int]:
+    """The people whose delegate (委托) the user is now, read once per filter."""
+    if "holders" not in f.cache:
+        f.cache["holders"] = list(db.session.scalars(visibility.delegators(user)))
+    return f.cache["holders"]
+
+
 def _standing_in(user: User, f: WorklistFilter) -> ColumnElement[bool] | None:
     """Open tasks held by the people whose delegate (委托) the user is now; None when there are none
     (the usual case: one small query per page, and no phase or count for it)."""
-    if "holders" not in f.cache:
-        f.cache["holders"] = list(db.session.scalars(visibility.delegators(user)))
-    holders = f.cache["holders"]
+    holders = _holders(user, f)
     return and_(_open(), HumanTask.assignee_id.in_(holders)) if holders else None
 
 
@@ -295,20 +300,75 @@ def count(user: User, f: WorklistFilter, tab: str, cap: int = COUNT_CAP) -> int:
     return counts(user, f, [tab], cap)[tab]
 
 
-def counts(user: User, f: WorklistFilter, tabs: Iterable[str], cap: int = COUNT_CAP) -> dict[str, int]:
+def counts(user: User, f: WorklistFilter, tabs: Iterable[str], cap: int = COUNT_CAP, badge: bool = False,
+           also: Mapping[str, Callable[[Any], Any]] | None = None) -> dict[str, Any]:
     """`count` of each of `tabs`, in one statement: each part's capped count is a scalar subquery of
-    one SELECT (a page shows every tab's count; one round trip, not five)."""
+    one SELECT (a page shows every tab's count; one round trip, not five). `badge` adds "badge", the
+    header's `todo_count` (待办 without the filter: for a narrowed page), and `also` other single-value
+    statements by name, each made from the user by a function that reads nothing but the user's `id`
+    (the page's unread messages), to the same round trip: their values as read (None for a count of
+    nothing on some databases).
+
+    Without a filter the statement is built once for everyone of the same roles (and unit, for a unit
+    role) and kept: the person's id and delegators are bind parameters (`_Anyone`). Building and keying
+    it anew was a good part of the page's Python."""
     tabs = list(tabs)
     wanted = {part for tab in tabs for part in _TAB_PARTS[tab]}
-    conditions = {"mine": _mine(user), "standing_in": _standing_in(user, f) if "standing_in" in wanted else None,
-                  "unclaimed": _group(user, unclaimed_only=True) if "unclaimed" in wanted else None,
+    badge_parts = list(_TAB_PARTS["todo"]) if badge else []
+    holders = _holders(user, f) if {"standing_in"} & {*wanted, *badge_parts} else []
+    params = {"wl_user": user.id, "wl_holders": holders}
+    if f.narrowed:  # the filter's values are in the statement: built for this page
+        statement = _counts_statement(user, f, wanted, badge_parts, cap, also, bool(holders))
+    else:
+        unit = visibility.unit_code(user) if user.role_codes & visibility.UNIT_ROLES else None
+        key = (frozenset(wanted), tuple(badge_parts), cap, tuple((also or {}).items()), frozenset(user.role_codes),
+               unit, bool(holders))
+        statement = _COUNTS.get(key)
+        if statement is None:
+            if len(_COUNTS) >= 256:  # role and unit combinations are few; never grow without bound
+                _COUNTS.clear()
+            anyone = _Anyone(frozenset(user.role_codes), _Unit(unit) if unit else None)
+            statement = _COUNTS[key] = _counts_statement(anyone, f, wanted, badge_parts, cap, also, bool(holders))
+    values = db.session.execute(statement, params).one()._mapping if statement is not None else {}
+    found = {tab: min(sum(values.get(part, 0) or 0 for part in _TAB_PARTS[tab]), cap + 1) for tab in tabs}
+    if badge:
+        found["badge"] = min(sum(values.get(f"badge_{part}", 0) or 0 for part in _TAB_PARTS["todo"]), cap + 1)
+    return {**found, **{name: values[name] for name in also or {}}}
+
+
+@dataclass(frozen=True)
+class _Unit:
+    code: str
+
+
+@dataclass(frozen=True)
+class _Anyone:
+    """The user as a kept count statement sees them: their roles and unit as they are, their id a bind
+    parameter (what `_mine`, `_group`, `_done` and `visibility.candidate_clause` read of a user)."""
+
+    role_codes: frozenset[str]
+    unit: _Unit | None
+    id: Any = field(default_factory=lambda: bindparam("wl_user", type_=Integer))
+
+
+_COUNTS: dict[tuple[Any, ...], Any] = {}
+
+
+def _counts_statement(user: Any, f: WorklistFilter, wanted: set[str], badge_parts: list[str], cap: int,
+                      also: Mapping[str, Callable[[Any], Any]] | None, standing_in: bool) -> Any:
+    everything = WorklistFilter(cache=f.cache)  # the badge's parts: no narrowing
+    needed = {*wanted, *badge_parts}
+    held_for = and_(_open(), HumanTask.assignee_id.in_(bindparam("wl_holders", expanding=True, type_=Integer)))
+    conditions = {"mine": _mine(user), "standing_in": held_for if standing_in else None,
+                  "unclaimed": _group(user, unclaimed_only=True) if "unclaimed" in needed else None,
                   "group": _group(user, unclaimed_only=False) if "group" in wanted else None,
                   "done": _done(user)}
-    queries = {part: _count(conditions[part], f, part, cap) for part in sorted(wanted)
-               if conditions[part] is not None}  # cheap counts added up rather than one OR no index serves
-    values = db.session.execute(select(*(query.label(part) for part, query in queries.items()))).one()._mapping \
-        if queries else {}
-    return {tab: min(sum(values.get(part, 0) or 0 for part in _TAB_PARTS[tab]), cap + 1) for tab in tabs}
+    # cheap counts added up rather than one OR no index serves
+    queries = {part: _count(conditions[part], f, part, cap) for part in sorted(wanted) if conditions[part] is not None}
+    queries.update({f"badge_{part}": _count(conditions[part], everything, part, cap) for part in badge_parts
+                    if conditions[part] is not None})
+    queries.update({name: make(user).scalar_subquery() for name, make in (also or {}).items()})
+    return select(*(query.label(part) for part, query in queries.items())) if queries else None
 
 
 _TAB_PARTS = {"todo": ("mine", "standing_in", "unclaimed"), "mine": ("mine", "standing_in"), "group": ("group",),
@@ -332,10 +392,20 @@ def todo_count(user: User, cap: int = COUNT_CAP) -> int:
     return count(user, WorklistFilter(), "todo", cap)
 
 
-def task_names(user: User) -> list[str]:
-    """Names of the user tasks of the deployed processes that the user's roles take (the task filter)."""
+def latest_definitions() -> Any:
+    """The ids of the deployed processes' latest versions as one text ("3,7,12"): a single value, so that
+    a page asks it in the round trip of its other counts (`counts`' `also`) and hands it to `task_names`."""
+    return select(func.aggregate_strings(cast(ProcessDefinition.id, String), ",")).where(
+        ProcessDefinition.is_latest.is_(True))
+
+
+def task_names(user: User, latest: str | None = None) -> list[str]:
+    """Names of the user tasks of the deployed processes that the user's roles take (the task filter);
+    `latest` is what `latest_definitions` read, when the page has it."""
     names: set[str] = set()
-    for definition_id in db.session.scalars(select(ProcessDefinition.id).where(ProcessDefinition.is_latest.is_(True))):
+    if latest is None:
+        latest = db.session.scalar(latest_definitions()) or ""
+    for definition_id in sorted(int(part) for part in latest.split(",") if part):
         names.update(info["name"] for info in catalog.version(definition_id).tasks.values()
                      if info.get("name") and user.role_codes.intersection(info.get("roles") or []))
     return sorted(names)

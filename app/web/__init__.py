@@ -80,7 +80,7 @@ def _require_new_password() -> Response | None:
 def _template_globals() -> dict[str, Any]:
     # An error page (perhaps for a failed database) draws the layout without the inbox count.
     signed_in = current_user and current_user.is_authenticated and not errors.is_error_page()
-    unread = unread_count(current_user) if signed_in else 0
+    unread = (g.unread_count if "unread_count" in g else unread_count(current_user)) if signed_in else 0
     todo = 0
     if signed_in:
         todo = g.todo_count if "todo_count" in g else worklist.todo_count(current_user)

@@ -108,11 +108,12 @@ def localtime(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return clock.local(value).strftime(fmt)
 
 
-def due_state(due_at: datetime | None, created_at: datetime | None = None) -> str:
-    """'overdue', 'soon' (within 1 h or the last 20 %), 'ok' or '' — the red/yellow light."""
+def due_state(due_at: datetime | None, created_at: datetime | None = None, now: datetime | None = None) -> str:
+    """'overdue', 'soon' (within 1 h or the last 20 %), 'ok' or '' — the red/yellow light (at `now`, a page's
+    one reading of the clock, or the clock's time)."""
     if due_at is None:
         return ""
-    now = clock.now()
+    now = now or clock.now()
     if due_at <= now:
         return "overdue"
     remaining = due_at - now
@@ -122,7 +123,7 @@ def due_state(due_at: datetime | None, created_at: datetime | None = None) -> st
     return "ok"
 
 
-def _time_words() -> dict[str, str]:
+def time_words() -> dict[str, str]:
     """The words of `span` and `remaining` in the page's language, translated once per process and
     language (a worklist page shows them for every row; each translation lookup is not free)."""
     locale = str(get_locale() or "zh_CN")
@@ -137,11 +138,11 @@ def _time_words() -> dict[str, str]:
 _TIME_WORDS: dict[str, dict[str, str]] = {}
 
 
-def span(delta: timedelta | None, round_up: bool = True) -> str:
+def span(delta: timedelta | None, round_up: bool = True, words: dict[str, str] | None = None) -> str:
     """A length of time in the page's language: 15分钟, 2小时5分钟, 1天2小时 (the two largest units)."""
     if delta is None:
         return ""
-    words = _time_words()
+    words = words or time_words()
     seconds = abs(int(delta.total_seconds()))
     minutes = max(1, -(-seconds // 60)) if round_up else seconds // 60
     days, rest = divmod(minutes, 24 * 60)
@@ -155,15 +156,15 @@ def span(delta: timedelta | None, round_up: bool = True) -> str:
     return words["sep"].join(part for part in parts if part)
 
 
-def remaining(due_at: datetime | None) -> str:
-    """Time left (or overdue by) as a short text."""
+def remaining(due_at: datetime | None, now: datetime | None = None, words: dict[str, str] | None = None) -> str:
+    """Time left (or overdue by) as a short text; `now` and `words` (`time_words`) when a page has them."""
     if due_at is None:
         return ""
-    delta = due_at - clock.now()
-    words = _time_words()
+    delta = due_at - (now or clock.now())
+    words = words or time_words()
     if delta.total_seconds() > 0:
-        return words["left"] % {"t": span(delta, round_up=False)}
-    return words["over"] % {"t": span(delta)}
+        return words["left"] % {"t": span(delta, round_up=False, words=words)}
+    return words["over"] % {"t": span(delta, words=words)}
 
 
 def status_name(value: str) -> str:

@@ -20,11 +20,13 @@ from app.operations import (
     instances,
     interventions,
     ledger_reading,
+    notifications,
     starts,
     tasks,
 )
 from app.operations import worklist as worklist_ops
 from app.operations.errors import Conflict, Invalid, OperationError
+from app.web import worklist_rows
 from app.web.filters import diagram_text, element_name, listed
 from app.web.inputs import int_arg
 from app.web.lead import lead_card
@@ -55,16 +57,23 @@ def worklist() -> str:
         page = worklist_ops.list_page(user, f)
     whole = not request.args.get("after") and page.next_cursor is None  # the shown tab fits on one page
     counted = [tab for tab in worklist_ops.TABS if not (whole and tab == f.tab)]
-    counts = {**worklist_ops.counts(user, f, counted), **({f.tab: len(page.rows)} if whole else {})}
-    if not f.narrowed:
-        g.todo_count = counts["todo"]  # the header's badge says the same without counting again
+    # The header's badge, the unread messages and the deployed processes (the task filter's names) are
+    # read in the same statement as the tabs' counts: one round trip.
+    found = worklist_ops.counts(user, f, counted, badge=f.narrowed, also=_PAGE_VALUES)
+    counts = {**found, **({f.tab: len(page.rows)} if whole else {})}
+    g.todo_count, g.unread_count = found["badge"] if f.narrowed else counts["todo"], found["unread"] or 0
     # Links built once and completed per row (url_for fifty times over is a good part of the page).
     narrowed = url_for("tasks.worklist", **f.query_args(incident=None))
-    return render_template("tasks/worklist.html", f=f, page=page, counts=counts, cap=worklist_ops.COUNT_CAP,
-                           errors=f.errors, task_names=worklist_ops.task_names(user),
+    lines = worklist_rows.lines(page.rows, user.id, narrowed + ("&" if "?" in narrowed else "?") + "incident=")
+    names = worklist_ops.task_names(user, found["latest"] or "")
+    return render_template("tasks/worklist.html", f=f, page=page, lines=lines, t=worklist_rows.row_words(),
+                           counts=counts, cap=worklist_ops.COUNT_CAP, errors=f.errors, task_names=names,
                            incident=worklist_ops.incident_label(f.incident, user),
-                           first_page=bool(request.args.get("after")), task_link=url_for("tasks.worklist") + "/",
-                           incident_link=narrowed + ("&" if "?" in narrowed else "?") + "incident=")
+                           first_page=bool(request.args.get("after")), task_link=url_for("tasks.worklist") + "/")
+
+
+# What the page reads besides the tabs' counts, in their statement (functions of the user's id only).
+_PAGE_VALUES = {"unread": notifications.unread_query, "latest": lambda _user: worklist_ops.latest_definitions()}
 
 
 @bp.route("/tasks/claim", methods=["POST"])

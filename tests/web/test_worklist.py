@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import event, func, select
 
 from app.extensions import db
-from app.models import AuditEvent, HumanTask, ProcessInstance, TaskStatus
-from app.operations import deploy, instances, worklist
+from app.models import AuditEvent, HumanTask, Notification, ProcessInstance, TaskStatus
+from app.operations import deploy, instances, notifications, worklist
 from tests.conftest import ROOT
 from tests.web.scenario import act_as, open_task, start_incident, submit
 
@@ -81,6 +81,10 @@ def test_the_monitor_finds_the_quick_report_in_the_default_view_with_counts(app,
     assert task.assignee_id == monitor.user.id
     other = act_as(app, user_factory(["monitor"], "wl_monitor_two"))
     assert _rows(_page(other)) == []
+    # The same roles share one kept count statement (decision 133), each person with their own counts.
+    assert [_tab_count(_page(other), tab) for tab in ("todo", "mine", "group", "done")] == ["0", "0", "1", "0"]
+    assert 'data-testid="todo-count"' not in _page(other)
+    assert [_tab_count(_page(monitor), tab) for tab in ("todo", "mine", "group", "done")] == ["1", "1", "0", "0"]
     assert re.search(r'待办任务 <span class="badge" data-testid="todo-count">1</span>', page)
     for label in ("待办", "我的", "组内", "已办", "搜索事件", "办理时限", "今日到期", "已超时"):
         assert label in page
@@ -129,6 +133,9 @@ def test_filters_and_search_narrow_the_list(db, people, monkeypatch):
     second = _registered(people, "第二起:热线无人接听")
     a, b = open_task(first, "ut_confirm_level"), open_task(second, "ut_confirm_level")
     assert set(_rows(_page(office))) >= {a.public_id, b.public_id}
+    # The task filter offers the deployed processes' tasks of the person's roles (read with the counts).
+    assert re.search(r'<option value="确认定级与启动响应"\s*>', _page(office))
+    assert "确认定级与启动响应" not in _page(people["monitor"], "/tasks").split('name="task"')[1].split("</select>")[0]
     assert _rows(_page(office, "/tasks?q=热线")) == [b.public_id]
     assert _rows(_page(office, f"/tasks?q={second.business_key}")) == [b.public_id]
     monkeypatch.setattr(worklist, "MAX_MATCHES", 0)  # more matching incidents than ids worth listing
@@ -241,10 +248,12 @@ def test_the_list_reads_columns_never_the_instance_state(app, db, people):
     assert not [s for s in statements if "state_json" in s]
 
 
-def test_a_worklist_page_counts_every_tab_in_one_statement(app, db, people):
+@pytest.mark.parametrize("url", ["/tasks?view=group", "/tasks?view=group&due=overdue"])
+def test_a_worklist_page_counts_every_tab_in_one_statement(app, db, people, url):
     """The session's user, the shown tab's rows (one statement per phase: tasks with a due time, then
-    without), the delegations read once, one statement for every tab's count (the header's badge too), the
-    deployed processes (the task filter) and the unread notices: seven in all (a count, not a time)."""
+    without), the delegations read once, and one statement for every tab's count, the header's badge, the
+    unread notices (on a narrowed page too) and the deployed processes (the task filter's names): five in
+    all (a count, not a time)."""
     _registered(people)
     office = people["office"]
     _page(office, "/tasks")  # warm this process's caches (specs, the catalogue)
@@ -256,14 +265,33 @@ def test_a_worklist_page_counts_every_tab_in_one_statement(app, db, people):
 
     event.listen(db.engine, "before_cursor_execute", capture)
     try:
-        page = _page(office, "/tasks?view=group")
+        page = _page(office, url)
     finally:
         event.remove(db.engine, "before_cursor_execute", capture)
     assert "组内" in page
-    counting = [s for s in statements if "count(*)" in s]
+    counting = [s for s in statements if "count(" in s]
     assert len(counting) == 1, statements
     assert len([s for s in statements if "FROM task_delegation" in s]) == 1, statements
-    assert len(statements) <= 7, "\n".join(statements)
+    assert not [s for s in statements if "FROM process_definition" in s and "count(" not in s], statements
+    assert len(statements) <= 5, "\n".join(statements)
+
+
+def test_a_narrowed_page_keeps_the_headers_badge_and_unread_messages(app, db, people):
+    """The tabs count what the filter leaves; the header's 待办 badge counts every task, and the unread
+    messages are the inbox's (both asked in the tabs' statement)."""
+    _registered(people)
+    office = people["office"]
+    db.session.add(Notification(user_id=office.user.id, kind="test", title="提醒", body="", link="/inbox"))
+    db.session.commit()
+    unread = notifications.unread_count(office.user)
+    assert unread >= 1
+    for url in ("/tasks", "/tasks?q=不存在的事件", "/tasks?due=overdue&view=mine"):
+        page = _page(office, url)
+        assert 'data-testid="todo-count">1<' in page, url
+        assert f'data-testid="unread">{unread}<' in page, url
+    narrowed = _page(office, "/tasks?q=不存在的事件")
+    assert _tab_count(narrowed, "todo") == "0" and _tab_count(narrowed, "group") == "0"
+    assert f'data-testid="unread">{unread}<' in _page(office, "/inbox")
 
 
 def test_the_group_tab_shows_a_task_a_colleague_holds_read_only_with_the_holder(app, db, people, user_factory):
@@ -287,6 +315,21 @@ def test_the_group_tab_shows_a_task_a_colleague_holds_read_only_with_the_holder(
     assert _tab_count(_page(colleague), "todo") == "0"
     mine = _row(_page(office, "/tasks?view=mine"), task.public_id)
     assert "办理中" not in mine and 'name="unclaim"' in mine  # the holder's own row keeps its action
+
+
+def test_a_holders_name_is_escaped_in_the_held_row_in_chinese_and_english(app, db, people, user_factory):
+    """The 由 … 办理中 words are worked out with the row (decision 133): the holder's name is text, never
+    markup, and the English page has its own words."""
+    monitor, other = people["monitor"], act_as(app, user_factory(["monitor"], "wl_monitor_two"))
+    quick_report = open_task(start_incident(monitor), "ut_register")
+    monitor.user.display_name = "王<b>五</b>&六"
+    db.session.commit()
+    row = _row(_page(other, "/tasks?view=group"), quick_report.public_id)
+    assert "由 王&lt;b&gt;五&lt;/b&gt;&amp;六 办理中" in row and "<b>" not in row
+    assert "row--held" in row and 'name="claim"' not in row
+    other.client.post("/lang/en", data={"next": "/tasks"})
+    row = _row(_page(other, "/tasks?view=group"), quick_report.public_id)
+    assert "Being handled by 王&lt;b&gt;五&lt;/b&gt;&amp;六" in row and "<b>" not in row and "办理中" not in row
 
 
 def test_only_monitors_register_incidents_others_are_pointed_to_the_leads(app, db, people):
