@@ -5,13 +5,16 @@ punctuation the rest of the Chinese uses."""
 
 from __future__ import annotations
 
+import html
+import io
+import json
 import re
 from datetime import UTC, datetime
 
 import lxml.html
 from sqlalchemy import select
 
-from app.models import LedgerEntry, ProcessInstance
+from app.models import LedgerEntry, ProcessInstance, WorkspaceFile
 from app.operations import schedules, timer_firing
 from tests.web import staff_world
 from tests.web.scenario import act_as, in_english, open_task, open_tasks, submit
@@ -158,3 +161,41 @@ def test_the_studio_lists_the_processes_using_a_file_with_commas_in_english(app,
     assert cells[2].text_content().strip() == (
         "Online incident response (main process), Response to an extremely serious online incident (Level I), "
         "Response to a serious or major online incident (Level II) and others (5)")
+
+
+# -- the studio says what is wrong with a form file, in the page's language ----------------------------------
+
+
+def _flash(page: str) -> str:
+    return _text(page.split('class="flash', 1)[1].split(">", 1)[1].split("</", 1)[0]).strip()
+
+
+def test_a_form_file_that_is_not_json_is_refused_at_upload_saying_where(app, db, user_factory):
+    owner = act_as(app, user_factory(["process_owner", "process_publisher"]))
+    refused = owner.client.post("/studio/upload", data={"file": (io.BytesIO(b"{not json"), "ut_x.schema.json")},
+                                content_type="multipart/form-data", follow_redirects=True).get_data(as_text=True)
+    assert _flash(refused).startswith("上传被拒绝:“ut_x.schema.json”不是格式正确的 JSON:第 1 行第 2 列,"
+                                      "属性名须用英文双引号括起。")
+    assert db.session.get(WorkspaceFile, "ut_x.schema.json") is None
+    english = in_english(owner).client.post(
+        "/studio/upload", data={"file": (io.BytesIO(b'{"a": 1,\n "b" 2}'), "ut_x.schema.json")},
+        content_type="multipart/form-data", follow_redirects=True).get_data(as_text=True)
+    assert "“ut_x.schema.json” is not well-formed JSON: line 2, column 6: a colon is missing here." in _flash(english)
+
+
+def test_the_studio_validation_says_a_form_files_problems_in_the_pages_language(app, db, user_factory):
+    owner = act_as(app, user_factory(["process_owner", "process_publisher"]))
+    db.session.add(WorkspaceFile(name="ut_x.schema.json", kind="form", draft="{\n  bad}"))  # kept before uploads
+    db.session.add(WorkspaceFile(name="ut_y.schema.json", kind="form", draft=json.dumps(  # were checked
+        {"type": "object", "properties": {"a": {"type": "nonsense"}}})))
+    db.session.commit()
+    page = owner.post("/studio/validate", {}).get_data(as_text=True)
+    problems = html.unescape(_text(page.split('data-testid="problems"')[1].split("</table>")[0]))
+    assert "“ut_x.schema.json”不是格式正确的 JSON:第 2 行第 3 列,属性名须用英文双引号括起。" in problems
+    assert "“ut_y.schema.json”的 $.properties.a.type 处取值 'nonsense' 无效。" in problems
+    assert "Expecting" not in problems and "is not valid" not in problems
+    english = html.unescape(_text(in_english(owner).post("/studio/validate", {}).get_data(as_text=True)
+                                  .split('data-testid="problems"')[1].split("</table>")[0]))
+    assert ("“ut_x.schema.json” is not well-formed JSON: line 2, column 3: property names must be enclosed in "
+            "double quotes.") in english
+    assert "“ut_y.schema.json”, at $.properties.a.type: the value 'nonsense' is not valid." in english
