@@ -119,7 +119,7 @@ def test_a_superiors_review_names_the_body_then_its_result(app, db, people, inci
         assert "上级审核意见 :市委网信办 — 不同意,退回修改:请核实数字" in record
     english = _text(in_english(people["office"]).page(f"/ledger/{number}").split('data-testid="entries"')[1]
                     .split("</ol>")[0])
-    assert "市委宣传部 — Approve " in english
+    assert "Superiors&#39; review opinion : 市委宣传部 — Approve " in english  # ": " after the label in English
     assert "市委网信办 — Not approved, return for revision: 请核实数字" in english
 
 
