@@ -148,5 +148,6 @@ def _display_row(definition: FieldDef | None, row: dict[str, Any], options: Opti
     parts = []
     for key, cell in row.items():
         column = columns.get(key)
-        parts.append(f"{column.title if column else key}：{display_text(column, cell, options, locale)}")
-    return "；".join(parts)
+        parts.append(message("row_cell", locale, column=column.title if column else key,
+                             value=display_text(column, cell, options, locale)))
+    return message("row_separator", locale).join(parts)

@@ -197,11 +197,16 @@ def deadline_rows(incident: Incident, unit_names: dict[str, str] | None = None,
     return sorted(rows, key=lambda r: (ORDER.index(r.name) if r.name in ORDER else len(ORDER), r.due_at or far))
 
 
-def span_text(delta: timedelta) -> str:
-    """A length of time as a record states it: 15分钟, 2小时5分钟, 1天2小时 (whole minutes, rounded up)."""
+def span_text(delta: timedelta, locale: str | None = None) -> str:
+    """A length of time as a record states it: 15分钟, 2小时5分钟, 1天2小时 (whole minutes, rounded up); in
+    English 15 min, 2 h 5 min, 1 d 2 h."""
     minutes = max(1, -(-int(delta.total_seconds()) // 60))
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
+    if _english(locale):
+        parts = [(days, "d"), (hours, "h"), (minutes, "min")] if days else [(hours, "h"), (minutes, "min")]
+        first = next(i for i, (n, _) in enumerate(parts) if n or i == len(parts) - 1)
+        return " ".join(f"{n} {word}" for n, word in parts[first:first + 2] if n)
     if days:
         return f"{days}天{hours}小时" if hours else f"{days}天"
     if hours:
@@ -209,22 +214,46 @@ def span_text(delta: timedelta) -> str:
     return f"{minutes}分钟"
 
 
+def _english(locale: str | None) -> bool:
+    return (locale or "").lower().startswith("en")
+
+
 def _short(value: datetime | None) -> str:
     return clock.local(value).strftime("%m-%d %H:%M") if value else "—"
 
 
+def deadline_items(incident: Incident) -> list[dict[str, Any]]:
+    """The incident's deadlines as the summary keeps them (task data, so each page words them in its own
+    language): name, unit, due and done times, state and how many minutes late (as of now)."""
+    items = []
+    for row in deadline_rows(incident):
+        late = row.late_by
+        items.append({"name": row.name, "unit": row.unit, "state": row.state,
+                      "due_at": row.due_at.isoformat() if row.due_at else None,
+                      "done_at": row.done_at.isoformat() if row.done_at else None,
+                      "late_minutes": max(1, -(-int(late.total_seconds()) // 60)) if late else None})
+    return items
+
+
+def item_line(item: dict[str, Any], unit_names: dict[str, str] | None = None, locale: str | None = None) -> str:
+    """One deadline of `deadline_items` as the summary's timeliness states it, in `locale`."""
+    english = _english(locale)
+    label = deadline_label(str(item.get("name")), locale)
+    if item.get("unit"):
+        unit_name = (unit_names or {}).get(item["unit"], item["unit"])
+        label = f"{label} ({unit_name})" if english else f"{label}({unit_name})"
+    due, done = _short(_parse(item.get("due_at"))), _short(_parse(item.get("done_at")))
+    late = span_text(timedelta(minutes=item["late_minutes"]), locale) if item.get("late_minutes") else ""
+    if english:
+        state = {"met": f"done {done}, on time", "late": f"done {done}, {late} late",
+                 "overdue": f"not done, {late} overdue", "open": "not done, not yet due",
+                 "ended": "not done, the incident was terminated"}.get(str(item.get("state")), "")
+        return f"{label}: due {due}, {state}"
+    state = {"met": f"{done} 完成,按时", "late": f"{done} 完成,超时 {late}", "overdue": f"尚未完成,已超时 {late}",
+             "open": "尚未完成,未到期", "ended": "未完成,事件已终止"}.get(str(item.get("state")), "")
+    return f"{label}:时限 {due},{state}"
+
+
 def deadline_lines(incident: Incident, unit_names: dict[str, str] | None = None) -> list[str]:
     """One line per deadline, as the summary's timeliness states it."""
-    lines = []
-    for row in deadline_rows(incident, unit_names):
-        due = f"时限 {_short(row.due_at)}"
-        late = span_text(row.late_by) if row.late_by else ""
-        state = {
-            "met": f"{_short(row.done_at)} 完成,按时",
-            "late": f"{_short(row.done_at)} 完成,超时 {late}",
-            "overdue": f"尚未完成,已超时 {late}",
-            "open": "尚未完成,未到期",
-            "ended": "未完成,事件已终止",
-        }[row.state]
-        lines.append(f"{row.label}:{due},{state}")
-    return lines
+    return [item_line(item, unit_names) for item in deadline_items(incident)]

@@ -163,11 +163,13 @@ def choice_pairs(field: str, definition_id: int | None = None, locale: str = "zh
     return [(str(value), forms.form_text(label, locale)) for value, label in forms.choices(schema, None)]
 
 
-def column_labels(field: str, column: str, definition_id: int | None = None) -> dict[str, str]:
-    """Value → label of every choice a column of a row-table field offers (e.g. an accountability row's result)."""
+def column_labels(field: str, column: str, definition_id: int | None = None,
+                  locale: str = "zh_CN") -> dict[str, str]:
+    """Value → label (in `locale`) of every choice a column of a row-table field offers (e.g. an accountability
+    row's result)."""
     version = _incident_version(definition_id)
     definition = version.fields().get(field) if version is not None else None
     for sub in definition.columns if definition is not None else ():
         if sub.name == column:
-            return {str(value): label for value, label in forms.choices(sub.schema, None)}
+            return {str(value): forms.form_text(label, locale) for value, label in forms.choices(sub.schema, None)}
     return {}

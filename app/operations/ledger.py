@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app import clock
+from app import clock, forms
 from app.engine.services import SideEffect
 from app.models import AuditEvent, HumanTask, Incident, LedgerEntry, ProcessInstance, User
 from app.operations import deadlines, labels, ledger_filter, statistics
@@ -223,11 +223,25 @@ def _missed(data: dict[str, Any]) -> str:
 
 def _external_review(view: View) -> str:
     """Who reviewed the release above us, and whether they agreed (and if not, what they asked)."""
+    return review_text(view)
+
+
+REVIEW_RESULTS = {"approve": "同意", "return": "不同意,退回修改"}  # the record form's choices, as it labels them
+
+
+def review_text(view: View, locale: str | None = None) -> str:
+    """A superior's review as its line says it: the reviewing body, then its result (the choice's label, in
+    `locale`) and the first line of what it asked: 市委宣传部 — 不同意,退回修改:…"""
     body = str(view.get("approver_body") or "").strip()
-    if view.get("external_result") == "return":
-        comment = str(view.get("external_comment") or "").strip().splitlines()
-        return f"{body}不同意,退回修改{':' + comment[0] if comment else ''}"[:200]
-    return f"{body}同意"[:200] if body else ""
+    if not body:
+        return ""
+    result = "return" if view.get("external_result") == "return" else "approve"
+    english = (locale or "").lower().startswith("en")
+    text = f"{body} — {forms.form_text(REVIEW_RESULTS[result], locale or 'zh_CN')}"
+    comment = str(view.get("external_comment") or "").strip().splitlines() if result == "return" else []
+    if comment:
+        text += f"{': ' if english else ':'}{comment[0]}"
+    return text[:200]
 
 
 # Kinds whose summary the system words itself: (task data, the entry's data) → summary.
@@ -265,8 +279,11 @@ def incident_record(session: Session, incident: Incident) -> dict[str, Any]:
                               .order_by(LedgerEntry.at, LedgerEntry.id)).all()
     timeline = [f"{_short(e.at)} {kind_label(e.kind)}" + (f":{e.summary}" if e.summary else "") for e in entries]
     due = incident.deadlines or {}
-    timeliness = deadlines.deadline_lines(incident, labels.unit_names())
+    items = deadlines.deadline_items(incident)
+    timeliness = [deadlines.item_line(item, labels.unit_names()) for item in items]
+    # the lines are the record's Chinese; an English page words them again from the entries and the items
     return {"number": incident.number, "timeline": timeline[-200:], "timeliness": timeliness,
+            "entry_ids": [e.id for e in entries][-200:], "deadline_items": items,
             "first_release_done": bool((due.get("first_release") or {}).get("done_at")),
             "press_conference_done": bool((due.get("press_conference") or {}).get("done_at")),
             "upgrades": incident.upgrades}

@@ -179,7 +179,7 @@ def record(number: str, user: User, locale: str = "zh_CN") -> Record:
         reports=of(REPORT_KINDS), superior_reports=_superior_reports(of(("external_report", "file_record")), locale),
         releases=releases, dispatch=_dispatch(incident, lines, rows, names),
         follow_up=follow, false_info=of(FALSE_INFO_KINDS), press=of(PRESS_KINDS), aftermath=of(AFTERMATH_KINDS),
-        accountability=_accountability(incident, accountability_lines, names),
+        accountability=_accountability(incident, accountability_lines, names, locale),
         accountability_lines=accountability_lines,
         files=incident_page.attachments_of(incident, user), entries=entries,
         stages=incident_page.stages(incident, entries), instance_id=ledger_reading.instance_public_id(incident))
@@ -325,8 +325,9 @@ def _urges(task_ids: list[int]) -> dict[int, list[Urge]]:
     return found
 
 
-def _accountability(incident: Incident, lines: list[Line], names: dict[str, str]) -> list[Accountability]:
-    results = labels.column_labels("accountability_rows", "evaluation", labels.incident_definition(incident))
+def _accountability(incident: Incident, lines: list[Line], names: dict[str, str],
+                    locale: str = "zh_CN") -> list[Accountability]:
+    results = labels.column_labels("accountability_rows", "evaluation", labels.incident_definition(incident), locale)
     rows = []
     for line in lines:
         for item in (line.entry.data or {}).get("accountability_rows") or []:

@@ -12,9 +12,10 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from app import clock
 from app.extensions import db
 from app.models import Incident, LedgerEntry, ProcessInstance, User
-from app.operations import deadlines, element_names, labels, ledger_filter
+from app.operations import deadlines, element_names, labels, ledger, ledger_filter
 from app.operations.errors import NotFound
 from app.operations.ledger_filter import LedgerFilter
 from app.operations.ledger_kinds import kind_label, valid_level
@@ -74,6 +75,17 @@ def entries_of(incident: Incident, locale: str | None = None) -> list[tuple[Ledg
     return [(entry, kind_label(entry.kind, locale), name) for entry, name in rows]
 
 
+def _review(kind: str, data: dict[str, Any], locale: str | None) -> str | None:
+    """A superior's review worded from its data in `locale` (a line written before its wording changed reads
+    the same), with whom a delegate recorded it for."""
+    if kind != "external_approval" or not data.get("approver_body"):
+        return None
+    holder = data.get("on_behalf_of")
+    english = (locale or "").lower().startswith("en")
+    behalf = (f" (on behalf of {holder})" if english else f"(代{holder}办理)") if holder else ""
+    return ledger.review_text(data, locale) + behalf
+
+
 def _event_in_english(kind: str, data: dict[str, Any], locale: str) -> str | None:
     """A missed deadline's or a 转办's line in English, from its data."""
     if kind == "task_passed" and data.get("to"):
@@ -93,9 +105,9 @@ def summary_text(entry: LedgerEntry, locale: str | None = None) -> str:
     English page the parts the system wrote (which deadlines were set, a missed deadline, a level, a grading
     basis) are said again in English from the line's data, and people's own words stay as they wrote them."""
     summary = entry.summary or ""
-    if not summary or not (locale or "").lower().startswith("en"):
-        return summary
     data = entry.data or {}
+    if not summary or not (locale or "").lower().startswith("en"):
+        return _review(entry.kind, data, locale) or summary if summary else summary
     if entry.kind == "deadlines_set":  # "快报 11-25 09:30;首次权威发布 11-25 21:00"
         short = {deadlines.DEADLINE_LABELS[name].split("(")[0]: deadlines.DEADLINE_SHORT_EN[name]
                  for name in deadlines.DEADLINE_LABELS}
@@ -103,7 +115,7 @@ def summary_text(entry: LedgerEntry, locale: str | None = None) -> str:
         if all(head in short for head, _, _ in parts):
             return "; ".join(f"{short[head]} {at}" for head, _, at in parts)
         return summary
-    if english := _event_in_english(entry.kind, data, locale):
+    if english := _review(entry.kind, data, locale) or _event_in_english(entry.kind, data, locale):
         return english
     level = valid_level(data.get("confirmed_level"))
     chinese = level_name(level) if level else None
@@ -111,3 +123,35 @@ def summary_text(entry: LedgerEntry, locale: str | None = None) -> str:
         rest = summary[len(chinese):]
         return f"{level_name(level, locale)}{': ' + rest[1:] if rest.startswith(':') else rest}"
     return element_names.diagram_text(summary, locale)
+
+
+def record_in(context: dict[str, Any], locale: str | None) -> dict[str, Any]:
+    """Task data with its incident record (`incident_record`: the summary's timeline and timeliness) worded in
+    `locale`. The stored lines are the record's Chinese; an English page says them again from the ledger lines
+    the record named and the deadlines it kept (a record kept before it named them: the incident's own)."""
+    record = context.get("record")
+    if not (locale or "").lower().startswith("en") or not isinstance(record, dict) or not record.get("number"):
+        return context
+    ids = record.get("entry_ids")
+    incident = None
+    if isinstance(ids, list):
+        entries = db.session.scalars(select(LedgerEntry).where(LedgerEntry.id.in_([i for i in ids if isinstance(
+            i, int)])).order_by(LedgerEntry.at, LedgerEntry.id)).all() if ids else []
+    else:
+        incident = db.session.scalar(select(Incident).where(Incident.number == record["number"]))
+        if incident is None:
+            return context
+        entries = list(db.session.scalars(select(LedgerEntry).where(LedgerEntry.incident_id == incident.id)
+                                          .order_by(LedgerEntry.at, LedgerEntry.id)))[-200:]
+    items = record.get("deadline_items")
+    if not isinstance(items, list):
+        incident = incident or db.session.scalar(select(Incident).where(Incident.number == record["number"]))
+        items = deadlines.deadline_items(incident) if incident is not None else []
+    timeline = []
+    for entry in entries:
+        summary = summary_text(entry, locale)
+        timeline.append(f"{clock.local(entry.at).strftime('%m-%d %H:%M')} {kind_label(entry.kind, locale)}"
+                        + (f": {summary}" if summary else ""))
+    names = labels.unit_names(locale)
+    timeliness = [deadlines.item_line(item, names, locale) for item in items if isinstance(item, dict)]
+    return {**context, "record": {**record, "timeline": timeline, "timeliness": timeliness}}

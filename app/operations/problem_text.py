@@ -12,6 +12,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from app import forms
 from app.engine import definitions
 
 # code → (message, hint); %(name)s are the problem's arguments.
@@ -163,8 +164,83 @@ def xml_refusal(content: bytes, name: str) -> str | None:
     return f"{described['message']} {described['hint']}"
 
 
+# A form file's problems come as English text ("<file>: <what>"): the JSON parser's and the JSON Schema
+# validator's are said again in the owner's language, with the place they name.
+_JSON_POSITION = re.compile(r"^(?P<file>\S+?\.json): (?P<what>.+?): line (?P<line>\d+) column (?P<column>\d+)"
+                            r" \(char \d+\)$")
+_SCHEMA_PLACE = re.compile(r"^(?P<file>\S+?\.json): (?P<path>\$\S*): (?P<what>.+)$", re.S)
+_JSON_WHAT: list[tuple[str, Any]] = [
+    ("Expecting property name enclosed in double quotes", _l("属性名须用英文双引号括起")),
+    ("Expecting value", _l("此处缺少值")),
+    ("Expecting ',' delimiter", _l("此处缺少逗号")),
+    ("Expecting ':' delimiter", _l("此处缺少冒号")),
+    ("Unterminated string", _l("字符串没有结束的引号")),
+    ("Invalid control character", _l("字符串中有换行或控制字符")),
+    ("Invalid \\uXXXX escape", _l("Unicode 转义无效")),
+    ("Invalid \\escape", _l("反斜杠转义无效")),
+    ("Extra data", _l("JSON 结束后还有多余的内容")),
+]
+_SCHEMA_WHAT: list[tuple[re.Pattern[str], Any]] = [
+    (re.compile(r"^(.+) is not valid under any of the given schemas$", re.S), _l("取值 %(x)s 无效")),
+    (re.compile(r"^(.+) is not of type (.+)$", re.S), _l("取值 %(x)s 的类型不对(应为 %(y)s)")),
+    (re.compile(r"^(.+) is a required property$", re.S), _l("缺少必需的属性 %(x)s")),
+    (re.compile(r"^(.+) is not one of (.+)$", re.S), _l("取值 %(x)s 不在允许的取值 %(y)s 中")),
+    (re.compile(r"^Additional properties are not allowed \((.+) (?:was|were) unexpected\)$", re.S),
+     _l("含有不允许的属性 %(x)s")),
+    (re.compile(r"^(.+) should be non-empty$", re.S), _l("不能为空")),
+    (re.compile(r"^(.+) is too short$", re.S), _l("取值 %(x)s 过短")),
+]
+FORM_MESSAGES: dict[str, tuple[Any, Any]] = {
+    "json_position": (_l("“%(file)s”不是格式正确的 JSON:第 %(line)s 行第 %(column)s 列,%(what)s。"),
+                      _l("检查该处附近的引号、逗号、冒号和括号;用表单编辑器修改的,请重新保存。")),
+    "json": (_l("“%(file)s”不是格式正确的 JSON:%(what)s"), _l("用表单编辑器修改该文件后重新保存。")),
+    "schema": (_l("“%(file)s”的 %(path)s 处%(what)s。"),
+               _l("按 JSON Schema(2020-12)的写法修改该处,例如 type 只能是 string、number、integer、boolean、"
+                  "array 或 object。")),
+}
+
+
+def _form_problem(reason: str) -> tuple[str, str] | None:
+    """A form file's JSON or JSON Schema problem as (message, hint) in the interface language, else None."""
+    found = _JSON_POSITION.match(reason)
+    if found:
+        what = next((str(text) for start, text in _JSON_WHAT if found["what"].startswith(start)), found["what"])
+        message, hint = FORM_MESSAGES["json_position"]
+        return str(message) % {**found.groupdict(), "what": what}, str(hint)
+    found = _SCHEMA_PLACE.match(reason)
+    if found:
+        what = str(_l("不符合 JSON Schema 规范:%(x)s")) % {"x": found["what"]}
+        for pattern, template in _SCHEMA_WHAT:
+            matched = pattern.match(found["what"])
+            if matched:
+                groups = matched.groups()
+                what = str(template) % {"x": groups[0], "y": groups[1] if len(groups) > 1 else ""}
+                break
+        message, hint = FORM_MESSAGES["schema"]
+        return str(message) % {"file": found["file"], "path": found["path"], "what": what}, str(hint)
+    return None
+
+
+def json_refusal(content: bytes, name: str) -> str | None:
+    """Why a form file upload is refused before it is stored (not JSON, not one object, too deep), in the
+    interface language with the hint; None when it may be stored (the deploy checks come later)."""
+    try:
+        forms.load_json(content, name)
+    except forms.FormSchemaError as exc:
+        reason = exc.problems[0]
+        known = _form_problem(reason)
+        if known:
+            return f"{known[0]} {known[1]}"
+        message, hint = FORM_MESSAGES["json"]
+        return f"{str(message) % {'file': name, 'what': reason.removeprefix(name + ': ')}} {hint}"
+    return None
+
+
 def describe(problem: definitions.Problem) -> dict[str, Any]:
     """A problem as the studio, the deploy command and the API show it: file, element, message, hint."""
+    if not problem.code and (form := _form_problem(str(problem.reason))):
+        return {"file": problem.file, "element": problem.element, "code": None, "reason": problem.reason,
+                "message": form[0], "hint": form[1]}
     message, hint = MESSAGES.get(problem.code, GENERIC)
     if problem.code == "parser":
         known = next((pair for start, pair in PARSER_MESSAGES.items()

@@ -99,10 +99,16 @@ def english_title(instance: ProcessInstance, process_en: str) -> str:
     """A scheduled instance's title on an English page: its process's English name and its period, when the
     stored title is the period and (the end of) the process's name as the scheduler or the diagram wrote it
     ("2026年11月 月度舆情分析研判", "2026年11月舆情分析研判"); any other title as it is."""
-    title, definition = instance.title or "", instance.definition
-    if instance.scheduled_for is None or not definition.schedule or definition.schedule not in PERIODS:
+    return scheduled_title(instance.title, instance.scheduled_for, instance.definition, process_en)
+
+
+def scheduled_title(title: str | None, scheduled_for: datetime | None, definition: ProcessDefinition,
+                    process_en: str) -> str:
+    """`english_title` from the columns a list reads (the worklist's row: title, scheduled_for, its version)."""
+    title = title or ""
+    if scheduled_for is None or not definition.schedule or definition.schedule not in PERIODS:
         return title
-    _, period_from, _ = period(definition.schedule, instance.scheduled_for - timedelta(seconds=1))
+    _, period_from, _ = period(definition.schedule, scheduled_for - timedelta(seconds=1))
     label = period_label(definition.schedule, period_from)
     rest = title[len(label):].strip() if title.startswith(label) else ""
     if not rest or not (definition.name or "").endswith(rest):

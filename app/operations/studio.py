@@ -130,6 +130,8 @@ def checked_text(name: str, content: bytes | str) -> str:
         refusal = problem_text.xml_refusal(data, name)
         if refusal:
             raise Invalid(refusal)
+    elif (refusal := problem_text.json_refusal(data, name)) is not None:
+        raise Invalid(refusal)  # a form file that is not JSON is refused the same way
     return text
 
 

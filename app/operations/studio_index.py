@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from threading import Lock
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import load_only
@@ -47,9 +48,14 @@ def workspace_digest(rows: Iterable[WorkspaceFile] | None = None) -> str:
     return digest.hexdigest()
 
 
+def _key(rows: Iterable[WorkspaceFile] | None = None) -> str:
+    """The workspace's digest and the page's language: a result's messages are in the language it was made in."""
+    return f"{workspace_digest(rows)}:{get_locale() or ''}"
+
+
 def remembered(rows: Iterable[WorkspaceFile]) -> studio.Validation | None:
     """The validation of exactly this workspace, if it was done already (None: not yet)."""
-    key = workspace_digest(rows)
+    key = _key(rows)
     with _LOCK:
         found = _CACHE.get(key)
         if found is not None:
@@ -61,7 +67,7 @@ def validate(actor: User) -> studio.Validation:
     """`studio.validate`, remembered for this workspace content (any change of a file, a role or a
     current version gives another digest, so a remembered result is never stale)."""
     studio.require_edit(actor)
-    key = workspace_digest()
+    key = _key()
     with _LOCK:
         found = _CACHE.get(key)
     if found is not None:

@@ -104,6 +104,8 @@ class Row:
     instance_status: str
     incident_row: int | None
     incident_level: int | None
+    scheduled_for: datetime | None  # a scheduled instance (the monthly analysis) is named by its period in English
+    definition_id: int
     phase: str
 
     @property
@@ -237,7 +239,8 @@ def _rows() -> Any:
                    HumanTask.addressed_to_id, ProcessInstance.public_id.label("incident_id"),
                    ProcessInstance.business_key.label("number"), ProcessInstance.title, ProcessInstance.level,
                    ProcessInstance.status.label("instance_status"), Incident.id.label("incident_row"),
-                   Incident.level.label("incident_level"))
+                   Incident.level.label("incident_level"), ProcessInstance.scheduled_for,
+                   ProcessInstance.definition_id)
             .select_from(HumanTask).join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
             .outerjoin(Incident, Incident.instance_id == ProcessInstance.id)
             .outerjoin(holder, holder.id == HumanTask.assignee_id))

@@ -15,6 +15,8 @@ from jinja2 import pass_context
 from markupsafe import Markup, escape
 
 from app import clock
+from app.extensions import db
+from app.models import ProcessDefinition
 from app.operations import element_names, labels, ledger_reading, schedules, vocabulary
 
 STATUS_NAMES = labels.INSTANCE_STATUSES
@@ -245,6 +247,16 @@ def instance_title(instance: Any) -> str:
                   date=localtime(instance.started_at, "%Y-%m-%d")))
 
 
+def row_title(row: Any) -> str:
+    """A worklist row's instance title (`instance_title` from the row's columns): a scheduled instance is named
+    by its process and period on an English page; its version is read only for such a row."""
+    if row.title and row.scheduled_for is not None and _english():
+        definition = db.session.get(ProcessDefinition, row.definition_id)
+        if definition is not None:
+            return schedules.scheduled_title(row.title, row.scheduled_for, definition, element_name(definition.name))
+    return row.title or ""
+
+
 def unit_name(codes: Any) -> str:
     """A unit code (or a list of them) as the unit names."""
     return labels.units_text(codes, _units(), vocabulary.list_separator(str(get_locale() or ""))) if codes else ""
@@ -316,6 +328,6 @@ def init_app(app: Flask) -> None:
         status_name=status_name, action_name=action_name, display_value=display_value, batch_kind=batch_kind,
         pretty_json=pretty_json, span=span, message_name=message_name, unit_name=unit_name, role_name=role_name,
         element_name=element_name, diagram_text=diagram_text, entry_summary=entry_summary,
-        instance_title=instance_title,
+        instance_title=instance_title, row_title=row_title,
         incident_status=incident_status, linkify=linkify, filesize=filesize, listed=listed, aside=aside,
     )

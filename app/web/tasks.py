@@ -332,7 +332,8 @@ def _render(item: HumanTask, values: dict[str, Any], raw: dict[str, Any], errors
     files = attachments.stored_files(item, form) if item.status == TaskStatus.OPEN else None
     fields = forms.build_fields(form, values, raw, errors, item.context, options, locale=locale, files=files)
     links = get_template_attribute("forms/_fields.html", "attachment_links")
-    context_items = forms.context_items(form, tasks.current_context(item, form), options, locale,
+    context = ledger_reading.record_in(tasks.current_context(item, form), locale)
+    context_items = forms.context_items(form, context, options, locale,
                                         tasks.process_fields(item), links,
                                         get_template_attribute("forms/_fields.html", "external_link"))
     # a value the diagrams wrote (the grading basis) in the page's language; links and people's words stay

@@ -24,6 +24,7 @@ class Line:
 
     row: worklist_ops.Row
     name: str  # the task's name in the page's language
+    title: str  # the instance's title (a scheduled one named in the page's language, `filters.row_title`)
     css: str  # the deadline light (row--overdue, row--soon, row--ok, or row-- without a due time), row--held
     due: str  # the due time in Shanghai ("" without one)
     left: str  # 剩余 … / 已超时 …
@@ -50,7 +51,7 @@ def lines(rows: list[worklist_ops.Row], me: int, incident_link: str) -> list[Lin
         if held and not row.assignee_name and not colleague:
             colleague = Markup(_("同事"))  # noqa: S704 - our catalogue's words, markup as the template's _() makes them
         out.append(Line(
-            row=row, name=name,
+            row=row, name=name, title=filters.row_title(row),
             css=f"row--{filters.due_state(row.due_at, row.created_at, now)}{' row--held' if held else ''}",
             due=filters.localtime(row.due_at), left=filters.remaining(row.due_at, now, words),
             done_at=filters.localtime(row.completed_at), level=levels.get(row.level) or "—",  # type: ignore[arg-type]

@@ -110,7 +110,7 @@ def test_without_a_post_every_stored_file_of_the_field_is_listed():
     assert [(item.id, item.name, item.size, item.removed) for item in field.files] == [
         (REF_A["id"], "现场截图.png", "2 KB", False), (REF_B["id"], "情况说明.pdf", "3.0 MB", False)]
     assert field.accept == ".png,.jpg,.jpeg,.gif,.webp,.pdf"
-    assert field.hint == "可上传 PNG、JPG、JPEG、GIF、WEBP、PDF；单个文件不超过 20 MB"
+    assert field.hint == "可上传 PNG、JPG、JPEG、GIF、WEBP、PDF;单个文件不超过 20 MB"
     assert field.describedby.endswith("field-attachments-hint")
 
 
@@ -168,7 +168,7 @@ def test_posted_ids_become_the_servers_refs_minus_removed_ones():
 
 def test_an_id_the_server_did_not_issue_for_the_field_is_an_error():
     forged = parse_submission(_form(), {"attachments": ["33333333-3333-4333-8333-333333333333"]}, files=STORED)
-    assert forged.errors["attachments"] == ["附件无效或不属于本任务，请重新上传"]
+    assert forged.errors["attachments"] == ["附件无效或不属于本任务,请重新上传"]
     assert "attachments" not in forged.data
     other_field = StoredFiles({"screenshots": [REF_A]})
     assert parse_submission(_form(), {"attachments": [REF_A["id"]]}, files=other_field).errors["attachments"]

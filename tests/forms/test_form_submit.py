@@ -149,7 +149,7 @@ def test_data_over_256_kb_is_refused(make_form, make_schema):
     form = make_form(make_schema(big_a=big, big_b=big), {})
     submission = parse_submission(form, {"big_a": ["字" * 50_000], "big_b": ["字" * 50_000]}, {})
     assert len(json.dumps(submission.data, ensure_ascii=False).encode()) > 256 * 1024
-    assert submission.errors[""] == ["提交的内容过多，请精简后再提交"]
+    assert submission.errors[""] == ["提交的内容过多,请精简后再提交"]
 
 
 def test_check_submission_shows_the_coercion_error_not_also_required(form, options):

@@ -172,7 +172,7 @@ def test_pattern_properties_run_on_re2(make_form, make_schema, options, valid_da
 
 def test_huge_data_is_refused_before_validation(form, options, valid_data):
     errors = errors_for(form, valid_data(summary="字" * 100_000), options)
-    assert errors == {"": ["提交的内容过多，请精简后再提交"]}
+    assert errors == {"": ["提交的内容过多,请精简后再提交"]}
 
 
 def test_json_schema_if_then_works(make_form, make_schema, options, valid_data):
@@ -190,7 +190,7 @@ def test_deeply_nested_data_never_raises(form, options, valid_data):
     deep = []
     for _ in range(5000):
         deep = [deep]
-    assert errors_for(form, valid_data(members=deep), options) == {"": ["提交的内容过多，请精简后再提交"]}
+    assert errors_for(form, valid_data(members=deep), options) == {"": ["提交的内容过多,请精简后再提交"]}
 
 
 def _conditional_levels(make_schema):

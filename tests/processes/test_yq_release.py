@@ -185,7 +185,7 @@ def test_a_superior_that_does_not_approve_sends_the_release_back_to_its_drafter(
                            "release_review"]
     summaries = [e.summary for e in _db.session.scalars(select(LedgerEntry).where(
         LedgerEntry.kind == "external_approval").order_by(LedgerEntry.id))]
-    assert summaries == ["市委宣传部不同意,退回修改:第二段事实表述不准确,请核实后修改", "市委宣传部同意"]
+    assert summaries == ["市委宣传部 — 不同意,退回修改:第二段事实表述不准确,请核实后修改", "市委宣传部 — 同意"]
 
 
 def test_the_approving_body_must_be_one_the_profile_names(db):

@@ -121,8 +121,8 @@ def test_a_missed_deadline_and_a_confirmed_level_read_inin_english(app, db, user
         db.session.add(missed)
     assert ledger_reading.summary_text(missed, "en") == "First authoritative release missed"
     entries = _part(in_english(office).page(f"/incidents/{instance.business_key}"), 'data-testid="entries"', "</ol>")
-    assert "Deadline missed</strong>:First authoritative release missed" in entries and "已超时" not in entries
-    assert "Level confirmed</strong>:Level Ⅲ – general: 影响范围比初判更大" in entries
+    assert "Deadline missed</strong>: First authoritative release missed" in entries and "已超时" not in entries
+    assert "Level confirmed</strong>: Level Ⅲ – general: 影响范围比初判更大" in entries
 
 
 def test_the_drawn_diagram_gets_the_english_names_and_the_bpmn_stays_as_deployed(app, db, user_factory,

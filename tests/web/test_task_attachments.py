@@ -132,7 +132,7 @@ def test_forged_foreign_and_other_field_ids_are_refused(db, worker, user_factory
     ref = {"id": foreign.public_id, "name": "别的任务.png", "size": 1, "content_type": "image/png"}
     with pytest.raises(Invalid) as refused:
         tasks.complete_task(task.public_id, {"note": "好", "evidence": [ref]}, worker.user)
-    assert refused.value.errors == {"evidence": ["附件无效或不属于本任务，请重新上传"]}
+    assert refused.value.errors == {"evidence": ["附件无效或不属于本任务,请重新上传"]}
 
 
 @pytest.mark.parametrize(("name", "content", "reason"), [
@@ -259,3 +259,12 @@ def test_uploads_keep_csrf_protection(app, db, worker, monkeypatch):
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     accepted = _post(worker, task, note="好", csrf_token=token, evidence=[_file(uploads.PNG, "a.png")])
     assert accepted.status_code == 302 and len(_rows(db, task)) == 1
+
+
+def test_a_refused_files_message_uses_the_punctuation_of_the_other_chinese_messages(db, worker):
+    _instance, task = _start(worker)
+    response = _post(worker, task, note="好", evidence=[_file(uploads.EXE, "报告.pdf")])
+    error = _field_error(response.get_data(as_text=True))
+    assert error == "“报告.pdf”的内容与其扩展名不符或无法识别,已拒绝"  # the half-width ",;" of decision 136
+    response = _post(worker, task, note="好", evidence=[_file(uploads.docm(), "宏.docx")])
+    assert _field_error(response.get_data(as_text=True)) == "“宏.docx”含有宏,不能上传;请另存为不含宏的文档"
