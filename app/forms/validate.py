@@ -19,7 +19,7 @@ from app.forms.durations import CYCLE_FORMAT, DURATION_FORMAT, is_cycle, is_dura
 from app.forms.fields import Options, conditional, offered
 from app.forms.messages import message
 from app.forms.schema import FormSpec
-from app.forms.values import MAX_DATA_BYTES, data_size, is_blank, is_offset_datetime
+from app.forms.values import MAX_DATA_BYTES, data_size, is_blank, is_offset_datetime, to_local_display
 
 _LIMITS = frozenset({"maxLength", "minLength", "minimum", "maximum", "exclusiveMinimum",
                      "exclusiveMaximum", "maxItems", "minItems"})
@@ -214,8 +214,21 @@ def _apply_rules(form: FormSpec, data: dict[str, Any], context: Mapping[str, Any
                     add_error(errors, name, rule.get("message") or message("required", locale))
         else:  # the author's reason why a value is refused comes before the schema's generic message
             messages = errors.setdefault(rule.get("field", ""), [])
-            if rule["forbid"] not in messages:
-                messages.insert(0, rule["forbid"])
+            text = _filled(rule["forbid"], names)
+            if text not in messages:
+                messages.insert(0, text)
+
+
+_PLACEHOLDER = re2.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _filled(text: str, names: Mapping[str, Any]) -> str:
+    """A rule's message with each `{name}` replaced by that value as a person reads it (a time in local time)."""
+    def value(match: Any) -> str:
+        found = names.get(match.group(1))
+        return match.group(0) if is_blank(found) else to_local_display(found)
+
+    return _PLACEHOLDER.sub(value, text) if "{" in text else text
 
 
 def _holds(expression: str, names: dict[str, Any]) -> bool:

