@@ -205,15 +205,30 @@ def _apply_rules(form: FormSpec, data: dict[str, Any], context: Mapping[str, Any
                  errors: dict[str, list[str]], locale: str) -> None:
     blanks = {field.name: None for field in form.fields if not field.read_only}
     names = {**context, **blanks, **data}
-    for rule in form.schema.get("x-rules", []):
+    _check_rules(form.schema.get("x-rules", []), names, "", errors, locale)
+    for name, prop in form.schema.get("properties", {}).items():  # a table's rules hold for each row
+        items = prop.get("items") if isinstance(prop, dict) else None
+        rows = data.get(name)
+        if not isinstance(items, dict) or not items.get("x-rules") or not isinstance(rows, list):
+            continue
+        cells = dict.fromkeys(items.get("properties", {}))
+        for index, row in enumerate(rows):
+            if isinstance(row, dict):
+                _check_rules(items["x-rules"], {**names, **cells, **row}, f"{name}.{index}.", errors, locale)
+
+
+def _check_rules(rules: list[dict[str, Any]], names: dict[str, Any], prefix: str,
+                 errors: dict[str, list[str]], locale: str) -> None:
+    for rule in rules:
         if not _holds(rule["when"], names):
             continue
         if "require" in rule:
             for name in rule["require"]:
                 if is_blank(names.get(name)):
-                    add_error(errors, name, rule.get("message") or message("required", locale))
+                    add_error(errors, prefix + name, rule.get("message") or message("required", locale))
         else:  # the author's reason why a value is refused comes before the schema's generic message
-            messages = errors.setdefault(rule.get("field", ""), [])
+            field = rule.get("field", "")
+            messages = errors.setdefault(prefix + field if field else prefix.rstrip("."), [])
             text = _filled(rule["forbid"], names)
             if text not in messages:
                 messages.insert(0, text)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from tests.web import staff_world
-from tests.web.scenario import act_as, in_english, open_task, submit
+from tests.web.scenario import act_as, in_english, open_task, start_incident, submit
 from tests.web.staff_world import ok
 
 people, incident = staff_world.people, staff_world.incident  # fixtures
@@ -56,3 +56,45 @@ def test_a_subsided_time_before_the_discovery_is_refused_next_to_it(app, db, peo
         "The time it subsided must not be earlier than the time it was discovered (2026-11-25 09:00)"]
     assert open_task(incident, "ut_confirm_subsided").id == task.id  # nothing moved on
     ok(submit(people["office"], incident, "ut_confirm_subsided", subsided_at="2026-11-25T09:00"))
+
+
+# -- 成立工作专班: a duty roster row that ends before it starts ------------------------------------------------
+
+
+def _cell_errors(page: str) -> dict[str, str]:
+    """The errors shown in a table's cells, by the cell's id."""
+    return dict(re.findall(r'<td class="field--error">.*?id="field-([^"]+)-error">([^<]+)<', page, re.S))
+
+
+def _task_force(app, user_factory):
+    monitor = act_as(app, user_factory(["monitor"], "monitor"))
+    office = act_as(app, user_factory(["office_director", "office_staff"], "office"))
+    leader = act_as(app, user_factory(["group_leader"], "leader"))
+    instance = start_incident(monitor)
+    ok(submit(monitor, instance, "ut_register"))
+    ok(submit(office, instance, "ut_confirm_level", confirmed_level="1", level_change_reason="核实后调整"))
+    ok(submit(leader, instance, "ut_leader_confirm", confirmed_level="1", level_change_reason="同意",
+              start_plan="true"))
+    return office, instance
+
+
+ROSTER = {"leader_person": "李组长", "liaison_person": "王联络", "contact": "0571-12345678",
+          "members.0.team": "coordination", "members.0.person": "张三",
+          "duty_roster.0.from_at": "2026-12-07T08:00", "duty_roster.0.to_at": "2026-12-07T20:00",
+          "duty_roster.0.person": "甲",
+          "duty_roster.1.from_at": "2026-12-07T20:00", "duty_roster.1.to_at": "2026-12-07T08:00",
+          "duty_roster.1.person": "乙"}
+
+
+def test_a_duty_shift_that_ends_before_it_starts_is_refused_next_to_its_end(app, db, user_factory, fake_clock):
+    office, instance = _task_force(app, user_factory)
+    task = open_task(instance, "ut_task_force")
+    response = submit(office, instance, "ut_task_force", **ROSTER)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert _cell_errors(page) == {"duty_roster-1-to_at": "结束时间须晚于开始时间(2026-12-07 20:00)"}
+    assert 'value="2026-12-07T08:00"' in page and 'value="乙"' in page  # what was typed is kept
+    english = submit(in_english(office), instance, "ut_task_force", **ROSTER).get_data(as_text=True)
+    assert _cell_errors(english) == {"duty_roster-1-to_at": "The end must be later than the start (2026-12-07 20:00)"}
+    assert open_task(instance, "ut_task_force").id == task.id
+    ok(submit(office, instance, "ut_task_force", **{**ROSTER, "duty_roster.1.to_at": "2026-12-08T08:00"}))
