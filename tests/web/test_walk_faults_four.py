@@ -98,3 +98,32 @@ def test_a_duty_shift_that_ends_before_it_starts_is_refused_next_to_its_end(app,
     assert _cell_errors(english) == {"duty_roster-1-to_at": "The end must be later than the start (2026-12-07 20:00)"}
     assert open_task(instance, "ut_task_force").id == task.id
     ok(submit(office, instance, "ut_task_force", **{**ROSTER, "duty_roster.1.to_at": "2026-12-08T08:00"}))
+
+
+# -- the ledger's period: a day that cannot be read is said next to its field, and nothing is listed ---------
+
+
+def _filter_error(page: str, name: str) -> str:
+    label = re.search(rf'<label class="field--error">[^<]*<input type="date" name="{name}" value="([^"]*)"'
+                      rf' aria-invalid="true" aria-describedby="filter-{name}-error">'
+                      rf' <span class="field__error" id="filter-{name}-error"[^>]*>([^<]+)</span></label>', page)
+    assert label, page.split('data-testid="ledger-filters"')[1][:3000]
+    return f"{label.group(1)}: {label.group(2)}"
+
+
+def test_a_ledger_period_that_cannot_be_read_is_said_next_to_its_field_and_filters_nothing(db, people, incident):
+    office = people["office"]
+    assert "共 1 起" in office.page("/ledger/?since=2026-11-01")  # a good day filters
+    for url in ("/ledger/", "/ledger/statistics"):
+        page = office.page(f"{url}?since=abc")
+        assert _filter_error(page, "since") == "abc: 日期格式不正确,请按 2026-11-01 的格式填写。"
+        assert "筛选条件中的日期有误,请更正后再筛选;未列出任何事件。" in page
+        assert "共 1 起" not in page and incident.business_key not in page  # nothing is listed as if filtered
+        page = office.page(f"{url}?since=2026-11-01&until=9999-12-31")
+        assert _filter_error(page, "until") == "9999-12-31: 日期超出范围,须在 1900-01-01 至 2999-12-30 之间。"
+        assert 'name="since" value="2026-11-01">' in page  # the good field is not marked
+    english = in_english(office).page("/ledger/statistics?since=9999-12-31&until=2026-13-01")
+    assert _filter_error(english, "since") == ("9999-12-31: The date is out of range: it must be between "
+                                               "1900-01-01 and 2999-12-30.")
+    assert _filter_error(english, "until") == "2026-13-01: The date format is not valid: write it as 2026-11-01."
+    assert "A date in the filter is not valid: correct it and filter again. No incidents are listed." in english
