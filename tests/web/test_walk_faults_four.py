@@ -4,10 +4,15 @@ are said, a long text with a file reaches the form's own checks, and an alert's 
 
 from __future__ import annotations
 
+import io
 import re
 
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
+
+from tests.forms import uploads
 from tests.web import staff_world
-from tests.web.scenario import act_as, in_english, open_task, start_incident, submit
+from tests.web.scenario import FORMS, act_as, in_english, open_task, start_incident, submit
 from tests.web.staff_world import ok
 
 people, incident = staff_world.people, staff_world.incident  # fixtures
@@ -127,3 +132,52 @@ def test_a_ledger_period_that_cannot_be_read_is_said_next_to_its_field_and_filte
                                                "1900-01-01 and 2999-12-30.")
     assert _filter_error(english, "until") == "2026-13-01: The date format is not valid: write it as 2026-11-01."
     assert "A date in the filter is not valid: correct it and filter again. No incidents are listed." in english
+
+
+# -- a long text sent with a small file reaches the form's own check ----------------------------------------
+
+
+def _post_register(actor, instance, *, with_file=True, **changes):
+    task = open_task(instance, "ut_register")
+    fields = {**FORMS["ut_register"], **changes}
+    items = [("_action", "complete")]
+    if with_file:
+        items.append(("attachments", FileStorage(io.BytesIO(uploads.PNG), filename="截图.png")))
+    for name, value in fields.items():
+        items += [(name, item) for item in (value if isinstance(value, list) else [value])]
+    boundary, body = encode_multipart(MultiDict(items))
+    return actor.client.post(f"/tasks/{task.public_id}", data=body,
+                             content_type=f"multipart/form-data; boundary={boundary}")
+
+
+def test_a_very_long_summary_with_a_small_file_is_refused_next_to_the_summary(app, db, user_factory):
+    monitor = act_as(app, user_factory(["monitor"], "monitor"))
+    instance = start_incident(monitor)
+    summary = "网民反映窗口排队" * 37_500  # 300,000 characters, about 900 kB
+    response = _post_register(monitor, instance, summary=summary)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert _field_errors(page)["summary"] == ["最多 5000 个字符"]
+    assert "网民反映窗口排队网民反映窗口排队" in page and FORMS["ut_register"]["title"] in page  # what was typed
+    english = _post_register(in_english(monitor), instance, summary=summary).get_data(as_text=True)
+    assert _field_errors(english)["summary"] == ["At most 5000 characters"]
+
+
+def test_a_413_says_whether_the_whole_submission_or_one_field_was_too_large(app, db, user_factory, monkeypatch):
+    monitor = act_as(app, user_factory(["monitor"], "monitor"))
+    instance = start_incident(monitor)
+    task = open_task(instance, "ut_register")
+    monkeypatch.setitem(app.config, "MAX_FORM_MEMORY_SIZE", 100 * 1024)
+    # (no file here: Werkzeug leaves a file it spooled before the field that stops it for the collector)
+    field = _post_register(monitor, instance, with_file=False, summary="长" * 50_000)
+    assert field.status_code == 413
+    page = field.get_data(as_text=True)
+    assert "填写的某一项内容过长(单项不能超过 100 KB),未被接收。" in page and "附件" not in page
+    assert f'href="/tasks/{task.public_id}"' in page
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 100 * 1024)
+    whole = _post_register(monitor, instance, summary="长" * 50_000)
+    assert whole.status_code == 413
+    assert ("提交的内容过大:附件和填写的内容合计不能超过 1 MB(单个附件不能超过 20 MB),未被接收。"
+            in whole.get_data(as_text=True))
+    english = _post_register(in_english(monitor), instance, summary="长" * 50_000).get_data(as_text=True)
+    assert "The submission is too large: attachments and typed text together may not exceed 1 MB" in english
