@@ -181,3 +181,19 @@ def test_a_413_says_whether_the_whole_submission_or_one_field_was_too_large(app,
             in whole.get_data(as_text=True))
     english = _post_register(in_english(monitor), instance, summary="长" * 50_000).get_data(as_text=True)
     assert "The submission is too large: attachments and typed text together may not exceed 1 MB" in english
+
+
+# -- a lead entered by hand: every error in one round ------------------------------------------------------
+
+
+def test_a_hand_entered_lead_shows_all_its_errors_at_once(app, db, user_factory):
+    office = act_as(app, user_factory(["office_director", "office_staff"], "office"))
+    typed = {"source_type": "superior_notice", "title": "", "published_at": "2099-01-01T10:00"}
+    response = office.post("/alerts/new", typed)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert _field_errors(page) == {"title": ["此项为必填项"], "published_at": ["时间不能晚于现在。"]}
+    assert 'value="2099-01-01T10:00"' in page
+    english = in_english(office).post("/alerts/new", typed).get_data(as_text=True)
+    assert _field_errors(english) == {"title": ["This field is required"],
+                                      "published_at": ["The time cannot be in the future."]}
