@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
+from sqlalchemy import select, update
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
+from app.models import User
+from app.operations import users
 from tests.forms import uploads
 from tests.web import staff_world
-from tests.web.scenario import FORMS, act_as, in_english, open_task, start_incident, submit
+from tests.web.scenario import FORMS, Actor, act_as, in_english, open_task, start_incident, submit
 from tests.web.staff_world import ok
 
 people, incident = staff_world.people, staff_world.incident  # fixtures
@@ -197,3 +201,38 @@ def test_a_hand_entered_lead_shows_all_its_errors_at_once(app, db, user_factory)
     english = in_english(office).post("/alerts/new", typed).get_data(as_text=True)
     assert _field_errors(english) == {"title": ["This field is required"],
                                       "published_at": ["The time cannot be in the future."]}
+
+
+# -- the demo: every unit offered as lead or related unit has someone to work its tasks ---------------------
+
+
+def test_every_unit_the_demo_offers_has_a_demo_head_who_gets_its_investigation(app, db):
+    accounts = {a.username: a for a in users.seed_demo_users(must_change_password=False)}
+    db.session.execute(update(User).values(demo_password=False))  # as in development: no change asked at login
+    db.session.commit()
+
+    def login(username):
+        client = app.test_client()
+        assert client.post("/login", data={"username": username,
+                                           "password": accounts[username].password}).status_code == 302
+        return Actor(client, db.session.scalar(select(User).where(User.username == username)))
+
+    monitor, office, leader = login("monitor"), login("office"), login("leader")
+    instance = start_incident(monitor)
+    ok(submit(monitor, instance, "ut_register"))
+    page = office.page(f"/tasks/{open_task(instance, 'ut_confirm_level').public_id}")
+    lead = page.split('name="lead_unit"')[1].split("</select>")[0]
+    offered = set(re.findall(r'<option value="([a-z_]+)"', lead))
+    assert offered == {"office", "policy", "employment", "social_insurance", "labour_relations", "supervision",
+                       "service_center"}
+    heads = {user.unit.code for user in db.session.scalars(select(User)) if user.unit
+             and {"section_head", "section_staff"} <= {role.role_code for role in user.roles}}
+    assert offered <= heads  # each unit has a demo head and staff
+    ok(submit(office, instance, "ut_confirm_level", lead_unit="service_center"))
+    ok(submit(office, instance, "ut_request_instruction"))
+    ok(submit(leader, instance, "ut_instruction_decision"))
+    task = open_task(instance, "ut_investigate")
+    assert "政务服务中心负责人(演示)" in accounts["section6"].display_name
+    assert task.public_id in login("section6").page("/tasks")  # the centre's head has it on the worklist
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert all(f"`{name}`" in readme for name in accounts)  # the README names every demo account
