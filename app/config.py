@@ -63,10 +63,13 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "PROCESSES_DIR": _env("PROCESSES_DIR") or str(ROOT / "processes"),
         "FORMS_DIR": _env("FORMS_DIR") or str(ROOT / "forms"),
         # One attachment of up to MAX_UPLOAD_MB per file, plus room for the form's other fields; a
-        # larger request is refused with 413 before it is read. Text fields stay capped by Flask's
-        # MAX_FORM_MEMORY_SIZE (500 kB), so only file parts (spooled to disk) can be this large.
+        # larger request is refused with 413 before it is read. One text field (or a whole urlencoded
+        # body) is held in memory up to MAX_FORM_MEMORY_SIZE: well above the largest field a form allows
+        # (100,000 characters, 9 bytes each when percent-encoded), so an overlong text reaches the form's
+        # own check and comes back next to its field rather than as a 413 that loses what was typed.
         "MAX_UPLOAD_MB": upload_mb,
         "MAX_CONTENT_LENGTH": int(_env("MAX_CONTENT_LENGTH", str((upload_mb + 1) * 1024 * 1024))),
+        "MAX_FORM_MEMORY_SIZE": int(_env("MAX_FORM_MEMORY_SIZE", str(4 * 1024 * 1024))),
         "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", production),
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,

@@ -286,7 +286,7 @@ def _table_problems(path: str, items: dict[str, Any]) -> list[str]:
     problems = _required_problems(f"{path}.items", items)
     for name, prop in properties.items():
         problems += _one_field(f"{path}.{name}", name, prop, in_table=True)
-    return problems
+    return problems + [f"{path}.items.{problem}" for problem in _rule_problems(items)]
 
 
 def _rule_problems(schema: dict[str, Any]) -> list[str]:

@@ -19,7 +19,7 @@ from app.forms.durations import CYCLE_FORMAT, DURATION_FORMAT, is_cycle, is_dura
 from app.forms.fields import Options, conditional, offered
 from app.forms.messages import message
 from app.forms.schema import FormSpec
-from app.forms.values import MAX_DATA_BYTES, data_size, is_blank, is_offset_datetime
+from app.forms.values import MAX_DATA_BYTES, data_size, is_blank, is_offset_datetime, to_local_display
 
 _LIMITS = frozenset({"maxLength", "minLength", "minimum", "maximum", "exclusiveMinimum",
                      "exclusiveMaximum", "maxItems", "minItems"})
@@ -205,17 +205,45 @@ def _apply_rules(form: FormSpec, data: dict[str, Any], context: Mapping[str, Any
                  errors: dict[str, list[str]], locale: str) -> None:
     blanks = {field.name: None for field in form.fields if not field.read_only}
     names = {**context, **blanks, **data}
-    for rule in form.schema.get("x-rules", []):
+    _check_rules(form.schema.get("x-rules", []), names, "", errors, locale)
+    for name, prop in form.schema.get("properties", {}).items():  # a table's rules hold for each row
+        items = prop.get("items") if isinstance(prop, dict) else None
+        rows = data.get(name)
+        if not isinstance(items, dict) or not items.get("x-rules") or not isinstance(rows, list):
+            continue
+        cells = dict.fromkeys(items.get("properties", {}))
+        for index, row in enumerate(rows):
+            if isinstance(row, dict):
+                _check_rules(items["x-rules"], {**names, **cells, **row}, f"{name}.{index}.", errors, locale)
+
+
+def _check_rules(rules: list[dict[str, Any]], names: dict[str, Any], prefix: str,
+                 errors: dict[str, list[str]], locale: str) -> None:
+    for rule in rules:
         if not _holds(rule["when"], names):
             continue
         if "require" in rule:
             for name in rule["require"]:
                 if is_blank(names.get(name)):
-                    add_error(errors, name, rule.get("message") or message("required", locale))
+                    add_error(errors, prefix + name, rule.get("message") or message("required", locale))
         else:  # the author's reason why a value is refused comes before the schema's generic message
-            messages = errors.setdefault(rule.get("field", ""), [])
-            if rule["forbid"] not in messages:
-                messages.insert(0, rule["forbid"])
+            field = rule.get("field", "")
+            messages = errors.setdefault(prefix + field if field else prefix.rstrip("."), [])
+            text = _filled(rule["forbid"], names)
+            if text not in messages:
+                messages.insert(0, text)
+
+
+_PLACEHOLDER = re2.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _filled(text: str, names: Mapping[str, Any]) -> str:
+    """A rule's message with each `{name}` replaced by that value as a person reads it (a time in local time)."""
+    def value(match: Any) -> str:
+        found = names.get(match.group(1))
+        return match.group(0) if is_blank(found) else to_local_display(found)
+
+    return _PLACEHOLDER.sub(value, text) if "{" in text else text
 
 
 def _holds(expression: str, names: dict[str, Any]) -> bool:

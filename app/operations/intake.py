@@ -73,6 +73,17 @@ def clean_alert(payload: Any) -> dict[str, Any]:
     return clean
 
 
+def alert_errors(payload: dict[str, Any], found: dict[str, list[str]]) -> dict[str, list[str]]:
+    """`found` (the form's own errors) with what `clean_alert` says of the other fields added, so a person
+    sees every error of the lead in one round rather than the form's first and the lead's after."""
+    try:
+        clean_alert(payload)
+    except Invalid as exc:
+        return {**{key: list(value) for key, value in (exc.errors or {}).items() if key and key not in found},
+                **found}
+    return found
+
+
 def _clean_texts(payload: dict[str, Any], clean: dict[str, Any], errors: dict[str, list[str]]) -> None:
     for key, limit in TEXT_LIMITS.items():
         value = payload.get(key)

@@ -116,8 +116,6 @@ def from_args(args: Mapping[str, str]) -> tuple[LedgerFilter, list[str]]:
     for name in ("since", "until"):
         text = (args.get(name) or "").strip()
         days[name] = _day(text) if text else None
-        if text and days[name] is None:
-            notes.append(str(_l("“%(value)s”不是有效日期(格式如 2026-11-01),已忽略。", value=text[:20])))
     since, until = days["since"], days["until"]
     if since and until and since > until:
         notes.append(str(_l("起始日期晚于截止日期,该期间没有事件。")))
@@ -129,6 +127,26 @@ def from_args(args: Mapping[str, str]) -> tuple[LedgerFilter, list[str]]:
         since=_midnight(since),
         until=_midnight(until + timedelta(days=1)) if until else None,
     ), notes
+
+
+def date_errors(args: Mapping[str, str]) -> dict[str, str]:
+    """What is wrong with the period's days (`since`, `until`) as typed, by field: not a day, or out of range.
+
+    A page with such an error filters nothing: it says so next to the field rather than list everything."""
+    errors = {}
+    for name in ("since", "until"):
+        text = (args.get(name) or "").strip()
+        if not text:
+            continue
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            errors[name] = str(_l("日期格式不正确,请按 2026-11-01 的格式填写。"))
+            continue
+        if not FIRST_DAY <= day <= LAST_DAY:
+            errors[name] = str(_l("日期超出范围,须在 %(first)s 至 %(last)s 之间。",
+                                  first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat()))
+    return errors
 
 
 def _midnight(day: date | None) -> datetime | None:

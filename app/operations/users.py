@@ -35,6 +35,12 @@ DEMO_USERS = [
     ("section", "承办科室负责人(演示)", ["section_head", "section_staff", "consultation_member",
                                     "team_investigation"], "employment"),
     ("section2", "社会保险科负责人(演示)", ["section_head", "section_staff"], "social_insurance"),
+    # Every unit the demo offers as a lead or related unit has a head, so its tasks have someone to take them.
+    ("section3", "劳动关系科负责人(演示)", ["section_head", "section_staff"], "labour_relations"),
+    ("section4", "政策法规科负责人(演示)", ["section_head", "section_staff"], "policy"),
+    ("section5", "劳动保障监察支队负责人(演示)", ["section_head", "section_staff"], "supervision"),
+    ("section6", "政务服务中心负责人(演示)", ["section_head", "section_staff"], "service_center"),
+    ("section7", "局办公室承办人(演示)", ["section_head", "section_staff"], "office"),
     ("publicity", "宣传组成员(演示)", ["team_publicity", "office_staff"], "office"),
     ("spokesperson", "新闻发言人(演示)", ["spokesperson"], "office"),
     ("commentator", "网评员(演示)", ["commentator", "monitor"], "social_insurance"),

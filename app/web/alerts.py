@@ -48,6 +48,8 @@ def new() -> str | Response | tuple[str, int]:
     if request.method == "POST":
         submission = forms.check_submission(form, request.form.to_dict(flat=False), {}, {}, locale)
         values, raw, errors = submission.data, submission.raw, submission.errors
+        if errors:  # the lead's own checks (times not in the future …) are said in the same round
+            errors = intake.alert_errors(submission.data, errors)
         if not errors:
             try:
                 alert, _created = intake.receive_alert(submission.data, source="manual", actor=current_user)

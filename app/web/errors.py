@@ -95,13 +95,23 @@ def _login_locked_message() -> str:
 
 
 def _too_large_message() -> tuple[str, str | None]:
-    """A task form with file fields is the only multipart form whose size is mostly its attachments."""
+    """What was too large: the whole request (over MAX_CONTENT_LENGTH, said by its length before it is read),
+    or, in a request under that, one typed field over MAX_FORM_MEMORY_SIZE. A task form with file fields is
+    the only multipart form whose size is mostly its attachments."""
     public_id = (request.view_args or {}).get("public_id")
-    if request.endpoint == "tasks.act" and public_id and request.mimetype == "multipart/form-data":
-        message = _("上传的文件过大:单个附件不能超过 %(limit)s MB。请返回任务页面,重新选择较小的文件后再提交。",
-                    limit=attachments.max_upload_mb())
-        return message, url_for("tasks.task", public_id=public_id)
-    return _messages()[413], None
+    task = request.endpoint == "tasks.act" and bool(public_id)
+    back = url_for("tasks.task", public_id=public_id) if task else None
+    whole = current_app.config.get("MAX_CONTENT_LENGTH")
+    if whole and request.content_length is not None and request.content_length <= whole:
+        limit_kb = max((current_app.config.get("MAX_FORM_MEMORY_SIZE") or 0) // 1024, 1)
+        return _("填写的某一项内容过长(单项不能超过 %(limit)s KB),未被接收。请返回上一页,精简该项内容后再提交。",
+                 limit=limit_kb), back
+    if task and request.mimetype == "multipart/form-data":
+        message = _("提交的内容过大:附件和填写的内容合计不能超过 %(total)s MB(单个附件不能超过 %(limit)s MB),"
+                    "未被接收。请返回任务页面,减少附件或换用较小的文件后再提交。",
+                    total=_limit_mb(), limit=attachments.max_upload_mb())
+        return message, back
+    return _messages()[413], back
 
 
 def _csrf_error(_error: CSRFError) -> Response | tuple[str, int, list[tuple[str, str]]]:

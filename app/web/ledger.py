@@ -36,7 +36,7 @@ def _filter(args: Any) -> LedgerFilter:
 def _page_context(args: Any) -> dict[str, Any]:
     """What the list and the statistics page share: the filter form's choices, what was ignored, the query."""
     filters, notes = ledger_filter.from_args(args)
-    return {"filters": filters, "notes": notes, "args": args,
+    return {"filters": filters, "notes": notes, "args": args, "date_errors": ledger_filter.date_errors(args),
             "query": {k: v for k, v in args.items() if k not in ("page", "trend") and v},
             "units": sorted(labels.unit_names(_locale()).items()), "statuses": INCIDENT_STATUSES,
             "platforms": labels.choice_pairs("platform", locale=_locale()),
@@ -54,6 +54,8 @@ def index() -> str:
     _allowed()
     page = int_arg(request.args, "page", 1, high=100_000)
     context = _page_context(request.args)
+    if context["date_errors"]:  # a period that cannot be read filters nothing: the form says what to correct
+        return render_template("ledger/index.html", rows=[], total=None, page=1, pages=1, **context)
     rows, total = ledger_reading.list_incidents(context["filters"], page, PER_PAGE)
     pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
     if page > pages:  # a page past the end (an old bookmark, a typed number) shows the last one
@@ -68,6 +70,8 @@ def statistics_page() -> str:
     """Statistics of the filtered incidents: charts (drawn from the tables next to them) and the tables."""
     _allowed()
     context = _page_context(request.args)
+    if context["date_errors"]:
+        return render_template("ledger/statistics.html", stats=None, **context)
     trend = request.args.get("trend") if request.args.get("trend") in statistics.TREND_UNITS else None
     found = statistics.read(context["filters"], trend, _locale())
     return render_template("ledger/statistics.html", stats=found, charts=found.charts(), trend=trend,

@@ -103,13 +103,13 @@ def test_an_empty_period_gives_an_empty_valid_page_and_files(client, db, fake_cl
 def test_unknown_filter_values_are_ignored_with_a_sentence_never_an_error(client, db, fake_clock, user_factory):
     november(fake_clock)
     login(client, user_factory(["office_director"]))
-    bad = "level=9&platform=myspace&unit=%3Cscript%3E&since=2026-02-30&source=x&status=gone&overdue=1&trend=day"
+    bad = "level=9&platform=myspace&unit=%3Cscript%3E&source=x&status=gone&overdue=1&trend=day"
     for url in (f"/ledger/?{bad}", f"/ledger/statistics?{bad}", f"/ledger/export.csv?{bad}",
                 f"/ledger/export.xlsx?{bad}"):
         assert client.get(url).status_code == 200, url
     page = client.get(f"/ledger/statistics?{bad}").get_data(as_text=True)
     assert "未知的发布平台“myspace”,已忽略该条件。" in page and "未知的等级“9”,已忽略该条件。" in page
-    assert "“2026-02-30”不是有效日期" in page and "<script>" not in page
+    assert "<script>" not in page
     assert "共 3 起" in page  # every condition dropped: the whole ledger
     reversed_period = client.get("/ledger/statistics?since=2026-11-30&until=2026-11-01").get_data(as_text=True)
     assert "起始日期晚于截止日期" in reversed_period and "共 0 起" in reversed_period

@@ -173,7 +173,7 @@ def test_oversized_files_get_a_field_message_or_a_friendly_413(app, db, worker, 
     assert "“大图.png”超过 1 MB" in _field_error(response.get_data(as_text=True))
     huge = _post(worker, task, note="好", evidence=[_file(uploads.PNG + b"\x00" * (3 * 1024 * 1024), "巨图.png")])
     assert huge.status_code == 413
-    assert "上传的文件过大:单个附件不能超过 1 MB" in huge.get_data(as_text=True)
+    assert "附件和填写的内容合计不能超过 2 MB(单个附件不能超过 1 MB)" in huge.get_data(as_text=True)
     assert f'href="/tasks/{task.public_id}"' in huge.get_data(as_text=True)
     assert _rows(db, task) == []
 
