@@ -44,7 +44,7 @@ from app.operations import assignment, catalog, instances, ledger, task_notices,
 from app.operations.errors import Conflict, Invalid, NotFound
 from app.operations.failures import quarantining, reading_state, unreadable_reason
 
-ENDED = (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED)
+ENDED = (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED, InstanceStatus.WITHDRAWN)
 LIVE = (InstanceStatus.WAITING, InstanceStatus.RUNNING)
 MAX_REASON = 1000
 

@@ -22,6 +22,7 @@ from app.operations import (
     ledger_reading,
     starts,
     tasks,
+    withdrawals,
 )
 from app.operations import worklist as worklist_ops
 from app.operations.errors import Conflict, Invalid, OperationError
@@ -118,7 +119,7 @@ def task(public_id: str) -> str:
 def act(public_id: str) -> str | Response | tuple[str, int]:
     """Claim, unclaim, save a draft or complete a task."""
     action = request.form.get("_action", "complete")
-    if action in ("claim", "unclaim", "pass", "urge"):
+    if action in ("claim", "unclaim", "pass", "urge", "withdraw"):
         return _hand_over(public_id, action)
     if action == "complete" and not any(upload.filename for upload in request.files.values()):
         return _complete_form(public_id)
@@ -178,16 +179,26 @@ def on_behalf(public_id: str) -> str | Response | tuple[str, int]:
     return redirect(url_for("instances.detail", public_id=item.instance.public_id))
 
 
+def _withdraw(public_id: str) -> None:
+    """撤销登记 of a quick report never submitted (decision 140)."""
+    tasks.get_task(public_id, current_user)
+    instance = withdrawals.withdraw(public_id, current_user)
+    flash(_("已撤销登记 %(number)s。该编号不再使用,台账和统计中不会出现。", number=instance.business_key), "success")
+
+
 def _hand_over(public_id: str, action: str) -> Response | tuple[str, int]:
-    """Claim, give back to the group, 转办 to a colleague, or 催办 by the office; a refusal of the last two
-    comes back on the task page with its reason."""
+    """Claim, give back to the group, withdraw a registration never submitted, 转办 to a colleague, or 催办 by
+    the office; a refusal of the last two comes back on the task page with its reason."""
     if action == "claim":
         tasks.claim_task(public_id, current_user)
         flash(_("已签收任务。"), "success")
         return redirect(url_for("tasks.task", public_id=public_id))
-    if action == "unclaim":
-        tasks.unclaim_task(public_id, current_user)
-        flash(_("已退回任务。"), "success")
+    if action in ("unclaim", "withdraw"):
+        if action == "unclaim":
+            tasks.unclaim_task(public_id, current_user)
+            flash(_("已退回任务。"), "success")
+        else:
+            _withdraw(public_id)
         return redirect(url_for("tasks.worklist"))
     item = tasks.get_task(public_id, current_user)
     typed, upload_errors = _typed_with_pass(item) if action == "pass" else (None, {})
@@ -333,6 +344,7 @@ def _render(item: HumanTask, values: dict[str, Any], raw: dict[str, Any], errors
         "tasks/task.html", task=item, fields=fields, context_items=context_items, errors=errors,
         form_errors=forms.form_errors(form, errors), workable=tasks.can_work(item, current_user),
         submitted=submitted,
+        withdrawable=withdrawals.may_withdraw(item, current_user),
         claimable=item.status == TaskStatus.OPEN and item.assignee_id is None
         and tasks.is_candidate(item, current_user),
         title=form.schema.get("title") or element_name(item.name),
