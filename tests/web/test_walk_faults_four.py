@@ -1,14 +1,17 @@
 """What a fourth walk of the product found, each kept fixed over HTTP: a registration left unsubmitted can be
-withdrawn by its registrant and then appears nowhere an incident is counted."""
+withdrawn by its registrant and then appears nowhere an incident is counted; an upgrade after the first release
+imposes no met deadline on the new level's tasks and notices; the admin's data view says `record` is a ledger
+snapshot and shows the ledger now."""
 
 from __future__ import annotations
 
 import re
 
+import lxml.html
 from sqlalchemy import select
 
 from app.extensions import db as _db
-from app.models import AuditEvent
+from app.models import AuditEvent, Notification
 from tests.web.scenario import act_as, open_task, start_incident, submit
 
 
@@ -17,7 +20,8 @@ def _text(html: str) -> str:
 
 
 def _ok(response):
-    assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
+    page = response.get_data(as_text=True)
+    assert response.status_code == 302, re.findall(r'(?:field__error|flash)[^>]*>([^<]*)<', page) or page[-2000:]
     return response
 
 
@@ -72,3 +76,63 @@ def test_a_submitted_quick_report_cannot_be_withdrawn_and_others_are_not_offered
     assert 'data-testid="withdraw"' not in office.page(f"/tasks/{confirm.public_id}")
     assert office.post(f"/tasks/{confirm.public_id}", {"_action": "withdraw"}).status_code == 409
     assert instance.business_key in _text(office.page("/ledger/"))
+
+
+# -- an upgrade after the first release: the met deadline is not imposed again ----------------------------
+
+
+def _released_level4(app, user_factory, fake_clock):
+    people = {
+        "monitor": act_as(app, user_factory(["monitor"], "monitor")),
+        "office": act_as(app, user_factory(["office_director", "office_staff"], "office")),
+        "leader": act_as(app, user_factory(["group_leader"], "leader")),
+        "section": act_as(app, user_factory(["section_head", "consultation_member"], "section",
+                                            unit="social_insurance")),
+        "publicity": act_as(app, user_factory(["team_publicity"], "publicity")),
+        "spokesperson": act_as(app, user_factory(["spokesperson"], "spokesperson")),
+        "commentator": act_as(app, user_factory(["commentator"], "commentator")),
+    }
+    instance = start_incident(people["monitor"])
+    for who, step in (("monitor", "ut_register"), ("office", "ut_confirm_level"),
+                      ("office", "ut_request_instruction"), ("leader", "ut_instruction_decision")):
+        _ok(submit(people[who], instance, step))
+    fake_clock.advance(hours=3)
+    for who, step in (("section", "ut_investigate"), ("section", "ut_consult"), ("publicity", "ut_draft_release"),
+                      ("leader", "ut_approve_release"), ("spokesperson", "ut_publish_response")):
+        _ok(submit(people[who], instance, step))
+    return people, instance
+
+
+def test_an_upgrade_after_the_first_release_gives_the_new_tasks_no_deadline_already_met(
+        app, db, user_factory, fake_clock):
+    people, instance = _released_level4(app, user_factory, fake_clock)
+    fake_clock.advance(days=1)  # the next day: the first-release deadline (by either level) is long past
+    _ok(submit(people["commentator"], instance, "ut_follow_up_log", outcome="worsening", worsening_desc="大V转发"))
+    _ok(submit(people["leader"], instance, "ut_regrade", confirmed_level="3", reason="传播加快"))
+    _ok(submit(people["office"], instance, "ut_file_record", filed_with=["市委网信办"], filed_at="2026-11-26T11:30"))
+    investigate = open_task(instance, "ut_investigate")
+    assert investigate.due_at is None
+    page = _text(people["section"].page(f"/tasks/{investigate.public_id}"))
+    heading = page.split("办理说明")[0]
+    assert "调查核实" in heading and "时限" not in heading and "已超时" not in heading
+    assert "首次权威发布 2026-11-25 21:00 2026-11-25 11:00 按时完成" in page  # the panel: met, at level 4
+    notices = _db.session.scalars(select(Notification).where(Notification.instance_id == instance.id,
+                                                             Notification.kind == "response_started")).all()
+    assert notices and all("首次回应时限:" not in n.body for n in notices)
+    assert "首次回应已发布,首次回应时限已满足。" in notices[-1].body
+
+
+# -- the admin's 当前流程数据: the ledger snapshot is labelled, with the ledger as it is now ------------------
+
+
+def test_the_admin_data_view_says_record_is_a_snapshot_and_shows_the_ledger_now(app, db, user_factory, fake_clock):
+    _people, instance = _released_level4(app, user_factory, fake_clock)
+    admin = act_as(app, user_factory(["admin"], "root"))
+    page = admin.page(f"/instances/{instance.public_id}")
+    tree = lxml.html.fromstring(page)
+    snapshot = tree.xpath('//*[@data-testid="instance-data"]')[0].text_content()
+    assert '"first_release_done": false' in snapshot  # what the level's start read, before the release
+    note = tree.xpath('//*[@data-testid="snapshot-note"]')[0].text_content()
+    assert "数据项 record 是流程在该环节运行时查询台账所得的快照,之后不随办理更新" in note
+    now = tree.xpath('//*[@data-testid="snapshot-now"]')[0].text_content()
+    assert '"first_release_done": true' in now and "首次权威发布:时限 11-25 21:00,11-25 11:00 完成,按时" in now
