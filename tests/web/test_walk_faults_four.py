@@ -5,8 +5,10 @@ snapshot and shows the ledger now."""
 
 from __future__ import annotations
 
+import io
 import re
 
+import docx
 import lxml.html
 from sqlalchemy import select
 
@@ -136,3 +138,24 @@ def test_the_admin_data_view_says_record_is_a_snapshot_and_shows_the_ledger_now(
     assert "数据项 record 是流程在该环节运行时查询台账所得的快照,之后不随办理更新" in note
     now = tree.xpath('//*[@data-testid="snapshot-now"]')[0].text_content()
     assert '"first_release_done": true' in now and "首次权威发布:时限 11-25 21:00,11-25 11:00 完成,按时" in now
+
+
+# -- the external report's 二、等级研判: one paragraph, each step named ---------------------------------------
+
+
+def test_the_external_reports_grading_names_the_office_and_the_leading_group(app, db, user_factory, fake_clock):
+    monitor = act_as(app, user_factory(["monitor"], "monitor"))
+    office = act_as(app, user_factory(["office_director", "office_staff"], "office"))
+    leader = act_as(app, user_factory(["group_leader"], "leader"))
+    instance = start_incident(monitor)
+    _ok(submit(monitor, instance, "ut_register"))
+    _ok(submit(office, instance, "ut_confirm_level", confirmed_level="1", level_change_reason="境外媒体已转载"))
+    _ok(submit(leader, instance, "ut_leader_confirm", confirmed_level="1", level_change_reason="同意按Ⅰ级处置",
+               start_plan="true"))
+    number = instance.business_key
+    _ok(office.post(f"/ledger/{number}/documents", {"kind": "external_report"}))
+    [link] = re.findall(r'href="(/documents/[0-9a-f-]+)"', office.page(f"/ledger/{number}"))
+    paragraphs = [p.text for p in docx.Document(io.BytesIO(office.get(link).data)).paragraphs]
+    grading = paragraphs[paragraphs.index("二、等级研判") + 1:paragraphs.index("三、已采取的处置措施")]
+    assert grading == ["经研判,领导小组办公室研判为Ⅰ级 特别重大网络舆情(理由:境外媒体已转载),领导小组确认为Ⅰ级 "
+                       "特别重大网络舆情(理由:同意按Ⅰ级处置),按Ⅰ级 特别重大网络舆情响应处置。"]
