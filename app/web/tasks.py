@@ -365,8 +365,10 @@ def _handover_context(item: HumanTask) -> dict[str, Any]:
     workable = tasks.can_work(item, current_user)
     acting_for = item.assignee.display_name if workable and item.assignee_id not in (None, current_user.id) \
         and item.assignee else None
-    # the one who signed for the task is not offered 催办: they would be urging themselves
-    may_urge = handover.may_urge(current_user) and item.assignee_id != current_user.id
+    # neither the one who signed for the task nor, while it is unsigned, one who may sign for it is offered 催办:
+    # they would be urging themselves (decisions 127, 142)
+    may_urge = handover.may_urge(current_user) and item.assignee_id != current_user.id and not (
+        item.assignee_id is None and tasks.is_candidate(item, current_user))
     return {"pass_people": handover.pass_candidates(item, current_user) if workable else [],
             "may_urge": may_urge,
             "holders_text": handover.holders_text(item, tasks.current_locale()) if may_urge else "",

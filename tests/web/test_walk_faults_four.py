@@ -159,3 +159,21 @@ def test_the_external_reports_grading_names_the_office_and_the_leading_group(app
     grading = paragraphs[paragraphs.index("二、等级研判") + 1:paragraphs.index("三、已采取的处置措施")]
     assert grading == ["经研判,领导小组办公室研判为Ⅰ级 特别重大网络舆情(理由:境外媒体已转载),领导小组确认为Ⅰ级 "
                        "特别重大网络舆情(理由:同意按Ⅰ级处置),按Ⅰ级 特别重大网络舆情响应处置。"]
+
+
+# -- 催办 is not offered to a candidate of the unsigned task ----------------------------------------------
+
+
+def test_a_candidate_of_an_unsigned_task_is_not_offered_to_urge_it_but_the_office_may_urge_others(
+        app, db, user_factory, fake_clock):
+    monitor = act_as(app, user_factory(["monitor"], "monitor"))
+    director = act_as(app, user_factory(["office_director"], "director", display_name="王主任"))
+    instance = start_incident(monitor)
+    _ok(submit(monitor, instance, "ut_register", confirmed_level="1", netizen_attention="extremely_high"))
+    confirm = open_task(instance, "ut_confirm_level")
+    page = director.page(f"/tasks/{confirm.public_id}")
+    assert confirm.assignee_id is None and 'data-testid="urge"' not in page and "催办" not in _text(page)
+    _ok(submit(director, instance, "ut_confirm_level", confirmed_level="1", level_change_reason="境外媒体已转载"))
+    leader_task = open_task(instance, "ut_leader_confirm")  # the leading group's, not the director's
+    page = director.page(f"/tasks/{leader_task.public_id}")
+    assert 'data-testid="urge"' in page and "领导小组组长" in page
