@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from app.extensions import db as _db
 from app.models import AuditEvent, Notification
+from app.operations import options
 from tests.web.scenario import act_as, open_task, start_incident, submit
 
 
@@ -56,6 +57,8 @@ def test_the_registrant_withdraws_an_unsubmitted_registration_and_it_is_counted_
     assert "未定级 1 " in statistics  # the kept one only
     assert "快报(发现后30分钟内) 1 1 0 0 100%" in statistics  # the withdrawn one is no missed quick report
     assert office.get(f"/ledger/{number}").status_code == 404
+    choices = dict(options.options_for(["open_incidents"])["open_incidents"])  # 线索初筛's 所属事件
+    assert kept.business_key in choices and number not in choices
     instance_page = _text(admin.page(f"/instances/{left.public_id}"))
     assert "已撤销" in instance_page
     assert _db.session.scalar(select(AuditEvent.action).where(
