@@ -78,7 +78,7 @@ class InstanceQuery(Strict):
     process = fields.String(validate=validate.Length(max=100))
     version = fields.Integer(validate=validate.Range(1, 1_000_000))
     status = fields.String(validate=validate.OneOf(
-        ["running", "waiting", "suspended", "completed", "terminated", "error"]))
+        ["running", "waiting", "suspended", "completed", "terminated", "withdrawn", "error"]))
     level = fields.Integer(validate=validate.Range(1, 4))
     overdue = fields.Boolean()
     started_from = fields.Date()

@@ -22,6 +22,7 @@ class InstanceStatus(StrEnum):
     SUSPENDED = "suspended"
     COMPLETED = "completed"
     TERMINATED = "terminated"
+    WITHDRAWN = "withdrawn"  # a registration withdrawn before its quick report was submitted (撤销登记)
     ERROR = "error"
 
 

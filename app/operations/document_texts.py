@@ -163,11 +163,7 @@ def external_report(record: Record) -> bytes:
     doc.heading("一、舆情概况")
     _facts_section(doc, record, data)
     doc.heading("二、等级研判")
-    doc.line(f"经研判,按{level_name(level)}响应处置。")
-    for kind in ("level_confirmed", "leader_confirmed", "level_changed"):
-        entry = record.last(kind)
-        if entry and entry.summary:
-            doc.line(entry.summary)
+    doc.line(_grading(record, level))
     doc.heading("三、已采取的处置措施")
     done = [(entry, who) for entry, who in record.entries
             if entry.kind in ("task_force", "investigation", "consultation", "release_published", "dispatch",
@@ -180,6 +176,25 @@ def external_report(record: Record) -> bytes:
     doc.line("继续加强监测研判,及时回应社会关切,有关情况及时续报。")
     doc.line("特此报告。")
     return doc.save()
+
+
+def _grading(record: Record, level: int) -> str:
+    """二、等级研判 in one paragraph, each step named: the office's grading, the leading group's confirmation, a
+    later change of level, each with its reason, then the level the incident is handled at."""
+    steps = []
+    for kind, who in (("level_confirmed", "领导小组办公室研判为"), ("leader_confirmed", "领导小组确认为")):
+        entry = record.last(kind)
+        if entry is not None and level_name((entry.data or {}).get("confirmed_level")):
+            reason = str((entry.data or {}).get("level_change_reason") or "").strip().rstrip("。")
+            steps.append(who + level_name(entry.data["confirmed_level"]) + (f"(理由:{reason})" if reason else ""))
+    changed = record.last("level_changed")
+    if changed is not None and level_name((changed.data or {}).get("confirmed_level")):
+        data = changed.data
+        before = level_name(data.get("upgraded_from"))
+        reason = str(data.get("upgrade_reason") or "").strip().rstrip("。")
+        steps.append((f"后由{before}调整为" if before else "后调整为") + level_name(data["confirmed_level"])
+                     + (f"(理由:{reason})" if reason else ""))
+    return "经研判," + "".join(f"{step}," for step in steps) + f"按{level_name(level)}响应处置。"
 
 
 def approved_release(record: Record) -> tuple[LedgerEntry, LedgerEntry]:

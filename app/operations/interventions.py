@@ -44,7 +44,7 @@ from app.operations import assignment, catalog, instances, ledger, task_notices,
 from app.operations.errors import Conflict, Invalid, NotFound
 from app.operations.failures import quarantining, reading_state, unreadable_reason
 
-ENDED = (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED)
+ENDED = (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED, InstanceStatus.WITHDRAWN)
 LIVE = (InstanceStatus.WAITING, InstanceStatus.RUNNING)
 MAX_REASON = 1000
 
@@ -397,17 +397,37 @@ def complete_on_behalf(task_public_id: str, expected: int | None, actor: User, r
 # -- reads for the instance page ----------------------------------------------------------------
 
 
+# Data items that hold what a query operator answered when its step ran (a snapshot, never refreshed):
+# item → (operator, the keys of its answer the admin is shown as they are now).
+QUERY_SNAPSHOTS = {"record": ("incident_record", ("first_release_done", "press_conference_done", "upgrades",
+                                                  "timeliness"))}
+
+
 def instance_repair_view(instance: ProcessInstance) -> dict[str, Any]:
-    """What the admin section of an instance page shows: data, waiting timers and messages."""
+    """What the admin section of an instance page shows: data (with the query answers in it as they are
+    now, `now`), waiting timers and messages."""
     if not instance.state_json:
         return {"data": {}, "timers": [], "messages": []}
+    data = instance.data or {}
+    now = _snapshots_now(instance, data)
     if instance.status in ENDED:
-        return {"data": instance.data or {}, "timers": [], "messages": []}
+        return {"data": data, "now": now, "timers": [], "messages": []}
     try:
         timers, messages = repair.waiting_for(catalog.spec(instance.definition_id), instance.state_json)
     except StateError as exc:  # the row's data snapshot is still shown; only retry and terminate apply
-        return {"data": instance.data or {}, "timers": [], "messages": [], "unreadable": unreadable_reason(exc)}
-    return {"data": instance.data or {}, "timers": timers, "messages": messages}
+        return {"data": data, "now": now, "timers": [], "messages": [], "unreadable": unreadable_reason(exc)}
+    return {"data": data, "now": now, "timers": timers, "messages": messages}
+
+
+def _snapshots_now(instance: ProcessInstance, data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """For each query snapshot in `data` (`record`: the incident's ledger as a level's response began),
+    what the query answers now — the data item itself is not refreshed as the work goes on."""
+    now: dict[str, dict[str, Any]] = {}
+    for item, (operator, keys) in QUERY_SNAPSHOTS.items():
+        if isinstance(data.get(item), dict):
+            answer = ledger.query(db.session, instance, operator, {})
+            now[item] = {key: answer.get(key) for key in keys}
+    return now
 
 
 def failed_instances(limit: int = 200) -> list[tuple[ProcessInstance, datetime | None, datetime | None]]:

@@ -29,6 +29,7 @@ INSTANCE_STATUSES = {
     "suspended": _l("已挂起"),
     "completed": _l("已完成"),
     "terminated": _l("已终止"),
+    "withdrawn": _l("已撤销"),
     "error": _l("出错"),
     "open": _l("待办"),
     "cancelled": _l("已取消"),

@@ -160,6 +160,8 @@ def message_context(instance: ProcessInstance, data: dict[str, Any] | None = Non
         "summary": str(data.get("summary") or "")[:500],
         "reason": str(data.get("upgrade_reason") or data.get("reason") or "")[:500],
         "worsening_desc": str(data.get("worsening_desc") or "")[:500],
+        # entering a level after an upgrade: the first release was already made, its deadline is met
+        "first_release_done": bool((data.get("record") or {}).get("first_release_done")),
         **{f"{key}_local": _local(data.get(key)) for key in (
             "discovered_at", "report_due_at", "release_due_at", "release_warn_at", "national_due_at",
             "press_conf_due_at", "summary_due_at", "dispatch_due_at", "aftermath_until")},

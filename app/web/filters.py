@@ -46,6 +46,7 @@ ACTION_NAMES = {
     "instance_suspended": _l("挂起流程"),
     "instance_resumed": _l("恢复流程"),
     "instance_terminated": _l("终止流程"),
+    "registration_withdrawn": _l("撤销登记"),
     "instance_retried": _l("重试流程"),
     "instance_migrated": _l("迁移版本"),
     "migration_reverted": _l("撤销迁移"),

@@ -23,6 +23,7 @@ from app.operations import (
     notifications,
     starts,
     tasks,
+    withdrawals,
 )
 from app.operations import worklist as worklist_ops
 from app.operations.errors import Conflict, Invalid, OperationError
@@ -127,7 +128,7 @@ def task(public_id: str) -> str:
 def act(public_id: str) -> str | Response | tuple[str, int]:
     """Claim, unclaim, save a draft or complete a task."""
     action = request.form.get("_action", "complete")
-    if action in ("claim", "unclaim", "pass", "urge"):
+    if action in ("claim", "unclaim", "pass", "urge", "withdraw"):
         return _hand_over(public_id, action)
     if action == "complete" and not any(upload.filename for upload in request.files.values()):
         return _complete_form(public_id)
@@ -187,16 +188,26 @@ def on_behalf(public_id: str) -> str | Response | tuple[str, int]:
     return redirect(url_for("instances.detail", public_id=item.instance.public_id))
 
 
+def _withdraw(public_id: str) -> None:
+    """撤销登记 of a quick report never submitted (decision 140)."""
+    tasks.get_task(public_id, current_user)
+    instance = withdrawals.withdraw(public_id, current_user)
+    flash(_("已撤销登记 %(number)s。该编号不再使用,台账和统计中不会出现。", number=instance.business_key), "success")
+
+
 def _hand_over(public_id: str, action: str) -> Response | tuple[str, int]:
-    """Claim, give back to the group, 转办 to a colleague, or 催办 by the office; a refusal of the last two
-    comes back on the task page with its reason."""
+    """Claim, give back to the group, withdraw a registration never submitted, 转办 to a colleague, or 催办 by
+    the office; a refusal of the last two comes back on the task page with its reason."""
     if action == "claim":
         tasks.claim_task(public_id, current_user)
         flash(_("已签收任务。"), "success")
         return redirect(url_for("tasks.task", public_id=public_id))
-    if action == "unclaim":
-        tasks.unclaim_task(public_id, current_user)
-        flash(_("已退回任务。"), "success")
+    if action in ("unclaim", "withdraw"):
+        if action == "unclaim":
+            tasks.unclaim_task(public_id, current_user)
+            flash(_("已退回任务。"), "success")
+        else:
+            _withdraw(public_id)
         return redirect(url_for("tasks.worklist"))
     item = tasks.get_task(public_id, current_user)
     typed, upload_errors = _typed_with_pass(item) if action == "pass" else (None, {})
@@ -343,6 +354,7 @@ def _render(item: HumanTask, values: dict[str, Any], raw: dict[str, Any], errors
         "tasks/task.html", task=item, fields=fields, context_items=context_items, errors=errors,
         form_errors=forms.form_errors(form, errors), workable=tasks.can_work(item, current_user),
         submitted=submitted,
+        withdrawable=withdrawals.may_withdraw(item, current_user),
         claimable=item.status == TaskStatus.OPEN and item.assignee_id is None
         and tasks.is_candidate(item, current_user),
         title=form.schema.get("title") or element_name(item.name),
@@ -363,8 +375,10 @@ def _handover_context(item: HumanTask) -> dict[str, Any]:
     workable = tasks.can_work(item, current_user)
     acting_for = item.assignee.display_name if workable and item.assignee_id not in (None, current_user.id) \
         and item.assignee else None
-    # the one who signed for the task is not offered 催办: they would be urging themselves
-    may_urge = handover.may_urge(current_user) and item.assignee_id != current_user.id
+    # neither the one who signed for the task nor, while it is unsigned, one who may sign for it is offered 催办:
+    # they would be urging themselves (decisions 127, 142)
+    may_urge = handover.may_urge(current_user) and item.assignee_id != current_user.id and not (
+        item.assignee_id is None and tasks.is_candidate(item, current_user))
     return {"pass_people": handover.pass_candidates(item, current_user) if workable else [],
             "may_urge": may_urge,
             "holders_text": handover.holders_text(item, tasks.current_locale()) if may_urge else "",
