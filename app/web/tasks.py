@@ -189,7 +189,7 @@ def on_behalf(public_id: str) -> str | Response | tuple[str, int]:
 
 
 def _withdraw(public_id: str) -> None:
-    """撤销登记 of a quick report never submitted (decision 140)."""
+    """撤销登记 of a quick report never submitted (decision 138)."""
     tasks.get_task(public_id, current_user)
     instance = withdrawals.withdraw(public_id, current_user)
     flash(_("已撤销登记 %(number)s。该编号不再使用,台账和统计中不会出现。", number=instance.business_key), "success")

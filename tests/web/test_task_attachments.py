@@ -265,6 +265,6 @@ def test_a_refused_files_message_uses_the_punctuation_of_the_other_chinese_messa
     _instance, task = _start(worker)
     response = _post(worker, task, note="好", evidence=[_file(uploads.EXE, "报告.pdf")])
     error = _field_error(response.get_data(as_text=True))
-    assert error == "“报告.pdf”的内容与其扩展名不符或无法识别,已拒绝"  # the half-width ",;" of decision 136
+    assert error == "“报告.pdf”的内容与其扩展名不符或无法识别,已拒绝"  # the half-width ",;" of decision 134
     response = _post(worker, task, note="好", evidence=[_file(uploads.docm(), "宏.docx")])
     assert _field_error(response.get_data(as_text=True)) == "“宏.docx”含有宏,不能上传;请另存为不含宏的文档"

@@ -65,7 +65,7 @@ def test_the_holder_is_not_offered_to_urge_their_own_task(app, db, user_factory,
     monitor, office, _leader = _people(app, user_factory)
     instance = _registered(monitor)
     task = open_task(instance, "ut_confirm_level")
-    # unsigned, but the office may sign for it: urging the group would urge themselves (decision 142)
+    # unsigned, but the office may sign for it: urging the group would urge themselves (decision 140)
     assert 'data-testid="urge"' not in office.page(f"/tasks/{task.public_id}")
     _ok(office.post(f"/tasks/{task.public_id}", {"_action": "claim"}))
     page = office.page(f"/tasks/{task.public_id}")
