@@ -32,7 +32,8 @@ def main(pairs: list[str]) -> int:
 
 def _update(pairs: list[str]) -> int:
     template = TRANSLATIONS / "messages.pot"
-    _babel("extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "-o", str(template), ".")
+    _babel("extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "-k", "lazy_pgettext:1c,2",
+           "-o", str(template), ".")
     _babel("update", "-i", str(template), "-d", str(TRANSLATIONS))
     given = dict(pair.split("=", 1) for pair in pairs)
     missing = []

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
@@ -29,7 +30,7 @@ INSTANCE_STATUSES = {
     "suspended": _l("已挂起"),
     "completed": _l("已完成"),
     "terminated": _l("已终止"),
-    "withdrawn": _l("已撤销"),
+    "withdrawn": lazy_pgettext("instance status", "已撤销"),  # 已撤销 alone is a reverted migration
     "error": _l("出错"),
     "open": _l("待办"),
     "cancelled": _l("已取消"),
