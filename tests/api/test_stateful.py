@@ -1,6 +1,6 @@
 """Schemathesis's stateful mode: its state machine starts from the operations that make or list things and
 follows the links of /api/v1/openapi.json with the ids the server answered (start an instance → read it →
-its tasks → a task → claim → complete / unclaim; suspend → resume → terminate). Bounded (15 scenarios of up
+its tasks → a task → claim → complete / unclaim; suspend → resume → terminate). Bounded (25 scenarios of up
 to 10 calls, derandomized) and limited to processes, instances and tasks, whose links chain; the rest is
 covered statelessly by test_schemathesis.py. Every answer must match the document and none may be a 5xx."""
 
@@ -15,7 +15,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from app.operations import api_tokens
 from tests.api.conftest import ALL_SCOPES
 
-SCENARIOS = 15
+SCENARIOS = 25
 STEPS = 10
 
 
