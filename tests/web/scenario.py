@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,3 +120,29 @@ def start_incident(actor: Actor) -> ProcessInstance:
     response = actor.post("/incidents/new", {})
     assert response.status_code == 302
     return db.session.scalars(select(ProcessInstance).order_by(ProcessInstance.id.desc())).first()
+
+
+def field_errors(page: str) -> dict[str, list[str]]:
+    """Error texts by the field whose <div class="field ..."> they are in."""
+    found: dict[str, list[str]] = {}
+    for block in re.split(r'<div class="field ', page)[1:]:
+        name = re.search(r'name="([a-z_0-9.]+)"', block)
+        errors = re.findall(r'class="field__error[^"]*"[^>]*>([^<]+)<', block)
+        if name and errors:
+            found.setdefault(name.group(1), []).extend(errors)
+    return found
+
+
+def incident_people(app: Any, user_factory: Any) -> dict[str, Actor]:
+    """The people of a level-4 incident, each logged in: monitor, office, leader, the social insurance
+    section (head, consultation member), publicity, spokesperson and commentator."""
+    return {
+        "monitor": act_as(app, user_factory(["monitor"], "monitor")),
+        "office": act_as(app, user_factory(["office_director", "office_staff"], "office")),
+        "leader": act_as(app, user_factory(["group_leader"], "leader")),
+        "section": act_as(app, user_factory(["section_head", "consultation_member"], "section",
+                                            unit="social_insurance")),
+        "publicity": act_as(app, user_factory(["team_publicity"], "publicity")),
+        "spokesperson": act_as(app, user_factory(["spokesperson"], "spokesperson")),
+        "commentator": act_as(app, user_factory(["commentator"], "commentator")),
+    }

@@ -8,20 +8,7 @@ from sqlalchemy import func, select
 
 from app.models import AuditEvent, HumanTask, InstanceStatus, Notification, TaskStatus
 from app.operations import timer_firing
-from tests.web.scenario import act_as, open_task, open_tasks, start_incident, submit
-
-
-def _people(app, user_factory):
-    return {
-        "monitor": act_as(app, user_factory(["monitor"], "monitor")),
-        "office": act_as(app, user_factory(["office_director", "office_staff"], "office")),
-        "leader": act_as(app, user_factory(["group_leader"], "leader")),
-        "section": act_as(app, user_factory(["section_head", "consultation_member"], "section",
-                                            unit="social_insurance")),
-        "publicity": act_as(app, user_factory(["team_publicity"], "publicity")),
-        "spokesperson": act_as(app, user_factory(["spokesperson"], "spokesperson")),
-        "commentator": act_as(app, user_factory(["commentator"], "commentator")),
-    }
+from tests.web.scenario import incident_people, open_task, open_tasks, start_incident, submit
 
 
 def _ok(response):
@@ -34,7 +21,7 @@ def _errors(page):
 
 
 def test_level4_incident_is_worked_to_the_end_in_the_browser(app, db, user_factory, fake_clock):
-    people = _people(app, user_factory)
+    people = incident_people(app, user_factory)
     instance = start_incident(people["monitor"])
     assert instance.business_key == "YQ-2026-0001"
     register = open_task(instance, "ut_register")

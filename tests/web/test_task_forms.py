@@ -7,18 +7,7 @@ import re
 from sqlalchemy import select
 
 from app.models import AuditEvent, HumanTask, TaskStatus
-from tests.web.scenario import FORMS, act_as, open_task, start_incident, submit
-
-
-def _field_errors(page: str) -> dict[str, list[str]]:
-    """Error texts by the field whose <div class="field ..."> they are in."""
-    found: dict[str, list[str]] = {}
-    for block in re.split(r'<div class="field ', page)[1:]:
-        name = re.search(r'name="([a-z_0-9.]+)"', block)
-        errors = re.findall(r'class="field__error[^"]*"[^>]*>([^<]+)<', block)
-        if name and errors:
-            found.setdefault(name.group(1), []).extend(errors)
-    return found
+from tests.web.scenario import FORMS, act_as, field_errors, open_task, start_incident, submit
 
 
 def test_invalid_register_form_shows_errors_next_to_fields_and_keeps_input(app, db, user_factory):
@@ -28,7 +17,7 @@ def test_invalid_register_form_shows_errors_next_to_fields_and_keeps_input(app, 
                       spread_speed="warp", summary="保留这段摘要<script>alert(1)</script>")
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    errors = _field_errors(page)
+    errors = field_errors(page)
     assert "此项为必填项" in " ".join(errors["title"])
     assert errors["views"] and errors["url"] and errors["spread_speed"]
     assert "保留这段摘要&lt;script&gt;" in page and "<script>alert(1)" not in page
@@ -46,7 +35,7 @@ def test_conditional_rule_requires_a_reason_when_the_level_differs(app, db, user
     assert submit(monitor, instance, "ut_register").status_code == 302
     response = submit(office, instance, "ut_confirm_level", confirmed_level="3")  # proposal was 4
     assert response.status_code == 422
-    assert _field_errors(response.get_data(as_text=True))["level_change_reason"]
+    assert field_errors(response.get_data(as_text=True))["level_change_reason"]
     assert open_task(instance, "ut_confirm_level").status == TaskStatus.OPEN
 
 
@@ -55,7 +44,7 @@ def test_discovery_time_may_be_corrected_backwards_only(app, db, user_factory):
     instance = start_incident(monitor)
     later = submit(monitor, instance, "ut_register", discovered_at="2026-11-25T09:20")
     assert later.status_code == 422
-    assert "不能晚于登记开始时间" in " ".join(_field_errors(later.get_data(as_text=True))["discovered_at"])
+    assert "不能晚于登记开始时间" in " ".join(field_errors(later.get_data(as_text=True))["discovered_at"])
     earlier = submit(monitor, instance, "ut_register", discovered_at="2026-11-25T08:40")
     assert earlier.status_code == 302
 

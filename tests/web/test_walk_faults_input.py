@@ -16,21 +16,10 @@ from app.models import User
 from app.operations import users
 from tests.forms import uploads
 from tests.web import staff_world
-from tests.web.scenario import FORMS, Actor, act_as, in_english, open_task, start_incident, submit
+from tests.web.scenario import FORMS, Actor, act_as, field_errors, in_english, open_task, start_incident, submit
 from tests.web.staff_world import ok
 
 people, incident = staff_world.people, staff_world.incident  # fixtures
-
-
-def _field_errors(page: str) -> dict[str, list[str]]:
-    """Error texts by the field whose <div class="field ..."> they are in."""
-    found: dict[str, list[str]] = {}
-    for block in re.split(r'<div class="field ', page)[1:]:
-        name = re.search(r'name="([a-z_0-9.]+)"', block)
-        errors = re.findall(r'class="field__error[^"]*"[^>]*>([^<]+)<', block)
-        if name and errors:
-            found.setdefault(name.group(1), []).extend(errors)
-    return found
 
 
 # -- a time before the incident was discovered (the registration says 2026-11-25 09:00) ---------------------
@@ -45,7 +34,7 @@ def _to_confirm_subsided(app, people, incident, user_factory):
     ok(submit(people["leader"], incident, "ut_approve_release"))
     early = submit(people["spokesperson"], incident, "ut_publish_response", published_at="2026-11-25T08:30")
     assert early.status_code == 422
-    assert _field_errors(early.get_data(as_text=True))["published_at"] == [
+    assert field_errors(early.get_data(as_text=True))["published_at"] == [
         "发布时间不能早于发现时间(2026-11-25 09:00)"]
     ok(submit(people["spokesperson"], incident, "ut_publish_response"))
     ok(submit(commentator, incident, "ut_follow_up_log"))
@@ -57,11 +46,11 @@ def test_a_subsided_time_before_the_discovery_is_refused_next_to_it(app, db, peo
     response = submit(people["office"], incident, "ut_confirm_subsided", subsided_at="2026-11-25T08:00")
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert _field_errors(page)["subsided_at"] == ["平息时间不能早于发现时间(2026-11-25 09:00)"]
+    assert field_errors(page)["subsided_at"] == ["平息时间不能早于发现时间(2026-11-25 09:00)"]
     assert 'value="2026-11-25T08:00"' in page  # what was typed is kept
     english = in_english(people["office"])
     page = submit(english, incident, "ut_confirm_subsided", subsided_at="2026-11-25T08:00").get_data(as_text=True)
-    assert _field_errors(page)["subsided_at"] == [
+    assert field_errors(page)["subsided_at"] == [
         "The time it subsided must not be earlier than the time it was discovered (2026-11-25 09:00)"]
     assert open_task(incident, "ut_confirm_subsided").id == task.id  # nothing moved on
     ok(submit(people["office"], incident, "ut_confirm_subsided", subsided_at="2026-11-25T09:00"))
@@ -161,10 +150,10 @@ def test_a_very_long_summary_with_a_small_file_is_refused_next_to_the_summary(ap
     response = _post_register(monitor, instance, summary=summary)
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert _field_errors(page)["summary"] == ["最多 5000 个字符"]
+    assert field_errors(page)["summary"] == ["最多 5000 个字符"]
     assert "网民反映窗口排队网民反映窗口排队" in page and FORMS["ut_register"]["title"] in page  # what was typed
     english = _post_register(in_english(monitor), instance, summary=summary).get_data(as_text=True)
-    assert _field_errors(english)["summary"] == ["At most 5000 characters"]
+    assert field_errors(english)["summary"] == ["At most 5000 characters"]
 
 
 def test_a_413_says_whether_the_whole_submission_or_one_field_was_too_large(app, db, user_factory, monkeypatch):
@@ -196,10 +185,10 @@ def test_a_hand_entered_lead_shows_all_its_errors_at_once(app, db, user_factory)
     response = office.post("/alerts/new", typed)
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert _field_errors(page) == {"title": ["此项为必填项"], "published_at": ["时间不能晚于现在。"]}
+    assert field_errors(page) == {"title": ["此项为必填项"], "published_at": ["时间不能晚于现在。"]}
     assert 'value="2099-01-01T10:00"' in page
     english = in_english(office).post("/alerts/new", typed).get_data(as_text=True)
-    assert _field_errors(english) == {"title": ["This field is required"],
+    assert field_errors(english) == {"title": ["This field is required"],
                                       "published_at": ["The time cannot be in the future."]}
 
 

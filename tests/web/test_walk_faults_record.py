@@ -15,7 +15,7 @@ from sqlalchemy import select
 from app.extensions import db as _db
 from app.models import AuditEvent, Notification
 from app.operations import options
-from tests.web.scenario import act_as, open_task, start_incident, submit
+from tests.web.scenario import act_as, incident_people, open_task, start_incident, submit
 
 
 def _text(html: str) -> str:
@@ -87,16 +87,7 @@ def test_a_submitted_quick_report_cannot_be_withdrawn_and_others_are_not_offered
 
 
 def _released_level4(app, user_factory, fake_clock):
-    people = {
-        "monitor": act_as(app, user_factory(["monitor"], "monitor")),
-        "office": act_as(app, user_factory(["office_director", "office_staff"], "office")),
-        "leader": act_as(app, user_factory(["group_leader"], "leader")),
-        "section": act_as(app, user_factory(["section_head", "consultation_member"], "section",
-                                            unit="social_insurance")),
-        "publicity": act_as(app, user_factory(["team_publicity"], "publicity")),
-        "spokesperson": act_as(app, user_factory(["spokesperson"], "spokesperson")),
-        "commentator": act_as(app, user_factory(["commentator"], "commentator")),
-    }
+    people = incident_people(app, user_factory)
     instance = start_incident(people["monitor"])
     for who, step in (("monitor", "ut_register"), ("office", "ut_confirm_level"),
                       ("office", "ut_request_instruction"), ("leader", "ut_instruction_decision")):
