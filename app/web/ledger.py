@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 
@@ -31,6 +31,14 @@ def _allowed() -> None:
 
 def _filter(args: Any) -> LedgerFilter:
     return ledger_filter.from_args(args)[0]
+
+
+def _unreadable_period() -> Response | None:
+    """An export asked for with a day that cannot be read goes back to the list, which says what to
+    correct, rather than exporting every incident as if unfiltered (the list hides its export links then)."""
+    if ledger_filter.date_errors(request.args):
+        return redirect(url_for("ledger.index", **{k: v for k, v in request.args.items() if v}))
+    return None
 
 
 def _page_context(args: Any) -> dict[str, Any]:
@@ -83,6 +91,8 @@ def statistics_page() -> str:
 def export() -> Response:
     """The filtered ledger as CSV (UTF-8 with BOM for Excel); every export is audited."""
     _allowed()
+    if (back := _unreadable_period()) is not None:
+        return back
     filters = _filter(request.args)
     body = ledger_export.export_csv(filters)
     with transaction() as session:
@@ -98,6 +108,8 @@ def export() -> Response:
 def export_xlsx() -> Response:
     """The filtered ledger as an Excel workbook (same filters as the CSV), streamed; audited like the CSV."""
     _allowed()
+    if (back := _unreadable_period()) is not None:
+        return back
     body = ledger_export.export_xlsx(_filter(request.args))
     with transaction() as session:
         session.add(AuditEvent(actor_id=current_user.id, action="ledger_exported",

@@ -19,8 +19,7 @@ from app.extensions import db
 from app.models import Alert, HumanTask, LedgerEntry, ProcessInstance
 from app.operations import intake, profiles, timer_firing
 from tests.forms import uploads
-from tests.web.scenario import FORMS, act_as, open_task, open_tasks, start_incident, submit
-from tests.web.test_task_forms import _field_errors
+from tests.web.scenario import FORMS, act_as, field_errors, open_task, open_tasks, start_incident, submit
 
 FORMS_DIR = Path(__file__).resolve().parents[2] / "forms"
 
@@ -41,7 +40,7 @@ def test_an_unknown_checkbox_value_is_shown_at_its_field_with_the_rest_kept(app,
     response = submit(monitor, instance, "ut_register", related_units=["social_insurance", "nosuchunit"])
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert _field_errors(page)["related_units"] == ["请选择有效的选项"]
+    assert field_errors(page)["related_units"] == ["请选择有效的选项"]
     assert re.search(r'name="related_units" value="social_insurance"[^>]*checked', page)
     assert 'value="某街道社保窗口服务态度问题引发网民关注"' in page  # what was typed elsewhere is kept too
 
@@ -75,7 +74,7 @@ def test_a_risk_decision_offers_only_what_the_risk_level_allows(app, db, user_fa
     assert "暂缓实施" in page and "调整决策方案、降低风险等级后再行决策" not in page.split("<form")[1]
     refused = _post(leader, instance, "ut_risk_decision", {"risk_decision": "implement", "explanation_plan": "x"})
     assert refused.status_code == 422  # a forged choice is still refused, at its field
-    assert "该决策与评估结果不符" in _field_errors(refused.get_data(as_text=True))["risk_decision"][0]
+    assert "该决策与评估结果不符" in field_errors(refused.get_data(as_text=True))["risk_decision"][0]
     assert _post(leader, instance, "ut_risk_decision", {"risk_decision": "postpone"}).status_code == 302
 
 
@@ -97,7 +96,7 @@ def _level4_until_monitoring(app, user_factory, fake_clock):
     for who, spec_id in (("monitor", "ut_register"), ("office", "ut_confirm_level"),
                          ("office", "ut_request_instruction"), ("leader", "ut_instruction_decision")):
         response = submit(people[who], instance, spec_id)
-        assert response.status_code == 302, _field_errors(response.get_data(as_text=True))
+        assert response.status_code == 302, field_errors(response.get_data(as_text=True))
     fake_clock.advance(days=1, minutes=1)
     timer_firing.fire_due_timers()
     return people, instance
@@ -132,7 +131,7 @@ def _register_with_a_screenshot(monitor, instance):
     boundary, body = encode_multipart(MultiDict(items))
     response = monitor.client.post(f"/tasks/{task.public_id}", data=body,
                                    content_type=f"multipart/form-data; boundary={boundary}")
-    assert response.status_code == 302, _field_errors(response.get_data(as_text=True))
+    assert response.status_code == 302, field_errors(response.get_data(as_text=True))
 
 
 def _context(page: str) -> dict[str, str]:
@@ -178,7 +177,7 @@ def test_the_leaders_reason_starts_from_the_offices_reason(app, db, user_factory
     assert re.search(r'name="confirmed_level" value="2"[^>]*checked', page)  # the level to confirm is proposed
     refused = submit(leader, instance, "ut_leader_confirm", confirmed_level="2", start_plan="true",
                      level_change_reason="")
-    assert "请填写调整理由" in " ".join(_field_errors(refused.get_data(as_text=True))["level_change_reason"])
+    assert "请填写调整理由" in " ".join(field_errors(refused.get_data(as_text=True))["level_change_reason"])
     kept = submit(leader, instance, "ut_leader_confirm", confirmed_level="2", start_plan="true",
                   level_change_reason=reason.group(1).strip())
     assert kept.status_code == 302
@@ -260,7 +259,7 @@ def test_body_choices_follow_the_active_profile_city_and_county(app, db, user_fa
     section, instance, page = _consult_page(app, user_factory)
     assert _options(page, "external_consulted") == profiles.CITY["consultation_partners"]
     refused = submit(section, instance, "ut_consult", external_consulted=["县委网信办"])
-    assert _field_errors(refused.get_data(as_text=True))["external_consulted"] == ["请选择有效的选项"]
+    assert field_errors(refused.get_data(as_text=True))["external_consulted"] == ["请选择有效的选项"]
     profiles.activate("county", user_factory(["admin"]))
     _section, _instance, page = _consult_page(app, user_factory)
     assert _options(page, "external_consulted") == profiles.COUNTY["consultation_partners"]

@@ -127,6 +127,17 @@ def test_a_ledger_period_that_cannot_be_read_is_said_next_to_its_field_and_filte
     assert "A date in the filter is not valid: correct it and filter again. No incidents are listed." in english
 
 
+def test_an_export_with_a_period_that_cannot_be_read_goes_back_to_the_list(db, people, incident):
+    office = people["office"]
+    for export in ("/ledger/export.csv", "/ledger/export.xlsx"):
+        response = office.client.get(f"{export}?since=abc&level=4")
+        assert response.status_code == 302, export  # not every incident exported as if unfiltered
+        assert response.headers["Location"] == "/ledger/?since=abc&level=4"
+        page = office.page(response.headers["Location"])
+        assert _filter_error(page, "since") == "abc: 日期格式不正确,请按 2026-11-01 的格式填写。"
+    assert office.client.get("/ledger/export.csv?since=2026-11-01").status_code == 200  # a good day exports
+
+
 # -- a long text sent with a small file reaches the form's own check ----------------------------------------
 
 
