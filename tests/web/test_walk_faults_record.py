@@ -130,6 +130,7 @@ def test_the_admin_data_view_says_record_is_a_snapshot_and_shows_the_ledger_now(
     assert '"first_release_done": false' in snapshot  # what the level's start read, before the release
     note = tree.xpath('//*[@data-testid="snapshot-note"]')[0].text_content()
     assert "数据项 record 是流程在该环节运行时查询台账所得的快照,之后不随办理更新" in note
+    assert [code.text for code in tree.xpath('//*[@data-testid="snapshot-note"]/code')] == ["record"]
     now = tree.xpath('//*[@data-testid="snapshot-now"]')[0].text_content()
     assert '"first_release_done": true' in now and "首次权威发布:时限 11-25 21:00,11-25 11:00 完成,按时" in now
 
