@@ -7,6 +7,9 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
+# pytest-xdist workers per pass (`auto`: one per core); PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= auto
+PYTEST := $(PY) -m pytest -n $(PYTEST_WORKERS) --dist worksteal
 
 .PHONY: run test install assets translations db lint bench clean stack stack-stop browser documents
 
@@ -51,15 +54,16 @@ lint: install
 
 # Both passes always run (a failure on SQLite must not hide one on PostgreSQL); the target fails if
 # either did. Any non-zero pytest status is a failure, 5 ("no tests collected") included.
+# Each pass spreads its tests over the cores (pytest-xdist; each worker has its own database).
 # PYTEST_ARGS narrows a run, e.g. make test PYTEST_ARGS=tests/jobs
 test: install assets translations lint browser documents
 	@sqlite=0; postgresql=skipped; \
 	echo "--- tests on SQLite"; \
-	YQ_TEST_BACKEND=sqlite $(PY) -m pytest $(PYTEST_ARGS) || sqlite=$$?; \
+	YQ_TEST_BACKEND=sqlite $(PYTEST) $(PYTEST_ARGS) || sqlite=$$?; \
 	if [ -n "$$TEST_DATABASE_URL" ]; then \
 		postgresql=0; \
 		echo "--- again on PostgreSQL ($$TEST_DATABASE_URL)"; \
-		YQ_TEST_BACKEND=postgresql $(PY) -m pytest $(PYTEST_ARGS) || postgresql=$$?; \
+		YQ_TEST_BACKEND=postgresql $(PYTEST) $(PYTEST_ARGS) || postgresql=$$?; \
 	fi; \
 	echo "--- pytest exit status: SQLite $$sqlite, PostgreSQL $$postgresql"; \
 	[ "$$sqlite" = 0 ] && { [ "$$postgresql" = 0 ] || [ "$$postgresql" = skipped ]; }

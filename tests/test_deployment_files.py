@@ -58,7 +58,7 @@ def test_make_test_runs_both_passes_and_fails_if_either_failed(tmp_path, sqlite,
     """`make test` (what .ci/run calls): the PostgreSQL pass runs even after the SQLite pass failed, and
     any non-zero pytest status fails the target — 5, "no tests collected", too."""
     fake = tmp_path / "python"
-    fake.write_text('#!/bin/sh\necho "pass $YQ_TEST_BACKEND"\n'
+    fake.write_text('#!/bin/sh\necho "pass $YQ_TEST_BACKEND with $*"\n'
                     'case "$YQ_TEST_BACKEND" in sqlite) exit $FAKE_SQLITE;; postgresql) exit $FAKE_PG;; esac\n')
     fake.chmod(0o755)
     env = {key: value for key, value in os.environ.items() if not key.startswith(("MAKE", "MFLAGS"))}
@@ -67,6 +67,8 @@ def test_make_test_runs_both_passes_and_fails_if_either_failed(tmp_path, sqlite,
     result = subprocess.run(["make", "-s", *steps, "test", f"PY={fake}"], cwd=ROOT, env=env, check=False,
                             capture_output=True, text=True, timeout=60)
     assert result.stdout.count("pass sqlite") == 1 and result.stdout.count("pass postgresql") == 1, result.stdout
+    # each pass spreads its tests over the cores: CI has 90 minutes for both
+    assert result.stdout.count("with -m pytest -n auto --dist worksteal") == 2, result.stdout
     assert (result.returncode == 0) == (sqlite == postgresql == 0), result.stdout + result.stderr
 
 

@@ -188,7 +188,7 @@ def test_completing_a_task_twice_raises_task_not_ready() -> None:
         runner.complete(spec, second.state, first.ready[0].guid, {})
 
 
-@pytest.mark.parametrize("guid", [str(uuid.uuid4()), "not-a-uuid", ""])
+@pytest.mark.parametrize("guid", [str(uuid.UUID(int=0x5EED)), "not-a-uuid", ""])
 def test_completing_an_unknown_task_raises_task_not_ready(guid: str) -> None:
     spec = _linear(user_task("ut"), ids=("ut",))
     first = runner.start(spec, {})
