@@ -28,10 +28,10 @@ from app.operations.errors import Invalid
 INTAKE_PROCESS = "yq_alert_intake"
 ALERT_MESSAGE = "msg_yq_alert"
 SOURCE_TYPES = {
-    "platform_alert": "监测平台推送",
-    "superior_notice": "上级通报",
-    "media_inquiry": "媒体采访",
-    "public_report": "群众反映",
+    "platform_alert": _l("监测平台推送"),
+    "superior_notice": _l("上级通报"),
+    "media_inquiry": _l("媒体采访"),
+    "public_report": _l("群众反映"),
 }
 TEXT_LIMITS = {"title": 300, "url": 2000, "platform": 64, "snippet": 5000, "author": 200, "external_ref": 200,
                "note": 2000}

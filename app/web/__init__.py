@@ -34,11 +34,16 @@ from app.web import (
 )
 from app.web.security import security_headers
 
+LANGUAGES = ("zh_CN", "en")
+
 
 def select_locale() -> str:
-    """zh_CN unless the user (or the session) asked for English; zh_CN outside requests (CLI, worker)."""
+    """zh_CN unless the link (?lang=), the session or the user asked for English; zh_CN outside requests."""
     if not has_request_context():
         return "zh_CN"
+    asked = request.args.get("lang")
+    if asked in LANGUAGES:  # a link that names its language (?lang=en) is read in it, without switching
+        return asked
     if "lang" in session:
         return session["lang"]
     if current_user and current_user.is_authenticated and current_user.locale:

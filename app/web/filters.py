@@ -322,13 +322,24 @@ def aside(value: Any) -> Markup:
     return (Markup(" ({})") if _english() else Markup("({})")).format(value)  # value is escaped
 
 
+def label(value: Any) -> Markup:
+    """A label before its value: 状态:… in Chinese, "Status: …" with a space in English."""
+    return (Markup("{}: ") if _english() else Markup("{}:")).format(value)  # value is escaped
+
+
+def list_sep() -> str:
+    """What goes between the items of a list built in a template: 、 in Chinese, ", " in English."""
+    return ", " if _english() else "、"
+
+
 def init_app(app: Flask) -> None:
     """Register the filters."""
+    app.jinja_env.globals["list_sep"] = list_sep
     app.jinja_env.filters.update(
         localtime=localtime, due_state=due_state, remaining=remaining, level_name=level_label,
         status_name=status_name, action_name=action_name, display_value=display_value, batch_kind=batch_kind,
         pretty_json=pretty_json, span=span, message_name=message_name, unit_name=unit_name, role_name=role_name,
         element_name=element_name, diagram_text=diagram_text, entry_summary=entry_summary,
         instance_title=instance_title, row_title=row_title,
-        incident_status=incident_status, linkify=linkify, filesize=filesize, listed=listed, aside=aside,
+        incident_status=incident_status, linkify=linkify, filesize=filesize, listed=listed, aside=aside, label=label,
     )

@@ -82,7 +82,7 @@ def test_the_grading_basis_is_in_english_where_pages_show_it(app, db, user_facto
     assert f"({BASIS[1]})" in levels and BASIS[0] not in levels and "Level Ⅳ – minor" in levels
     page = office.page(f"/tasks/{task.public_id}")
     assert BASIS[0] not in page  # the lead card, the form's context and the latest lines
-    assert f"<dd>{BASIS[1]}</dd>" in page and f"Grading basis:{BASIS[1]}" in page
+    assert f"<dd>{BASIS[1]}</dd>" in page and f"Grading basis: {BASIS[1]}" in page
     record = office.page(f"/ledger/{instance.business_key}")
     assert BASIS[1] in record and BASIS[0] not in record
     proposed = db.session.scalar(select(LedgerEntry).where(LedgerEntry.kind == "level_proposed"))

@@ -59,7 +59,11 @@ def test_a_lead_entered_by_hand_goes_to_triage_and_keeps_typed_values_on_error(c
     assert good.status_code == 302 and "/tasks/" in good.headers["Location"]  # straight to the triage task
     alert = db.session.scalars(select(Alert)).one()
     assert alert.source == "manual" and alert.payload["note"] == "通报文号 2026-18"
-    assert "市网信办通报:某帖" in client.get("/alerts").get_data(as_text=True)
+    listed = client.get("/alerts").get_data(as_text=True)
+    assert "市网信办通报:某帖" in listed and "上级通报" in listed
+    english = client.get("/alerts?lang=en").get_data(as_text=True)  # a link that names its language
+    assert "Notified by superior" in english and "上级通报" not in english  # the source's label, in English
+    assert "上级通报" in client.get("/alerts").get_data(as_text=True)  # the link did not switch the session
 
 
 def test_the_alert_api_needs_a_valid_token_and_answers_per_field(client, db, user_factory):

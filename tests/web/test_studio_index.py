@@ -82,3 +82,11 @@ def test_search_finds_a_form_by_its_title_and_groups_are_named_by_process(client
     keys = re.findall(r'<tbody data-group="([^"]*)"', page)
     assert keys[:-1] == sorted(keys[:-1])  # a stable order by process, those used by none last
     assert "yq_grade" not in page.split('name="q"')[1].split(">")[0]  # no code as the search example
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    english = client.get("/studio/?group=process").get_data(as_text=True)
+    english_heads = re.findall(r'<tbody data-group="([^"]*)"><tr class="group-head"><th[^>]*>([^<]+)</th>', english)
+    assert len(english_heads) == len(heads)
+    shipped = [head for key, head in english_heads if not key.startswith("t_")]  # t_…: this module's own
+    assert not [head for head in shipped if re.search(r"[\u4e00-\u9fff]", head)], english_heads
+    assert all(re.search(r" \(\d+\)$", head) for _key, head in english_heads)  # "Name (3)" with a space

@@ -55,6 +55,9 @@ def test_the_quick_report_form_is_english_on_request(app, db, user_factory, fake
     assert 'value="self_monitoring"' in form  # values are never translated
     assert _chinese(form, _unit_names(form)) == []
     assert "Incident number" in page  # a context label above the form
+    header = page[page.index('<div class="page-head">'):page.index('class="taskform"')]
+    assert "Status: " in header and "Status:O" not in header  # a label and its value, with a space
+    assert "状态:" in chinese_page  # Chinese puts none
 
 
 def test_a_rule_message_and_a_field_error_are_english(app, db, user_factory, fake_clock):
@@ -140,6 +143,7 @@ def test_the_lead_form_and_the_organisation_profile_are_english_on_request(app, 
     page = monitor.get("/alerts/new").get_data(as_text=True)
     assert "Lead title" in page and "Posting account or person reporting" in page and "Notified by superior" in page
     assert "线索标题" not in page
+    assert re.search(r'go straight to <a href="/[^"]+">Report incident</a>\.', page)  # a link inside the sentence
     admin = _english(act_as(app, user_factory(["admin"])))
     page = admin.get("/admin/profile?code=city").get_data(as_text=True)
     assert "Response level scheme" in page and "Aftermath watch interval" in page and "善后跟踪间隔" not in page
