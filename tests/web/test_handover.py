@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app import clock
 from app.jobs import registry
 from app.models import AuditEvent, HumanTask, LedgerEntry
-from tests.web.scenario import act_as, open_tasks, start_incident, submit
+from tests.web.scenario import act_as, in_english, open_tasks, start_incident, submit
 
 
 def _office_task(app, user_factory):
@@ -300,3 +300,13 @@ def test_a_pass_without_the_form_leaves_the_draft_as_it_was(app, db, user_factor
     assert mine.post(f"/tasks/{task.public_id}", {"_action": "pass", "pass_to": colleague.user.username,
                                                   "pass_reason": "请代办"}).status_code == 302
     assert "先核实再定级。</textarea>" in colleague.get(f"/tasks/{task.public_id}").get_data(as_text=True)
+
+
+def test_on_an_english_page_staff_pass_a_task_on_and_only_admins_reassign(app, db, user_factory, fake_clock):
+    task = _office_task(app, user_factory)
+    office = in_english(act_as(app, user_factory(["office_director"])))
+    page = office.get(f"/tasks/{task.public_id}").get_data(as_text=True)
+    tree = lxml.html.fromstring(page)
+    button = tree.xpath('//button[@form="taskform"][@name="_action"][@value="pass"]')[0]
+    assert button.text_content().strip() == "Pass on" and "Pass on to a colleague" in page
+    assert "Reassign" not in page  # the administrators' word, for their console
