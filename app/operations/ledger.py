@@ -244,10 +244,31 @@ def review_text(view: View, locale: str | None = None) -> str:
     return text[:200]
 
 
+# An approval's line says what was decided, and the first line of its comment: 退回修改(…) / 同意.
+DECISIONS = {"release_review": ("release_decision", "release_comment"),
+             "clarification_review": ("clarification_decision", "clarification_comment"),
+             "summary_review": ("summary_decision", "summary_comment")}
+DECISION_WORDS = {"approve": ("同意", "Approved"), "return": ("退回修改", "Returned for revision")}
+
+
+def decision_text(kind: str, view: View, locale: str | None = None) -> str | None:
+    """An approval's decision and comment in `locale`; None for a line without a decision (an older line)."""
+    decision_key, comment_key = DECISIONS[kind]
+    words = DECISION_WORDS.get(str(view.get(decision_key)))
+    if words is None:
+        return None
+    english = (locale or "").lower().startswith("en")
+    comment = str(view.get(comment_key) or "").strip().splitlines()
+    if not comment:
+        return words[english]
+    return (f"{words[english]} ({comment[0][:180]})" if english else f"{words[english]}({comment[0][:180]})")
+
+
 # Kinds whose summary the system words itself: (task data, the entry's data) → summary.
 _WORDED = {"deadline_missed": lambda _view, data: _missed(data),
            "external_approval": lambda view, _data: _external_review(view),
-           "task_passed": lambda _view, data: _passed(data)}
+           "task_passed": lambda _view, data: _passed(data),
+           **{kind: (lambda view, _data, kind=kind: decision_text(kind, view) or "") for kind in DECISIONS}}
 
 
 # -- queries for diagrams ------------------------------------------------------------------------

@@ -234,7 +234,7 @@ KIND_LABELS_EN = {
     "plan_revision": "Contingency plan revision task",
     "deadline_missed": "Deadline missed",
     "notice": "Note",
-    "task_passed": "Task transferred",
+    "task_passed": "Task passed on",
     "closed": "Closed and archived",
     "terminated": "Process terminated",
 }

@@ -76,21 +76,27 @@ def entries_of(incident: Incident, locale: str | None = None) -> list[tuple[Ledg
 
 
 def _review(kind: str, data: dict[str, Any], locale: str | None) -> str | None:
-    """A superior's review worded from its data in `locale` (a line written before its wording changed reads
-    the same), with whom a delegate recorded it for."""
-    if kind != "external_approval" or not data.get("approver_body"):
+    """An approval's decision or a superior's review worded from its data in `locale` (a line written before
+    its wording changed reads the same), with whom a delegate recorded it for."""
+    if kind in ledger.DECISIONS:
+        text = ledger.decision_text(kind, data, locale)
+    elif kind == "external_approval" and data.get("approver_body"):
+        text = ledger.review_text(data, locale)
+    else:
+        return None
+    if text is None:
         return None
     holder = data.get("on_behalf_of")
     english = (locale or "").lower().startswith("en")
     behalf = (f" (on behalf of {holder})" if english else f"(代{holder}办理)") if holder else ""
-    return ledger.review_text(data, locale) + behalf
+    return text + behalf
 
 
 def _event_in_english(kind: str, data: dict[str, Any], locale: str) -> str | None:
     """A missed deadline's or a 转办's line in English, from its data."""
     if kind == "task_passed" and data.get("to"):
         task = element_names.element_name(data.get("task"), locale)
-        return f"“{task}” transferred to {data['to']}. Reason for the transfer: {data.get('reason') or ''}"
+        return f"“{task}” passed on to {data['to']}. Reason: {data.get('reason') or ''}"
     if kind == "deadline_missed" and data.get("deadline"):
         units = labels.units_text(data["subject"], labels.unit_names(locale),
                                   list_separator(locale)) if data.get("subject") else ""

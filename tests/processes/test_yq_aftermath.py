@@ -156,7 +156,7 @@ def test_the_summary_is_returned_then_approved_then_evaluated_and_the_plan_revis
     # The record is read again for each draft, with what happened up to the return.
     assert first.context["record"]["timeline"] == ["11-25 09:00 处置时限:总结评估 12-02 09:00"]
     assert again.context["record"]["timeline"] == ["11-25 09:00 处置时限:总结评估 12-02 09:00", "11-25 09:00 总结评估",
-                                                   "11-25 09:00 审定总结:补充内部原因"]
+                                                   "11-25 09:00 审定总结:退回修改(补充内部原因)"]
     flow.do("ut_summary", **{**SUMMARY, "internal_causes": "窗口人手不足", "plan_revision_needed": True})
     flow.do("ut_approve_summary", summary_decision="approve")
     assert flow.open() == ["ut_accountability"]

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.extensions import db as _db
 from app.models import InstanceStatus, LedgerEntry, Notification
-from app.operations import profiles, tasks
+from app.operations import ledger_reading, profiles, tasks
 from app.operations.errors import Conflict, Invalid
 from tests.conftest import make_user
 from tests.processes.flow import Flow
@@ -93,7 +93,11 @@ def test_group_approval_return_reopens_the_draft_with_its_text_and_the_comment_t
                        {"release_decision": "approve"}]
     summaries = _db.session.scalars(select(LedgerEntry.summary).where(
         LedgerEntry.kind == "release_review").order_by(LedgerEntry.id)).all()
-    assert summaries == ["补充整改时限", ""]  # the approval does not repeat the old return comment
+    # each line says what was decided; the approval does not repeat the old return comment
+    assert summaries == ["退回修改(补充整改时限)", "同意"]
+    english = [ledger_reading.summary_text(entry, "en") for entry in _db.session.scalars(
+        select(LedgerEntry).where(LedgerEntry.kind == "release_review").order_by(LedgerEntry.id))]
+    assert english == ["Returned for revision (补充整改时限)", "Approved"]
     assert flow.incident().first_release_at.isoformat() == "2026-11-25T01:00:00+00:00"
     assert flow.notifications() == []
 

@@ -45,7 +45,7 @@ def test_a_transfer_and_its_reason_are_in_the_incidents_record(app, db, people, 
         assert "转办 :“调查核实”转给社保副科长,转办理由:本人出差,请副科长核实。 社保科长" in record
     english = _text(in_english(people["office"]).page(f"/ledger/{number}").split('data-testid="entries"')[1]
                     .split("</ol>")[0])
-    assert ("Task transferred : “Investigation and verification” transferred to 社保副科长. Reason for the transfer: "
+    assert ("Task passed on : “Investigation and verification” passed on to 社保副科长. Reason: "
             "本人出差,请副科长核实。") in english
 
 
