@@ -99,6 +99,35 @@ def build_app(tmp: Path, **overrides: object) -> tuple[Flask, object]:
     return app, drop
 
 
+# The longest tests (a whole incident walked page by page takes one to three minutes) are shared out
+# first. `make test` runs pytest-xdist with --dist worksteal: each worker is first sent an equal run of
+# the collection, and an idle worker steals the last half of the longest queue. So each worker's run
+# starts with its share of the long tests and the short ones, at the end, are what gets stolen: the
+# workers end together instead of one walking an incident alone at the end.
+LONGEST = ("tests/e2e/test_county.py", "tests/e2e/test_incidents.py", "tests/e2e/", "tests/web/test_hostile_input.py",
+           "tests/browser/test_night_shift.py", "tests/browser/")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        return next((i for i, prefix in enumerate(LONGEST) if item.nodeid.startswith(prefix)), len(LONGEST))
+
+    workers = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
+    ordered = sorted(items, key=rank)  # stable: within a rank, the collection's order
+    long_ones = [item for item in ordered if rank(item) < len(LONGEST)]
+    short_ones = [item for item in ordered if rank(item) == len(LONGEST)]
+    runs: list[list[pytest.Item]] = []
+    left = len(items)
+    for worker in range(workers):  # the sizes worksteal sends: what is left, shared by the workers left
+        size = left // (workers - worker)
+        run = long_ones[worker::workers]
+        runs.append(run + short_ones[:max(0, size - len(run))])
+        short_ones = short_ones[max(0, size - len(run)):]
+        left -= size
+    runs[-1].extend(short_ones)
+    items[:] = [item for run in runs for item in run]
+
+
 @pytest.fixture(scope="session", autouse=True)
 def fast_password_hashing() -> Iterator[None]:
     """argon2 at production cost takes ~100 ms per user; tests create hundreds of users."""
