@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from app.db import transaction
@@ -63,6 +65,7 @@ def test_a_lead_entered_by_hand_goes_to_triage_and_keeps_typed_values_on_error(c
     assert "市网信办通报:某帖" in listed and "上级通报" in listed
     english = client.get("/alerts?lang=en").get_data(as_text=True)  # a link that names its language
     assert "Notified by superior" in english and "上级通报" not in english  # the source's label, in English
+    assert re.search(r">[A-Z][a-z]+(?: [a-z]+)* \(\d+\)</a>", english)  # a tab's count: "Pending (1)"
     assert "上级通报" in client.get("/alerts").get_data(as_text=True)  # the link did not switch the session
 
 
