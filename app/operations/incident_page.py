@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, or_, select, true
 
 from app.extensions import db
 from app.models import Attachment, HumanTask, Incident, LedgerEntry, ProcessInstance, TaskStatus, User
-from app.operations import visibility
+from app.operations import deadlines, visibility
 from app.operations.attachments import PREVIEW_TYPES
 from app.operations.errors import NotFound
 from app.operations.vocabulary import level_name
@@ -132,6 +132,14 @@ def level_history(lines: list[Line], locale: str | None = None) -> list[LevelSte
                        if isinstance(data.get(k), str) and data[k].strip()), "")
         steps.append(LevelStep(entry.at, label, level_name(level, locale) or "—", actor, str(reason)[:500]))
     return steps
+
+
+def deadlines_of(incident: Incident, user: User, unit_names: dict[str, str] | None = None,
+                 locale: str | None = None) -> list[deadlines.DeadlineRow]:
+    """The incident's deadlines this reader may see: a dispatched unit's feedback deadline is that unit's
+    (and the overview roles'), like its tasks (visibility.sees_unit)."""
+    return [row for row in deadlines.deadline_rows(incident, unit_names, locale)
+            if visibility.sees_unit(user, row.unit)]
 
 
 def open_tasks(incident: Incident, user: User) -> list[HumanTask]:

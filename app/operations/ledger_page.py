@@ -153,7 +153,7 @@ def record(number: str, user: User, locale: str = "zh_CN") -> Record:
     cache: dict[tuple[int, str, str | None], Any] = {}  # a form's choices are read once per page
     lines = [_line(entry, label, actor, task_rows.get(entry.task_id or 0), cache, locale)
              for entry, label, actor in entries]
-    rows = deadlines.deadline_rows(incident, names, locale)
+    rows = incident_page.deadlines_of(incident, user, names, locale)
 
     def of(kinds: tuple[str, ...]) -> list[Line]:
         return [line for line in lines if line.entry.kind in kinds]

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from app import clock
 from app.extensions import db
 from app.models import Incident, LedgerEntry, ProcessInstance, User
-from app.operations import deadlines, element_names, labels, ledger, ledger_filter
+from app.operations import deadlines, element_names, labels, ledger, ledger_filter, visibility
 from app.operations.errors import NotFound
 from app.operations.ledger_filter import LedgerFilter
 from app.operations.ledger_kinds import kind_label, valid_level
@@ -49,14 +49,15 @@ class Panel:
     more: int
 
 
-def panel_for(instance: ProcessInstance, recent: int = 8, locale: str | None = None) -> Panel | None:
-    """The incident of a task's instance with its deadlines and latest ledger lines (named in `locale`),
-    or None."""
+def panel_for(instance: ProcessInstance, user: User, recent: int = 8, locale: str | None = None) -> Panel | None:
+    """The incident of a task's instance with the deadlines `user` may see (a unit's own feedback deadline
+    is that unit's: visibility.sees_unit) and its latest ledger lines (named in `locale`), or None."""
     incident = db.session.scalar(select(Incident).where(Incident.instance_id == instance.id))
     if incident is None:
         return None
     entries = entries_of(incident, locale)
-    rows = deadlines.deadline_rows(incident, labels.unit_names(locale), locale)
+    rows = [row for row in deadlines.deadline_rows(incident, labels.unit_names(locale), locale)
+            if visibility.sees_unit(user, row.unit)]
     return Panel(incident, rows, entries[-recent:][::-1], max(len(entries) - recent, 0))
 
 

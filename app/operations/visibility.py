@@ -149,6 +149,15 @@ def instance_clause(user: User) -> ColumnElement[bool]:
     return or_(*parts)
 
 
+def sees_unit(user: User, unit: str | None) -> bool:
+    """May the user read what is one unit's own (a dispatched unit's feedback deadline)? The overview roles
+    see every unit's; anybody else only their own unit's, through a unit role (what nobody's unit is,
+    everybody who may open the incident sees)."""
+    if unit is None or user.has_role(*OVERVIEW_ROLES):
+        return True
+    return bool(user.role_codes & UNIT_ROLES) and _unit(user) == unit
+
+
 def units_in(data: dict[str, Any] | None) -> set[str]:
     """The unit codes instance data names (lead, assisting, related, dispatched, risk owner)."""
     if not isinstance(data, dict):

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app import clock
-from app.operations import attachments, comments, deadlines, incident_page, labels, ledger_reading
+from app.operations import attachments, comments, incident_page, labels, ledger_reading
 from app.operations.errors import Invalid
 from app.web.filters import listed
 from app.web.security import download_headers
@@ -28,7 +28,7 @@ def render_incident(number: str, draft: str = "", errors: dict[str, list[str]] |
     return render_template(
         "incidents/print.html" if printing else "incidents/detail.html", incident=incident, entries=lines,
         comments=comments.thread(incident), draft=draft, errors=errors or {}, max_comment=comments.MAX_LENGTH,
-        deadlines=deadlines.deadline_rows(incident, labels.unit_names(locale), locale),
+        deadlines=incident_page.deadlines_of(incident, current_user, labels.unit_names(locale), locale),
         facts=facts,
         stages=incident_page.stages(incident, lines, keep=None if printing else incident_page.STAGE_LINES),
         levels=incident_page.level_history(lines, locale),

@@ -358,7 +358,7 @@ def _render(item: HumanTask, values: dict[str, Any], raw: dict[str, Any], errors
         claimable=item.status == TaskStatus.OPEN and item.assignee_id is None
         and tasks.is_candidate(item, current_user),
         title=form.schema.get("title") or element_name(item.name),
-        panel=ledger_reading.panel_for(item.instance, locale=locale),
+        panel=ledger_reading.panel_for(item.instance, current_user, locale=locale),
         **_latest_comments(item),
         on_behalf=item.status == TaskStatus.OPEN and current_user.has_role("admin")
         and not tasks.can_work(item, current_user),
