@@ -51,6 +51,8 @@ def test_each_units_head_sees_only_their_own_dispatch_deadline(app, db, user_fac
     assert "承办反馈(社会保险科)" in own and "承办反馈(就业促进科)" not in own
     other = people["section2"].page(f"/incidents/{number}")
     assert "承办反馈(就业促进科)" in other and "承办反馈(社会保险科)" not in other
+    printed = people["section2"].page(f"/incidents/{number}?print=1")
+    assert "承办反馈(就业促进科)" in printed and "承办反馈(社会保险科)" not in printed
 
     # The panel of a unit's feedback task names its own deadline only.
     task = _feedback_task(db, instance, "employment")
