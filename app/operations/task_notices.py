@@ -69,7 +69,7 @@ def notify_people(session: Session, task: HumanTask, people: Iterable[int], kind
     instance = task.instance
     context = {**message_context(instance), "task_name": task.name,
                "due_at_local": clock.local(task.due_at).strftime("%Y-%m-%d %H:%M") if task.due_at else "",
-               "unit_name": labels.units_text(task.unit_code) if task.unit_code else "",
+               "unit_name": labels.units_text(task.unit_code) if visibility.unit_bound(task) else "",
                "actor_name": "", "reason": "", **(extra or {})}
     subject, body = templates.render(kind, context)
     urgent = is_urgent(task, now)

@@ -149,6 +149,13 @@ def instance_clause(user: User) -> ColumnElement[bool]:
     return or_(*parts)
 
 
+def unit_bound(task: HumanTask) -> bool:
+    """Is the task a unit's own (a unit's lane: only unit roles, bound to its unit)? A lane the office
+    shares with the lead unit (会商研判, 善后跟踪) keeps the unit to say which unit's people may take it,
+    but the task is not that unit's."""
+    return task.unit_code is not None and not set(task.candidate_roles) - UNIT_ROLES
+
+
 def sees_unit(user: User, unit: str | None) -> bool:
     """May the user read what is one unit's own (a dispatched unit's feedback deadline)? The overview roles
     see every unit's; anybody else only their own unit's, through a unit role (what nobody's unit is,

@@ -166,3 +166,21 @@ def test_group_robots_get_task_notices_only_when_they_subscribe_to_them(app, db,
     assert task_posts and all("新任务" in post["subject"] for post in task_posts)
     assert all("/tasks/" in (post["link"] or "") for post in task_posts)
     assert not [r for r in server.requests if r.path == "/all" and "新任务" in json.loads(r.body)["subject"]]
+
+
+def test_only_a_units_own_task_carries_the_unit_in_its_notice(app, db, user_factory, fake_clock):
+    """会商研判 is the office's with the lead unit: its notice names no 承办单位; 调查核实 is the unit's own."""
+    people = {"monitor": act_as(app, user_factory(["monitor"])),
+              "office": act_as(app, user_factory(["office_director", "office_staff"])),
+              "leader": act_as(app, user_factory(["group_leader"])),
+              "section": act_as(app, user_factory(["section_head", "section_staff"], unit="social_insurance"))}
+    instance = start_incident(people["monitor"])
+    for who, spec_id in (("monitor", "ut_register"), ("office", "ut_confirm_level"),
+                         ("office", "ut_request_instruction"), ("leader", "ut_instruction_decision")):
+        assert submit(people[who], instance, spec_id).status_code == 302
+    assert {"ut_consult", "ut_investigate"} <= {t.spec_id for t in open_tasks(instance)}
+    _work(fake_clock)
+    page = _inbox(people["section"])
+    assert "“调查核实”(承办单位:社会保险科)" in page
+    assert "“会商研判”" in page and "“会商研判”(承办单位" not in page
+    assert "“会商研判”(承办单位" not in _inbox(people["office"])
