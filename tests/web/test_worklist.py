@@ -354,3 +354,14 @@ def test_a_proposed_level_is_marked_as_the_systems_suggestion_until_confirmed(ap
     submit(office, instance, "ut_confirm_level")
     page = _page(office)
     assert 'data-testid="level-suggested"' not in page  # confirmed: the level stands on its own
+
+
+def test_claim_selected_is_offered_only_when_a_listed_row_can_be_claimed(app, db, people, user_factory):
+    monitor, other = people["monitor"], act_as(app, user_factory(["monitor"], "wl_monitor_three"))
+    instance = start_incident(monitor)  # the quick report is held by the monitor who registers it
+    for page in (_page(monitor), _page(monitor, "/tasks?view=mine"), _page(other, "/tasks?view=group")):
+        assert _rows(page) == [open_task(instance, "ut_register").public_id]
+        assert "签收所选" not in page and 'name="selected"' not in page and 'data-testid="bulk-claim"' not in page
+    _registered(people)
+    page = _page(people["office"])
+    assert "签收所选" in page and 'name="selected"' in page
