@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from app import clock
 from app.extensions import db
-from app.models import Incident, LedgerEntry, ProcessInstance, User
+from app.models import HumanTask, Incident, LedgerEntry, ProcessInstance, TaskStatus, User
 from app.operations import deadlines, element_names, labels, ledger, ledger_filter, visibility
 from app.operations.errors import NotFound
 from app.operations.ledger_filter import LedgerFilter
@@ -130,6 +130,16 @@ def summary_text(entry: LedgerEntry, locale: str | None = None) -> str:
         rest = summary[len(chinese):]
         return f"{level_name(level, locale)}{': ' + rest[1:] if rest.startswith(':') else rest}"
     return element_names.diagram_text(summary, locale)
+
+
+def current_record(task: HumanTask, context: dict[str, Any]) -> dict[str, Any]:
+    """An open task's incident record (`record`, the summary's timeline and timeliness) as the ledger holds it
+    now: the copy its step read may be older (审定总结 returned and approved since, before 责任考评). A done
+    task keeps the record it was done with."""
+    record = context.get("record")
+    if task.status != TaskStatus.OPEN or not isinstance(record, dict) or not record.get("number"):
+        return context
+    return {**context, "record": ledger.query(db.session, task.instance, "incident_record", {})}
 
 
 def record_in(context: dict[str, Any], locale: str | None) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import json
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -135,6 +136,10 @@ def returned(session: Session, task: HumanTask) -> Returned | None:
     data = (row.detail or {}).get("data") or {}
     comment = next((value.strip() for key, value in data.items()
                     if key.endswith("_comment") and isinstance(value, str) and value.strip()), "")
+    body = data.get("approver_body")
+    if data.get("external_result") == "return" and isinstance(body, str) and body.strip():
+        # the office recorded a superior's review: the superior returned it, the office only wrote it down
+        return Returned(str(_l("%(body)s(%(person)s记录)", body=body.strip(), person=row.display_name or "")), comment)
     return Returned(row.display_name or "", comment)
 
 

@@ -19,7 +19,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Integer, String, and_, bindparam, cast, func, literal, or_, select, tuple_
+from sqlalchemy import ColumnElement, Integer, String, and_, bindparam, cast, func, or_, select, tuple_
 from sqlalchemy.orm import aliased
 
 from app import clock
@@ -152,11 +152,11 @@ def _holders(user: User, f: WorklistFilter) -> list[int]:
     return f.cache["holders"]
 
 
-def _standing_in(user: User, f: WorklistFilter) -> ColumnElement[bool] | None:
-    """Open tasks held by the people whose delegate (委托) the user is now; None when there are none
-    (the usual case: one small query per page, and no phase or count for it)."""
-    holders = _holders(user, f)
-    return and_(_open(), HumanTask.assignee_id.in_(holders)) if holders else None
+def _held_for() -> ColumnElement[bool]:
+    """Open tasks held by the people whose delegate (委托) the user is now: `wl_holders`, a bind parameter
+    (a statement is kept for everyone with delegators of the same roles). Only asked when there are some
+    (the usual case is none: one small query per page, and no phase or count for it)."""
+    return and_(_open(), HumanTask.assignee_id.in_(bindparam("wl_holders", expanding=True, type_=Integer)))
 
 
 def _group(user: User, unclaimed_only: bool) -> ColumnElement[bool]:
@@ -179,13 +179,12 @@ def _done(user: User) -> ColumnElement[bool]:
     return HumanTask.completed_by_id == user.id
 
 
-def _phases(user: User, f: WorklistFilter, tab: str) -> list[_Phase]:
+def _phases(user: Any, tab: str, standing_in: bool) -> list[_Phase]:
     if tab == "done":
         return [_Phase("d", _done(user), (HumanTask.completed_at, HumanTask.id), descending=True)]
     if tab == "group":
         return _by_due("g", _group(user, unclaimed_only=False))
-    standing_in = _standing_in(user, f)
-    mine = _by_due("m", _mine(user)) + (_by_due("s", standing_in) if standing_in is not None else [])
+    mine = _by_due("m", _mine(user)) + (_by_due("s", _held_for()) if standing_in else [])
     return mine if tab == "mine" else mine + _by_due("u", _group(user, unclaimed_only=True))
 
 
@@ -247,18 +246,23 @@ def _rows() -> Any:
 
 
 def list_page(user: User, f: WorklistFilter, cursor: str | None = None, per_page: int = PER_PAGE) -> Page:
-    """A page of the tab after `cursor`: phase by phase, each read in its index's order."""
-    phases = _phases(user, f, f.tab)
+    """A page of the tab after `cursor`: phase by phase, each read in its index's order.
+
+    Without a filter, each phase's statement is built once for everyone of the same roles (and unit, for a
+    unit role) and kept, as `counts` keeps its own: the person, their delegators, the cursor's key and the
+    LIMIT are bind parameters."""
+    holders = _holders(user, f) if f.tab in ("todo", "mine") else []
+    phases = _phases(user, f.tab, bool(holders))
     after = _decode_cursor(cursor, [phase.name for phase in phases])
     start = next((i for i, phase in enumerate(phases) if after and phase.name == after[0]), 0)
+    params: dict[str, Any] = {"wl_user": user.id, "wl_holders": holders}
     rows: list[Row] = []
     for index, phase in enumerate(phases[start:]):
-        query = _rows().where(phase.condition, *_filters(f, f.tab))
-        if index == 0 and after is not None:
-            query = query.where(_beyond(phase, after[1]))
-        columns = phase.order or phase.key
-        order = [column.desc() for column in columns] if phase.descending else list(columns)
-        found = db.session.execute(query.order_by(*order).limit(per_page + 1 - len(rows))).all()
+        resume = index == 0 and after is not None
+        if resume:
+            params.update({f"wl_after_{i}": value for i, value in enumerate(after[1])})
+        statement = _phase_statement(user, f, phase, resume, bool(holders))
+        found = db.session.execute(statement, {**params, "wl_limit": per_page + 1 - len(rows)}).all()
         rows.extend(Row(**row._mapping, phase=phase.name) for row in found)
         if len(rows) > per_page:
             break
@@ -269,10 +273,39 @@ def list_page(user: User, f: WorklistFilter, cursor: str | None = None, per_page
     return Page(rows[:per_page], _encode_cursor(phase.name, [getattr(last, column.key) for column in phase.key]))
 
 
-def _beyond(phase: _Phase, values: list[Any]) -> ColumnElement[bool]:
-    """Rows after the cursor's key, as a row-value comparison both databases answer from the index."""
-    literals = [literal(value, column.type) for column, value in zip(phase.key, values, strict=True)]
-    key, after_key = tuple_(*phase.key), tuple_(*literals)
+_PAGES: dict[tuple[Any, ...], Any] = {}
+
+
+def _phase_statement(user: User, f: WorklistFilter, phase: _Phase, resume: bool, standing_in: bool) -> Any:
+    """One phase's rows: kept per roles, unit and phase without a filter; built for the page with one."""
+    if f.narrowed:
+        return _phase_query(phase, f, resume)
+    unit = visibility.unit_code(user) if user.role_codes & visibility.UNIT_ROLES else None
+    key = (f.tab, phase.name, resume, frozenset(user.role_codes), unit, standing_in)
+    statement = _PAGES.get(key)
+    if statement is None:
+        if len(_PAGES) >= 256:  # role and unit combinations are few; never grow without bound
+            _PAGES.clear()
+        anyone = _Anyone(frozenset(user.role_codes), _Unit(unit) if unit else None)
+        kept = next(p for p in _phases(anyone, f.tab, standing_in) if p.name == phase.name)
+        statement = _PAGES[key] = _phase_query(kept, f, resume)
+    return statement
+
+
+def _phase_query(phase: _Phase, f: WorklistFilter, resume: bool) -> Any:
+    query = _rows().where(phase.condition, *_filters(f, f.tab))
+    if resume:
+        query = query.where(_beyond(phase))
+    columns = phase.order or phase.key
+    order = [column.desc() for column in columns] if phase.descending else list(columns)
+    return query.order_by(*order).limit(bindparam("wl_limit", type_=Integer))
+
+
+def _beyond(phase: _Phase) -> ColumnElement[bool]:
+    """Rows after the cursor's key (`wl_after_0`, …), as a row-value comparison both databases answer from
+    the index."""
+    after = [bindparam(f"wl_after_{i}", type_=column.type) for i, column in enumerate(phase.key)]
+    key, after_key = tuple_(*phase.key), tuple_(*after)
     return key < after_key if phase.descending else key > after_key
 
 
@@ -361,8 +394,7 @@ def _counts_statement(user: Any, f: WorklistFilter, wanted: set[str], badge_part
                       also: Mapping[str, Callable[[Any], Any]] | None, standing_in: bool) -> Any:
     everything = WorklistFilter(cache=f.cache)  # the badge's parts: no narrowing
     needed = {*wanted, *badge_parts}
-    held_for = and_(_open(), HumanTask.assignee_id.in_(bindparam("wl_holders", expanding=True, type_=Integer)))
-    conditions = {"mine": _mine(user), "standing_in": held_for if standing_in else None,
+    conditions = {"mine": _mine(user), "standing_in": _held_for() if standing_in else None,
                   "unclaimed": _group(user, unclaimed_only=True) if "unclaimed" in needed else None,
                   "group": _group(user, unclaimed_only=False) if "group" in wanted else None,
                   "done": _done(user)}

@@ -343,7 +343,7 @@ def _render(item: HumanTask, values: dict[str, Any], raw: dict[str, Any], errors
     files = attachments.stored_files(item, form) if item.status == TaskStatus.OPEN else None
     fields = forms.build_fields(form, values, raw, errors, item.context, options, locale=locale, files=files)
     links = get_template_attribute("forms/_fields.html", "attachment_links")
-    context = ledger_reading.record_in(tasks.current_context(item, form), locale)
+    context = ledger_reading.record_in(ledger_reading.current_record(item, tasks.current_context(item, form)), locale)
     context_items = forms.context_items(form, context, options, locale,
                                         tasks.process_fields(item), links,
                                         get_template_attribute("forms/_fields.html", "external_link"))

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.extensions import db as _db
 from app.models import InstanceStatus, LedgerEntry, Notification
-from app.operations import ledger_reading, profiles, tasks
+from app.operations import ledger_reading, profiles, task_rows, tasks
 from app.operations.errors import Conflict, Invalid
 from tests.conftest import make_user
 from tests.processes.flow import Flow
@@ -179,6 +179,9 @@ def test_a_superior_that_does_not_approve_sends_the_release_back_to_its_drafter(
     # Back to the drafter, not to the group leader, with the superior's comments in view.
     assert flow.open() == ["ut_draft_release"]
     assert flow.task("ut_draft_release").context["external_comment"] == "第二段事实表述不准确,请核实后修改"
+    # Its notice and page say the superior returned it; the office only recorded the review.
+    back = task_rows.returned(_db.session, flow.task("ut_draft_release"))
+    assert back == (f"市委宣传部({flow.user.display_name}记录)", "第二段事实表述不准确,请核实后修改")
     flow.do("ut_draft_release", **draft(flow, release_body="核实后修改的正文"))
     assert flow.open() == ["ut_record_external_approval"]
     assert flow.task("ut_record_external_approval").context["external_result"] is None  # a new review

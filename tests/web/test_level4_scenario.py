@@ -70,6 +70,10 @@ def test_level4_incident_is_worked_to_the_end_in_the_browser(app, db, user_facto
     assert watches == 6  # subsided at 12:00 the day before: seven days after that the watch ends
     _ok(submit(people["office"], instance, "ut_summary"))
     _ok(submit(people["leader"], instance, "ut_approve_summary"))
+    # The review reads the record as it is now: the summary it follows was approved, so it is done.
+    review = people["leader"].page(f"/tasks/{open_task(instance, 'ut_accountability').public_id}")
+    line = re.search(r"总结评估:[^<]*", review)
+    assert line and "尚未完成" not in line.group(0) and "完成,按时" in line.group(0), line
     _ok(submit(people["leader"], instance, "ut_accountability"))
 
     assert instance.status == InstanceStatus.COMPLETED

@@ -50,7 +50,12 @@ def test_a_returned_release_goes_back_to_its_drafter(app, db, user_factory, fake
     first = open_task(instance, "ut_draft_release")
     group = people["colleague"].get("/tasks?view=group").get_data(as_text=True)
     assert "未签收" in _row(group, "起草通稿")  # the first draft is the group's to take
+    page = people["drafter"].get(f"/tasks/{first.public_id}").get_data(as_text=True)
+    assert "审批意见(退回时)" not in page and "上级审核意见" not in page  # nothing returned, no superior here
     _ok(submit(people["drafter"], instance, "ut_draft_release"))
+    approval = people["leader"].get(f"/tasks/{open_task(instance, 'ut_approve_release').public_id}").get_data(
+        as_text=True)
+    assert "通稿正文" in approval and "上级审核单位" not in approval  # a level Ⅳ release has no superior review
     assert first.public_id != open_task(instance, "ut_approve_release").public_id
     _ok(submit(people["leader"], instance, "ut_approve_release", release_decision="return",
                release_comment="请补充整改时限。"))
@@ -61,7 +66,7 @@ def test_a_returned_release_goes_back_to_its_drafter(app, db, user_factory, fake
     assert "由 宣传组 甲 办理中" in seen and "未签收" not in seen  # the group sees who has it
     redraft = open_task(instance, "ut_draft_release")
     page = people["drafter"].get(f"/tasks/{redraft.public_id}").get_data(as_text=True)
-    assert "请补充整改时限。" in page
+    assert "请补充整改时限。" in page and "审批意见(退回时)" in page
     refused = submit(people["colleague"], instance, "ut_draft_release")
     assert refused.status_code != 302
     _ok(submit(people["drafter"], instance, "ut_draft_release", release_body="经核实,已于当日整改。"))
