@@ -57,7 +57,7 @@ def list_incident_documents(number: str) -> dict[str, Any]:
     return {"incident_number": incident.number, "may_generate": documents.may_generate(user, incident),
             "kinds": [{"kind": kind, "label": documents.kind_label(kind),
                        "versions": [_version_json(row, name) for row, name in stored[kind]]}
-                      for kind in documents.INCIDENT_KINDS if kind in offered or stored[kind]]}
+                      for kind in documents.readable_kinds(user) if kind in offered or stored[kind]]}
 
 
 @bp.route("/incidents/<string(maxlength=32):number>/documents/<string(maxlength=32):kind>", methods=["GET"],

@@ -16,7 +16,7 @@ from typing import Any
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.orm import Session, undefer
 
 from app import clock
@@ -67,6 +67,18 @@ MONTHLY_TASKS = ("ut_draft_monthly", "ut_approve_monthly", "ut_file_monthly")
 ATTACH_FIELDS = {"ut_external_report": "report_doc", "ut_request_superior": "report_doc"}
 # The 外部报告 belongs to Ⅱ级's report to superiors and Ⅰ级's 请示上级 (domain §13 decision 29), nowhere else.
 EXTERNAL_REPORT_LEVELS = (1, 2)
+
+
+# The case file is the whole incident's record, every unit's tasks and deadlines with it: the overview roles
+# read it; a unit-bound reader (a section head) reads the documents about the incident itself (decision 150).
+WHOLE_RECORD_KINDS = ("case_file",)
+
+
+def readable_kinds(user: User, kinds: tuple[str, ...] = INCIDENT_KINDS) -> tuple[str, ...]:
+    """The kinds of `kinds` that `user` may read of an incident they may see."""
+    if user.has_role(*visibility.OVERVIEW_ROLES):
+        return kinds
+    return tuple(kind for kind in kinds if kind not in WHOLE_RECORD_KINDS)
 
 
 def offered_kinds(incident: Incident, kinds: tuple[str, ...] = INCIDENT_KINDS) -> tuple[str, ...]:
@@ -263,6 +275,8 @@ def open_document(public_id: str, user: User) -> attachments.Download:
         readable = _readable(user)
         monthly = GeneratedDocument.incident_id.is_(None) if may_read_monthly(user) else None
         incidents = GeneratedDocument.incident_id.in_(select(Incident.id).where(readable))
+        if not user.has_role(*visibility.OVERVIEW_ROLES):
+            incidents = and_(incidents, GeneratedDocument.kind.not_in(WHOLE_RECORD_KINDS))
         allowed = or_(incidents, monthly) if monthly is not None else incidents
         row = session.scalar(select(GeneratedDocument).options(undefer(GeneratedDocument.content)).where(
             GeneratedDocument.public_id == public_id[:36], allowed))

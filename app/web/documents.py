@@ -84,6 +84,7 @@ def download(public_id: str) -> Response:
 def incident_documents(incident: object, kinds: tuple[str, ...] = documents.INCIDENT_KINDS) -> dict[str, object]:
     """What the 文书 block of a page lists: the kinds the incident's plan has, and any other kind already
     generated (a report made before a downgrade stays to download), with their stored versions."""
+    kinds = documents.readable_kinds(current_user, kinds)
     stored = documents.list_documents(incident, kinds)  # type: ignore[arg-type]
     offered = documents.offered_kinds(incident, kinds)  # type: ignore[arg-type]
     return {"kinds": [(kind, documents.kind_label(kind), stored[kind]) for kind in kinds

@@ -104,6 +104,15 @@ def test_the_quick_report_release_and_case_file_of_a_walked_incident(db, fake_cl
     assert "正面回应发布" in text and "结案归档" in text  # the timeline
     _no_codes(text)
 
+    # The case file holds every unit's tasks and deadlines: the unit's own head reads the quick report and the
+    # release of the incident, not the whole record (decision 150)
+    head = make_user(["section_head"], unit="social_insurance")
+    assert documents.open_document(quick.public_id, head).content == quick.content
+    with pytest.raises(NotFound):
+        documents.open_document(case.public_id, head)
+    assert documents.readable_kinds(head) == ("quick_report", "external_report", "release")
+    assert "case_file" in documents.readable_kinds(flow.user)
+
     again = documents.generate_document("quick_report", number, flow.user)
     assert (again.version, quick.version) == (2, 1) and again.filename == f"{number}-快报-v2.docx"
     audited = db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("document_%"))).all()
