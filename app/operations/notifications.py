@@ -26,7 +26,7 @@ from app.models import (
 )
 from app.models.users import is_person
 from app.notify import templates
-from app.operations import catalog, visibility
+from app.operations import catalog, labels, visibility
 from app.operations import deliveries as deliveries_ops
 from app.operations.vocabulary import level_name
 
@@ -162,6 +162,9 @@ def message_context(instance: ProcessInstance, data: dict[str, Any] | None = Non
         "worsening_desc": str(data.get("worsening_desc") or "")[:500],
         # entering a level after an upgrade: the first release was already made, its deadline is met
         "first_release_done": bool((data.get("record") or {}).get("first_release_done")),
+        # one dispatched unit's task (yq_dispatch): which unit, and what it was asked to do
+        "dispatch_unit_name": labels.units_text(data["dispatch_unit"]) if data.get("dispatch_unit") else "",
+        "dispatch_task_text": str(data.get("dispatch_task_text") or "")[:500],
         **{f"{key}_local": _local(data.get(key)) for key in (
             "discovered_at", "report_due_at", "release_due_at", "release_warn_at", "national_due_at",
             "press_conf_due_at", "summary_due_at", "dispatch_due_at", "aftermath_until")},
