@@ -37,6 +37,9 @@ def deliver(session: Session, instance: ProcessInstance, effect: SideEffect) -> 
         return []
     kind = effect.params["template"]
     urgent = bool(effect.params.get("urgent"))
+    until = clock.parse_aware(effect.params.get("until"))
+    if until is not None and clock.now() >= until:
+        return []  # "less than an hour left" once the deadline has passed (a late worker, a clock moved on)
     event_key = f"{instance.public_id}:{effect.task_guid}"
     if "once" in effect.params:
         event_key = f"{instance.public_id}:{kind}:once:{effect.params['once']}"[:150]
