@@ -1,11 +1,16 @@
-"""What a new user's walk found about deadlines, each kept fixed over HTTP: the report to superiors the worklist
-showed overdue is recorded late wherever timeliness is reported; a dispatched unit's overdue reminder names the
-unit and its task; no "less than an hour left" warning once the first-response deadline has passed."""
+"""What a new user's walk found about deadlines, kept fixed over HTTP: the report to superiors the worklist
+showed overdue is recorded late wherever timeliness is reported (the reminder naming the unit is in
+tests/processes/test_yq_dispatch.py, the warning after the deadline in tests/processes/test_yq_level3.py)."""
 
 from __future__ import annotations
 
 import re
 
+from sqlalchemy import select
+
+from app.extensions import db as _db
+from app.models import Incident
+from app.operations.deadlines import deadline_lines
 from tests.web.scenario import act_as, open_task, start_incident, submit
 
 
@@ -47,3 +52,6 @@ def test_a_late_report_to_superiors_is_recorded_late_in_the_deadlines(app, db, u
     [compliance] = re.findall(r'<tr data-kind="external_report">(.*?)</tr>', stats, re.S)
     assert _text(compliance).split() == ["报告上级(外部报告/请示上级)", "1", "0", "1", "0", "0%"]
     assert "Report to superiors" in _text(office.page(f"/incidents/{number}?lang=en"))
+    # the summary's 时效情况 and the case file's 三、时效情况 are worded from the same deadlines
+    incident = _db.session.scalar(select(Incident).where(Incident.number == number))
+    assert "报告上级(外部报告/请示上级):时限 11-25 09:30,11-25 09:50 完成,超时 20分钟" in deadline_lines(incident)
