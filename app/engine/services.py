@@ -109,6 +109,9 @@ OPERATORS: dict[str, Operator] = {
                 Parameter("once", str, required=False,
                           description="send only the first time for this value in the instance (e.g. the "
                                       "deadline), however many paths ask"),
+                Parameter("until", str, required=False,
+                          description="not sent at or after this time (a warning before a deadline that has "
+                                      "already passed, when the timer fires late)"),
             ),
             check=_check_notify,
             with_data=True,  # unit_heads:<name> and the message text read the data of the task that asked

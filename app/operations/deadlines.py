@@ -20,6 +20,7 @@ from app.models import Incident
 
 DEADLINE_LABELS = {
     "report": "快报(发现后30分钟内)",
+    "external_report": "报告上级(外部报告/请示上级)",
     "first_release": "首次权威发布",
     "national": "国家规定48小时回应",
     "press_conference": "新闻发布会(24小时内)",
@@ -28,6 +29,7 @@ DEADLINE_LABELS = {
 }
 DEADLINE_SOURCES = {  # deadline → task data holding its due time
     "report": "report_due_at",
+    "external_report": "report_due_at",  # Ⅰ级's 请示上级 and Ⅱ级's 外部报告 are due with the quick report
     "first_release": "release_due_at",
     "national": "national_due_at",
     "press_conference": "press_conf_due_at",
@@ -36,6 +38,7 @@ DEADLINE_SOURCES = {  # deadline → task data holding its due time
 # The deadlines on English pages (the summary, documents, exports and ledger lines keep the Chinese).
 DEADLINE_LABELS_EN = {
     "report": "Quick report (within 30 minutes of discovery)",
+    "external_report": "Report to superiors (external report / request to superiors)",
     "first_release": "First authoritative release",
     "national": "Nationally required response within 48 hours",
     "press_conference": "Press conference (within 24 hours)",
@@ -44,6 +47,7 @@ DEADLINE_LABELS_EN = {
 }
 DEADLINE_SHORT_EN = {  # as a ledger line lists the deadlines it set
     "report": "Quick report",
+    "external_report": "Report to superiors",
     "first_release": "First release",
     "national": "48-hour national response",
     "press_conference": "Press conference",
@@ -51,6 +55,7 @@ DEADLINE_SHORT_EN = {  # as a ledger line lists the deadlines it set
     "summary": "Summary",
 }
 ORDER = list(DEADLINE_LABELS)
+EXTERNAL_REPORT_LEVELS = (1, 2)  # the levels whose opening reports to superiors (domain §13 decision 29)
 
 
 def deadline_label(name: str, locale: str | None = None) -> str:
@@ -116,6 +121,7 @@ def deadlines_set(incident: Incident, view: dict[str, Any]) -> None:
     apply to the incident as it now stands and drop those that no longer do."""
     decided = view.get("need_press_conference")  # the consultation's decision, else the level's default
     applies = {
+        "external_report": _level(view) in EXTERNAL_REPORT_LEVELS,
         "national": _level(view) in (3, 4),
         "press_conference": bool(decided if decided is not None else view.get("press_conference_default")),
     }

@@ -32,7 +32,16 @@ from app.models import (
     TaskStatus,
     User,
 )
-from app.operations import attachments, document_monthly, document_texts, profiles, statistics, tasks, visibility
+from app.operations import (
+    attachments,
+    deadlines,
+    document_monthly,
+    document_texts,
+    profiles,
+    statistics,
+    tasks,
+    visibility,
+)
 from app.operations.errors import Invalid, NotFound
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -66,7 +75,7 @@ MONTHLY_TASKS = ("ut_draft_monthly", "ut_approve_monthly", "ut_file_monthly")
 # The file field a task sends its documents with (the 快报 and the report go with the external report).
 ATTACH_FIELDS = {"ut_external_report": "report_doc", "ut_request_superior": "report_doc"}
 # The 外部报告 belongs to Ⅱ级's report to superiors and Ⅰ级's 请示上级 (domain §13 decision 29), nowhere else.
-EXTERNAL_REPORT_LEVELS = (1, 2)
+EXTERNAL_REPORT_LEVELS = deadlines.EXTERNAL_REPORT_LEVELS
 
 
 # The case file is the whole incident's record, every unit's tasks and deadlines with it: the overview roles

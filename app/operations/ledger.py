@@ -198,10 +198,11 @@ def _summary(kind_name: str, view: View, data: dict[str, Any],
                        if isinstance(view.get(k), str) and view[k].strip()), "")
         if level:  # the level and why it was chosen, when it was not simply the proposal
             return f"{level}:{reason.splitlines()[0]}"[:200] if reason else level
-    if kind_name == "deadlines_set":  # which deadlines were set, and for when
+    if kind_name == "deadlines_set":  # which deadlines were set, and for when (the report to superiors is
+        # due with the quick report: the line names that time once, and says the same after confirmation)
         return ";".join(f"{deadlines.DEADLINE_LABELS[name].split('(')[0]} {_short(_parse(view[key]))}"
                         for name, key in deadlines.DEADLINE_SOURCES.items()
-                        if key in data and name in (incident_deadlines or {}))[:200]
+                        if key in data and name in (incident_deadlines or {}) and name != "external_report")[:200]
     if data.get("note"):
         return str(data["note"])[:200]
     for key in kind.summary:

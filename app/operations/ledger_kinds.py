@@ -73,6 +73,11 @@ def _unit_answered(incident: Incident, view: View, at: datetime) -> None:
         deadlines.set_deadline(incident, key, due=view["dispatch_due_at"], done=at)
 
 
+def _reported_up(incident: Incident, view: View, at: datetime) -> None:
+    when = _parse(view.get("reported_at")) or at  # when it was reported, as the office recorded it
+    deadlines.set_deadline(incident, "external_report", due=view.get("report_due_at"), done=when)
+
+
 def _level_changed(incident: Incident, view: View, at: datetime) -> None:
     new = valid_level(view.get("confirmed_level"))
     if new is None:
@@ -143,13 +148,13 @@ KINDS: dict[str, Kind] = {
     "level_proposed": Kind("系统建议定级", ("proposed_level", "grade_basis"), _proposed, ("grade_basis",)),
     "level_confirmed": Kind("确认定级", ("confirmed_level", "level_change_reason", "lead_unit"), _confirmed),
     "leader_confirmed": Kind("领导小组确认定级", ("confirmed_level", "level_change_reason"), _confirmed),
-    "deadlines_set": Kind("处置时限", tuple(deadlines.DEADLINE_SOURCES.values()), _deadlines_set),
+    "deadlines_set": Kind("处置时限", tuple(dict.fromkeys(deadlines.DEADLINE_SOURCES.values())), _deadlines_set),
     "level_changed": Kind("等级调整", ("confirmed_level", "upgraded_from", "upgrade_reason"), _level_changed,
                           ("upgrade_reason",)),
     "instruction_requested": Kind("请示", summary=("request_text",)),
     "instruction_decided": Kind("领导批示", summary=("leader_comment",)),
     "response_rejected": Kind("不予启动响应", ("leader_comment",), _rejected, ("leader_comment",)),
-    "external_report": Kind("外部报告/请示上级", summary=("receipt",)),
+    "external_report": Kind("外部报告/请示上级", head=_reported_up, summary=("receipt",)),
     "file_record": Kind("备案登记"),
     "task_force": Kind("成立工作专班", summary=("leader_person",)),
     "investigation": Kind("调查核实", summary=("findings",)),

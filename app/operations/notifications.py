@@ -26,7 +26,7 @@ from app.models import (
 )
 from app.models.users import is_person
 from app.notify import templates
-from app.operations import catalog, visibility
+from app.operations import catalog, labels, visibility
 from app.operations import deliveries as deliveries_ops
 from app.operations.vocabulary import level_name
 
@@ -37,6 +37,9 @@ def deliver(session: Session, instance: ProcessInstance, effect: SideEffect) -> 
         return []
     kind = effect.params["template"]
     urgent = bool(effect.params.get("urgent"))
+    until = clock.parse_aware(effect.params.get("until"))
+    if until is not None and clock.now() >= until:
+        return []  # "less than an hour left" once the deadline has passed (a late worker, a clock moved on)
     event_key = f"{instance.public_id}:{effect.task_guid}"
     if "once" in effect.params:
         event_key = f"{instance.public_id}:{kind}:once:{effect.params['once']}"[:150]
@@ -162,6 +165,9 @@ def message_context(instance: ProcessInstance, data: dict[str, Any] | None = Non
         "worsening_desc": str(data.get("worsening_desc") or "")[:500],
         # entering a level after an upgrade: the first release was already made, its deadline is met
         "first_release_done": bool((data.get("record") or {}).get("first_release_done")),
+        # one dispatched unit's task (yq_dispatch): which unit, and what it was asked to do
+        "dispatch_unit_name": labels.units_text(data["dispatch_unit"]) if data.get("dispatch_unit") else "",
+        "dispatch_task_text": str(data.get("dispatch_task_text") or "")[:500],
         **{f"{key}_local": _local(data.get(key)) for key in (
             "discovered_at", "report_due_at", "release_due_at", "release_warn_at", "national_due_at",
             "press_conf_due_at", "summary_due_at", "dispatch_due_at", "aftermath_until")},

@@ -27,6 +27,7 @@ PARAMETERS = {
                                  "'lane:<泳道名>'、'assignee:<任务标识>'、'unit_heads:<数据名>'"),
     ("notify", "urgent"): _l("同时使用紧急渠道"),
     ("notify", "once"): _l("同一实例中此值只发送一次(例如时限),不论有几条路径要求发送"),
+    ("notify", "until"): _l("到达此时间后不再发送(例如时限已过后不再发送临期预警)"),
     ("ledger", "kind"): _l("台账类别"),
     ("ledger", "deadline"): _l("用于 deadline_missed:哪一个时限"),
     ("ledger", "due_at"): _l("用于 deadline_missed:不是事件自身时限时的到期时间(如下发任务的那一行)"),

@@ -30,7 +30,8 @@ def test_each_named_type_has_a_template(kind):
         "press_conf_due_at", "summary_due_at", "dispatch_due_at", "aftermath_until")}
     subject, body = templates.render(kind, {"incident_no": "YQ-2026-0001", "title": "某标题", "level_name": "Ⅳ级",
                                             "process_name": "p", "grade_basis": "", "summary": "", "reason": "",
-                                            "worsening_desc": "", "first_release_done": False, **times})
+                                            "worsening_desc": "", "first_release_done": False,
+                                            "dispatch_unit_name": "", "dispatch_task_text": "", **times})
     assert ("某标题" if kind in NOT_INCIDENTS else "YQ-2026-0001") in subject + body
     assert "{{" not in subject + body and subject.strip()
 

@@ -178,3 +178,15 @@ def test_two_rows_late_at_different_times_are_each_reminded_and_recorded(flow, p
     missed = [entry["subject"] for kind, entry in flow.ledger() if kind == "deadline_missed"]
     assert missed == ["social_insurance", "employment"]
     assert {people["insurance_head"].id, people["employment_head"].id} <= _recipients(flow, "dispatch_overdue")
+
+
+def test_the_overdue_reminder_names_the_unit_and_its_task(flow, people, fake_clock):
+    flow.do("ut_dispatch", dispatch_tasks=ROWS)
+    fake_clock.advance(hours=2, seconds=1)
+    assert flow.fire_timers() == 1
+    notices = db.session.scalars(select(Notification).where(Notification.instance_id == flow.instance.id,
+                                                            Notification.kind == "dispatch_overdue")).all()
+    assert notices and {n.title for n in notices} == {"【催办】YQ-2026-9001 社会保险科 交办的处置任务已超过办理时限"}
+    assert {n.body for n in notices} == {
+        "舆情 YQ-2026-9001“某事件”交由社会保险科办理的处置任务“核实当事人参保缴费情况”已超过办理时限"
+        "(2026-11-25 11:00)仍未反馈,已记入督办。请承办单位负责人督促尽快办理,并在系统中反馈办理情况。"}

@@ -4,7 +4,10 @@ the 48-hour national ceiling, downgrading only with the group leader's confirmat
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
+from app.extensions import db
+from app.models import Notification
 from app.operations import profiles
 from tests.conftest import make_user
 from tests.processes.answers import MONITOR
@@ -41,9 +44,20 @@ def test_the_national_48_hour_ceiling_is_watched(flow, fake_clock):
     flow.do("ut_file_record", **FILED)
     fake_clock.advance(hours=48, minutes=1)
     flow.fire_timers()
-    assert {"release_warning", "release_overdue", "national_overdue"} <= set(flow.notifications())
+    assert {"release_overdue", "national_overdue"} <= set(flow.notifications())
     missed = sorted(data["deadline"] for kind, data in flow.ledger() if kind == "deadline_missed")
     assert missed == ["first_release", "national"]
+
+
+def test_no_less_than_an_hour_left_warning_once_the_deadline_has_passed(flow, fake_clock):
+    """A worker that runs the timers late (or a clock moved on) past the 12-hour first release: the overdue
+    notice goes out, the warning that less than an hour is left does not."""
+    flow.do("ut_file_record", **FILED)
+    fake_clock.advance(hours=12, minutes=5)
+    flow.fire_timers()
+    titles = list(db.session.scalars(select(Notification.title).where(Notification.instance_id == flow.instance.id)))
+    assert any(t.startswith("【回应超时】") and "已超过首次回应时限" in t for t in titles)
+    assert not [t for t in titles if "【回应预警】" in t or "不足1小时" in t]
 
 
 def test_the_deadlines_are_watched_while_the_filing_is_not_done(flow, fake_clock):
