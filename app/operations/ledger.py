@@ -228,6 +228,7 @@ def _external_review(view: View) -> str:
 
 
 REVIEW_RESULTS = {"approve": "同意", "return": "不同意,退回修改"}  # the record form's choices, as it labels them
+REVIEW_RESULTS_EN = {"approve": "Approved", "return": "Not approved, returned for revision"}  # what was decided
 
 
 def review_text(view: View, locale: str | None = None) -> str:
@@ -238,7 +239,8 @@ def review_text(view: View, locale: str | None = None) -> str:
         return ""
     result = "return" if view.get("external_result") == "return" else "approve"
     english = (locale or "").lower().startswith("en")
-    text = f"{body} — {forms.form_text(REVIEW_RESULTS[result], locale or 'zh_CN')}"
+    said = REVIEW_RESULTS_EN[result] if english else forms.form_text(REVIEW_RESULTS[result], locale or "zh_CN")
+    text = f"{body} — {said}"
     comment = str(view.get("external_comment") or "").strip().splitlines() if result == "return" else []
     if comment:
         text += f"{': ' if english else ':'}{comment[0]}"
@@ -250,6 +252,20 @@ DECISIONS = {"release_review": ("release_decision", "release_comment"),
              "clarification_review": ("clarification_decision", "clarification_comment"),
              "summary_review": ("summary_decision", "summary_comment")}
 DECISION_WORDS = {"approve": ("同意", "Approved"), "return": ("退回修改", "Returned for revision")}
+# What a decision field of a line says on an English record: what was decided, not the form's button
+# ("Approve"); the Chinese record keeps the choice's label (同意).
+DECIDED_FIELDS = {"release_review": "release_decision", "clarification_review": "clarification_decision",
+                  "summary_review": "summary_decision", "instruction_decided": "decision",
+                  "external_approval": "external_result"}
+DECIDED_EN = {"approve": "Approved", "return": "Returned for revision", "reject": "Not approved",
+              "change_level": "Level to be changed"}
+
+
+def decided_in_english(kind: str, name: str, value: Any) -> str | None:
+    """The English record's words for a decision field's value (None: not a decision, or a value unknown)."""
+    if DECIDED_FIELDS.get(kind) != name or not isinstance(value, str):
+        return None
+    return REVIEW_RESULTS_EN.get(value) if kind == "external_approval" else DECIDED_EN.get(value)
 
 
 def decision_text(kind: str, view: View, locale: str | None = None) -> str | None:

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from app import clock, forms
 from app.extensions import db
 from app.models import Attachment, AuditEvent, HumanTask, Incident, LedgerEntry, User
-from app.operations import catalog, deadlines, incident_page, labels, ledger_reading, tasks
+from app.operations import catalog, deadlines, incident_page, labels, ledger, ledger_reading, tasks
 from app.operations.vocabulary import level_name
 
 REPORT_KINDS = ("external_report", "file_record", "instruction_requested", "instruction_decided",
@@ -104,9 +104,11 @@ class DispatchRow:
     feedback: str = ""
     task_id: str | None = None
 
+    locale: str = "zh_CN"
+
     @property
     def late_text(self) -> str:
-        return deadlines.span_text(self.row.late_by) if self.row.late_by else ""
+        return deadlines.span_text(self.row.late_by, self.locale) if self.row.late_by else ""
 
 
 @dataclass(frozen=True)
@@ -177,7 +179,7 @@ def record(number: str, user: User, locale: str = "zh_CN") -> Record:
         incident=incident, facts=facts, levels=_levels(lines, locale),
         deadlines=rows,
         reports=of(REPORT_KINDS), superior_reports=_superior_reports(of(("external_report", "file_record")), locale),
-        releases=releases, dispatch=_dispatch(incident, lines, rows, names),
+        releases=releases, dispatch=_dispatch(incident, lines, rows, names, locale),
         follow_up=follow, false_info=of(FALSE_INFO_KINDS), press=of(PRESS_KINDS), aftermath=of(AFTERMATH_KINDS),
         accountability=_accountability(incident, accountability_lines, names, locale),
         accountability_lines=accountability_lines,
@@ -207,10 +209,13 @@ def _line(entry: LedgerEntry, label: str, actor: str | None, task: HumanTask | N
             form = forms.localize(form, locale)
         cache[key] = (form, tasks.form_options(form, locale) if form is not None else None)
     form, options = cache[key]
+    english = locale.lower().startswith("en")
     if form is not None:
         for definition in form.fields:
             if definition.name in data:
-                text = forms.display_text(definition, data[definition.name], options, locale)
+                value = data[definition.name]
+                text = ((ledger.decided_in_english(entry.kind, definition.name, value) if english else None)
+                        or forms.display_text(definition, value, options, locale))
                 line.fields[definition.name] = text
                 line.items.append((definition.title, text))
     return line
@@ -257,7 +262,7 @@ def _levels(lines: list[Line], locale: str | None = None) -> list[LevelStep]:
 
 
 def _dispatch(incident: Incident, lines: list[Line], rows: list[deadlines.DeadlineRow],
-              names: dict[str, str]) -> list[DispatchRow]:
+              names: dict[str, str], locale: str = "zh_CN") -> list[DispatchRow]:
     """Each dispatched unit's row: its deadline from the ledger head, its task from the dispatch line,
     its feedback and 催办 from the unit's task rows and their audit, its 督办 from the missed lines."""
     assigned = _assigned(lines)
@@ -270,7 +275,8 @@ def _dispatch(incident: Incident, lines: list[Line], rows: list[deadlines.Deadli
     for row in rows:
         if row.name != "dispatch" or not row.unit:
             continue
-        out = DispatchRow(names.get(row.unit, row.unit), assigned.get((row.unit, row.due_at), ""), row)
+        out = DispatchRow(names.get(row.unit, row.unit), assigned.get((row.unit, row.due_at), ""), row,
+                          locale=locale)
         for task in (task for task in feedback_tasks if _for_row(task, row)):
             out.urges += urged.get(task.id, [])
             line = by_task.get(task.id)
@@ -278,7 +284,7 @@ def _dispatch(incident: Incident, lines: list[Line], rows: list[deadlines.Deadli
                 out.feedback = line.fields.get("unit_feedback_text", "") or out.feedback
             if line is not None or out.task_id is None:
                 out.task_id = task.public_id
-        out.urges += [Urge(line.at, str(_l("督办")), None, line.entry.summary or "") for line in lines
+        out.urges += [Urge(line.at, str(_l("督办")), None, _supervision(line.entry, locale)) for line in lines
                       if _supervised(line, row)]
         out.urges.sort(key=lambda u: u.at)
         result.append(out)
@@ -301,6 +307,14 @@ def _supervised(line: Line, row: deadlines.DeadlineRow) -> bool:
     data = line.entry.data or {}
     return (line.entry.kind == "deadline_missed" and data.get("subject") == row.unit
             and clock.parse_aware(data.get("due_at")) == row.due_at)
+
+
+def _supervision(entry: LedgerEntry, locale: str) -> str:
+    """What a 督办 says: the stored Chinese, or in English what was missed by whom, then the task as written."""
+    data = entry.data or {}
+    if locale.lower().startswith("en") and data.get("deadline"):
+        return ledger_reading.missed_in_english(data, locale)
+    return entry.summary or ""
 
 
 def _for_row(task: HumanTask, row: deadlines.DeadlineRow) -> bool:

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from app import clock
 from app.extensions import db
 from app.models import HumanTask, Incident, LedgerEntry, ProcessInstance, TaskStatus, User
-from app.operations import deadlines, element_names, labels, ledger, ledger_filter, visibility
+from app.operations import deadlines, element_names, labels, ledger, ledger_filter, profiles, visibility
 from app.operations.errors import NotFound
 from app.operations.ledger_filter import LedgerFilter
 from app.operations.ledger_kinds import kind_label, valid_level
@@ -82,6 +82,9 @@ def _review(kind: str, data: dict[str, Any], locale: str | None) -> str | None:
     if kind in ledger.DECISIONS:
         text = ledger.decision_text(kind, data, locale)
     elif kind == "external_approval" and data.get("approver_body"):
+        body = str(data["approver_body"]).strip()
+        if (locale or "").lower().startswith("en"):  # the body by the profile's English name, if it has one
+            data = {**data, "approver_body": profiles.english_names(profiles.active_values()).get(body, body)}
         text = ledger.review_text(data, locale)
     else:
         return None
@@ -99,12 +102,18 @@ def _event_in_english(kind: str, data: dict[str, Any], locale: str) -> str | Non
         task = element_names.element_name(data.get("task"), locale)
         return f"“{task}” passed on to {data['to']}. Reason: {data.get('reason') or ''}"
     if kind == "deadline_missed" and data.get("deadline"):
-        units = labels.units_text(data["subject"], labels.unit_names(locale),
-                                  list_separator(locale)) if data.get("subject") else ""
-        who = f" ({units})" if units else ""
-        note = f": {data['note']}" if data.get("note") else ""
-        return f"{deadlines.deadline_label(str(data['deadline']), locale)}{who} missed{note}"
+        return missed_in_english(data, locale, said=True)
     return None
+
+
+def missed_in_english(data: dict[str, Any], locale: str, said: bool = False) -> str:
+    """A missed deadline in English: "Unit feedback (Social insurance section) missed: <task>". After the line's
+    label ("Deadline missed") the word is `said` already and left out, so the line says it once."""
+    units = labels.units_text(data["subject"], labels.unit_names(locale),
+                              list_separator(locale)) if data.get("subject") else ""
+    who = f" ({units})" if units else ""
+    note = f": {data['note']}" if data.get("note") else ""
+    return f"{deadlines.deadline_label(str(data['deadline']), locale)}{who}{'' if said else ' missed'}{note}"
 
 
 def summary_text(entry: LedgerEntry, locale: str | None = None) -> str:

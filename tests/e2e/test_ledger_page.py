@@ -62,6 +62,14 @@ def test_level3_ledger_shows_each_unit_late_urged_and_supervised(walk_factory):
     aftermath = section(page, "aftermath")
     assert "处置及时。" in aftermath and "增加窗口高峰期应急预案。" in aftermath  # summary, plan revision
     assert ["就业促进科", "表彰", "处置及时。", "—"] in page.table_rows("accountability")
+    assert ":承办反馈(就业促进科)已超时:" in rows["就业促进科"][5]  # the 督办 as the record says it
+
+    english = office.get(f"/ledger/{walk.incident().number}?lang=en")  # the same table on the English page
+    rows = {cells[0]: cells for cells in english.table_rows("dispatch")}
+    assert rows["Social insurance section"][4] == "Answered 30 min late", rows
+    supervised = rows["Employment promotion section"][5]
+    assert supervised.startswith("Supervision ") and "已超时" not in supervised and "督办" not in supervised
+    assert ": Unit feedback (Employment promotion section) missed: " in supervised, supervised  # then the task
 
 
 def test_level2_ledger_shows_the_report_to_superiors_and_false_information(walk_factory):

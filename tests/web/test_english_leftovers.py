@@ -27,7 +27,7 @@ def test_the_ledger_pages_step_details_use_the_forms_english_labels(app, db, use
 
     english = _part(in_english(office).page(f"/ledger/{number}"), 'data-testid="reports"', "</ol>")
     assert "<dt>Request</dt>" in english and "<dt>Planned measures</dt>" in english
-    assert "<dt>Instruction</dt><dd class=\"wrap\">Approve</dd>" in english
+    assert "<dt>Instruction</dt><dd class=\"wrap\">Approved</dd>" in english  # what was decided, not the button
     for chinese_label in ("请示内容", "拟采取措施", "批示结果", "批示意见", "<dd class=\"wrap\">同意</dd>"):
         assert chinese_label not in english, chinese_label
     assert "拟按Ⅳ级响应处置,请批示。" in english and "同意。" in english  # what people wrote stays

@@ -119,9 +119,9 @@ def test_a_missed_deadline_and_a_confirmed_level_read_inin_english(app, db, user
         missed = LedgerEntry(incident_id=entry.incident_id, kind="deadline_missed", at=fake_clock.current,
                              summary="首次权威发布已超时", data={"deadline": "first_release"})
         db.session.add(missed)
-    assert ledger_reading.summary_text(missed, "en") == "First authoritative release missed"
+    assert ledger_reading.summary_text(missed, "en") == "First authoritative release"  # after "Deadline missed"
     entries = _part(in_english(office).page(f"/incidents/{instance.business_key}"), 'data-testid="entries"', "</ol>")
-    assert "Deadline missed</strong>: First authoritative release missed" in entries and "已超时" not in entries
+    assert "Deadline missed</strong>: First authoritative release" in entries and "已超时" not in entries
     assert "Level confirmed</strong>: Level Ⅲ – general: 影响范围比初判更大" in entries
 
 

@@ -119,8 +119,10 @@ def test_a_superiors_review_names_the_body_then_its_result(app, db, people, inci
         assert "上级审核意见 :市委网信办 — 不同意,退回修改:请核实数字" in record
     english = _text(in_english(people["office"]).page(f"/ledger/{number}").split('data-testid="entries"')[1]
                     .split("</ol>")[0])
-    assert "Superiors&#39; review opinion : 市委宣传部 — Approve " in english  # ": " after the label in English
-    assert "市委网信办 — Not approved, return for revision: 请核实数字" in english
+    # ": " after the label, the body by the profile's English name, the result as what was decided
+    assert "Superiors&#39; review opinion : Municipal Party committee publicity department — Approved " in english
+    assert "Municipal cyberspace affairs office — Not approved, returned for revision: 请核实数字" in english
+    assert "市委" not in english
 
 
 # -- the monthly analysis named in English on the admin list and in the worklist --------------------------
