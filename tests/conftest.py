@@ -77,6 +77,7 @@ def _database_url(tmp: Path) -> tuple[str, object]:
 
 def build_app(tmp: Path, **overrides: object) -> tuple[Flask, object]:
     """A migrated app on a fresh database, with roles, units and processes/ deployed."""
+    catalog.forget_all()  # versions cached from another database of this process may have the same ids
     url, drop = _database_url(tmp)
     config = {
         "YQ_ENV": "test",

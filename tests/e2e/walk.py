@@ -329,6 +329,8 @@ class Walk:
             self._levels.add(incident.level)
         if self._levels & {3, 4}:  # met or missed at Ⅲ/Ⅳ, it stays on the record after an upgrade
             allowed.add("national")
+        if self._levels & {1, 2}:  # the report to superiors of Ⅰ/Ⅱ, kept once met or missed (decision 151)
+            allowed.add("external_report")
         expected = any((self.instance(pid).data or {}).get("press_conference_default") for pid in self.instance_ids)
         if self.facts.press_conference or expected or (incident is not None and incident.press_conf_at):
             allowed.add("press_conference")  # decided in the consultation, or expected at its level by default
