@@ -146,3 +146,21 @@ def incident_people(app: Any, user_factory: Any) -> dict[str, Actor]:
         "spokesperson": act_as(app, user_factory(["spokesperson"], "spokesperson")),
         "commentator": act_as(app, user_factory(["commentator"], "commentator")),
     }
+
+
+def started_at_level(app: Any, user_factory: Any, level: str, reason: str = "核实后调整",
+                     leader_reason: str = "同意") -> tuple[dict[str, Actor], ProcessInstance]:
+    """An incident registered by the monitor, graded `level` (Ⅰ or Ⅱ) by the office and confirmed by the leader,
+    who starts the plan: the people (monitor, office, leader) and the instance."""
+    people = {"monitor": act_as(app, user_factory(["monitor"], "monitor")),
+              "office": act_as(app, user_factory(["office_director", "office_staff"], "office")),
+              "leader": act_as(app, user_factory(["group_leader"], "leader"))}
+    instance = start_incident(people["monitor"])
+    for person, spec, changes in (
+            ("monitor", "ut_register", {}),
+            ("office", "ut_confirm_level", {"confirmed_level": level, "level_change_reason": reason}),
+            ("leader", "ut_leader_confirm", {"confirmed_level": level, "level_change_reason": leader_reason,
+                                             "start_plan": "true"})):
+        response = submit(people[person], instance, spec, **changes)
+        assert response.status_code == 302, field_errors(response.get_data(as_text=True))
+    return people, instance

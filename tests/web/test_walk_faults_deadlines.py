@@ -11,18 +11,8 @@ from sqlalchemy import select
 from app.extensions import db as _db
 from app.models import Incident
 from app.operations.deadlines import deadline_lines
-from tests.web.scenario import act_as, open_task, start_incident, submit
-
-
-def _text(html: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
-
-
-def _ok(response):
-    page = response.get_data(as_text=True)
-    assert response.status_code == 302, re.findall(r'(?:field__error|flash)[^>]*>([^<]*)<', page) or page[-2000:]
-    return response
-
+from tests.web.scenario import open_task, started_at_level, submit
+from tests.web.test_walk_faults_record import _ok, _text
 
 # -- the report to superiors, done late, is recorded late -------------------------------------------------
 
@@ -31,14 +21,8 @@ REPORT = {"report_to": ["市委宣传部", "市委网信办"], "quick_report_to_
 
 
 def test_a_late_report_to_superiors_is_recorded_late_in_the_deadlines(app, db, user_factory, fake_clock):
-    monitor = act_as(app, user_factory(["monitor"], "monitor"))
-    office = act_as(app, user_factory(["office_director", "office_staff"], "office"))
-    leader = act_as(app, user_factory(["group_leader"], "leader"))
-    instance = start_incident(monitor)
-    _ok(submit(monitor, instance, "ut_register"))
-    _ok(submit(office, instance, "ut_confirm_level", confirmed_level="2", level_change_reason="核实后调整"))
-    _ok(submit(leader, instance, "ut_leader_confirm", confirmed_level="2", level_change_reason="同意",
-               start_plan="true"))
+    people, instance = started_at_level(app, user_factory, "2")
+    office = people["office"]
     task = open_task(instance, "ut_external_report")
     fake_clock.advance(hours=1)
     assert "已超时" in _text(office.page(f"/tasks/{task.public_id}")).split("办理说明")[0]

@@ -16,7 +16,17 @@ from app.models import User
 from app.operations import users
 from tests.forms import uploads
 from tests.web import staff_world
-from tests.web.scenario import FORMS, Actor, act_as, field_errors, in_english, open_task, start_incident, submit
+from tests.web.scenario import (
+    FORMS,
+    Actor,
+    act_as,
+    field_errors,
+    in_english,
+    open_task,
+    start_incident,
+    started_at_level,
+    submit,
+)
 from tests.web.staff_world import ok
 
 people, incident = staff_world.people, staff_world.incident  # fixtures
@@ -65,15 +75,8 @@ def _cell_errors(page: str) -> dict[str, str]:
 
 
 def _task_force(app, user_factory):
-    monitor = act_as(app, user_factory(["monitor"], "monitor"))
-    office = act_as(app, user_factory(["office_director", "office_staff"], "office"))
-    leader = act_as(app, user_factory(["group_leader"], "leader"))
-    instance = start_incident(monitor)
-    ok(submit(monitor, instance, "ut_register"))
-    ok(submit(office, instance, "ut_confirm_level", confirmed_level="1", level_change_reason="核实后调整"))
-    ok(submit(leader, instance, "ut_leader_confirm", confirmed_level="1", level_change_reason="同意",
-              start_plan="true"))
-    return office, instance
+    people, instance = started_at_level(app, user_factory, "1")
+    return people["office"], instance
 
 
 ROSTER = {"leader_person": "李组长", "liaison_person": "王联络", "contact": "0571-12345678",

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from app.extensions import db as _db
 from app.models import AuditEvent, Notification
 from app.operations import options
-from tests.web.scenario import act_as, incident_people, open_task, start_incident, submit
+from tests.web.scenario import act_as, incident_people, open_task, start_incident, started_at_level, submit
 
 
 def _text(html: str) -> str:
@@ -139,14 +139,8 @@ def test_the_admin_data_view_says_record_is_a_snapshot_and_shows_the_ledger_now(
 
 
 def test_the_external_reports_grading_names_the_office_and_the_leading_group(app, db, user_factory, fake_clock):
-    monitor = act_as(app, user_factory(["monitor"], "monitor"))
-    office = act_as(app, user_factory(["office_director", "office_staff"], "office"))
-    leader = act_as(app, user_factory(["group_leader"], "leader"))
-    instance = start_incident(monitor)
-    _ok(submit(monitor, instance, "ut_register"))
-    _ok(submit(office, instance, "ut_confirm_level", confirmed_level="1", level_change_reason="境外媒体已转载"))
-    _ok(submit(leader, instance, "ut_leader_confirm", confirmed_level="1", level_change_reason="同意按Ⅰ级处置",
-               start_plan="true"))
+    people, instance = started_at_level(app, user_factory, "1", "境外媒体已转载", "同意按Ⅰ级处置")
+    office = people["office"]
     number = instance.business_key
     _ok(office.post(f"/ledger/{number}/documents", {"kind": "external_report"}))
     [link] = re.findall(r'href="(/documents/[0-9a-f-]+)"', office.page(f"/ledger/{number}"))
