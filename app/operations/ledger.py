@@ -251,6 +251,7 @@ def review_text(view: View, locale: str | None = None) -> str:
 DECISIONS = {"release_review": ("release_decision", "release_comment"),
              "clarification_review": ("clarification_decision", "clarification_comment"),
              "summary_review": ("summary_decision", "summary_comment")}
+DECISION_WORDS = {"approve": ("同意", "Approved"), "return": ("退回修改", "Returned for revision")}
 # What a decision field of a line says on an English record: what was decided, not the form's button
 # ("Approve"); the Chinese record keeps the choice's label (同意).
 DECIDED_FIELDS = {"release_review": "release_decision", "clarification_review": "clarification_decision",
@@ -258,7 +259,6 @@ DECIDED_FIELDS = {"release_review": "release_decision", "clarification_review": 
                   "external_approval": "external_result"}
 DECIDED_EN = {"approve": "Approved", "return": "Returned for revision", "reject": "Not approved",
               "change_level": "Level to be changed"}
-DECISION_WORDS = {value: (zh, DECIDED_EN[value]) for value, zh in (("approve", "同意"), ("return", "退回修改"))}
 
 
 def decided_in_english(kind: str, name: str, value: Any) -> str | None:

@@ -280,13 +280,16 @@ def _phase_statement(user: User, f: WorklistFilter, phase: _Phase, resume: bool,
     """One phase's rows: kept per roles, unit and phase without a filter; built for the page with one."""
     if f.narrowed:
         return _phase_query(phase, f, resume)
-    anyone = _anyone(user)
-
-    def build() -> Any:
+    unit = visibility.unit_code(user) if user.role_codes & visibility.UNIT_ROLES else None
+    key = (f.tab, phase.name, resume, frozenset(user.role_codes), unit, standing_in)
+    statement = _PAGES.get(key)
+    if statement is None:
+        if len(_PAGES) >= 256:  # role and unit combinations are few; never grow without bound
+            _PAGES.clear()
+        anyone = _Anyone(frozenset(user.role_codes), _Unit(unit) if unit else None)
         kept = next(p for p in _phases(anyone, f.tab, standing_in) if p.name == phase.name)
-        return _phase_query(kept, f, resume)
-
-    return _kept(_PAGES, (f.tab, phase.name, resume, anyone.role_codes, anyone.unit, standing_in), build)
+        statement = _PAGES[key] = _phase_query(kept, f, resume)
+    return statement
 
 
 def _phase_query(phase: _Phase, f: WorklistFilter, resume: bool) -> Any:
@@ -353,11 +356,15 @@ def counts(user: User, f: WorklistFilter, tabs: Iterable[str], cap: int = COUNT_
     if f.narrowed:  # the filter's values are in the statement: built for this page
         statement = _counts_statement(user, f, wanted, badge_parts, cap, also, bool(holders))
     else:
-        anyone = _anyone(user)
-        key = (frozenset(wanted), tuple(badge_parts), cap, tuple((also or {}).items()), anyone.role_codes,
-               anyone.unit, bool(holders))
-        statement = _kept(_COUNTS, key, lambda: _counts_statement(anyone, f, wanted, badge_parts, cap, also,
-                                                                  bool(holders)))
+        unit = visibility.unit_code(user) if user.role_codes & visibility.UNIT_ROLES else None
+        key = (frozenset(wanted), tuple(badge_parts), cap, tuple((also or {}).items()), frozenset(user.role_codes),
+               unit, bool(holders))
+        statement = _COUNTS.get(key)
+        if statement is None:
+            if len(_COUNTS) >= 256:  # role and unit combinations are few; never grow without bound
+                _COUNTS.clear()
+            anyone = _Anyone(frozenset(user.role_codes), _Unit(unit) if unit else None)
+            statement = _COUNTS[key] = _counts_statement(anyone, f, wanted, badge_parts, cap, also, bool(holders))
     values = db.session.execute(statement, params).one()._mapping if statement is not None else {}
     found = {tab: min(sum(values.get(part, 0) or 0 for part in _TAB_PARTS[tab]), cap + 1) for tab in tabs}
     if badge:
@@ -381,21 +388,6 @@ class _Anyone:
 
 
 _COUNTS: dict[tuple[Any, ...], Any] = {}
-
-
-def _anyone(user: User) -> _Anyone:
-    """The user as a kept statement sees them (their unit only for a unit role)."""
-    unit = visibility.unit_code(user) if user.role_codes & visibility.UNIT_ROLES else None
-    return _Anyone(frozenset(user.role_codes), _Unit(unit) if unit else None)
-
-
-def _kept(store: dict[tuple[Any, ...], Any], key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
-    """The statement kept under `key`, built the first time."""
-    if key not in store:
-        if len(store) >= 256:  # role and unit combinations are few; never grow without bound
-            store.clear()
-        store[key] = build()
-    return store[key]
 
 
 def _counts_statement(user: Any, f: WorklistFilter, wanted: set[str], badge_parts: list[str], cap: int,
